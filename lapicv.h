@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * lapicv.h - what a lapicv VM and a lapicv vCPU own.
+ *
+ * A VM is created by KVM_CREATE_VM on /dev/lapicv and lives until the last
+ * file that refers to it (the VM fd or any vCPU fd) is closed.  vCPUs are
+ * created by KVM_CREATE_VCPU and live exactly as long as their VM: closing a
+ * vCPU fd only drops the VM reference it held, as in KVM.
+ *
+ * Lock card (outermost first; Documentation/locking.rst has the full text):
+ *
+ * lapicv_vm.lock
+ *	:Type:     mutex
+ *	:Protects: created_vcpus, the vCPU array insertions, the VM-wide
+ *	           capability state (split irqchip, x2APIC API flags) and any
+ *	           rebuild of VM-wide derived state.
+ *	:Order:    taken before lapicv_vcpu.mutex.
+ *	:Writers:  KVM_CREATE_VCPU, KVM_ENABLE_CAP and VM-wide rebuilds.
+ *
+ * lapicv_vcpu.mutex
+ *	:Type:     mutex
+ *	:Protects: the vCPU's architectural state against concurrent ioctls:
+ *	           one vCPU ioctl runs at a time, as in KVM.
+ *	:Order:    inside lapicv_vm.lock; never held while taking another
+ *	           vCPU's mutex.
+ *
+ * lapicv_vcpu.requests
+ *	Lockless: set with atomic bit operations by any context (senders,
+ *	timers, VM-wide updates), tested and cleared by the vCPU's owner.
+ *
+ * The vCPU array is published with release semantics on online_vcpus: a
+ * reader that sees online_vcpus == n may use entries 0 .. n-1 without a
+ * lock, because entries are never removed before the VM is destroyed.
+ */
+#ifndef _LAPICV_H
+#define _LAPICV_H
+
+#include "lapicv_internal.h"
+
+/*
+ * Limits.  KVM sizes them from CONFIG_KVM_MAX_NR_VCPUS; lapicv fixes them.
+ * The vCPU id is the vCPU's initial APIC ID, so ids past 255 need x2APIC.
+ */
+#define LAPICV_MAX_VCPUS	1024
+#define LAPICV_MAX_VCPU_IDS	4096
+
+/* KVM's MAX_NR_RESERVED_IOAPIC_PINS: the bound on split irqchip's args[0]. */
+#define LAPICV_MAX_RESERVED_IOAPIC_PINS	4096
+
+/* Bits in lapicv_vcpu.requests: work for the vCPU's next run step. */
+enum lapicv_request {
+	LAPICV_REQ_EVENT,		/* re-evaluate pending interrupts */
+	LAPICV_REQ_APICV_UPDATE,	/* refresh apicv_active */
+	LAPICV_NR_REQUESTS,
+};
+
+struct lapicv_vm;
+
+struct lapicv_vcpu {
+	struct lapicv_vm *vm;
+	/* The id userspace gave KVM_CREATE_VCPU: the initial APIC ID. */
+	u32 vcpu_id;
+	/* Position in creation order, the index into lapicv_vm.vcpus. */
+	u32 vcpu_idx;
+
+	/* One ioctl at a time; see the lock card above. */
+	struct mutex mutex;
+
+	/* LAPICV_REQ_* bits; see the lock card above. */
+	unsigned long requests;
+};
+
+struct lapicv_vm {
+	/* One reference per open VM fd and per open vCPU fd. */
+	refcount_t users;
+	/* The process that created the VM; others get -EIO, as in KVM. */
+	struct mm_struct *mm;
+
+	/* See the lock card above. */
+	struct mutex lock;
+	/* vCPUs by creation index; entries appear, never disappear. */
+	struct xarray vcpus;
+	/* Published count of usable entries in vcpus (release/acquire). */
+	atomic_t online_vcpus;
+	/* Reserved by KVM_CREATE_VCPU before the vCPU is built; vm->lock. */
+	u32 created_vcpus;
+
+	/* KVM_CAP_SPLIT_IRQCHIP was enabled; vm->lock. */
+	bool irqchip_split;
+	/* KVM_CAP_SPLIT_IRQCHIP args[0]; vm->lock. */
+	u32 nr_reserved_ioapic_pins;
+};
+
+static inline unsigned int lapicv_online_vcpus(struct lapicv_vm *vm)
+{
+	return atomic_read_acquire(&vm->online_vcpus);
+}
+
+static inline struct lapicv_vcpu *lapicv_get_vcpu(struct lapicv_vm *vm,
+						  unsigned int idx)
+{
+	if (idx >= lapicv_online_vcpus(vm))
+		return NULL;
+	return xa_load(&vm->vcpus, idx);
+}
+
+#define lapicv_for_each_vcpu(idx, vcpu, vm)				\
+	for ((idx) = 0; (idx) < lapicv_online_vcpus(vm) &&		\
+	     ((vcpu) = xa_load(&(vm)->vcpus, (idx))) != NULL; (idx)++)
+
+struct lapicv_vcpu *lapicv_get_vcpu_by_id(struct lapicv_vm *vm, u32 id);
+
+static inline void lapicv_make_request(struct lapicv_vcpu *vcpu,
+				       enum lapicv_request req)
+{
+	set_bit(req, &vcpu->requests);
+}
+
+static inline bool lapicv_check_request(struct lapicv_vcpu *vcpu,
+					enum lapicv_request req)
+{
+	return test_and_clear_bit(req, &vcpu->requests);
+}
+
+#endif /* _LAPICV_H */

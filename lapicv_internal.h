@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * lapicv_internal.h - the one list of kernel headers lapicv's core files use.
+ *
+ * The core files (lapic.c, inhibit.c, apicv.c, vmx_pi.c, svm_avic.c,
+ * vapic.c) include this header and nothing else from the kernel, so that
+ * tests/unit/ can build them as a userspace program: its own
+ * lapicv_internal.h takes over this include guard and emulates what is
+ * listed here (locks that record their owner, atomics, a fake clock).
+ * Anything added here must be emulated there too.
+ */
+#ifndef _LAPICV_INTERNAL_H
+#define _LAPICV_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/kernel.h>
+#include <linux/lockdep.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include "compat.h"
+
+#endif /* _LAPICV_INTERNAL_H */

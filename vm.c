@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vm.c - VM and vCPU fds: lifetimes, KVM-compatible ioctl dispatch, and all
+ * copying to and from userspace.
+ *
+ * Lifetimes follow KVM: the VM fd and every vCPU fd hold a reference on the
+ * VM; vCPUs are destroyed with the VM when the last reference goes.  Each
+ * fd's file_operations carry THIS_MODULE, so the module cannot be unloaded
+ * while any fd is open.
+ *
+ * Errnos follow KVM 6.12 on x86, including its choices for unknown ioctls:
+ * -EINVAL on the system and vCPU fds, -ENOTTY on the VM fd, and -EIO for any
+ * ioctl from a process other than the VM's creator.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/cpumask.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kvm.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+
+#include "lapicv.h"
+#include "vm.h"
+
+long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
+{
+	switch (ext) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_ENABLE_CAP_VM:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+		return min_t(unsigned int, num_online_cpus(), LAPICV_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return LAPICV_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return LAPICV_MAX_VCPU_IDS;
+	default:
+		return 0;
+	}
+}
+
+struct lapicv_vcpu *lapicv_get_vcpu_by_id(struct lapicv_vm *vm, u32 id)
+{
+	struct lapicv_vcpu *vcpu;
+	unsigned int i;
+
+	lapicv_for_each_vcpu(i, vcpu, vm)
+		if (vcpu->vcpu_id == id)
+			return vcpu;
+	return NULL;
+}
+
+static void lapicv_vcpu_free(struct lapicv_vcpu *vcpu)
+{
+	kfree(vcpu);
+}
+
+static void lapicv_vm_destroy(struct lapicv_vm *vm)
+{
+	struct lapicv_vcpu *vcpu;
+	unsigned long idx;
+
+	xa_for_each(&vm->vcpus, idx, vcpu)
+		lapicv_vcpu_free(vcpu);
+	xa_destroy(&vm->vcpus);
+	mmdrop(vm->mm);
+	kfree(vm);
+}
+
+static void lapicv_vm_put(struct lapicv_vm *vm)
+{
+	if (refcount_dec_and_test(&vm->users))
+		lapicv_vm_destroy(vm);
+}
+
+/* ---- vCPU fd ---- */
+
+static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			      unsigned long arg)
+{
+	struct lapicv_vcpu *vcpu = filp->private_data;
+	long r;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (_IOC_TYPE(ioctl) != KVMIO)
+		return -EINVAL;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+
+	switch (ioctl) {
+	default:
+		/* KVM's x86 answer for an unknown vCPU ioctl. */
+		r = -EINVAL;
+		break;
+	}
+
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
+static int lapicv_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct lapicv_vcpu *vcpu = filp->private_data;
+
+	lapicv_vm_put(vcpu->vm);
+	return 0;
+}
+
+static const struct file_operations lapicv_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= lapicv_vcpu_release,
+	.unlocked_ioctl	= lapicv_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
+{
+	struct lapicv_vcpu *vcpu;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return NULL;
+	vcpu->vm = vm;
+	vcpu->vcpu_id = id;
+	mutex_init(&vcpu->mutex);
+	return vcpu;
+}
+
+/*
+ * Install a fully built vCPU and return its fd.  Called with vm->lock held
+ * and a slot already reserved in created_vcpus.  KVM checks the id for a
+ * duplicate only here, after the vCPU is built, so a duplicate id at the
+ * vCPU limit reports -EINVAL, not -EEXIST; lapicv keeps that order.
+ */
+static int __lapicv_vcpu_install(struct lapicv_vm *vm,
+				 struct lapicv_vcpu *vcpu)
+{
+	char name[24];
+	u32 idx;
+	int fd, r;
+
+	lockdep_assert_held(&vm->lock);
+
+	if (lapicv_get_vcpu_by_id(vm, vcpu->vcpu_id))
+		return -EEXIST;
+
+	idx = atomic_read(&vm->online_vcpus);
+	r = xa_insert(&vm->vcpus, idx, vcpu, GFP_KERNEL_ACCOUNT);
+	if (r)
+		return r;
+	vcpu->vcpu_idx = idx;
+
+	/* The fd's reference; the caller's VM fd keeps vm alive meanwhile. */
+	refcount_inc(&vm->users);
+	snprintf(name, sizeof(name), "lapicv-vcpu:%u", vcpu->vcpu_id);
+	fd = anon_inode_getfd(name, &lapicv_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		refcount_dec(&vm->users);
+		xa_erase(&vm->vcpus, idx);
+		return fd;
+	}
+
+	/* Publish the entry only once it is complete; pairs with readers. */
+	atomic_set_release(&vm->online_vcpus, idx + 1);
+	return fd;
+}
+
+static int lapicv_vm_create_vcpu(struct lapicv_vm *vm, unsigned long id)
+{
+	struct lapicv_vcpu *vcpu;
+	int r;
+
+	if (id >= LAPICV_MAX_VCPU_IDS)
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus >= LAPICV_MAX_VCPUS) {
+		mutex_unlock(&vm->lock);
+		return -EINVAL;
+	}
+	vm->created_vcpus++;
+	mutex_unlock(&vm->lock);
+
+	vcpu = lapicv_vcpu_alloc(vm, id);
+	if (!vcpu) {
+		r = -ENOMEM;
+		goto unreserve;
+	}
+
+	mutex_lock(&vm->lock);
+	r = __lapicv_vcpu_install(vm, vcpu);
+	mutex_unlock(&vm->lock);
+	if (r >= 0)
+		return r;
+
+	lapicv_vcpu_free(vcpu);
+unreserve:
+	mutex_lock(&vm->lock);
+	vm->created_vcpus--;
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* ---- VM fd ---- */
+
+static int lapicv_vm_enable_split_irqchip(struct lapicv_vm *vm, u64 pins)
+{
+	int r;
+
+	if (pins > LAPICV_MAX_RESERVED_IOAPIC_PINS)
+		return -EINVAL;
+
+	mutex_lock(&vm->lock);
+	r = -EEXIST;
+	if (!vm->irqchip_split && !vm->created_vcpus) {
+		vm->irqchip_split = true;
+		vm->nr_reserved_ioapic_pins = pins;
+		r = 0;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+static int lapicv_vm_enable_cap(struct lapicv_vm *vm,
+				struct kvm_enable_cap *cap)
+{
+	if (cap->flags)
+		return -EINVAL;
+
+	switch (cap->cap) {
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return lapicv_vm_enable_split_irqchip(vm, cap->args[0]);
+	default:
+		return -EINVAL;
+	}
+}
+
+static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
+			    unsigned long arg)
+{
+	struct lapicv_vm *vm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case KVM_CREATE_VCPU:
+		return lapicv_vm_create_vcpu(vm, arg);
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		return lapicv_vm_enable_cap(vm, &cap);
+	}
+	case KVM_CHECK_EXTENSION:
+		return lapicv_check_extension(vm, arg);
+	default:
+		/* KVM's answer for an unknown VM ioctl. */
+		return -ENOTTY;
+	}
+}
+
+static int lapicv_vm_release(struct inode *inode, struct file *filp)
+{
+	lapicv_vm_put(filp->private_data);
+	return 0;
+}
+
+static const struct file_operations lapicv_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= lapicv_vm_release,
+	.unlocked_ioctl	= lapicv_vm_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+int lapicv_vm_create(unsigned long type)
+{
+	struct lapicv_vm *vm;
+	int fd;
+
+	/* Only KVM_X86_DEFAULT_VM. */
+	if (type)
+		return -EINVAL;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+	refcount_set(&vm->users, 1);
+	mmgrab(current->mm);
+	vm->mm = current->mm;
+	mutex_init(&vm->lock);
+	xa_init(&vm->vcpus);
+
+	fd = anon_inode_getfd("lapicv-vm", &lapicv_vm_fops, vm,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		lapicv_vm_destroy(vm);
+	return fd;
+}

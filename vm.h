@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vm.h - the VM and vCPU file glue, as main.c sees it.
+ */
+#ifndef _LAPICV_VM_H
+#define _LAPICV_VM_H
+
+struct lapicv_vm;
+
+/* KVM_CREATE_VM: returns a new VM fd, or -errno. */
+int lapicv_vm_create(unsigned long type);
+
+/* KVM_CHECK_EXTENSION on the system fd (vm == NULL) or on a VM fd. */
+long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext);
+
+#endif /* _LAPICV_VM_H */
