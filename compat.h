@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * compat.h - the shims lapicv needs to build on Linux 6.1 .. 6.12.
+ * The shims lapicv needs to build on Linux 6.1 .. 6.12.
  *
  * Every version test in the tree lives here and nowhere else.
  */

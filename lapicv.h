@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * lapicv.h - what a lapicv VM and a lapicv vCPU own.
+ * What a lapicv VM and a lapicv vCPU own.
  *
  * A VM is created by KVM_CREATE_VM on /dev/lapicv and lives until the last
  * file that refers to it (the VM fd or any vCPU fd) is closed.  vCPUs are
@@ -96,6 +96,10 @@ static inline unsigned int lapicv_online_vcpus(struct lapicv_vm *vm)
 	return atomic_read_acquire(&vm->online_vcpus);
 }
 
+/*
+ * The vCPU at creation index idx, or NULL past the last one: walk them all
+ * with  for (i = 0; (vcpu = lapicv_get_vcpu(vm, i)); i++)
+ */
 static inline struct lapicv_vcpu *lapicv_get_vcpu(struct lapicv_vm *vm,
 						  unsigned int idx)
 {
@@ -103,10 +107,6 @@ static inline struct lapicv_vcpu *lapicv_get_vcpu(struct lapicv_vm *vm,
 		return NULL;
 	return xa_load(&vm->vcpus, idx);
 }
-
-#define lapicv_for_each_vcpu(idx, vcpu, vm)				\
-	for ((idx) = 0; (idx) < lapicv_online_vcpus(vm) &&		\
-	     ((vcpu) = xa_load(&(vm)->vcpus, (idx))) != NULL; (idx)++)
 
 struct lapicv_vcpu *lapicv_get_vcpu_by_id(struct lapicv_vm *vm, u32 id);
 

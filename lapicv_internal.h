@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * lapicv_internal.h - the one list of kernel headers lapicv's core files use.
+ * The one list of kernel headers lapicv's core files use.
  *
  * The core files (lapic.c, inhibit.c, apicv.c, vmx_pi.c, svm_avic.c,
  * vapic.c) include this header and nothing else from the kernel, so that
- * tests/unit/ can build them as a userspace program: its own
- * lapicv_internal.h takes over this include guard and emulates what is
+ * tests/unit/ can build them as a userspace program: its own copy of
+ * this header takes over the include guard and emulates what is
  * listed here (locks that record their owner, atomics, a fake clock).
  * Anything added here must be emulated there too.
  */

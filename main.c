@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * main.c - module init/exit and /dev/lapicv, the system fd.
+ * Module init/exit and /dev/lapicv, the system fd.
  *
  * /dev/lapicv answers KVM's system ioctls with KVM's numbers, structs and
  * errnos, so that a VMM written for KVM's split irqchip works by changing

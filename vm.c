@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vm.c - VM and vCPU fds: lifetimes, KVM-compatible ioctl dispatch, and all
+ * VM and vCPU fds: lifetimes, KVM-compatible ioctl dispatch, and all
  * copying to and from userspace.
  *
  * Lifetimes follow KVM: the VM fd and every vCPU fd hold a reference on the
@@ -47,7 +47,7 @@ struct lapicv_vcpu *lapicv_get_vcpu_by_id(struct lapicv_vm *vm, u32 id)
 	struct lapicv_vcpu *vcpu;
 	unsigned int i;
 
-	lapicv_for_each_vcpu(i, vcpu, vm)
+	for (i = 0; (vcpu = lapicv_get_vcpu(vm, i)); i++)
 		if (vcpu->vcpu_id == id)
 			return vcpu;
 	return NULL;

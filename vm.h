@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vm.h - the VM and vCPU file glue, as main.c sees it.
+ * The VM and vCPU file glue, as main.c sees it.
  */
 #ifndef _LAPICV_VM_H
 #define _LAPICV_VM_H
