@@ -55,6 +55,8 @@ enum lapicv_request {
 };
 
 struct lapicv_vm;
+struct lapicv_lapic;
+struct lapicv_apic_map;
 
 struct lapicv_vcpu {
 	struct lapicv_vm *vm;
@@ -68,6 +70,9 @@ struct lapicv_vcpu {
 
 	/* LAPICV_REQ_* bits; see the lock card above. */
 	unsigned long requests;
+
+	/* The local APIC (lapic.c); created with the vCPU. */
+	struct lapicv_lapic *apic;
 };
 
 struct lapicv_vm {
@@ -89,6 +94,15 @@ struct lapicv_vm {
 	bool irqchip_split;
 	/* KVM_CAP_SPLIT_IRQCHIP args[0]; vm->lock. */
 	u32 nr_reserved_ioapic_pins;
+
+	/* KVM_CAP_X2APIC_API flags; vm->lock. */
+	bool x2apic_format;
+	bool x2apic_broadcast_quirk_disabled;
+
+	/* The APIC map (irq.c): read under RCU, rebuilt under vm->lock. */
+	struct lapicv_apic_map __rcu *apic_map;
+	/* irq.c's CLEAN/DIRTY/UPDATE_IN_PROGRESS state of apic_map. */
+	atomic_t apic_map_dirty;
 };
 
 static inline unsigned int lapicv_online_vcpus(struct lapicv_vm *vm)

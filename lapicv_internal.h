@@ -2,8 +2,8 @@
 /*
  * The one list of kernel headers lapicv's core files use.
  *
- * The core files (lapic.c, inhibit.c, apicv.c, vmx_pi.c, svm_avic.c,
- * vapic.c) include this header and nothing else from the kernel, so that
+ * The core files (lapic.c, irq.c, timer.c, inhibit.c, apicv.c, vmx_pi.c,
+ * svm_avic.c, vapic.c) include this header and nothing else from the kernel, so that
  * tests/unit/ can build them as a userspace program: its own copy of
  * this header takes over the include guard and emulates what is
  * listed here (locks that record their owner, atomics, a fake clock).
@@ -14,14 +14,20 @@
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/hrtimer.h>
 #include <linux/kernel.h>
+#include <linux/kvm.h>
 #include <linux/lockdep.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+
+#include <asm/apicdef.h>
+#include <asm/msr-index.h>
 
 #include "compat.h"
 
