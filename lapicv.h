@@ -73,6 +73,9 @@ struct lapicv_vcpu {
 
 	/* The local APIC (lapic.c); created with the vCPU. */
 	struct lapicv_lapic *apic;
+
+	/* Where the vCPU sleeps while halted; see lapicv_vcpu_kick(). */
+	wait_queue_head_t wq;
 };
 
 struct lapicv_vm {
@@ -128,6 +131,15 @@ static inline void lapicv_make_request(struct lapicv_vcpu *vcpu,
 				       enum lapicv_request req)
 {
 	set_bit(req, &vcpu->requests);
+}
+
+/*
+ * Tell the vCPU it has new work: wake it if it sleeps in a halted run step.
+ * Callers set the reason (an IRR bit, a request, a pending timer) first.
+ */
+static inline void lapicv_vcpu_kick(struct lapicv_vcpu *vcpu)
+{
+	wake_up_interruptible(&vcpu->wq);
 }
 
 static inline bool lapicv_check_request(struct lapicv_vcpu *vcpu,

@@ -128,6 +128,7 @@ static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
 	vcpu->vm = vm;
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->wq);
 	return vcpu;
 }
 
