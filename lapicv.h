@@ -24,6 +24,9 @@
  *	:Order:    inside lapicv_vm.lock; never held while taking another
  *	           vCPU's mutex.
  *
+ * lapicv_inhibits.update_lock (inhibit.c has its card)
+ *	:Order:    inside lapicv_vm.lock and lapicv_vcpu.mutex.
+ *
  * lapicv_vcpu.requests
  *	Lockless: set with atomic bit operations by any context (senders,
  *	timers, VM-wide updates), tested and cleared by the vCPU's owner.
@@ -36,6 +39,7 @@
 #define _LAPICV_H
 
 #include "lapicv_internal.h"
+#include "inhibit.h"
 
 /*
  * Limits.  KVM sizes them from CONFIG_KVM_MAX_NR_VCPUS; lapicv fixes them.
@@ -101,6 +105,9 @@ struct lapicv_vm {
 	/* KVM_CAP_X2APIC_API flags; vm->lock. */
 	bool x2apic_format;
 	bool x2apic_broadcast_quirk_disabled;
+
+	/* APICv inhibit reasons and the IRQ-window count (inhibit.c). */
+	struct lapicv_inhibits inhibits;
 
 	/* The APIC map (irq.c): read under RCU, rebuilt under vm->lock. */
 	struct lapicv_apic_map __rcu *apic_map;

@@ -14,6 +14,7 @@
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/cache.h>
 #include <linux/hrtimer.h>
 #include <linux/kernel.h>
 #include <linux/kvm.h>
@@ -22,7 +23,9 @@
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>

@@ -10,9 +10,41 @@
 #include <linux/kvm.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include "lapicv.h"
 #include "vm.h"
+
+int lapicv_irqwin_policy = LAPICV_IRQWIN_COUNTER;
+
+static const char * const irqwin_policy_names[] = {
+	[LAPICV_IRQWIN_COUNTER]	= "counter",
+	[LAPICV_IRQWIN_LEGACY]	= "legacy",
+};
+
+static int irqwin_policy_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(irqwin_policy_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	*(int *)kp->arg = i;
+	return 0;
+}
+
+static int irqwin_policy_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", irqwin_policy_names[*(int *)kp->arg]);
+}
+
+static const struct kernel_param_ops irqwin_policy_ops = {
+	.set = irqwin_policy_set,
+	.get = irqwin_policy_get,
+};
+module_param_cb(irqwin_policy, &irqwin_policy_ops, &lapicv_irqwin_policy, 0644);
+MODULE_PARM_DESC(irqwin_policy,
+		 "IRQ-window inhibit policy of new VMs: counter (default) or legacy");
 
 static long lapicv_dev_ioctl(struct file *filp, unsigned int ioctl,
 			     unsigned long arg)

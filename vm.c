@@ -221,6 +221,7 @@ static int lapicv_vm_enable_split_irqchip(struct lapicv_vm *vm, u64 pins)
 	if (!vm->irqchip_split && !vm->created_vcpus) {
 		vm->irqchip_split = true;
 		vm->nr_reserved_ioapic_pins = pins;
+		lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_ABSENT, false);
 		r = 0;
 	}
 	mutex_unlock(&vm->lock);
@@ -239,6 +240,35 @@ static int lapicv_vm_enable_cap(struct lapicv_vm *vm,
 	default:
 		return -EINVAL;
 	}
+}
+
+static int lapicv_vm_set_inhibit(struct lapicv_vm *vm, void __user *argp)
+{
+	struct lapicv_inhibit_op op;
+
+	if (copy_from_user(&op, argp, sizeof(op)))
+		return -EFAULT;
+	if (op.reason >= LAPICV_NR_INHIBITS || op.set > 1 ||
+	    !(LAPICV_INHIBITS_VMM_SETTABLE & BIT(op.reason)))
+		return -EINVAL;
+	lapicv_set_or_clear_inhibit(vm, op.reason, op.set);
+	return 0;
+}
+
+static int lapicv_vm_get_inhibits(struct lapicv_vm *vm, void __user *argp)
+{
+	struct lapicv_inhibit_state st;
+
+	lapicv_inhibits_read(vm, &st, NULL);
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static int lapicv_vm_get_stats(struct lapicv_vm *vm, void __user *argp)
+{
+	struct lapicv_vm_stats stats;
+
+	lapicv_inhibits_read(vm, NULL, &stats);
+	return copy_to_user(argp, &stats, sizeof(stats)) ? -EFAULT : 0;
 }
 
 static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
@@ -262,6 +292,12 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_CHECK_EXTENSION:
 		return lapicv_check_extension(vm, arg);
+	case LAPICV_SET_INHIBIT:
+		return lapicv_vm_set_inhibit(vm, argp);
+	case LAPICV_GET_INHIBITS:
+		return lapicv_vm_get_inhibits(vm, argp);
+	case LAPICV_GET_VM_STATS:
+		return lapicv_vm_get_stats(vm, argp);
 	default:
 		/* KVM's answer for an unknown VM ioctl. */
 		return -ENOTTY;
@@ -299,6 +335,8 @@ int lapicv_vm_create(unsigned long type)
 	vm->mm = current->mm;
 	mutex_init(&vm->lock);
 	xa_init(&vm->vcpus);
+	/* No APICv backend yet: every VM runs with APICv DISABLED. */
+	lapicv_inhibits_init(&vm->inhibits, false, 0, lapicv_irqwin_policy);
 
 	fd = anon_inode_getfd("lapicv-vm", &lapicv_vm_fops, vm,
 			      O_RDWR | O_CLOEXEC);

@@ -10,6 +10,9 @@ struct lapicv_vm;
 /* KVM_CREATE_VM: returns a new VM fd, or -errno. */
 int lapicv_vm_create(unsigned long type);
 
+/* Module parameter (main.c): the IRQ-window policy of new VMs. */
+extern int lapicv_irqwin_policy;
+
 /* KVM_CHECK_EXTENSION on the system fd (vm == NULL) or on a VM fd. */
 long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext);
 
