@@ -82,11 +82,8 @@ TEST_F(inhibit, split_irqchip_clears_absent)
 	ASSERT_OK(vm_enable_split_irqchip(self->vm, SPLIT_IRQCHIP_PINS));
 	get_state(_metadata, self->vm, &st);
 	EXPECT_FALSE(st.reasons & BITU(LAPICV_INHIBIT_ABSENT));
-	if (st.apicv_enabled) {
-		EXPECT_EQ(0, st.reasons);
-	} else {
-		EXPECT_EQ(BITU(LAPICV_INHIBIT_DISABLED), st.reasons);
-	}
+	EXPECT_EQ(st.apicv_enabled ? 0 : BITU(LAPICV_INHIBIT_DISABLED),
+		  st.reasons);
 }
 
 /* Only the VMM's reasons may be set; bad input changes nothing. */
