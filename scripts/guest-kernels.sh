@@ -18,15 +18,6 @@ flock 9
 tmp=$(mktemp -d "$cache/tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# Installed header sets, e.g. 6.1.0-56-amd64 6.12.117+deb12-amd64.
-kernel_versions() {
-	local d
-
-	for d in /usr/src/linux-headers-*-amd64; do
-		[ -f "$d/Makefile" ] && echo "${d#/usr/src/linux-headers-}"
-	done
-}
-
 fetch_kernel() {
 	local ver=$1 dest=$cache/kernels/$1 pkgver pkg
 
@@ -62,7 +53,7 @@ extract_sources() {
 	mv "$tmp/$top"/scripts/* "$cache/checkpatch/"
 }
 
-for v in $(kernel_versions); do
+for v in $(bash "$(dirname "$0")/kvers.sh"); do
 	fetch_kernel "$v"
 done
 extract_sources
