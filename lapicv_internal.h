@@ -19,7 +19,9 @@
 #include <linux/kernel.h>
 #include <linux/kvm.h>
 #include <linux/lockdep.h>
+#include <linux/math64.h>
 #include <linux/mm_types.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -32,6 +34,7 @@
 
 #include <asm/apicdef.h>
 #include <asm/msr-index.h>
+#include <asm/tsc.h>
 
 #include "compat.h"
 
