@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Lifetimes: fds closed in any order, vCPU fds keeping their VM alive,
- * concurrent vCPU creation, many create/close cycles, and (lapicv only)
- * the module reference count returning to its baseline.
+ * concurrent vCPU creation, many create/close cycles, VMs owned by their
+ * process, and (lapicv only) the module reference count returning to its
+ * baseline.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,6 +169,42 @@ TEST_F(life, concurrent_vcpu_create)
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < r[i].created; j++)
 			close(r[i].fds[j]);
+	close(vm);
+}
+
+/*
+ * A VM belongs to the process that created it: KVM answers every VM and
+ * vCPU ioctl from another process (here a forked child) with -EIO.
+ */
+TEST_F(life, other_process_eio)
+{
+	int vm, vcpu, status;
+	pid_t pid;
+
+	vm = vm_create_split(self->dev);
+	ASSERT_OK(vm);
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_OK(vcpu);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* exit status: 1 + the index of the first unexpected answer */
+		if (!(vcpu_create(vm, 1) == -1 && errno == EIO))
+			_exit(1);
+		if (!(check_ext(vm, KVM_CAP_SPLIT_IRQCHIP) == -1 && errno == EIO))
+			_exit(2);
+		if (vcpu_unknown_errno(vcpu) != EIO)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("check %d in the child did not get EIO",
+		       WEXITSTATUS(status));
+	/* The owner still can. */
+	ASSERT_EQ(1, check_ext(vm, KVM_CAP_SPLIT_IRQCHIP));
+	close(vcpu);
 	close(vm);
 }
 
