@@ -20,6 +20,7 @@ out=$top/selftests/build/check
 rm -rf "$out"
 mkdir -p "$out"
 host=$out/host.log
+logs=("$host")
 n=0
 jobs=$(nproc)
 
@@ -37,7 +38,7 @@ finish() {
 	echo "[host rig check] 1..$n" >>"$host"
 	echo
 	echo "== summary (logs in ${out#"$top"/}/)"
-	bash scripts/tap-summary.sh "$host" "$out"/guest-*.log
+	bash scripts/tap-summary.sh "${logs[@]}"
 	exit $?
 }
 
@@ -98,6 +99,7 @@ for v in $(printf '%s\n' "${kvers[@]}" | sort -rV); do
 	echo "== guest $v: suites $suites"
 	img=$out/guest-$tag.cpio.gz
 	log=$out/guest-$tag.log
+	logs+=("$log")
 	K=()
 	[ "$suites" = lapicv ] || K=(-K)
 	bash scripts/mkinitramfs.sh "${K[@]}" -t selftests/build "$v" "$img" \
