@@ -89,6 +89,19 @@ struct lapicv_lapic {
 	bool cpuid_x2apic;
 	bool cpuid_tsc_deadline;
 	u8 maxphyaddr;
+
+	/* lapic.c: event state KVM keeps in kvm_vcpu_arch. */
+	/* NMIs queued by KVM_NMI and NMI deliveries, for the run step. */
+	atomic_t nmi_queued;
+	/* An SMI was delivered; lapicv has no SMM, so it only records it. */
+	bool smi_pending;
+	/* A REMRD (PV unhalt) message arrived: a halted vCPU reads RUNNABLE. */
+	bool pv_unhalted;
+	/* ExtINT vector from the VMM's PIC (KVM_INTERRUPT), or -1. */
+	int pending_external_vector;
+	/* The table KVM_SET_CPUID2 gave, as KVM_GET_CPUID2 returns it. */
+	struct kvm_cpuid_entry2 *cpuid_entries;
+	int cpuid_nent;
 };
 
 /* ---- register page accessors ---- */
@@ -147,5 +160,103 @@ static inline bool lapicv_x2apic_mode(const struct lapicv_lapic *apic)
 {
 	return apic->apic_base & X2APIC_ENABLE;
 }
+
+/* ---- lapic.c ----
+ *
+ * Unless a comment says otherwise, these run in the vCPU's own ioctls, with
+ * lapicv_vcpu.mutex held, and return 0 or KVM's errno as a negative value.
+ * The register-level helpers return 0 on success and 1 where KVM's would
+ * fail the access (a #GP for a guest, a failed MSR for the VMM).
+ */
+
+/* KVM's KVM_MAX_CPUID_ENTRIES: the most entries KVM_SET_CPUID2 takes. */
+#define LAPICV_MAX_CPUID_ENTRIES	256
+
+/* Allocate the APIC and its zeroed register page; lapicv_lapic_reset next. */
+int lapicv_lapic_create(struct lapicv_vcpu *vcpu);
+/* Stop the timer and free what lapicv_lapic_create() allocated. */
+void lapicv_lapic_free(struct lapicv_vcpu *vcpu);
+/*
+ * RESET (init_event false: APIC base to 0xfee00000 | EN, plus BSP for vCPU
+ * id 0) or INIT (init_event true: APIC base and xAPIC ID kept), as KVM's
+ * kvm_lapic_reset() plus the APIC part of kvm_vcpu_reset().
+ */
+void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event);
+
+/*
+ * MSR_IA32_APICBASE write.  Returns 1 for reserved bits (MAXPHYADDR, the
+ * x2APIC bit without x2APIC in CPUID), the invalid mode, and, for guest
+ * writes only, x2APIC -> xAPIC and disabled -> x2APIC.
+ */
+int lapicv_apic_set_base(struct lapicv_vcpu *vcpu, u64 value,
+			 bool host_initiated);
+
+/* xAPIC-layout register access, offset in bytes; 4-byte reads and writes. */
+int lapicv_apic_reg_read(struct lapicv_lapic *apic, u32 offset, u32 *val);
+int lapicv_apic_reg_write(struct lapicv_lapic *apic, u32 offset, u32 val);
+
+/* MSR 0x800 + (offset >> 4); 1 unless the APIC is in x2APIC mode. */
+int lapicv_x2apic_msr_read(struct lapicv_lapic *apic, u32 msr, u64 *data);
+int lapicv_x2apic_msr_write(struct lapicv_lapic *apic, u32 msr, u64 data);
+
+/*
+ * KVM_GET_MSRS / KVM_SET_MSRS for one entry: MSR_IA32_APICBASE, the x2APIC
+ * range and MSR_IA32_TSC_DEADLINE.  0 on success, 1 on failure (the
+ * caller stops there and reports how many entries were processed).
+ */
+int lapicv_get_msr(struct lapicv_vcpu *vcpu, u32 index, u64 *data);
+int lapicv_set_msr(struct lapicv_vcpu *vcpu, u32 index, u64 data,
+		   bool host_initiated);
+
+/* Send the IPI that ICR (low, high) describes; no lock needed on targets. */
+void lapicv_apic_send_ipi(struct lapicv_lapic *apic, u32 icr_low,
+			  u32 icr_high);
+
+/*
+ * Accept one interrupt message at one destination (KVM's
+ * __apic_accept_irq()): sets IRR/TMR, pending INIT/SIPI, or queues an
+ * NMI/SMI, then raises LAPICV_REQ_EVENT and kicks.  Returns 1 if the
+ * message was accepted, 0 if dropped (disabled APIC, INIT de-assert, ...).
+ * Callable from any context that may run irq.c's delivery, without the
+ * target's mutex: every field a sender touches is set atomically.
+ */
+int lapicv_apic_accept_irq(struct lapicv_lapic *apic,
+			   const struct lapicv_irq *irq);
+/* Deliver through the LVT entry at @lvt_offset (APIC_LVTT, APIC_LVT0, ...). */
+int lapicv_apic_local_deliver(struct lapicv_lapic *apic, int lvt_offset);
+/* Lowest-priority arbitration: < 0 when @a should win over @b. */
+int lapicv_apic_compare_prio(struct lapicv_lapic *a, struct lapicv_lapic *b);
+
+/* Highest vector set in IRR / ISR, or -1; the caches follow KVM's rules. */
+int lapicv_apic_find_highest_irr(struct lapicv_lapic *apic);
+int lapicv_apic_find_highest_isr(struct lapicv_lapic *apic);
+
+/*
+ * KVM_GET_LAPIC / KVM_SET_LAPIC.  set_state fixes up @s in place (the
+ * caller's copy) and leaves the APIC untouched when it refuses it.
+ */
+int lapicv_apic_get_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s);
+int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s);
+
+/* Act on pending INIT and SIPI (KVM's kvm_apic_accept_events()). */
+int lapicv_apic_accept_events(struct lapicv_vcpu *vcpu);
+/* KVM_GET_MP_STATE (accepts events first) and KVM_SET_MP_STATE. */
+int lapicv_get_mp_state(struct lapicv_vcpu *vcpu, struct kvm_mp_state *mp);
+int lapicv_set_mp_state(struct lapicv_vcpu *vcpu,
+			const struct kvm_mp_state *mp);
+
+/* KVM_NMI and KVM_INTERRUPT (ExtINT from the VMM's PIC). */
+int lapicv_inject_nmi(struct lapicv_vcpu *vcpu);
+int lapicv_inject_extint(struct lapicv_vcpu *vcpu, u32 irq);
+
+/*
+ * KVM_SET_CPUID2: takes ownership of @entries (kvmalloc'ed, @nent of them)
+ * on success only.  KVM_GET_CPUID2: the table as KVM would return it, and
+ * its length in @nent; valid until the next lapicv_set_cpuid().
+ */
+int lapicv_set_cpuid(struct lapicv_vcpu *vcpu,
+		     struct kvm_cpuid_entry2 *entries, int nent);
+const struct kvm_cpuid_entry2 *lapicv_get_cpuid(struct lapicv_vcpu *vcpu,
+						u32 *nent);
 
 #endif /* _LAPICV_LAPIC_H */

@@ -33,6 +33,7 @@
 #include <linux/xarray.h>
 
 #include <asm/apicdef.h>
+#include <asm/cpufeature.h>
 #include <asm/msr-index.h>
 #include <asm/tsc.h>
 

@@ -7,7 +7,7 @@ set -euo pipefail
 
 PKGS=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd file
-	gcc make libc6-dev perl bc flex bison libelf-dev sparse
+	gcc make libc6-dev perl bc flex bison libelf-dev sparse git
 	clang libclang-rt-14-dev
 	linux-headers-amd64 linux-headers-6.12-amd64 linux-source-6.12
 )

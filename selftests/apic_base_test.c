@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * MSR_IA32_APICBASE through KVM_GET/SET_MSRS (host-initiated writes): the
+ * RESET values, reserved bits from MAXPHYADDR, the x2APIC CPUID gate, the
+ * invalid mode, the transitions a VMM may make, the APIC ID and LDR that
+ * follow the mode, the CPUID APIC bit that follows EN, and KVM's
+ * count-of-processed-MSRs rule.  Expectations are KVM 6.12's
+ * (arch/x86/kvm/lapic.c kvm_apic_set_base(), x86.c msr_io()).
+ */
+#include "kselftest_harness.h"
+#include "lapic_util.h"
+
+FIXTURE(base) {
+	struct lt_vm v;
+};
+
+FIXTURE_SETUP(base)
+{
+	ASSERT_OK(lt_vm_create(&self->v, 3));
+}
+
+FIXTURE_TEARDOWN(base)
+{
+	lt_vm_destroy(&self->v);
+}
+
+/* vCPU 0 is the BSP; the others are APs in UNINITIALIZED. */
+TEST_F(base, reset_values)
+{
+	struct kvm_lapic_state s;
+	int i;
+
+	EXPECT_EQ(BASE_DEFAULT | BASE_EN | BASE_BSP,
+		  msr(self->v.vcpu[0], MSR_APICBASE));
+	for (i = 1; i < 3; i++)
+		EXPECT_EQ(BASE_DEFAULT | BASE_EN,
+			  msr(self->v.vcpu[i], MSR_APICBASE));
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_OK(get_lapic(self->v.vcpu[i], &s));
+		EXPECT_EQ((uint32_t)i << 24, reg(&s, R_ID));
+		/* Version 0x14, six LVT entries, no directed EOI yet. */
+		EXPECT_EQ(0x50014u, reg(&s, R_LVR));
+		EXPECT_EQ(0xffu, reg(&s, R_SPIV));
+		EXPECT_EQ(0xffffffffu, reg(&s, R_DFR));
+		EXPECT_EQ(0u, reg(&s, R_LDR));
+		EXPECT_EQ(0u, reg(&s, R_TPR));
+		EXPECT_EQ(0u, reg(&s, R_PPR));
+		EXPECT_EQ(LVT_MASKED, reg(&s, R_LVTT));
+		EXPECT_EQ(LVT_MASKED, reg(&s, R_LVTERR));
+		EXPECT_EQ(LVT_MASKED, reg(&s, R_LVT1));
+		/* KVM's LINT0_REENABLED quirk: the BSP's LINT0 is ExtINT. */
+		EXPECT_EQ(i ? LVT_MASKED : 0x700u, reg(&s, R_LVT0));
+		/* No CMCI: the slot stays zero. */
+		EXPECT_EQ(0u, reg(&s, R_CMCI));
+	}
+	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(self->v.vcpu[0]));
+	EXPECT_EQ(KVM_MP_STATE_UNINITIALIZED, get_mp_state(self->v.vcpu[1]));
+}
+
+/* Without CPUID, MAXPHYADDR is 36 and x2APIC is not offered. */
+TEST_F(base, reserved_bits_default)
+{
+	int vcpu = self->v.vcpu[1];
+	uint64_t base = BASE_DEFAULT | BASE_EN;
+
+	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 36)));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 63)));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 9)));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | 0x1));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | 0x80));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | BASE_EXTD));
+	/* Refused writes leave the MSR alone. */
+	EXPECT_EQ(base, msr(vcpu, MSR_APICBASE));
+	/* Bit 35 is below MAXPHYADDR, and BSP is writable. */
+	EXPECT_EQ(1, set_msr(vcpu, MSR_APICBASE, base | (1ull << 35)));
+	EXPECT_EQ(base | (1ull << 35), msr(vcpu, MSR_APICBASE));
+	EXPECT_EQ(1, set_msr(vcpu, MSR_APICBASE, base | BASE_BSP));
+	EXPECT_EQ(base | BASE_BSP, msr(vcpu, MSR_APICBASE));
+}
+
+/* CPUID leaf 0x80000008 moves MAXPHYADDR; leaf 1 opens x2APIC. */
+TEST_F(base, reserved_bits_cpuid)
+{
+	int vcpu = self->v.vcpu[1];
+	uint64_t base = BASE_DEFAULT | BASE_EN;
+
+	ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, 40));
+	EXPECT_EQ(1, set_msr(vcpu, MSR_APICBASE, base | (1ull << 39)));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 40)));
+	EXPECT_EQ(1, set_msr(vcpu, MSR_APICBASE, base | BASE_EXTD));
+	EXPECT_EQ(base | BASE_EXTD, msr(vcpu, MSR_APICBASE));
+
+	/* A leaf 0x80000000 too small for 0x80000008: back to 36 bits. */
+	ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, 0));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 36)));
+}
+
+/* EXTD without EN is the invalid mode, whatever the CPUID. */
+TEST_F(base, invalid_mode)
+{
+	int vcpu = self->v.vcpu[1];
+
+	ASSERT_OK(set_cpuid_x2apic(vcpu));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT | BASE_EXTD));
+	EXPECT_EQ(BASE_DEFAULT | BASE_EN, msr(vcpu, MSR_APICBASE));
+}
+
+/*
+ * The VMM may make every transition, including the two a guest may not
+ * (x2APIC -> xAPIC and disabled -> x2APIC); the ID follows the mode.
+ */
+TEST_F(base, host_transitions)
+{
+	struct kvm_lapic_state s;
+	int vcpu = self->v.vcpu[2];
+	uint64_t en = BASE_DEFAULT | BASE_EN;
+
+	ASSERT_OK(set_cpuid_x2apic(vcpu));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, en | BASE_EXTD));
+	ASSERT_OK(get_lapic(vcpu, &s));
+	/* Without 32-bit IDs the x2APIC ID is reported as ID << 24. */
+	EXPECT_EQ(2u << 24, reg(&s, R_ID));
+	/* Cluster 0, bit 2: the x2APIC LDR derived from ID 2. */
+	EXPECT_EQ(1u << 2, reg(&s, R_LDR));
+	EXPECT_EQ(2ull, msr(vcpu, X2MSR(R_ID)));
+	EXPECT_EQ(1ull << 2, msr(vcpu, X2MSR(R_LDR)));
+
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, en));
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(2u << 24, reg(&s, R_ID));
+	/* Leaving x2APIC keeps the derived LDR: only the ID is rewritten. */
+	EXPECT_EQ(1u << 2, reg(&s, R_LDR));
+
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT));
+	EXPECT_EQ(BASE_DEFAULT, msr(vcpu, MSR_APICBASE));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, en | BASE_EXTD));
+	EXPECT_EQ(2ull, msr(vcpu, X2MSR(R_ID)));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, en));
+	EXPECT_EQ(en, msr(vcpu, MSR_APICBASE));
+}
+
+/* Re-enabling a disabled APIC restores the xAPIC ID from the vCPU id. */
+TEST_F(base, enable_restores_id)
+{
+	struct kvm_lapic_state s;
+	int vcpu = self->v.vcpu[1];
+
+	ASSERT_OK(get_lapic(vcpu, &s));
+	set_reg(&s, R_ID, 0x55u << 24);
+	ASSERT_OK(set_lapic(vcpu, &s));
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(0x55u << 24, reg(&s, R_ID));
+
+	/* A write that keeps EN does not touch the ID. */
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT | BASE_EN));
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(0x55u << 24, reg(&s, R_ID));
+
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT | BASE_EN));
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(1u << 24, reg(&s, R_ID));
+}
+
+/* KVM_GET_CPUID2 shows CPUID.1:EDX.APIC following the EN bit. */
+TEST_F(base, cpuid_apic_bit)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[8];
+	} c;
+	int vcpu = self->v.vcpu[1];
+	unsigned int i, leaf1 = ~0u;
+
+	ASSERT_OK(set_cpuid_x2apic(vcpu));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT));
+
+	memset(&c, 0, sizeof(c));
+	c.hdr.nent = 3;
+	ASSERT_ERRNO(ioctl(vcpu, KVM_GET_CPUID2, &c), E2BIG);
+	c.hdr.nent = 8;
+	ASSERT_OK(ioctl(vcpu, KVM_GET_CPUID2, &c));
+	ASSERT_EQ(4u, c.hdr.nent);
+	for (i = 0; i < c.hdr.nent; i++)
+		if (c.e[i].function == 1)
+			leaf1 = i;
+	ASSERT_NE(~0u, leaf1);
+	EXPECT_EQ(0u, c.e[leaf1].edx & CPUID1_EDX_APIC);
+	EXPECT_EQ(CPUID1_ECX_X2APIC | CPUID1_ECX_TSCDL, c.e[leaf1].ecx);
+
+	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT | BASE_EN));
+	c.hdr.nent = 8;
+	ASSERT_OK(ioctl(vcpu, KVM_GET_CPUID2, &c));
+	EXPECT_EQ(CPUID1_EDX_APIC, c.e[leaf1].edx & CPUID1_EDX_APIC);
+}
+
+TEST_F(base, cpuid_too_big)
+{
+	struct kvm_cpuid2 hdr = { .nent = 257 };
+
+	ASSERT_ERRNO(ioctl(self->v.vcpu[0], KVM_SET_CPUID2, &hdr), E2BIG);
+}
+
+/* The count KVM_SET/GET_MSRS return stops at the first failing entry. */
+TEST_F(base, msr_count)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[3];
+	} m;
+	int vcpu = self->v.vcpu[1];
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 3;
+	m.e[0].index = MSR_APICBASE;
+	m.e[0].data = BASE_DEFAULT | BASE_EN | BASE_BSP;
+	m.e[1].index = MSR_APICBASE;
+	m.e[1].data = BASE_DEFAULT | BASE_EN | (1ull << 9);
+	m.e[2].index = MSR_APICBASE;
+	m.e[2].data = BASE_DEFAULT;
+	EXPECT_EQ(1, ioctl(vcpu, KVM_SET_MSRS, &m));
+	EXPECT_EQ(BASE_DEFAULT | BASE_EN | BASE_BSP, msr(vcpu, MSR_APICBASE));
+
+	/* In xAPIC mode the x2APIC MSRs cannot be read. */
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 3;
+	m.e[0].index = MSR_APICBASE;
+	m.e[1].index = X2MSR(R_ID);
+	m.e[1].data = 0x1234;
+	m.e[2].index = MSR_APICBASE;
+	EXPECT_EQ(1, ioctl(vcpu, KVM_GET_MSRS, &m));
+	EXPECT_EQ(BASE_DEFAULT | BASE_EN | BASE_BSP, m.e[0].data);
+	/* The failed entry reads 0; later ones come back as they went in. */
+	EXPECT_EQ(0ull, m.e[1].data);
+	EXPECT_EQ(0ull, m.e[2].data);
+	EXPECT_EQ(0, set_msr(vcpu, X2MSR(R_TPR), 0x10));
+
+	m.hdr.nmsrs = 0;
+	EXPECT_EQ(0, ioctl(vcpu, KVM_GET_MSRS, &m));
+}
+
+/* KVM's MAX_IO_MSRS is 256: 255 entries pass, 256 are too many. */
+TEST_F(base, msr_limit)
+{
+	static struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[256];
+	} m;
+	int vcpu = self->v.vcpu[0];
+	int i;
+
+	for (i = 0; i < 256; i++)
+		m.e[i].index = MSR_APICBASE;
+	m.hdr.nmsrs = 256;
+	EXPECT_ERRNO(ioctl(vcpu, KVM_GET_MSRS, &m), E2BIG);
+	EXPECT_ERRNO(ioctl(vcpu, KVM_SET_MSRS, &m), E2BIG);
+	m.hdr.nmsrs = 255;
+	EXPECT_EQ(255, ioctl(vcpu, KVM_GET_MSRS, &m));
+	EXPECT_EQ(BASE_DEFAULT | BASE_EN | BASE_BSP, m.e[254].data);
+}
+
+/* MSR_IA32_TSC_DEADLINE reads 0 outside TSC-deadline mode. */
+TEST_F(base, tsc_deadline_outside_mode)
+{
+	int vcpu = self->v.vcpu[0];
+
+	EXPECT_EQ(1, set_msr(vcpu, MSR_TSC_DEADLINE, 12345));
+	EXPECT_EQ(0ull, msr(vcpu, MSR_TSC_DEADLINE));
+}
+
+TEST_HARNESS_MAIN

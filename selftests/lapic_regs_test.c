@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The register file through the x2APIC MSRs (KVM_GET/SET_MSRS) and
+ * KVM_GET/SET_LAPIC: which registers read, which writes fail, the bits
+ * each register keeps, SPIV's software disable masking the LVTs, the
+ * version register, TPR/PPR/ISR and EOI, SELF_IPI and ESR.  Expectations
+ * are KVM 6.12's (arch/x86/kvm/lapic.c kvm_lapic_readable_reg_mask(),
+ * kvm_lapic_reg_write()).
+ */
+#include "kselftest_harness.h"
+#include "lapic_util.h"
+
+FIXTURE(regs) {
+	struct lt_vm v;
+	int vcpu;
+};
+
+FIXTURE_SETUP(regs)
+{
+	ASSERT_OK(lt_vm_create(&self->v, 2));
+	self->vcpu = self->v.vcpu[1];
+	ASSERT_OK(set_cpuid_x2apic(self->vcpu));
+	ASSERT_EQ(1, enable_x2apic(self->vcpu));
+	ASSERT_EQ(1, set_msr(self->vcpu, X2MSR(R_SPIV), 0x1ff));
+}
+
+FIXTURE_TEARDOWN(regs)
+{
+	lt_vm_destroy(&self->v);
+}
+
+static bool x2apic_readable(uint32_t off)
+{
+	switch (off) {
+	case R_ID: case R_LVR: case R_TPR: case R_PPR: case R_LDR:
+	case R_SPIV: case R_ESR: case R_ICR: case R_TMICT: case R_TMCCT:
+	case R_TDCR:
+		return true;
+	}
+	return (off >= R_ISR && off < R_ISR + 0x180) ||
+	       (off >= R_LVTT && off <= R_LVTERR);
+}
+
+/* x2APIC has no APR, DFR, ICR2; EOI and SELF_IPI are write-only. */
+TEST_F(regs, x2apic_readable)
+{
+	uint64_t v;
+	uint32_t off;
+
+	for (off = 0; off < 0x1000; off += 0x10) {
+		int want = x2apic_readable(off);
+
+		EXPECT_EQ(want, get_msr(self->vcpu, X2MSR(off), &v))
+			TH_LOG("offset %#x", off);
+	}
+}
+
+TEST_F(regs, x2apic_readonly)
+{
+	static const uint32_t ro[] = {
+		R_ID, R_LVR, R_APR, R_PPR, R_LDR, R_DFR, R_ISR, R_ISR + 0x70,
+		R_TMR, R_IRR, R_IRR + 0x10, R_TMCCT, R_ICR2, R_CMCI, 0x0, 0x10,
+		0x3a0, 0x400, 0xff0,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
+		EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(ro[i]), 0))
+			TH_LOG("offset %#x", ro[i]);
+	/* Bits 63:32 are reserved in every register but the ICR. */
+	EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(R_TPR), 1ull << 32));
+	EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(R_EOI), 1ull << 40));
+	EXPECT_EQ(1, set_msr(self->vcpu, X2MSR(R_EOI), 0));
+}
+
+TEST_F(regs, write_masks)
+{
+	int vcpu = self->vcpu;
+
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TPR), 0x1ff));
+	EXPECT_EQ(0xffull, msr(vcpu, X2MSR(R_TPR)));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TPR), 0));
+
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVT0), 0xffffffff));
+	EXPECT_EQ(0x1f7ffull, msr(vcpu, X2MSR(R_LVT0)));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVT1), 0xffffffff));
+	EXPECT_EQ(0x1f7ffull, msr(vcpu, X2MSR(R_LVT1)));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTTHMR), 0xffffffff));
+	EXPECT_EQ(0x117ffull, msr(vcpu, X2MSR(R_LVTTHMR)));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTPC), 0xffffffff));
+	EXPECT_EQ(0x117ffull, msr(vcpu, X2MSR(R_LVTPC)));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTERR), 0xffffffff));
+	EXPECT_EQ(0x110ffull, msr(vcpu, X2MSR(R_LVTERR)));
+	/* TSC-deadline is offered by CPUID, so both mode bits stay. */
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTT), 0xfffdffff));
+	EXPECT_EQ(0x510ffull, msr(vcpu, X2MSR(R_LVTT)));
+	/* No CMCI LVT with KVM's default MCG_CAP. */
+	EXPECT_EQ(0, set_msr(vcpu, X2MSR(R_CMCI), 0x10));
+
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TDCR), 0xffffffff));
+	EXPECT_EQ(0xbull, msr(vcpu, X2MSR(R_TDCR)));
+	/* Directed EOI is offered (x2APIC CPUID, split irqchip). */
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_SPIV), 0xffffffff));
+	EXPECT_EQ(0x13ffull, msr(vcpu, X2MSR(R_SPIV)));
+}
+
+/* Without TSC-deadline in CPUID only one-shot/periodic remain. */
+TEST_F(regs, lvtt_without_tsc_deadline)
+{
+	int vcpu = self->vcpu;
+
+	ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, 48));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTT), 0xfffdffff));
+	EXPECT_EQ(0x110ffull, msr(vcpu, X2MSR(R_LVTT)));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTT), 0x200ef));
+	EXPECT_EQ(0x200efull, msr(vcpu, X2MSR(R_LVTT)));
+}
+
+TEST_F(regs, version)
+{
+	struct kvm_lapic_state s;
+
+	EXPECT_EQ(0x1050014ull, msr(self->vcpu, X2MSR(R_LVR)));
+	/* vCPU 0 has no CPUID: no directed EOI, SPIV bit 12 dropped. */
+	ASSERT_OK(get_lapic(self->v.vcpu[0], &s));
+	EXPECT_EQ(0x50014u, reg(&s, R_LVR));
+	/* KVM_SET_LAPIC cannot change the version. */
+	set_reg(&s, R_LVR, 0x12345678);
+	ASSERT_OK(set_lapic(self->v.vcpu[0], &s));
+	ASSERT_OK(get_lapic(self->v.vcpu[0], &s));
+	EXPECT_EQ(0x50014u, reg(&s, R_LVR));
+}
+
+/* Clearing SPIV.EN masks every LVT, and keeps new LVT values masked. */
+TEST_F(regs, sw_disable_masks_lvts)
+{
+	int vcpu = self->vcpu;
+
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVT0), 0x700));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTERR), 0xfe));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_SPIV), 0xff));
+	EXPECT_EQ(0x10700ull, msr(vcpu, X2MSR(R_LVT0)));
+	EXPECT_EQ(0x100feull, msr(vcpu, X2MSR(R_LVTERR)));
+	EXPECT_EQ(0x10000ull, msr(vcpu, X2MSR(R_LVTT)));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVT1), 0x400));
+	EXPECT_EQ(0x10400ull, msr(vcpu, X2MSR(R_LVT1)));
+	/* Re-enabling does not unmask anything. */
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_SPIV), 0x1ff));
+	EXPECT_EQ(0x10700ull, msr(vcpu, X2MSR(R_LVT0)));
+}
+
+TEST_F(regs, esr)
+{
+	EXPECT_EQ(1, set_msr(self->vcpu, X2MSR(R_ESR), 0));
+	EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(R_ESR), 1));
+	EXPECT_EQ(0ull, msr(self->vcpu, X2MSR(R_ESR)));
+}
+
+TEST_F(regs, self_ipi)
+{
+	struct kvm_lapic_state s;
+
+	EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(R_SELF_IPI), 0x140));
+	EXPECT_EQ(1, set_msr(self->vcpu, X2MSR(R_SELF_IPI), 0x40));
+	EXPECT_EQ(1, set_msr(self->vcpu, X2MSR(R_SELF_IPI), 0xff));
+	ASSERT_OK(get_lapic(self->vcpu, &s));
+	EXPECT_EQ(1u, reg(&s, R_IRR + 0x20));
+	EXPECT_EQ(1u << 31, reg(&s, R_IRR + 0x70));
+	EXPECT_EQ(0u, reg(&s, R_TMR + 0x20));
+	EXPECT_EQ(1ull, msr(self->vcpu, X2MSR(R_IRR + 0x20)));
+}
+
+/*
+ * PPR after KVM_SET_LAPIC is computed before the ISR caches are rebuilt,
+ * as KVM does, so the page shows the stale value until PPR is read
+ * through the MSR (which recomputes it).  EOI retires the highest ISR.
+ */
+TEST_F(regs, ppr_isr_eoi)
+{
+	struct kvm_lapic_state s;
+	int vcpu = self->vcpu;
+
+	ASSERT_OK(get_lapic(vcpu, &s));
+	set_reg(&s, R_TPR, 0x20);
+	set_reg(&s, R_ISR + 0x20, 1u << 16);	/* vector 0x50 */
+	set_reg(&s, R_ISR + 0x10, 1u << 1);	/* vector 0x21 */
+	ASSERT_OK(set_lapic(vcpu, &s));
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(0x20u, reg(&s, R_PPR));
+	EXPECT_EQ(0x50ull, msr(vcpu, X2MSR(R_PPR)));
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(0x50u, reg(&s, R_PPR));
+
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TPR), 0x71));
+	EXPECT_EQ(0x71ull, msr(vcpu, X2MSR(R_PPR)));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TPR), 0x10));
+	EXPECT_EQ(0x50ull, msr(vcpu, X2MSR(R_PPR)));
+
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_EOI), 0));
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(0u, reg(&s, R_ISR + 0x20));
+	EXPECT_EQ(1u << 1, reg(&s, R_ISR + 0x10));
+	EXPECT_EQ(0x20u, reg(&s, R_PPR));
+
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_EOI), 0));
+	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_EOI), 0));
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(0u, reg(&s, R_ISR + 0x10));
+	EXPECT_EQ(0x10u, reg(&s, R_PPR));
+}
+
+/* In xAPIC mode none of the x2APIC MSRs answer. */
+TEST_F(regs, xapic_mode_no_msrs)
+{
+	uint64_t v;
+	int vcpu = self->v.vcpu[0];
+
+	EXPECT_EQ(0, get_msr(vcpu, X2MSR(R_LVR), &v));
+	EXPECT_EQ(0, get_msr(vcpu, X2MSR(R_ID), &v));
+	EXPECT_EQ(0, set_msr(vcpu, X2MSR(R_TPR), 0));
+	EXPECT_EQ(0, set_msr(vcpu, X2MSR(R_EOI), 0));
+}
+
+TEST_HARNESS_MAIN
