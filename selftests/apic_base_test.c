@@ -38,7 +38,7 @@ TEST_F(base, reset_values)
 
 	for (i = 0; i < 3; i++) {
 		ASSERT_OK(get_lapic(self->v.vcpu[i], &s));
-		EXPECT_EQ((uint32_t)i << 24, reg(&s, R_ID));
+		EXPECT_EQ((__u32)i << 24, reg(&s, R_ID));
 		/* Version 0x14, six LVT entries, no directed EOI yet. */
 		EXPECT_EQ(0x50014u, reg(&s, R_LVR));
 		EXPECT_EQ(0xffu, reg(&s, R_SPIV));
@@ -62,7 +62,7 @@ TEST_F(base, reset_values)
 TEST_F(base, reserved_bits_default)
 {
 	int vcpu = self->v.vcpu[1];
-	uint64_t base = BASE_DEFAULT | BASE_EN;
+	__u64 base = BASE_DEFAULT | BASE_EN;
 
 	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 36)));
 	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 63)));
@@ -83,7 +83,7 @@ TEST_F(base, reserved_bits_default)
 TEST_F(base, reserved_bits_cpuid)
 {
 	int vcpu = self->v.vcpu[1];
-	uint64_t base = BASE_DEFAULT | BASE_EN;
+	__u64 base = BASE_DEFAULT | BASE_EN;
 
 	ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, 40));
 	EXPECT_EQ(1, set_msr(vcpu, MSR_APICBASE, base | (1ull << 39)));
@@ -114,7 +114,7 @@ TEST_F(base, host_transitions)
 {
 	struct kvm_lapic_state s;
 	int vcpu = self->v.vcpu[2];
-	uint64_t en = BASE_DEFAULT | BASE_EN;
+	__u64 en = BASE_DEFAULT | BASE_EN;
 
 	ASSERT_OK(set_cpuid_x2apic(vcpu));
 	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, en | BASE_EXTD));

@@ -29,7 +29,7 @@ FIXTURE_TEARDOWN(regs)
 	lt_vm_destroy(&self->v);
 }
 
-static bool x2apic_readable(uint32_t off)
+static bool x2apic_readable(__u32 off)
 {
 	switch (off) {
 	case R_ID: case R_LVR: case R_TPR: case R_PPR: case R_LDR:
@@ -44,8 +44,8 @@ static bool x2apic_readable(uint32_t off)
 /* x2APIC has no APR, DFR, ICR2; EOI and SELF_IPI are write-only. */
 TEST_F(regs, x2apic_readable)
 {
-	uint64_t v;
-	uint32_t off;
+	__u64 v;
+	__u32 off;
 
 	for (off = 0; off < 0x1000; off += 0x10) {
 		int want = x2apic_readable(off);
@@ -57,14 +57,14 @@ TEST_F(regs, x2apic_readable)
 
 TEST_F(regs, x2apic_readonly)
 {
-	static const uint32_t ro[] = {
+	static const __u32 ro[] = {
 		R_ID, R_LVR, R_APR, R_PPR, R_LDR, R_DFR, R_ISR, R_ISR + 0x70,
 		R_TMR, R_IRR, R_IRR + 0x10, R_TMCCT, R_ICR2, R_CMCI, 0x0, 0x10,
 		0x3a0, 0x400, 0xff0,
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ro); i++)
 		EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(ro[i]), 0))
 			TH_LOG("offset %#x", ro[i]);
 	/* Bits 63:32 are reserved in every register but the ICR. */
@@ -212,7 +212,7 @@ TEST_F(regs, ppr_isr_eoi)
 /* In xAPIC mode none of the x2APIC MSRs answer. */
 TEST_F(regs, xapic_mode_no_msrs)
 {
-	uint64_t v;
+	__u64 v;
 	int vcpu = self->v.vcpu[0];
 
 	EXPECT_EQ(0, get_msr(vcpu, X2MSR(R_LVR), &v));

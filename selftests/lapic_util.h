@@ -9,21 +9,27 @@
 #ifndef SELFTEST_LAPIC_UTIL_H
 #define SELFTEST_LAPIC_UTIL_H
 
-#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "lapicv_util.h"
 
+#ifndef BIT
+#define BIT(n)		(1u << (n))
+#endif
+#ifndef BIT_ULL
+#define BIT_ULL(n)	(1ull << (n))
+#endif
+
 #define LT_MAX_VCPUS		4
 
 #define MSR_APICBASE		0x1b
 #define MSR_TSC_DEADLINE	0x6e0
 #define BASE_DEFAULT		0xfee00000ull
-#define BASE_BSP		(1ull << 8)
-#define BASE_EXTD		(1ull << 10)
-#define BASE_EN			(1ull << 11)
+#define BASE_BSP		BIT_ULL(8)
+#define BASE_EXTD		BIT_ULL(10)
+#define BASE_EN			BIT_ULL(11)
 #define X2MSR(off)		(0x800u + ((off) >> 4))
 
 /* Register offsets in the KVM_GET_LAPIC page. */
@@ -68,11 +74,11 @@
 #define ICR_ALLBUT		0xc0000
 
 /* CPUID bits the APIC depends on. */
-#define CPUID1_ECX_X2APIC	(1u << 21)
-#define CPUID1_ECX_TSCDL	(1u << 24)
-#define CPUID1_ECX_OSXSAVE	(1u << 27)
-#define CPUID1_ECX_XSAVE	(1u << 26)
-#define CPUID1_EDX_APIC		(1u << 9)
+#define CPUID1_ECX_X2APIC	BIT(21)
+#define CPUID1_ECX_TSCDL	BIT(24)
+#define CPUID1_ECX_OSXSAVE	BIT(27)
+#define CPUID1_ECX_XSAVE	BIT(26)
+#define CPUID1_EDX_APIC		BIT(9)
 
 struct lt_vm {
 	int dev;
@@ -115,15 +121,15 @@ static inline void lt_vm_destroy(struct lt_vm *v)
 		close(v->dev);
 }
 
-static inline uint32_t reg(const struct kvm_lapic_state *s, int off)
+static inline __u32 reg(const struct kvm_lapic_state *s, int off)
 {
-	uint32_t v;
+	__u32 v;
 
 	memcpy(&v, s->regs + off, sizeof(v));
 	return v;
 }
 
-static inline void set_reg(struct kvm_lapic_state *s, int off, uint32_t v)
+static inline void set_reg(struct kvm_lapic_state *s, int off, __u32 v)
 {
 	memcpy(s->regs + off, &v, sizeof(v));
 }
@@ -139,7 +145,7 @@ static inline int set_lapic(int vcpu, struct kvm_lapic_state *s)
 }
 
 /* One-entry KVM_SET_MSRS / KVM_GET_MSRS: the count processed (1 or 0). */
-static inline int set_msr(int vcpu, uint32_t index, uint64_t data)
+static inline int set_msr(int vcpu, __u32 index, __u64 data)
 {
 	struct {
 		struct kvm_msrs hdr;
@@ -153,7 +159,7 @@ static inline int set_msr(int vcpu, uint32_t index, uint64_t data)
 	return ioctl(vcpu, KVM_SET_MSRS, &m);
 }
 
-static inline int get_msr(int vcpu, uint32_t index, uint64_t *data)
+static inline int get_msr(int vcpu, __u32 index, __u64 *data)
 {
 	struct {
 		struct kvm_msrs hdr;
@@ -170,9 +176,9 @@ static inline int get_msr(int vcpu, uint32_t index, uint64_t *data)
 }
 
 /* Value of a one-MSR read, or ~0 when it failed. */
-static inline uint64_t msr(int vcpu, uint32_t index)
+static inline __u64 msr(int vcpu, __u32 index)
 {
-	uint64_t v;
+	__u64 v;
 
 	return get_msr(vcpu, index, &v) == 1 ? v : ~0ull;
 }
@@ -181,7 +187,7 @@ static inline uint64_t msr(int vcpu, uint32_t index)
  * A small guest CPUID: vendor leaf, leaf 1 with @ecx1, and the address
  * widths leaf 0x80000008 with @phys_bits (none if 0).
  */
-static inline int set_cpuid(int vcpu, uint32_t ecx1, unsigned int phys_bits)
+static inline int set_cpuid(int vcpu, __u32 ecx1, unsigned int phys_bits)
 {
 	struct {
 		struct kvm_cpuid2 hdr;
@@ -195,7 +201,7 @@ static inline int set_cpuid(int vcpu, uint32_t ecx1, unsigned int phys_bits)
 	c.e[n].function = 1;
 	c.e[n].eax = 0x00a00f11;
 	c.e[n].ecx = ecx1;
-	c.e[n++].edx = CPUID1_EDX_APIC | (1u << 4);	/* APIC, TSC */
+	c.e[n++].edx = CPUID1_EDX_APIC | BIT(4);	/* APIC, TSC */
 	if (phys_bits) {
 		c.e[n].function = 0x80000000;
 		c.e[n++].eax = 0x80000008;
@@ -215,7 +221,7 @@ static inline int set_cpuid_x2apic(int vcpu)
 /* Put @vcpu's APIC in x2APIC mode (needs set_cpuid_x2apic() first). */
 static inline int enable_x2apic(int vcpu)
 {
-	uint64_t base = msr(vcpu, MSR_APICBASE);
+	__u64 base = msr(vcpu, MSR_APICBASE);
 
 	return set_msr(vcpu, MSR_APICBASE, base | BASE_EN | BASE_EXTD);
 }
@@ -229,7 +235,7 @@ static inline int get_mp_state(int vcpu)
 	return mp.mp_state;
 }
 
-static inline int set_mp_state(int vcpu, uint32_t state)
+static inline int set_mp_state(int vcpu, __u32 state)
 {
 	struct kvm_mp_state mp = { .mp_state = state };
 

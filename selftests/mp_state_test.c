@@ -38,9 +38,9 @@ FIXTURE_TEARDOWN(mp)
 	lt_vm_destroy(&self->v);
 }
 
-static int send_ipi(int vcpu, uint32_t dest, uint32_t low)
+static int send_ipi(int vcpu, __u32 dest, __u32 low)
 {
-	return set_msr(vcpu, X2MSR(R_ICR), (uint64_t)dest << 32 | low);
+	return set_msr(vcpu, X2MSR(R_ICR), (__u64)dest << 32 | low);
 }
 
 TEST_F(mp, initial)
@@ -53,23 +53,23 @@ TEST_F(mp, initial)
 TEST_F(mp, set_validity)
 {
 	int vcpu = self->v.vcpu[1];
-	static const uint32_t ok[] = {
+	static const __u32 ok[] = {
 		KVM_MP_STATE_UNINITIALIZED, KVM_MP_STATE_HALTED,
 		KVM_MP_STATE_AP_RESET_HOLD, KVM_MP_STATE_INIT_RECEIVED,
 		KVM_MP_STATE_RUNNABLE,
 	};
-	static const uint32_t bad[] = {
+	static const __u32 bad[] = {
 		KVM_MP_STATE_STOPPED, KVM_MP_STATE_CHECK_STOP,
 		KVM_MP_STATE_OPERATING, KVM_MP_STATE_LOAD,
 		KVM_MP_STATE_SUSPENDED, 11, 0x80000000u, ~0u,
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
 		ASSERT_OK(set_mp_state(vcpu, ok[i]));
 		EXPECT_EQ((int)ok[i], get_mp_state(vcpu));
 	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_ERRNO(set_mp_state(vcpu, bad[i]), EINVAL);
 		EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(vcpu));
 	}

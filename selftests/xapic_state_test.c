@@ -33,11 +33,11 @@ FIXTURE_TEARDOWN(x2)
 
 /* Write @val to the x2APIC ICR and check what reads back, both ways. */
 static void check_icr(struct __test_metadata *_metadata, int vcpu,
-		      uint64_t val)
+		      __u64 val)
 {
 	struct kvm_lapic_state s;
-	uint64_t old = msr(vcpu, X2MSR(R_ICR));
-	uint64_t want = val & ~ICR_BUSY;
+	__u64 old = msr(vcpu, X2MSR(R_ICR));
+	__u64 want = val & ~ICR_BUSY;
 	int r = set_msr(vcpu, X2MSR(R_ICR), val);
 
 	if (val & X2APIC_ICR_RSVD) {
@@ -48,13 +48,13 @@ static void check_icr(struct __test_metadata *_metadata, int vcpu,
 	}
 	ASSERT_EQ(want, msr(vcpu, X2MSR(R_ICR)));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	ASSERT_EQ((uint32_t)want, reg(&s, R_ICR));
-	ASSERT_EQ((uint32_t)(want >> 32), reg(&s, R_ICR2));
+	ASSERT_EQ((__u32)want, reg(&s, R_ICR));
+	ASSERT_EQ((__u32)(want >> 32), reg(&s, R_ICR2));
 }
 
 TEST_F(x2, icr_self_fixed)
 {
-	uint64_t i;
+	__u64 i;
 
 	for (i = 0; i <= 0xff; i++)
 		check_icr(_metadata, self->vcpu, ICR_SELF | ICR_ASSERT | i);
@@ -65,7 +65,7 @@ TEST_F(x2, icr_self_fixed)
 /* Every delivery mode to absent vCPUs, then with a shorthand. */
 TEST_F(x2, icr_absent_dest)
 {
-	uint64_t i, j;
+	__u64 i, j;
 
 	for (i = 1; i < 0xff; i += 7)
 		for (j = 0; j < 8; j++)
@@ -115,7 +115,7 @@ TEST_F(x2, icr_self_irr)
 TEST_F(x2, id_readonly)
 {
 	struct kvm_lapic_state s;
-	uint32_t i;
+	__u32 i;
 
 	memset(&s, 0, sizeof(s));
 	for (i = 0; i <= 0xff; i += 0x11) {
