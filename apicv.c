@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * APICv in the core: the backend ops table, the soft backend, per-vCPU
+ * activation, and the run step.
+ *
+ * The run step (LAPICV_RUN) is the interrupt half of KVM's
+ * vcpu_enter_guest(): handle requests, accept INIT/SIPI, inject an expired
+ * timer, move posted interrupts into IRR, then inject NMI > ExtINT > the
+ * highest deliverable APIC vector, or open an IRQ window when the guest
+ * cannot take it.  The VMM supplies what KVM reads from the VMCS/VMCB
+ * (RFLAGS.IF, the interrupt shadow, NMI blocking, HLT).  With APICv active,
+ * APIC vectors are not injected by software: the modelled CPU delivers
+ * them through RVI/SVI (virtual-interrupt delivery) as soon as the guest is
+ * interruptible, and no IRQ window is needed for them.
+ *
+ * Locking (lapicv.h and inhibit.c hold the cards of the locks used here):
+ *
+ * lapicv_lapic.apicv_active
+ *	:Written:  by the vCPU's owner (vcpu->mutex) with
+ *	           lapicv_inhibits.update_lock held for read, so that it never
+ *	           disagrees with the VM's reasons once the APICV_UPDATE
+ *	           request has been handled.
+ *	:Read:     by senders without a lock (backend deliver_interrupt): a
+ *	           sender that sees a stale value takes the other path, and
+ *	           both paths end in IRR before the next run step looks.
+ *
+ * lapicv_vcpu.irq_window
+ *	:Written:  by the vCPU's owner only (vcpu->mutex).
+ */
+#include "apicv.h"
+#include "lapic.h"
+#include "timer.h"
+
+/* ---- the ops table ---- */
+
+#define LAPICV_OP(func)							\
+	DEFINE_STATIC_CALL_NULL(lapicv_backend_##func,			\
+				typeof(*lapicv_backend.func))
+#define LAPICV_OP_OPTIONAL LAPICV_OP
+#define LAPICV_OP_OPTIONAL_RET0 LAPICV_OP
+#include "ops.h"
+
+struct lapicv_backend lapicv_backend;
+
+/* The first mandatory hook @b lacks, or NULL. */
+static const char *lapicv_backend_missing(const struct lapicv_backend *b)
+{
+	const struct lapicv_backend cand = *b;
+	const char *missing = NULL;
+
+#define LAPICV_OP(func)							\
+	(missing = missing ?: (cand.func ? NULL : #func))
+#define LAPICV_OP_OPTIONAL(func)	((void)cand.func)
+#define LAPICV_OP_OPTIONAL_RET0(func)	((void)cand.func)
+#include "ops.h"
+	return missing;
+}
+
+int lapicv_backend_setup(const struct lapicv_backend *b)
+{
+	const char *missing = lapicv_backend_missing(b);
+
+	/* Refuse before changing anything: no static call half updated. */
+	if (missing) {
+		pr_err("lapicv: backend %s lacks mandatory hook %s\n",
+		       b->name, missing);
+		return -EINVAL;
+	}
+	lapicv_backend = *b;
+
+	/*
+	 * A NULL optional hook stays NULL (lapicv_call_cond() skips it); a
+	 * NULL _RET0 hook returns 0 through the kernel's return-0 stub.
+	 */
+#define LAPICV_OP(func)							\
+	static_call_update(lapicv_backend_##func, lapicv_backend.func)
+#define LAPICV_OP_OPTIONAL LAPICV_OP
+#define LAPICV_OP_OPTIONAL_RET0(func)					\
+	static_call_update(lapicv_backend_##func, lapicv_backend.func ?: \
+			   (void *)__static_call_return0)
+#include "ops.h"
+	return 0;
+}
+
+/* ---- IRR helpers shared by every backend ---- */
+
+void lapicv_apic_set_irr(struct lapicv_lapic *apic, int vector)
+{
+	set_bit(LAPICV_VEC_POS(vector),
+		(unsigned long *)(apic->regs + APIC_IRR +
+				  LAPICV_REG_POS(vector)));
+	/* The hint after the bit; pairs with the owner's clear-then-rescan. */
+	smp_mb__after_atomic();
+	WRITE_ONCE(apic->irr_pending, true);
+}
+
+bool lapicv_apic_update_irr(struct lapicv_lapic *apic, unsigned long *pir,
+			    int *max_irr)
+{
+	u32 *pir32 = (u32 *)pir;
+	bool got = false;
+	u32 word, *irr;
+	int i;
+
+	*max_irr = -1;
+	for (i = 7; i >= 0; i--) {
+		irr = apic->regs + APIC_IRR + i * 0x10;
+		word = READ_ONCE(pir32[i]) ? xchg(&pir32[i], 0) : 0;
+		if (word) {
+			/*
+			 * Senders set IRR bits of their own concurrently:
+			 * merge atomically rather than storing the word.
+			 */
+			if (word & ~READ_ONCE(*irr))
+				got = true;
+			atomic_or(word, (atomic_t *)irr);
+		}
+		if (*max_irr == -1 && READ_ONCE(*irr))
+			*max_irr = i * 32 + __fls(READ_ONCE(*irr));
+	}
+	if (got)
+		WRITE_ONCE(apic->irr_pending, true);
+	return got;
+}
+
+int lapicv_sync_pir_to_irr(struct lapicv_vcpu *vcpu)
+{
+	lockdep_assert_held(&vcpu->mutex);
+	return lapicv_call(sync_pir_to_irr)(vcpu);
+}
+
+/* ---- activation (KVM's __kvm_vcpu_update_apicv) ---- */
+
+static int apicv_count_isr(struct lapicv_lapic *apic)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 8; i++)
+		n += hweight32(lapicv_get_reg(apic, APIC_ISR + i * 0x10));
+	return n;
+}
+
+void lapicv_apic_update_apicv(struct lapicv_lapic *apic)
+{
+	if (apic->apicv_active) {
+		/*
+		 * The modelled CPU owns IRR and ISR now: the software caches
+		 * must send every lookup to the page itself.
+		 */
+		apic->irr_pending = true;
+		apic->isr_count = 1;
+	} else {
+		/*
+		 * irr_pending stays as it is: a sender may still be setting
+		 * IRR through the APICv path; the next acknowledge rescans.
+		 */
+		apic->isr_count = apicv_count_isr(apic);
+	}
+	apic->highest_isr_cache = -1;
+}
+
+void lapicv_vcpu_update_apicv(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_inhibits *inh = &vcpu->vm->inhibits;
+	struct lapicv_lapic *apic = vcpu->apic;
+	bool activate;
+
+	lockdep_assert_held(&vcpu->mutex);
+
+	/* Readers of the reasons mask wait out a writer mid-update. */
+	down_read(&inh->update_lock);
+	activate = lapicv_backend.apicv && inh->apicv_enabled &&
+		   lapicv_apicv_activated(vcpu->vm) &&
+		   lapicv_apic_mode(apic->apic_base) != LAPICV_MODE_DISABLED;
+	if (apic->apicv_active != activate) {
+		WRITE_ONCE(apic->apicv_active, activate);
+		lapicv_apic_update_apicv(apic);
+		lapicv_call_cond(refresh_apicv_exec_ctrl)(vcpu);
+		/*
+		 * Deactivated: interrupts accepted while APICv was on may sit
+		 * in IRR with no request raised, so evaluate them.  Activated:
+		 * SVI must name the highest in-service vector, or the guest's
+		 * next virtualised EOI would clear the wrong one.
+		 */
+		if (!activate)
+			lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
+		else
+			lapicv_call_cond(hwapic_isr_update)
+				(vcpu, lapicv_apic_find_highest_isr(apic));
+	}
+	up_read(&inh->update_lock);
+}
+
+void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+
+	lockdep_assert_held(&vcpu->mutex);
+
+	lapicv_apic_update_apicv(apic);
+	if (apic->apicv_active) {
+		lapicv_call_cond(apicv_post_state_restore)(vcpu);
+		lapicv_call_cond(hwapic_irr_update)
+			(vcpu, lapicv_apic_find_highest_irr(apic));
+		lapicv_call_cond(hwapic_isr_update)
+			(vcpu, lapicv_apic_find_highest_isr(apic));
+	}
+	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
+}
+
+int lapicv_apicv_vcpu_create(struct lapicv_vcpu *vcpu)
+{
+	int r;
+
+	/*
+	 * Start active when the backend accelerates, as KVM does with
+	 * enable_apicv, and let the first run step correct it against the
+	 * VM's reasons (ABSENT until the split irqchip exists).
+	 */
+	if (vcpu->apic) {
+		vcpu->apic->apicv_active = lapicv_backend.apicv &&
+					   vcpu->vm->inhibits.apicv_enabled;
+		lapicv_apic_update_apicv(vcpu->apic);
+	}
+	r = lapicv_call(vcpu_create)(vcpu);
+	if (r)
+		return r;
+	lapicv_make_request(vcpu, LAPICV_REQ_APICV_UPDATE);
+	return 0;
+}
+
+void lapicv_apicv_vcpu_free(struct lapicv_vcpu *vcpu)
+{
+	/*
+	 * Only at VM destruction: an open IRQ window's count dies with the
+	 * VM, and giving it back would walk vCPUs being freed.
+	 */
+	vcpu->irq_window = false;
+	lapicv_call_cond(vcpu_free)(vcpu);
+}
+
+/* ---- the soft backend: no APICv ---- */
+
+static void soft_deliver_interrupt(struct lapicv_lapic *apic,
+				   int delivery_mode, int trig_mode, int vector)
+{
+	lapicv_apic_set_irr(apic, vector);
+	lapicv_make_request(apic->vcpu, LAPICV_REQ_EVENT);
+	lapicv_vcpu_kick(apic->vcpu);
+}
+
+static int soft_sync_pir_to_irr(struct lapicv_vcpu *vcpu)
+{
+	/* Nothing is ever posted: IRR is the only place to look. */
+	return lapicv_apic_find_highest_irr(vcpu->apic);
+}
+
+static void soft_enable_irq_window(struct lapicv_vcpu *vcpu)
+{
+	/*
+	 * The modelled "interrupt-window exiting" is vcpu->irq_window
+	 * itself: the run step that finds the guest interruptible closes it.
+	 */
+}
+
+struct lapicv_backend lapicv_soft_backend = {
+	.name			= "soft",
+	.apicv			= false,
+	.required_apicv_inhibits = 0,
+	.deliver_interrupt	= soft_deliver_interrupt,
+	.sync_pir_to_irr	= soft_sync_pir_to_irr,
+	.enable_irq_window	= soft_enable_irq_window,
+};
+
+/* ---- acknowledge (KVM's kvm_get_apic_interrupt) ---- */
+
+/* PPR from TPR and the highest ISR, as the SDM defines it (10.8.3.1). */
+static u32 apicv_update_ppr(struct lapicv_lapic *apic)
+{
+	u32 tpr = lapicv_get_reg(apic, APIC_TASKPRI);
+	int isr = lapicv_apic_find_highest_isr(apic);
+	u32 isrv = isr < 0 ? 0 : isr;
+	u32 ppr;
+
+	if ((tpr & 0xf0) >= (isrv & 0xf0))
+		ppr = tpr & 0xff;
+	else
+		ppr = isrv & 0xf0;
+	lapicv_set_reg(apic, APIC_PROCPRI, ppr);
+	return ppr;
+}
+
+/* The highest IRR vector above PPR's class, or -1 (KVM's has_interrupt). */
+static int apicv_deliverable_vector(struct lapicv_lapic *apic, int max_irr)
+{
+	u32 ppr = lapicv_get_reg(apic, APIC_PROCPRI);
+
+	if (!lapicv_apic_enabled(apic) || max_irr < 0)
+		return -1;
+	if ((u32)(max_irr & 0xf0) <= ppr)
+		return -1;
+	return max_irr;
+}
+
+static bool apicv_irr_empty(struct lapicv_lapic *apic)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (lapicv_get_reg(apic, APIC_IRR + i * 0x10))
+			return false;
+	return true;
+}
+
+static void apicv_clear_irr(struct lapicv_lapic *apic, int vector)
+{
+	unsigned long *word = (unsigned long *)(apic->regs + APIC_IRR +
+						LAPICV_REG_POS(vector));
+
+	if (apic->apicv_active) {
+		/* irr_pending stays true while the modelled CPU owns IRR. */
+		clear_bit(LAPICV_VEC_POS(vector), word);
+		return;
+	}
+	/*
+	 * Clear the hint first and set it again if anything is left, so a
+	 * sender's concurrent bit is never hidden behind a false hint.
+	 */
+	WRITE_ONCE(apic->irr_pending, false);
+	clear_bit(LAPICV_VEC_POS(vector), word);
+	/* The rescan must see bits set by senders after the hint cleared. */
+	smp_mb__after_atomic();
+	if (!apicv_irr_empty(apic))
+		WRITE_ONCE(apic->irr_pending, true);
+}
+
+static void apicv_set_isr(struct lapicv_lapic *apic, int vector)
+{
+	unsigned long *word = (unsigned long *)(apic->regs + APIC_ISR +
+						LAPICV_REG_POS(vector));
+
+	if (__test_and_set_bit(LAPICV_VEC_POS(vector), word))
+		return;
+	if (apic->apicv_active) {
+		/* Virtual delivery: SVI names the vector now in service. */
+		lapicv_call_cond(hwapic_isr_update)(apic->vcpu, vector);
+		return;
+	}
+	apic->isr_count++;
+	/* Acknowledged vectors are the highest deliverable: cache it. */
+	apic->highest_isr_cache = vector;
+}
+
+/*
+ * Move @vector from IRR to ISR and raise PPR: what the CPU's INTA cycle
+ * does, or, with APICv active, what virtual-interrupt delivery does to
+ * the virtual-APIC page (VIRR, VISR, SVI, RVI, VPPR).
+ */
+static void apicv_ack_interrupt(struct lapicv_vcpu *vcpu, int vector)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+
+	apicv_clear_irr(apic, vector);
+	apicv_set_isr(apic, vector);
+	apicv_update_ppr(apic);
+	if (apic->apicv_active)
+		lapicv_call_cond(hwapic_irr_update)
+			(vcpu, lapicv_apic_find_highest_irr(apic));
+}
+
+/* ---- the run step ---- */
+
+struct apicv_run_ctx {
+	struct lapicv_run *run;
+	bool interruptible;	/* RFLAGS.IF and no interrupt shadow */
+	bool halted;		/* still halted */
+};
+
+static void apicv_open_irq_window(struct lapicv_vcpu *vcpu)
+{
+	if (vcpu->irq_window)
+		return;
+	vcpu->irq_window = true;
+	lapicv_call(enable_irq_window)(vcpu);
+}
+
+static void apicv_close_irq_window(struct lapicv_vcpu *vcpu)
+{
+	if (!vcpu->irq_window)
+		return;
+	vcpu->irq_window = false;
+	lapicv_call_cond(irq_window_exit)(vcpu);
+}
+
+static void apicv_exit(struct apicv_run_ctx *ctx, u32 reason, u32 vector)
+{
+	ctx->run->exit_reason = reason;
+	ctx->run->vector = vector;
+}
+
+/* INIT/SIPI; true when the step ends here. */
+static bool apicv_run_events(struct lapicv_vcpu *vcpu,
+			     struct apicv_run_ctx *ctx)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+	unsigned long events = READ_ONCE(apic->pending_events);
+	u32 old = apic->mp_state;
+
+	if (!events)
+		return false;
+	lapicv_apic_accept_events(vcpu);
+	/*
+	 * INIT and SIPI may both be accepted here: SIPI wins the report,
+	 * since a VMM that starts a vCPU at the SIPI vector resets it first.
+	 */
+	if ((events & BIT(LAPICV_APIC_SIPI)) &&
+	    (old == KVM_MP_STATE_INIT_RECEIVED ||
+	     (events & BIT(LAPICV_APIC_INIT))) &&
+	    apic->mp_state == KVM_MP_STATE_RUNNABLE) {
+		apicv_exit(ctx, LAPICV_RUN_SIPI, apic->sipi_vector);
+		ctx->halted = false;
+		return true;
+	}
+	if (events & BIT(LAPICV_APIC_INIT)) {
+		apicv_exit(ctx, LAPICV_RUN_INIT, 0);
+		ctx->halted = false;
+		return true;
+	}
+	return false;
+}
+
+/* Inject what the guest can take now; true when something was done. */
+static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
+			     struct apicv_run_ctx *ctx, int max_irr)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+	struct lapicv_run *run = ctx->run;
+	int vec;
+
+	if (atomic_read(&apic->nmi_queued) && !run->nmi_blocked &&
+	    !run->interrupt_shadow) {
+		atomic_dec(&apic->nmi_queued);
+		apicv_exit(ctx, LAPICV_RUN_NMI, 2);
+		return true;
+	}
+
+	if (apic->pending_external_vector != -1) {
+		if (ctx->interruptible) {
+			apicv_exit(ctx, LAPICV_RUN_EXTINT,
+				   apic->pending_external_vector);
+			apic->pending_external_vector = -1;
+			return true;
+		}
+		/* APICv cannot deliver an ExtINT: it needs the window. */
+		if (ctx->halted)
+			return false;
+		apicv_open_irq_window(vcpu);
+		apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
+		return true;
+	}
+
+	vec = apicv_deliverable_vector(apic, max_irr);
+	if (vec < 0)
+		return false;
+	if (ctx->interruptible) {
+		apicv_ack_interrupt(vcpu, vec);
+		apicv_exit(ctx, apic->apicv_active ? LAPICV_RUN_VIRTUAL_INTR :
+			   LAPICV_RUN_INTR, vec);
+		return true;
+	}
+	/*
+	 * With APICv active the modelled CPU delivers the vector itself once
+	 * IF is set: no window, and nothing to report but the pending bit.
+	 */
+	if (apic->apicv_active || ctx->halted)
+		return false;
+	apicv_open_irq_window(vcpu);
+	apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
+	return true;
+}
+
+/*
+ * One pass of the step; true when it ends, false when the halted (or
+ * wait-for-SIPI) vCPU should sleep.
+ */
+static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+	int max_irr;
+
+	if (lapicv_check_request(vcpu, LAPICV_REQ_APICV_UPDATE))
+		lapicv_vcpu_update_apicv(vcpu);
+	/* Every pass evaluates everything: EVENT needs no separate work. */
+	lapicv_check_request(vcpu, LAPICV_REQ_EVENT);
+	if (lapicv_check_request(vcpu, LAPICV_REQ_IOAPIC_EOI)) {
+		apicv_exit(ctx, LAPICV_RUN_IOAPIC_EOI, vcpu->ioapic_eoi_vector);
+		return true;
+	}
+
+	if (apicv_run_events(vcpu, ctx))
+		return true;
+	/* Wait-for-SIPI ignores everything else, as the CPU does. */
+	if (apic->mp_state == KVM_MP_STATE_INIT_RECEIVED)
+		return false;
+
+	if (lapicv_timer_pending(apic))
+		lapicv_timer_inject_pending(apic);
+	max_irr = lapicv_call(sync_pir_to_irr)(vcpu);
+
+	if (ctx->interruptible)
+		apicv_close_irq_window(vcpu);
+
+	if (apicv_run_inject(vcpu, ctx, max_irr)) {
+		ctx->halted = false;
+		return true;
+	}
+	if (ctx->halted)
+		return false;
+	apicv_exit(ctx, LAPICV_RUN_NONE, 0);
+	return true;
+}
+
+/* Whether a sleeping vCPU has something to look at (kvm_vcpu_has_events). */
+static bool apicv_has_work(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+
+	return READ_ONCE(vcpu->requests) ||
+	       READ_ONCE(apic->pending_events) ||
+	       lapicv_timer_pending(apic) ||
+	       lapicv_call(has_posted_interrupt)(vcpu) ||
+	       READ_ONCE(apic->pv_unhalted) ||
+	       signal_pending(current);
+}
+
+/*
+ * Sleep like kvm_vcpu_block(): until the LAPIC has work or a signal
+ * arrives.  Senders set their reason before lapicv_vcpu_kick(), and
+ * wait_event re-checks after queueing, so no wake-up is lost.
+ */
+static int apicv_block(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+	bool set_halted = apic->mp_state == KVM_MP_STATE_RUNNABLE;
+	int r;
+
+	if (set_halted)
+		apic->mp_state = KVM_MP_STATE_HALTED;
+	lapicv_call_cond(vcpu_blocking)(vcpu);
+	r = wait_event_interruptible(vcpu->wq, apicv_has_work(vcpu));
+	lapicv_call_cond(vcpu_unblocking)(vcpu);
+	if (set_halted && apic->mp_state == KVM_MP_STATE_HALTED)
+		apic->mp_state = KVM_MP_STATE_RUNNABLE;
+	apic->pv_unhalted = false;
+	if (r || signal_pending(current))
+		return -EINTR;
+	return 0;
+}
+
+static bool apicv_run_valid(const struct lapicv_run *run)
+{
+	int i;
+
+	if (run->rflags_if > 1 || run->interrupt_shadow > 1 ||
+	    run->nmi_blocked > 1 || run->halted > 1 || run->flags || run->pad)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(run->reserved); i++)
+		if (run->reserved[i])
+			return false;
+	return true;
+}
+
+int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
+{
+	struct apicv_run_ctx ctx = {
+		.run = run,
+		.interruptible = run->rflags_if && !run->interrupt_shadow,
+		.halted = run->halted,
+	};
+	struct lapicv_lapic *apic = vcpu->apic;
+	int r = 0;
+
+	lockdep_assert_held(&vcpu->mutex);
+
+	if (!apicv_run_valid(run))
+		return -EINVAL;
+	/* No split irqchip, no LAPIC: nothing for a run step to do. */
+	if (!apic)
+		return -ENXIO;
+
+	run->exit_reason = LAPICV_RUN_NONE;
+	run->vector = 0;
+	lapicv_call_cond(vcpu_load)(vcpu);
+	while (!apicv_run_once(vcpu, &ctx)) {
+		r = apicv_block(vcpu);
+		if (r)
+			break;
+	}
+	lapicv_call_cond(vcpu_put)(vcpu);
+
+	run->pending = 0;
+	if (atomic_read(&apic->nmi_queued))
+		run->pending |= LAPICV_RUN_PENDING_NMI;
+	if (apic->pending_external_vector != -1)
+		run->pending |= LAPICV_RUN_PENDING_EXTINT;
+	if (apicv_deliverable_vector(apic, lapicv_apic_find_highest_irr(apic)) >= 0)
+		run->pending |= LAPICV_RUN_PENDING_APIC;
+	run->apicv_active = apic->apicv_active;
+	run->irq_window_open = vcpu->irq_window;
+	run->halted_out = ctx.halted;
+	return r;
+}

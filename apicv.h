@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * APICv: the backend ops table, per-vCPU activation and the run step.
+ *
+ * A backend is what KVM's vendor module is to x86.c for interrupts: soft
+ * (no APICv), vmx (posted interrupts, vmx_pi.c) or svm (AVIC, svm_avic.c).
+ * One is chosen at module load; its hooks are reached through static calls
+ * declared from the list in ops.h, so the core has no vendor branches.
+ */
+#ifndef _LAPICV_APICV_H
+#define _LAPICV_APICV_H
+
+#include "lapicv.h"
+#include "lapic.h"
+
+struct lapicv_backend {
+	const char *name;
+	/* The backend accelerates: VMs start with ABSENT, not DISABLED. */
+	bool apicv;
+	/* Inhibit reasons that turn this backend's APICv off. */
+	unsigned long required_apicv_inhibits;
+
+	/* Per-vCPU backend state, after the LAPIC exists; 0 or -errno. */
+	int (*vcpu_create)(struct lapicv_vcpu *vcpu);
+	void (*vcpu_free)(struct lapicv_vcpu *vcpu);
+	/* The run step starts (load) and ends (put): KVM's vcpu_load/put. */
+	void (*vcpu_load)(struct lapicv_vcpu *vcpu);
+	void (*vcpu_put)(struct lapicv_vcpu *vcpu);
+	/* A halted run step goes to sleep / wakes up. */
+	void (*vcpu_blocking)(struct lapicv_vcpu *vcpu);
+	void (*vcpu_unblocking)(struct lapicv_vcpu *vcpu);
+	/* apicv_active changed: switch the modelled execution controls. */
+	void (*refresh_apicv_exec_ctrl)(struct lapicv_vcpu *vcpu);
+	/*
+	 * A fixed or lowest-priority interrupt was accepted by @apic (TMR
+	 * already updated): make it pending and get the vCPU to see it.  Any
+	 * context, without the target's mutex.
+	 */
+	void (*deliver_interrupt)(struct lapicv_lapic *apic, int delivery_mode,
+				  int trig_mode, int vector);
+	/* Move posted interrupts into IRR; returns the highest IRR or -1. */
+	int (*sync_pir_to_irr)(struct lapicv_vcpu *vcpu);
+	/* Something is posted but not yet in IRR (a wake-up condition). */
+	bool (*has_posted_interrupt)(struct lapicv_vcpu *vcpu);
+	/* With APICv active: the highest IRR / ISR changed (RVI / SVI). */
+	void (*hwapic_irr_update)(struct lapicv_vcpu *vcpu, int max_irr);
+	void (*hwapic_isr_update)(struct lapicv_vcpu *vcpu, int max_isr);
+	/* KVM_SET_LAPIC replaced the register page while APICv is active. */
+	void (*apicv_post_state_restore)(struct lapicv_vcpu *vcpu);
+	/* Ask for an exit when the guest can take an interrupt. */
+	void (*enable_irq_window)(struct lapicv_vcpu *vcpu);
+	/* The guest became interruptible with a window open. */
+	void (*irq_window_exit)(struct lapicv_vcpu *vcpu);
+	/* guest_apic_protected VMs: is an interrupt pending? */
+	bool (*protected_apic_has_interrupt)(struct lapicv_vcpu *vcpu);
+};
+
+/* The chosen backend's data and hooks (name, apicv, inhibits, ...). */
+extern struct lapicv_backend lapicv_backend;
+
+#define LAPICV_OP(func)							\
+	DECLARE_STATIC_CALL(lapicv_backend_##func,			\
+			    typeof(*lapicv_backend.func))
+#define LAPICV_OP_OPTIONAL LAPICV_OP
+#define LAPICV_OP_OPTIONAL_RET0 LAPICV_OP
+#include "ops.h"
+
+/*
+ * How core files call a hook.  tests/unit defines these before including
+ * this header, to call through function pointers instead.
+ */
+#ifndef lapicv_call
+#define lapicv_call(func)	static_call(lapicv_backend_##func)
+#define lapicv_call_cond(func)	static_call_cond(lapicv_backend_##func)
+#endif
+
+extern struct lapicv_backend lapicv_soft_backend;
+extern struct lapicv_backend lapicv_vmx_backend;
+extern struct lapicv_backend lapicv_svm_backend;
+
+/*
+ * Copy @b into lapicv_backend and point every static call at its hooks.
+ * -EINVAL, with a pr_err naming the hook, if a mandatory hook is missing.
+ */
+int lapicv_backend_setup(const struct lapicv_backend *b);
+
+/* ---- per-vCPU ---- */
+
+/* After lapicv_lapic_create(): APICv state and the backend's part. */
+int lapicv_apicv_vcpu_create(struct lapicv_vcpu *vcpu);
+void lapicv_apicv_vcpu_free(struct lapicv_vcpu *vcpu);
+
+/*
+ * KVM's static_call(deliver_interrupt) in __apic_accept_irq(): for a fixed
+ * or lowest-priority interrupt, after TMR is set; lapic.c calls this
+ * instead of setting IRR itself.  Any context.
+ */
+static inline void lapicv_deliver_interrupt(struct lapicv_lapic *apic,
+					    int delivery_mode, int trig_mode,
+					    int vector)
+{
+	lapicv_call(deliver_interrupt)(apic, delivery_mode, trig_mode, vector);
+}
+
+/*
+ * Set an IRR bit and the hint after it (KVM's kvm_lapic_set_irr()).  Any
+ * context: atomic, and the hint is only ever set here.
+ */
+void lapicv_apic_set_irr(struct lapicv_lapic *apic, int vector);
+
+/*
+ * Merge a 256-bit posted-interrupt request bitmap into IRR, clearing it
+ * word by word with xchg (KVM's kvm_apic_update_irr()).  Returns whether
+ * a new vector arrived; *max_irr gets the highest IRR or -1.
+ */
+bool lapicv_apic_update_irr(struct lapicv_lapic *apic, unsigned long *pir,
+			    int *max_irr);
+
+/* Posted interrupts into IRR, e.g. before KVM_GET_LAPIC; vcpu->mutex. */
+int lapicv_sync_pir_to_irr(struct lapicv_vcpu *vcpu);
+
+/*
+ * KVM's kvm_apic_update_apicv(): the IRR/ISR caches after apicv_active
+ * changed.  vcpu->mutex.
+ */
+void lapicv_apic_update_apicv(struct lapicv_lapic *apic);
+
+/* Refresh apicv_active from the VM's inhibits (__kvm_vcpu_update_apicv). */
+void lapicv_vcpu_update_apicv(struct lapicv_vcpu *vcpu);
+
+/*
+ * KVM_SET_LAPIC's APICv tail (kvm_apic_set_state()): refresh caches and,
+ * with APICv active, the backend's post-restore, RVI and SVI.  lapic.c
+ * calls it after the register page is in place.  vcpu->mutex.
+ */
+void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu);
+
+/* LAPICV_RUN after vm.c copied the struct in; vcpu->mutex held. */
+struct lapicv_run;
+int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run);
+
+#endif /* _LAPICV_APICV_H */

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The svm backend: AMD AVIC (APM vol. 2, 15.29), with the CPU's side
+ * modelled.
+ *
+ * The backing page is the LAPIC register page itself, as in KVM: AVIC reads
+ * and writes IRR, ISR, TPR and PPR there.  Each vCPU has its entry of the
+ * physical APIC ID table with the IsRunning bit, set while the vCPU is in
+ * the run step and not blocked (KVM's avic_vcpu_load/put and
+ * avic_vcpu_blocking).  A sender sets the IRR bit in the backing page, then
+ * rings the doorbell of a running target (the modelled doorbell is a count
+ * plus a kick of the run step) or wakes a sleeping one.  Interrupts are
+ * taken from IRR by the modelled CPU when the guest is interruptible, so
+ * no IRQ window is needed for them while AVIC is active.
+ *
+ * The IRQ window: V_IRQ is ignored while AVIC is enabled, so a vCPU that
+ * needs a window (an ExtINT, or any interrupt while AVIC is inhibited)
+ * holds a count in the VM's IRQ-window counter from svm_set_vintr() to
+ * svm_clear_vintr(), made idempotent by avic_irq_window; the counter drives
+ * the VM-wide IRQWIN inhibit (inhibit.c, the seed patch's rule).
+ *
+ * Locking: IRR bits and IsRunning are read and written atomically by
+ * senders; the rest is the vCPU owner's (vcpu->mutex).  The IRQ-window
+ * counter is inhibit.c's.
+ */
+#include "apicv.h"
+#include "svm_avic.h"
+
+static struct lapicv_avic *to_avic(struct lapicv_vcpu *vcpu)
+{
+	return vcpu->backend;
+}
+
+static void avic_set_running(struct lapicv_vcpu *vcpu, bool running)
+{
+	struct lapicv_avic *avic = to_avic(vcpu);
+	u64 e = READ_ONCE(avic->physical_id_entry);
+
+	if (running)
+		e |= LAPICV_AVIC_IS_RUNNING;
+	else
+		e &= ~LAPICV_AVIC_IS_RUNNING;
+	WRITE_ONCE(avic->physical_id_entry, e);
+	/*
+	 * Pairs with the sender's barrier between its IRR bit and its read
+	 * of IsRunning: either it rings/wakes, or this vCPU sees the bit.
+	 */
+	smp_mb();
+}
+
+static int svm_vcpu_create(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_avic *avic;
+
+	avic = kzalloc(sizeof(*avic), GFP_KERNEL_ACCOUNT);
+	if (!avic)
+		return -ENOMEM;
+	/*
+	 * The address field holds the backing page as lapicv knows it (a
+	 * kernel virtual address: no CPU walks this table).
+	 */
+	if (vcpu->apic)
+		avic->physical_id_entry = LAPICV_AVIC_VALID |
+			((u64)(uintptr_t)vcpu->apic->regs &
+			 LAPICV_AVIC_BACKING_PAGE_MASK);
+	avic->avic_ctrl = vcpu->apic && vcpu->apic->apicv_active;
+	atomic64_set(&avic->doorbells, 0);
+	atomic64_set(&avic->wakeups, 0);
+	vcpu->backend = avic;
+	return 0;
+}
+
+static void svm_vcpu_free(struct lapicv_vcpu *vcpu)
+{
+	kfree(vcpu->backend);
+	vcpu->backend = NULL;
+}
+
+static void svm_vcpu_load(struct lapicv_vcpu *vcpu)
+{
+	avic_set_running(vcpu, true);
+}
+
+static void svm_vcpu_put(struct lapicv_vcpu *vcpu)
+{
+	avic_set_running(vcpu, false);
+}
+
+static void svm_refresh_apicv_exec_ctrl(struct lapicv_vcpu *vcpu)
+{
+	to_avic(vcpu)->avic_ctrl = vcpu->apic->apicv_active;
+}
+
+static void svm_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
+				  int trig_mode, int vector)
+{
+	struct lapicv_vcpu *vcpu = apic->vcpu;
+	struct lapicv_avic *avic = to_avic(vcpu);
+
+	lapicv_apic_set_irr(apic, vector);
+	/* The IRR bit before IsRunning is read; pairs with avic_set_running. */
+	smp_mb__after_atomic();
+
+	if (!READ_ONCE(apic->apicv_active)) {
+		lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
+		lapicv_vcpu_kick(vcpu);
+		return;
+	}
+	if (READ_ONCE(avic->physical_id_entry) & LAPICV_AVIC_IS_RUNNING)
+		atomic64_inc(&avic->doorbells);
+	else
+		atomic64_inc(&avic->wakeups);
+	/*
+	 * Both end in a kick here: a doorbell makes the running vCPU look at
+	 * IRR, a wake-up ends the sleep of a blocked one.
+	 */
+	lapicv_vcpu_kick(vcpu);
+}
+
+static int svm_sync_pir_to_irr(struct lapicv_vcpu *vcpu)
+{
+	/* AVIC posts into IRR directly: nothing to move. */
+	return lapicv_apic_find_highest_irr(vcpu->apic);
+}
+
+/* KVM's svm_set_vintr() with the seed patch. */
+static void svm_enable_irq_window(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_avic *avic = to_avic(vcpu);
+
+	if (!avic->avic_irq_window) {
+		avic->avic_irq_window = true;
+		lapicv_irq_window_inc_or_dec(vcpu->vm, true);
+	}
+	avic->vintr = true;
+}
+
+/* KVM's svm_clear_vintr(), from the VINTR intercept. */
+static void svm_irq_window_exit(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_avic *avic = to_avic(vcpu);
+
+	if (avic->avic_irq_window) {
+		avic->avic_irq_window = false;
+		lapicv_irq_window_inc_or_dec(vcpu->vm, false);
+	}
+	avic->vintr = false;
+}
+
+struct lapicv_backend lapicv_svm_backend = {
+	.name			= "svm",
+	.apicv			= true,
+	/* KVM's AVIC_REQUIRED_APICV_INHIBITS. */
+	.required_apicv_inhibits = BIT(LAPICV_INHIBIT_DISABLED) |
+				   BIT(LAPICV_INHIBIT_ABSENT) |
+				   BIT(LAPICV_INHIBIT_HYPERV) |
+				   BIT(LAPICV_INHIBIT_NESTED) |
+				   BIT(LAPICV_INHIBIT_IRQWIN) |
+				   BIT(LAPICV_INHIBIT_PIT_REINJ) |
+				   BIT(LAPICV_INHIBIT_BLOCKIRQ) |
+				   BIT(LAPICV_INHIBIT_SEV) |
+				   BIT(LAPICV_INHIBIT_PHYSICAL_ID_ALIASED) |
+				   BIT(LAPICV_INHIBIT_APIC_ID_MODIFIED) |
+				   BIT(LAPICV_INHIBIT_APIC_BASE_MODIFIED) |
+				   BIT(LAPICV_INHIBIT_LOGICAL_ID_ALIASED),
+	.vcpu_create		= svm_vcpu_create,
+	.vcpu_free		= svm_vcpu_free,
+	.vcpu_load		= svm_vcpu_load,
+	.vcpu_put		= svm_vcpu_put,
+	.vcpu_blocking		= svm_vcpu_put,
+	.vcpu_unblocking	= svm_vcpu_load,
+	.refresh_apicv_exec_ctrl = svm_refresh_apicv_exec_ctrl,
+	.deliver_interrupt	= svm_deliver_interrupt,
+	.sync_pir_to_irr	= svm_sync_pir_to_irr,
+	.enable_irq_window	= svm_enable_irq_window,
+	.irq_window_exit	= svm_irq_window_exit,
+};
