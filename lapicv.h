@@ -55,6 +55,8 @@
 enum lapicv_request {
 	LAPICV_REQ_EVENT,		/* re-evaluate pending interrupts */
 	LAPICV_REQ_APICV_UPDATE,	/* refresh apicv_active */
+	/* report ioapic_eoi_vector to the VMM (KVM_EXIT_IOAPIC_EOI) */
+	LAPICV_REQ_IOAPIC_EOI,
 	LAPICV_NR_REQUESTS,
 };
 
@@ -80,6 +82,17 @@ struct lapicv_vcpu {
 
 	/* Where the vCPU sleeps while halted; see lapicv_vcpu_kick(). */
 	wait_queue_head_t wq;
+
+	/* apicv.c: the backend's state (vmx_pi.c, svm_avic.c); soft: NULL. */
+	void *backend;
+	/* apicv.c: an IRQ window is open, waiting for the guest's IF. */
+	bool irq_window;
+	/*
+	 * A level-triggered vector the guest EOId that the VMM's IOAPIC
+	 * handles: set by lapic.c before LAPICV_REQ_IOAPIC_EOI, reported by
+	 * the next run step.
+	 */
+	u8 ioapic_eoi_vector;
 };
 
 struct lapicv_vm {

@@ -13,6 +13,11 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
+#include <asm/cpufeature.h>
+#include <asm/processor.h>
+#include <asm/vmxfeatures.h>
+
+#include "apicv.h"
 #include "lapicv.h"
 #include "vm.h"
 
@@ -45,6 +50,66 @@ static const struct kernel_param_ops irqwin_policy_ops = {
 module_param_cb(irqwin_policy, &irqwin_policy_ops, &lapicv_irqwin_policy, 0644);
 MODULE_PARM_DESC(irqwin_policy,
 		 "IRQ-window inhibit policy of new VMs: counter (default) or legacy");
+
+/*
+ * backend=auto|soft|vmx|svm.  Until init, the requested name; afterwards
+ * the chosen backend's name, which is what sysfs shows.  Read-only once
+ * loaded: VMs keep static calls pointing at one backend.
+ */
+static char lapicv_backend_param[8] = "auto";
+module_param_string(backend, lapicv_backend_param,
+		    sizeof(lapicv_backend_param), 0444);
+MODULE_PARM_DESC(backend,
+		 "APICv backend: auto (vmx with posted interrupts, svm with AVIC, else soft), soft, vmx or svm");
+
+/* VT-x with posted interrupts, as the kernel read the VMX capabilities. */
+static bool lapicv_host_has_posted_intr(void)
+{
+#ifdef CONFIG_X86_VMX_FEATURE_NAMES
+	return boot_cpu_has(X86_FEATURE_VMX) &&
+	       (boot_cpu_data.vmx_capability[VMX_FEATURE_POSTED_INTR / 32] &
+		BIT(VMX_FEATURE_POSTED_INTR % 32));
+#else
+	return false;
+#endif
+}
+
+static const struct lapicv_backend *lapicv_backend_auto(void)
+{
+	if (lapicv_host_has_posted_intr())
+		return &lapicv_vmx_backend;
+	if (boot_cpu_has(X86_FEATURE_SVM) && boot_cpu_has(X86_FEATURE_AVIC))
+		return &lapicv_svm_backend;
+	return &lapicv_soft_backend;
+}
+
+static int lapicv_backend_choose(void)
+{
+	static const struct lapicv_backend * const named[] = {
+		&lapicv_soft_backend, &lapicv_vmx_backend, &lapicv_svm_backend,
+	};
+	const struct lapicv_backend *b = NULL;
+	int i, r;
+
+	if (sysfs_streq(lapicv_backend_param, "auto")) {
+		b = lapicv_backend_auto();
+	} else {
+		for (i = 0; i < ARRAY_SIZE(named); i++)
+			if (sysfs_streq(lapicv_backend_param, named[i]->name))
+				b = named[i];
+	}
+	if (!b) {
+		pr_err("lapicv: unknown backend=%s (auto, soft, vmx or svm)\n",
+		       lapicv_backend_param);
+		return -EINVAL;
+	}
+	r = lapicv_backend_setup(b);
+	if (r)
+		return r;
+	strscpy(lapicv_backend_param, b->name, sizeof(lapicv_backend_param));
+	pr_info("lapicv: backend %s\n", b->name);
+	return 0;
+}
 
 static long lapicv_dev_ioctl(struct file *filp, unsigned int ioctl,
 			     unsigned long arg)
@@ -79,6 +144,11 @@ static struct miscdevice lapicv_misc = {
 
 static int __init lapicv_init(void)
 {
+	int r;
+
+	r = lapicv_backend_choose();
+	if (r)
+		return r;
 	return misc_register(&lapicv_misc);
 }
 

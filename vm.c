@@ -21,6 +21,7 @@
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 
+#include "apicv.h"
 #include "lapicv.h"
 #include "vm.h"
 
@@ -56,6 +57,7 @@ struct lapicv_vcpu *lapicv_get_vcpu_by_id(struct lapicv_vm *vm, u32 id)
 
 static void lapicv_vcpu_free(struct lapicv_vcpu *vcpu)
 {
+	lapicv_apicv_vcpu_free(vcpu);
 	kfree(vcpu);
 }
 
@@ -79,6 +81,25 @@ static void lapicv_vm_put(struct lapicv_vm *vm)
 
 /* ---- vCPU fd ---- */
 
+/* LAPICV_RUN: the run step (apicv.c); "in" is left as the VMM gave it. */
+static long lapicv_vcpu_ioctl_run(struct lapicv_vcpu *vcpu,
+				  struct lapicv_run __user *urun)
+{
+	struct lapicv_run run;
+	long r;
+
+	if (copy_from_user(&run, urun, sizeof(run)))
+		return -EFAULT;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	r = lapicv_vcpu_run(vcpu, &run);
+	mutex_unlock(&vcpu->mutex);
+	/* -EINTR (a signal) still reports the state the step left. */
+	if ((!r || r == -EINTR) && copy_to_user(urun, &run, sizeof(run)))
+		r = -EFAULT;
+	return r;
+}
+
 static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			      unsigned long arg)
 {
@@ -87,6 +108,8 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 
 	if (vcpu->vm->mm != current->mm)
 		return -EIO;
+	if (ioctl == LAPICV_RUN)
+		return lapicv_vcpu_ioctl_run(vcpu, (void __user *)arg);
 	if (_IOC_TYPE(ioctl) != KVMIO)
 		return -EINVAL;
 	if (mutex_lock_killable(&vcpu->mutex))
@@ -130,6 +153,10 @@ static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
 	init_waitqueue_head(&vcpu->wq);
+	if (lapicv_apicv_vcpu_create(vcpu)) {
+		kfree(vcpu);
+		return NULL;
+	}
 	return vcpu;
 }
 
@@ -336,8 +363,9 @@ int lapicv_vm_create(unsigned long type)
 	vm->mm = current->mm;
 	mutex_init(&vm->lock);
 	xa_init(&vm->vcpus);
-	/* No APICv backend yet: every VM runs with APICv DISABLED. */
-	lapicv_inhibits_init(&vm->inhibits, false, 0, lapicv_irqwin_policy);
+	lapicv_inhibits_init(&vm->inhibits, lapicv_backend.apicv,
+			     lapicv_backend.required_apicv_inhibits,
+			     lapicv_irqwin_policy);
 
 	fd = anon_inode_getfd("lapicv-vm", &lapicv_vm_fops, vm,
 			      O_RDWR | O_CLOEXEC);

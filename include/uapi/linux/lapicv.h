@@ -71,4 +71,48 @@ struct lapicv_vm_stats {
 #define LAPICV_GET_INHIBITS	_IOR(LAPICVIO, 0x01, struct lapicv_inhibit_state)
 #define LAPICV_GET_VM_STATS	_IOR(LAPICVIO, 0x02, struct lapicv_vm_stats)
 
+/*
+ * LAPICV_RUN (vCPU fd): the run step.  The VMM says how interruptible its
+ * guest is; lapicv does what KVM's vcpu_enter_guest() does for interrupts
+ * and says what happened.  All of "out" is written; "in" is left as given.
+ */
+
+/* lapicv_run.exit_reason */
+enum lapicv_run_exit {
+	LAPICV_RUN_NONE,	/* nothing the guest can take is pending */
+	LAPICV_RUN_NMI,		/* an NMI was injected */
+	LAPICV_RUN_EXTINT,	/* the KVM_INTERRUPT vector was injected */
+	LAPICV_RUN_INTR,	/* an APIC vector was injected (IRR->ISR) */
+	LAPICV_RUN_VIRTUAL_INTR,/* APICv delivered an APIC vector (RVI/SVI) */
+	LAPICV_RUN_IRQ_WINDOW,	/* pending, guest not interruptible: window */
+	LAPICV_RUN_INIT,	/* INIT accepted: the vCPU waits for SIPI */
+	LAPICV_RUN_SIPI,	/* SIPI accepted: start at vector << 12 */
+	LAPICV_RUN_IOAPIC_EOI,	/* the guest EOId a level vector for the IOAPIC */
+};
+
+/* lapicv_run.pending: what is still pending after the step. */
+#define LAPICV_RUN_PENDING_NMI		(1u << 0)
+#define LAPICV_RUN_PENDING_EXTINT	(1u << 1)
+#define LAPICV_RUN_PENDING_APIC		(1u << 2)
+
+struct lapicv_run {
+	/* in: the guest's state, as the VMM's vCPU sees it */
+	__u8 rflags_if;		/* RFLAGS.IF (0 or 1) */
+	__u8 interrupt_shadow;	/* STI / MOV SS shadow (0 or 1) */
+	__u8 nmi_blocked;	/* NMIs blocked, e.g. inside a handler */
+	__u8 halted;		/* HLT: sleep until something is pending */
+	__u32 flags;		/* must be 0 */
+	/* out */
+	__u32 exit_reason;	/* LAPICV_RUN_* */
+	__u32 vector;		/* injected, SIPI or EOI vector; else 0 */
+	__u32 pending;		/* LAPICV_RUN_PENDING_* */
+	__u8 apicv_active;	/* the vCPU's APICv state after the step */
+	__u8 irq_window_open;	/* an IRQ window is open (waiting for IF) */
+	__u8 halted_out;	/* still halted (only with exit NONE) */
+	__u8 pad;		/* must be 0 */
+	__u64 reserved[4];	/* must be 0 */
+};
+
+#define LAPICV_RUN		_IOWR(LAPICVIO, 0x80, struct lapicv_run)
+
 #endif /* _UAPI_LINUX_LAPICV_H */
