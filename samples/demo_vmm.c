@@ -37,8 +37,8 @@ static void show_apicv(int vm, const char *when)
 		return;
 	}
 	if (!st.apicv_enabled)
-		printf("  APICv %s: off, the soft backend emulates every LAPIC access\n",
-		       when);
+		printf("  APICv %s: off, this backend does not accelerate (%s)\n",
+		       when, st.names);
 	else if (st.reasons)
 		printf("  APICv %s: inhibited, because of: %s\n", when, st.names);
 	else
