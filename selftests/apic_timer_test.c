@@ -730,6 +730,46 @@ TEST_F(x2timer, divide_change_rescales)
 	ASSERT_COUNT_IN(c1, c0, 128, t0, t1);
 }
 
+/*
+ * An LVTT write between one-shot and periodic leaves a running count
+ * alone; the mode decides only what happens when it reaches 0.
+ */
+TEST_F_TIMEOUT(x2timer, oneshot_periodic_switch, 60)
+{
+	const __u32 tmict = 200 * MS;
+	unsigned int nonzero = 0;
+	__u64 t0, t1;
+	__u32 c;
+	int i;
+
+	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_TDCR), TDCR_DIV1));
+	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_LVTT),
+			     LVTT_ONESHOT | TIMER_VECTOR));
+	t0 = now_ns();
+	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_TMICT), tmict));
+	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_LVTT),
+			     LVTT_PERIODIC | TIMER_VECTOR));
+	c = msr_tmcct(_metadata, self->vcpufd);
+	t1 = now_ns();
+	ASSERT_COUNT_IN(c, tmict, 1, t0, t1);
+
+	/* Past the first expiry it reloads, as periodic. */
+	sleep_ns(tmict + 150 * MS);
+	for (i = 0; i < 3; i++) {
+		nonzero += msr_tmcct(_metadata, self->vcpufd) != 0;
+		sleep_ns(23 * MS);
+	}
+	/* One read may fall between an expiry and its re-arm. */
+	EXPECT_GE(nonzero, 2);
+
+	/* Back to one-shot: the current period is the last. */
+	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_LVTT),
+			     LVTT_ONESHOT | TIMER_VECTOR));
+	sleep_ns(2 * tmict + 150 * MS);
+	EXPECT_EQ(0, msr_tmcct(_metadata, self->vcpufd));
+	EXPECT_EQ(0, read_tmcct(_metadata, self->vcpufd, NULL));
+}
+
 /* TMICT writes are ignored in TSC-deadline mode; the MSR works. */
 TEST_F(x2timer, tscdeadline_msr)
 {
