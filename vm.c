@@ -22,6 +22,7 @@
 #include <linux/uaccess.h>
 
 #include "apicv.h"
+#include "lapic.h"
 #include "lapicv.h"
 #include "vm.h"
 
@@ -58,6 +59,7 @@ struct lapicv_vcpu *lapicv_get_vcpu_by_id(struct lapicv_vm *vm, u32 id)
 static void lapicv_vcpu_free(struct lapicv_vcpu *vcpu)
 {
 	lapicv_apicv_vcpu_free(vcpu);
+	lapicv_lapic_free(vcpu);
 	kfree(vcpu);
 }
 
@@ -80,6 +82,152 @@ static void lapicv_vm_put(struct lapicv_vm *vm)
 }
 
 /* ---- vCPU fd ---- */
+
+/* The LAPIC ioctls: copy in and out here, the logic in lapic.c. */
+
+/* KVM's MAX_IO_MSRS: KVM_GET/SET_MSRS take fewer entries than this. */
+#define LAPICV_MAX_IO_MSRS	256
+
+static long lapicv_vcpu_get_lapic(struct lapicv_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_lapic_state *s;
+	long r;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	r = lapicv_apic_get_state(vcpu, s);
+	if (!r && copy_to_user(argp, s, sizeof(*s)))
+		r = -EFAULT;
+	kfree(s);
+	return r;
+}
+
+static long lapicv_vcpu_set_lapic(struct lapicv_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_lapic_state *s;
+	long r;
+
+	s = memdup_user(argp, sizeof(*s));
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	r = lapicv_apic_set_state(vcpu, s);
+	kfree(s);
+	return r;
+}
+
+/* Returns how many entries succeeded: the first failure stops the walk. */
+static long lapicv_vcpu_msr_io(struct lapicv_vcpu *vcpu,
+			       struct kvm_msrs __user *umsrs, bool set)
+{
+	struct kvm_msr_entry *e;
+	struct kvm_msrs msrs;
+	size_t size;
+	long r;
+	u32 i;
+
+	if (copy_from_user(&msrs, umsrs, sizeof(msrs)))
+		return -EFAULT;
+	if (msrs.nmsrs >= LAPICV_MAX_IO_MSRS)
+		return -E2BIG;
+	size = sizeof(*e) * msrs.nmsrs;
+	e = memdup_user(umsrs->entries, size);
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	for (i = 0; i < msrs.nmsrs; i++) {
+		if (set ? lapicv_set_msr(vcpu, e[i].index, e[i].data, true) :
+			  lapicv_get_msr(vcpu, e[i].index, &e[i].data))
+			break;
+	}
+	r = i;
+	/* KVM writes every entry back, processed or not. */
+	if (!set && copy_to_user(umsrs->entries, e, size))
+		r = -EFAULT;
+	kfree(e);
+	return r;
+}
+
+static long lapicv_vcpu_set_cpuid2(struct lapicv_vcpu *vcpu,
+				   struct kvm_cpuid2 __user *ucpuid)
+{
+	struct kvm_cpuid_entry2 *e = NULL;
+	struct kvm_cpuid2 cpuid;
+	long r;
+
+	if (copy_from_user(&cpuid, ucpuid, sizeof(cpuid)))
+		return -EFAULT;
+	if (cpuid.nent > LAPICV_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	if (cpuid.nent) {
+		e = vmemdup_user(ucpuid->entries, sizeof(*e) * cpuid.nent);
+		if (IS_ERR(e))
+			return PTR_ERR(e);
+	}
+	r = lapicv_set_cpuid(vcpu, e, cpuid.nent);
+	if (r)
+		kvfree(e);
+	return r;
+}
+
+static long lapicv_vcpu_get_cpuid2(struct lapicv_vcpu *vcpu,
+				   struct kvm_cpuid2 __user *ucpuid)
+{
+	const struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 cpuid;
+	u32 nent;
+
+	if (copy_from_user(&cpuid, ucpuid, sizeof(cpuid)))
+		return -EFAULT;
+	e = lapicv_get_cpuid(vcpu, &nent);
+	if (cpuid.nent < nent)
+		return -E2BIG;
+	if (copy_to_user(ucpuid->entries, e, sizeof(*e) * nent))
+		return -EFAULT;
+	cpuid.nent = nent;
+	if (copy_to_user(ucpuid, &cpuid, sizeof(cpuid)))
+		return -EFAULT;
+	return 0;
+}
+
+static long lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
+				    unsigned int ioctl, void __user *argp)
+{
+	struct kvm_interrupt irq;
+	struct kvm_mp_state mp;
+	long r;
+
+	switch (ioctl) {
+	case KVM_GET_LAPIC:
+		return lapicv_vcpu_get_lapic(vcpu, argp);
+	case KVM_SET_LAPIC:
+		return lapicv_vcpu_set_lapic(vcpu, argp);
+	case KVM_GET_MSRS:
+		return lapicv_vcpu_msr_io(vcpu, argp, false);
+	case KVM_SET_MSRS:
+		return lapicv_vcpu_msr_io(vcpu, argp, true);
+	case KVM_SET_CPUID2:
+		return lapicv_vcpu_set_cpuid2(vcpu, argp);
+	case KVM_GET_CPUID2:
+		return lapicv_vcpu_get_cpuid2(vcpu, argp);
+	case KVM_NMI:
+		return lapicv_inject_nmi(vcpu);
+	case KVM_INTERRUPT:
+		if (copy_from_user(&irq, argp, sizeof(irq)))
+			return -EFAULT;
+		return lapicv_inject_extint(vcpu, irq.irq);
+	case KVM_GET_MP_STATE:
+		r = lapicv_get_mp_state(vcpu, &mp);
+		if (!r && copy_to_user(argp, &mp, sizeof(mp)))
+			r = -EFAULT;
+		return r;
+	case KVM_SET_MP_STATE:
+		if (copy_from_user(&mp, argp, sizeof(mp)))
+			return -EFAULT;
+		return lapicv_set_mp_state(vcpu, &mp);
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
 
 /* LAPICV_RUN: the run step (apicv.c); "in" is left as the VMM gave it. */
 static long lapicv_vcpu_ioctl_run(struct lapicv_vcpu *vcpu,
@@ -116,6 +264,18 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EINTR;
 
 	switch (ioctl) {
+	case KVM_GET_LAPIC:
+	case KVM_SET_LAPIC:
+	case KVM_GET_MSRS:
+	case KVM_SET_MSRS:
+	case KVM_SET_CPUID2:
+	case KVM_GET_CPUID2:
+	case KVM_NMI:
+	case KVM_INTERRUPT:
+	case KVM_GET_MP_STATE:
+	case KVM_SET_MP_STATE:
+		r = lapicv_vcpu_lapic_ioctl(vcpu, ioctl, (void __user *)arg);
+		break;
 	default:
 		/* KVM's x86 answer for an unknown vCPU ioctl. */
 		r = -EINVAL;
@@ -153,7 +313,14 @@ static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
 	init_waitqueue_head(&vcpu->wq);
+	/* Every vCPU has a LAPIC, split irqchip or not (see api.rst). */
+	if (lapicv_lapic_create(vcpu)) {
+		kfree(vcpu);
+		return NULL;
+	}
+	lapicv_lapic_reset(vcpu, false);
 	if (lapicv_apicv_vcpu_create(vcpu)) {
+		lapicv_lapic_free(vcpu);
 		kfree(vcpu);
 		return NULL;
 	}
