@@ -122,8 +122,10 @@ struct lapicv_vm {
 	/* APICv inhibit reasons and the IRQ-window count (inhibit.c). */
 	struct lapicv_inhibits inhibits;
 
-	/* The APIC map (irq.c): read under RCU, rebuilt under vm->lock. */
+	/* The APIC map (irq.c): read under RCU, rebuilt under apic_map_lock. */
 	struct lapicv_apic_map __rcu *apic_map;
+	/* Serialises map rebuilds; a leaf lock, see irq.c's lock card. */
+	struct mutex apic_map_lock;
 	/* irq.c's CLEAN/DIRTY/UPDATE_IN_PROGRESS state of apic_map. */
 	atomic_t apic_map_dirty;
 };

@@ -22,6 +22,7 @@
 #include <linux/uaccess.h>
 
 #include "apicv.h"
+#include "irq.h"
 #include "lapic.h"
 #include "lapicv.h"
 #include "vm.h"
@@ -40,6 +41,10 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 		return LAPICV_MAX_VCPUS;
 	case KVM_CAP_MAX_VCPU_ID:
 		return LAPICV_MAX_VCPU_IDS;
+	case KVM_CAP_SIGNAL_MSI:		/* irq.c */
+		return 1;
+	case KVM_CAP_X2APIC_API:		/* irq.c */
+		return LAPICV_X2APIC_API_VALID_FLAGS;
 	default:
 		return 0;
 	}
@@ -71,6 +76,7 @@ static void lapicv_vm_destroy(struct lapicv_vm *vm)
 	xa_for_each(&vm->vcpus, idx, vcpu)
 		lapicv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
+	lapicv_apic_map_free(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 }
@@ -432,6 +438,8 @@ static int lapicv_vm_enable_cap(struct lapicv_vm *vm,
 	switch (cap->cap) {
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return lapicv_vm_enable_split_irqchip(vm, cap->args[0]);
+	case KVM_CAP_X2APIC_API:
+		return lapicv_enable_x2apic_api(vm, cap->args[0]);
 	default:
 		return -EINVAL;
 	}
@@ -487,6 +495,13 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_CHECK_EXTENSION:
 		return lapicv_check_extension(vm, arg);
+	case KVM_SIGNAL_MSI: {
+		struct kvm_msi msi;
+
+		if (copy_from_user(&msi, argp, sizeof(msi)))
+			return -EFAULT;
+		return lapicv_signal_msi(vm, &msi);
+	}
 	case LAPICV_SET_INHIBIT:
 		return lapicv_vm_set_inhibit(vm, argp);
 	case LAPICV_GET_INHIBITS:
@@ -529,6 +544,7 @@ int lapicv_vm_create(unsigned long type)
 	mmgrab(current->mm);
 	vm->mm = current->mm;
 	mutex_init(&vm->lock);
+	mutex_init(&vm->apic_map_lock);
 	xa_init(&vm->vcpus);
 	lapicv_inhibits_init(&vm->inhibits, lapicv_backend.apicv,
 			     lapicv_backend.required_apicv_inhibits,
