@@ -76,3 +76,16 @@ demo:
 
 clean:
 	rm -rf $(SRCDIR)/build $(SRCDIR)/lapicv.ko
+
+# tests/unit: the core files built as userspace programs (unit tests with
+# ASan/UBSan, a ThreadSanitizer stress, libFuzzer targets); see
+# Documentation/testing.rst, "Unit build".  STRESS_SECONDS and FUZZ_SECONDS
+# pass through.
+unit:
+	@$(MAKE) --no-print-directory -C tests/unit unit
+
+unit-tsan:
+	@$(MAKE) --no-print-directory -C tests/unit unit-tsan
+
+fuzz:
+	@$(MAKE) --no-print-directory -C tests/unit fuzz
