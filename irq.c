@@ -10,10 +10,11 @@
  *	:Protects: rebuilding and publishing lapicv_vm.apic_map, and the
  *	           DIRTY -> UPDATE_IN_PROGRESS -> CLEAN steps of
  *	           lapicv_vm.apic_map_dirty.
- *	:Order:    a leaf: taken inside lapicv_vcpu.mutex (lapic.c rebuilds
- *	           the map from vCPU ioctls), nothing is taken inside it.  It
- *	           is not lapicv_vm.lock because that lock is outside every
- *	           vCPU mutex.
+ *	:Order:    taken inside lapicv_vcpu.mutex (lapic.c rebuilds the map
+ *	           from vCPU ioctls); only lapicv_inhibits.update_lock (the
+ *	           map's APICv inhibits) is taken inside it.  It is not
+ *	           lapicv_vm.lock because that lock is outside every vCPU
+ *	           mutex.
  *	:Writers:  lapicv_recalculate_apic_map().
  *
  * lapicv_vm.apic_map
@@ -220,20 +221,22 @@ void lapicv_apic_map_mark_dirty(struct lapicv_vm *vm)
 /*
  * Build a map from the present APICs, or NULL when the IDs alias or memory
  * ran out.  *max_id only grows across retries, so a vCPU that keeps
- * toggling its APIC cannot make the caller loop forever.
+ * toggling its APIC cannot make the caller loop forever.  *mismatch: an
+ * xAPIC-mode APIC seen so far has an ID other than its vCPU id's low byte.
  */
 static struct lapicv_apic_map *apic_map_build(struct lapicv_vm *vm,
-					      u32 *max_id, bool *retry)
+					      u32 *max_id, bool *retry,
+					      bool *mismatch)
 {
 	bool x2apic_format = READ_ONCE(vm->x2apic_format);
 	struct lapicv_apic_map *map;
 	struct lapicv_lapic *apic;
 	struct lapicv_vcpu *vcpu;
-	bool xapic_id_mismatch = false;
 	unsigned int i;
 	int r;
 
 	*retry = false;
+	*mismatch = false;
 	for (i = 0; (vcpu = lapicv_get_vcpu(vm, i)); i++) {
 		apic = apic_present(vcpu);
 		if (apic)
@@ -251,8 +254,7 @@ static struct lapicv_apic_map *apic_map_build(struct lapicv_vm *vm,
 		apic = apic_present(vcpu);
 		if (!apic)
 			continue;
-		r = apic_map_add_phys(map, apic, x2apic_format,
-				      &xapic_id_mismatch);
+		r = apic_map_add_phys(map, apic, x2apic_format, mismatch);
 		if (r) {
 			kvfree(map);
 			*retry = r == -E2BIG;
@@ -260,20 +262,31 @@ static struct lapicv_apic_map *apic_map_build(struct lapicv_vm *vm,
 		}
 		apic_map_add_logical(map, apic);
 	}
-	/*
-	 * KVM turns a NULL map, a disabled logical map and a mismatched xAPIC
-	 * ID into APICv inhibits (PHYSICAL_ID_ALIASED, LOGICAL_ID_ALIASED,
-	 * APIC_ID_MODIFIED); lapicv's inhibit manager takes them from here
-	 * once VMs carry one.
-	 */
 	return map;
+}
+
+/*
+ * APICv cannot express what the map cannot: aliased physical or logical
+ * IDs, and (for AVIC and APICv alike) an xAPIC ID the guest changed.
+ */
+static void apic_map_update_inhibits(struct lapicv_vm *vm,
+				     const struct lapicv_apic_map *map,
+				     bool mismatch)
+{
+	lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_PHYSICAL_ID_ALIASED,
+				    !map);
+	lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_LOGICAL_ID_ALIASED,
+				    !map || map->logical_mode ==
+					    LAPICV_APIC_MODE_MAP_DISABLED);
+	lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_APIC_ID_MODIFIED,
+				    mismatch);
 }
 
 void lapicv_recalculate_apic_map(struct lapicv_vm *vm)
 {
 	struct lapicv_apic_map *map, *old;
 	u32 max_id = 255;	/* room for every xAPIC ID */
-	bool retry;
+	bool retry, mismatch;
 
 	/* Read apic_map_dirty before the map and the registers. */
 	if (atomic_read_acquire(&vm->apic_map_dirty) == APIC_MAP_CLEAN)
@@ -293,10 +306,11 @@ void lapicv_recalculate_apic_map(struct lapicv_vm *vm)
 			mutex_unlock(&vm->apic_map_lock);
 			return;
 		}
-		map = apic_map_build(vm, &max_id, &retry);
+		map = apic_map_build(vm, &max_id, &retry, &mismatch);
 		if (retry)
 			cond_resched();
 	} while (retry);
+	apic_map_update_inhibits(vm, map, mismatch);
 
 	old = rcu_dereference_protected(vm->apic_map,
 					lockdep_is_held(&vm->apic_map_lock));
