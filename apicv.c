@@ -520,17 +520,28 @@ static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 	return true;
 }
 
-/* Whether a sleeping vCPU has something to look at (kvm_vcpu_has_events). */
-static bool apicv_has_work(struct lapicv_vcpu *vcpu)
+/*
+ * Whether a sleeping vCPU has something to look at (KVM's
+ * kvm_vcpu_has_events()).  Interrupts count only if the guest could take
+ * them; an IRR bit counts even without a request, because AVIC senders
+ * raise none while APICv is active.
+ */
+static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
 
-	return READ_ONCE(vcpu->requests) ||
-	       READ_ONCE(apic->pending_events) ||
-	       lapicv_timer_pending(apic) ||
-	       lapicv_call(has_posted_interrupt)(vcpu) ||
-	       READ_ONCE(apic->pv_unhalted) ||
-	       signal_pending(current);
+	if (READ_ONCE(vcpu->requests) || READ_ONCE(apic->pending_events) ||
+	    lapicv_timer_pending(apic) || READ_ONCE(apic->pv_unhalted) ||
+	    signal_pending(current))
+		return true;
+	if (atomic_read(&apic->nmi_queued) && !ctx->run->nmi_blocked)
+		return true;
+	if (!ctx->interruptible)
+		return false;
+	return lapicv_call(has_posted_interrupt)(vcpu) ||
+	       READ_ONCE(apic->pending_external_vector) != -1 ||
+	       apicv_deliverable_vector(apic,
+					lapicv_apic_find_highest_irr(apic)) >= 0;
 }
 
 /*
@@ -538,7 +549,7 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu)
  * arrives.  Senders set their reason before lapicv_vcpu_kick(), and
  * wait_event re-checks after queueing, so no wake-up is lost.
  */
-static int apicv_block(struct lapicv_vcpu *vcpu)
+static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
 	bool set_halted = apic->mp_state == KVM_MP_STATE_RUNNABLE;
@@ -547,7 +558,7 @@ static int apicv_block(struct lapicv_vcpu *vcpu)
 	if (set_halted)
 		apic->mp_state = KVM_MP_STATE_HALTED;
 	lapicv_call_cond(vcpu_blocking)(vcpu);
-	r = wait_event_interruptible(vcpu->wq, apicv_has_work(vcpu));
+	r = wait_event_interruptible(vcpu->wq, apicv_has_work(vcpu, ctx));
 	lapicv_call_cond(vcpu_unblocking)(vcpu);
 	if (set_halted && apic->mp_state == KVM_MP_STATE_HALTED)
 		apic->mp_state = KVM_MP_STATE_RUNNABLE;
@@ -592,7 +603,7 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 	run->vector = 0;
 	lapicv_call_cond(vcpu_load)(vcpu);
 	while (!apicv_run_once(vcpu, &ctx)) {
-		r = apicv_block(vcpu);
+		r = apicv_block(vcpu, &ctx);
 		if (r)
 			break;
 	}

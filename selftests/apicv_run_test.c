@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * LAPICV_RUN, the run step, for whichever backend the module was loaded
+ * with (/sys/module/lapicv/parameters/backend): injection order and
+ * acknowledge (IRR -> ISR, PPR), NMI, ExtINT and its IRQ window, the
+ * IRQ-window counter's 0<->1 rule (svm), APICv activation across inhibit
+ * flips (vmx, svm), INIT/SIPI, and halted vCPUs woken by an MSI or ended
+ * by a signal.  All of it is lapicv-only: KVM has no run step without a
+ * guest, so every test skips on /dev/kvm.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <linux/lapicv.h>
+
+#include "irq_util.h"
+
+#define APIC_TASKPRI		0x80
+#define APIC_PROCPRI		0xa0
+#define APIC_ISR		0x100
+
+#define VEC_LOW			0x41
+#define VEC_HIGH		0x81
+
+/* The backend the module runs with: "soft", "vmx", "svm" or "?". */
+static const char *backend(void)
+{
+	static char name[16];
+	FILE *f;
+
+	if (name[0])
+		return name;
+	f = fopen("/sys/module/lapicv/parameters/backend", "r");
+	if (!f || !fgets(name, sizeof(name), f))
+		snprintf(name, sizeof(name), "?");
+	if (f)
+		fclose(f);
+	name[strcspn(name, "\n")] = '\0';
+	return name;
+}
+
+static bool backend_is(const char *b)
+{
+	return !strcmp(backend(), b);
+}
+
+static int policy_is_counter(void)
+{
+	char buf[16] = "";
+	FILE *f = fopen("/sys/module/lapicv/parameters/irqwin_policy", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return !strncmp(buf, "counter", 7);
+}
+
+struct run_in {
+	bool if_flag, shadow, nmi_blocked, halted;
+};
+
+static int run(int vcpu, struct run_in in, struct lapicv_run *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->rflags_if = in.if_flag;
+	out->interrupt_shadow = in.shadow;
+	out->nmi_blocked = in.nmi_blocked;
+	out->halted = in.halted;
+	return ioctl(vcpu, LAPICV_RUN, out);
+}
+
+#define IF1	((struct run_in){ .if_flag = true })
+#define IF0	((struct run_in){ .if_flag = false })
+
+static int get_inhibits(int vm, struct lapicv_inhibit_state *st)
+{
+	return ioctl(vm, LAPICV_GET_INHIBITS, st);
+}
+
+static int get_stats(int vm, struct lapicv_vm_stats *s)
+{
+	return ioctl(vm, LAPICV_GET_VM_STATS, s);
+}
+
+static int set_inhibit(int vm, unsigned int reason, bool set)
+{
+	struct lapicv_inhibit_op op = { .reason = reason, .set = set };
+
+	return ioctl(vm, LAPICV_SET_INHIBIT, &op);
+}
+
+/* The APICv flavour of an injected APIC vector. */
+static unsigned int intr_exit(const struct lapicv_run *r)
+{
+	return r->apicv_active ? LAPICV_RUN_VIRTUAL_INTR : LAPICV_RUN_INTR;
+}
+
+FIXTURE(run) {
+	struct irq_vm v;
+};
+
+FIXTURE_SETUP(run)
+{
+	int i;
+
+	REQUIRE_LAPICV();
+	memset(&self->v, -1, sizeof(self->v));
+	ASSERT_OK(irq_vm_create(&self->v, NULL));
+	for (i = 0; i < NR_VCPUS; i++)
+		ASSERT_OK(lapic_setup(self->v.vcpu[i], 0, APIC_DFR_FLAT));
+	TH_LOG("backend %s", backend());
+}
+
+FIXTURE_TEARDOWN(run)
+{
+	irq_vm_destroy(&self->v);
+}
+
+#define VCPU0	(self->v.vcpu[0])
+#define MSI_TO(d, data)	signal_msi(self->v.vm, MSI_ADDR(d), 0, (data))
+
+/* The backend parameter names a real backend; VMs follow its APICv flag. */
+TEST_F(run, backend_param)
+{
+	struct lapicv_inhibit_state st;
+
+	ASSERT_TRUE(backend_is("soft") || backend_is("vmx") ||
+		    backend_is("svm")) TH_LOG("backend=%s", backend());
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(!backend_is("soft"), st.apicv_enabled);
+	/* Without a backend DISABLED; else the split irqchip cleared ABSENT. */
+	ASSERT_EQ(backend_is("soft") ? 1ull << LAPICV_INHIBIT_DISABLED : 0,
+		  st.reasons) TH_LOG("reasons: %s", st.names);
+}
+
+TEST_F(run, bad_input)
+{
+	struct lapicv_run r;
+
+	memset(&r, 0, sizeof(r));
+	r.reserved[3] = 1;
+	ASSERT_ERRNO(ioctl(VCPU0, LAPICV_RUN, &r), EINVAL);
+	memset(&r, 0, sizeof(r));
+	r.flags = 1;
+	ASSERT_ERRNO(ioctl(VCPU0, LAPICV_RUN, &r), EINVAL);
+	memset(&r, 0, sizeof(r));
+	r.pad = 1;
+	ASSERT_ERRNO(ioctl(VCPU0, LAPICV_RUN, &r), EINVAL);
+	memset(&r, 0, sizeof(r));
+	r.rflags_if = 2;
+	ASSERT_ERRNO(ioctl(VCPU0, LAPICV_RUN, &r), EINVAL);
+	ASSERT_ERRNO(ioctl(VCPU0, LAPICV_RUN, NULL), EFAULT);
+	/* A refused step changed nothing: the next one finds nothing. */
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(0, r.pending);
+}
+
+TEST_F(run, nothing_pending)
+{
+	struct lapicv_run r;
+
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(0, r.vector);
+	ASSERT_EQ(0, r.pending);
+	ASSERT_EQ(0, r.irq_window_open);
+	ASSERT_EQ(!backend_is("soft"), r.apicv_active);
+}
+
+/* MSI -> run step -> acknowledged: ISR set, IRR clear, PPR raised. */
+TEST_F(run, msi_injected_and_acked)
+{
+	struct kvm_lapic_state s;
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(0, VEC_LOW));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_LOW, r.vector);
+	ASSERT_OK(get_lapic(VCPU0, &s));
+	ASSERT_FALSE(lapic_test_vec(&s, APIC_IRR, VEC_LOW));
+	ASSERT_TRUE(lapic_test_vec(&s, APIC_ISR, VEC_LOW));
+	ASSERT_EQ(VEC_LOW & 0xf0, lapic_reg(&s, APIC_PROCPRI));
+	/* In service: the same class does not preempt itself. */
+	ASSERT_EQ(1, MSI_TO(0, VEC_LOW + 1));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(0, r.pending);
+}
+
+/* The highest vector first; a lower class waits behind PPR. */
+TEST_F(run, priority_order)
+{
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(0, VEC_LOW));
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+}
+
+/* TPR masks a class: nothing deliverable, no window either. */
+TEST_F(run, tpr_masks)
+{
+	struct lapicv_run r;
+
+	ASSERT_OK(lapic_write(VCPU0, APIC_TASKPRI, 0x50));
+	ASSERT_EQ(1, MSI_TO(0, VEC_LOW));
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(0, r.irq_window_open);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+}
+
+/* NMI beats everything, and waits while NMIs are blocked. */
+TEST_F(run, nmi)
+{
+	struct run_in blocked = { .if_flag = true, .nmi_blocked = true };
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));
+	ASSERT_OK(ioctl(VCPU0, KVM_NMI));
+	ASSERT_OK(run(VCPU0, blocked, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_NMI);
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_NMI, r.exit_reason);
+	ASSERT_EQ(2, r.vector);
+	ASSERT_FALSE(r.pending & LAPICV_RUN_PENDING_NMI);
+}
+
+/*
+ * An APIC vector with IF=0: without APICv the step opens an IRQ window;
+ * with APICv the modelled CPU delivers it once IF is set, no window.
+ */
+TEST_F(run, apic_vector_if0)
+{
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(0, VEC_LOW));
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	if (r.apicv_active) {
+		ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+		ASSERT_EQ(0, r.irq_window_open);
+	} else {
+		ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+		ASSERT_EQ(1, r.irq_window_open);
+	}
+	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_APIC);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_LOW, r.vector);
+	ASSERT_EQ(0, r.irq_window_open);
+}
+
+/*
+ * ExtINT with IF=0 opens a window on every backend; on svm the window
+ * holds the VM's IRQ-window count, so IRQWIN is set (0 -> 1 with no
+ * other reason: one write of apicv_update_lock), and closing it clears
+ * IRQWIN again (one more write).
+ */
+TEST_F(run, extint_window)
+{
+	struct kvm_interrupt irq = { .irq = 0x20 };
+	struct lapicv_vm_stats s0, s1, s2;
+	struct lapicv_inhibit_state st;
+	bool svm = backend_is("svm");
+	struct lapicv_run r;
+
+	ASSERT_OK(get_stats(self->v.vm, &s0));
+	ASSERT_OK(ioctl(VCPU0, KVM_INTERRUPT, &irq));
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+	ASSERT_EQ(1, r.irq_window_open);
+	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_EXTINT);
+	/* Still not interruptible (shadow): the window stays open. */
+	ASSERT_OK(run(VCPU0, ((struct run_in){ .if_flag = true,
+					       .shadow = true }), &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_OK(get_stats(self->v.vm, &s1));
+	ASSERT_EQ(svm ? 1 : 0, st.irq_window);
+	ASSERT_EQ(svm, !!(st.reasons & (1ull << LAPICV_INHIBIT_IRQWIN)))
+		TH_LOG("reasons: %s", st.names);
+	if (svm && policy_is_counter()) {
+		ASSERT_EQ(s0.update_lock_writes + 1, s1.update_lock_writes);
+		ASSERT_EQ(s0.irqwin_transitions + 1, s1.irqwin_transitions);
+	}
+
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_EXTINT, r.exit_reason);
+	ASSERT_EQ(0x20, r.vector);
+	ASSERT_EQ(0, r.irq_window_open);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_OK(get_stats(self->v.vm, &s2));
+	ASSERT_EQ(0, st.irq_window);
+	ASSERT_FALSE(st.reasons & (1ull << LAPICV_INHIBIT_IRQWIN));
+	if (svm && policy_is_counter()) {
+		ASSERT_EQ(s1.update_lock_writes + 1, s2.update_lock_writes);
+		ASSERT_EQ(s1.irqwin_transitions + 1, s2.irqwin_transitions);
+	}
+	/* The svm window inhibited APICv; the next step re-activates it. */
+	if (!backend_is("soft")) {
+		ASSERT_OK(run(VCPU0, IF1, &r));
+		ASSERT_EQ(1, r.apicv_active);
+	}
+}
+
+/*
+ * svm, counter policy: with another reason set, opening and closing the
+ * window takes no write lock; IRQWIN catches up when that reason goes.
+ */
+TEST_F(run, irqwin_counter_lazy)
+{
+	struct kvm_interrupt irq = { .irq = 0x20 };
+	struct lapicv_vm_stats s0, s1;
+	struct lapicv_inhibit_state st;
+	struct lapicv_run r;
+
+	if (!backend_is("svm") || !policy_is_counter())
+		SKIP(return, "needs backend=svm and irqwin_policy=counter (have %s)",
+		     backend());
+
+	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_PIT_REINJ, true));
+	ASSERT_OK(ioctl(VCPU0, KVM_INTERRUPT, &irq));
+	ASSERT_OK(get_stats(self->v.vm, &s0));
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+	ASSERT_OK(get_stats(self->v.vm, &s1));
+	ASSERT_EQ(s0.update_lock_writes, s1.update_lock_writes);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(1, st.irq_window);
+	ASSERT_EQ(1ull << LAPICV_INHIBIT_PIT_REINJ, st.reasons)
+		TH_LOG("reasons: %s", st.names);
+
+	/* Clearing PIT_REINJ re-derives IRQWIN from the count. */
+	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_PIT_REINJ, false));
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(1ull << LAPICV_INHIBIT_IRQWIN, st.reasons)
+		TH_LOG("reasons: %s", st.names);
+
+	/* Closing: 1 -> 0 with only IRQWIN set toggles it, one write. */
+	ASSERT_OK(get_stats(self->v.vm, &s0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_EXTINT, r.exit_reason);
+	ASSERT_OK(get_stats(self->v.vm, &s1));
+	ASSERT_EQ(s0.update_lock_writes + 1, s1.update_lock_writes);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(0, st.reasons) TH_LOG("reasons: %s", st.names);
+
+	/* With PIT_REINJ set again, a full window takes no write at all. */
+	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_PIT_REINJ, true));
+	ASSERT_OK(ioctl(VCPU0, KVM_INTERRUPT, &irq));
+	ASSERT_OK(get_stats(self->v.vm, &s0));
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_EXTINT, r.exit_reason);
+	ASSERT_OK(get_stats(self->v.vm, &s1));
+	ASSERT_EQ(s0.update_lock_writes, s1.update_lock_writes);
+	ASSERT_EQ(s0.irqwin_transitions + 2, s1.irqwin_transitions);
+}
+
+/* An inhibit flip reaches the vCPU at its next run step. */
+TEST_F(run, activation_follows_inhibits)
+{
+	struct lapicv_run r;
+
+	if (backend_is("soft"))
+		SKIP(return, "backend=soft has no APICv to activate");
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(1, r.apicv_active);
+	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_BLOCKIRQ, true));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(0, r.apicv_active);
+	/* Deactivated: an MSI now goes through IRR and software injection. */
+	ASSERT_EQ(1, MSI_TO(0, VEC_LOW));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_INTR, r.exit_reason);
+	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_BLOCKIRQ, false));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(1, r.apicv_active);
+}
+
+/* INIT to an AP: reported once; SIPI then starts it at the vector. */
+TEST_F(run, init_sipi)
+{
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(1, DM_INIT));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
+	ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+	ASSERT_EQ(1, MSI_TO(1, DM_SIPI | 0x12));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_SIPI, r.exit_reason);
+	ASSERT_EQ(0x12, r.vector);
+	ASSERT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
+}
+
+struct waker {
+	int vm;
+	int dest;
+	int vector;
+	unsigned int delay_ms;
+};
+
+static void *send_msi_later(void *arg)
+{
+	struct waker *w = arg;
+	struct timespec ts = {
+		.tv_sec = w->delay_ms / 1000,
+		.tv_nsec = (w->delay_ms % 1000) * 1000000L,
+	};
+
+	nanosleep(&ts, NULL);
+	signal_msi(w->vm, MSI_ADDR(w->dest), 0, w->vector);
+	return NULL;
+}
+
+/* A halted vCPU sleeps in the step until another thread's MSI. */
+TEST_F(run, halted_woken_by_msi)
+{
+	struct run_in halted = { .if_flag = true, .halted = true };
+	struct waker w = { self->v.vm, 0, VEC_HIGH, 200 };
+	struct lapicv_run r;
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_msi_later, &w));
+	ASSERT_OK(run(VCPU0, halted, &r));
+	pthread_join(t, NULL);
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_EQ(0, r.halted_out);
+	ASSERT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(VCPU0));
+}
+
+/* Halted with IF=0: an MSI does not wake it, an NMI does. */
+TEST_F(run, halted_if0_woken_by_nmi)
+{
+	struct run_in halted = { .if_flag = false, .halted = true };
+	struct waker w = { self->v.vm, 0, DM_NMI, 200 };
+	struct lapicv_run r;
+	pthread_t t;
+
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_msi_later, &w));
+	ASSERT_OK(run(VCPU0, halted, &r));
+	pthread_join(t, NULL);
+	ASSERT_EQ(LAPICV_RUN_NMI, r.exit_reason);
+	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_APIC);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A signal ends a halted step with EINTR, as KVM_RUN does. */
+TEST_F(run, halted_signal_eintr)
+{
+	struct run_in halted = { .if_flag = true, .halted = true };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct lapicv_run r;
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	alarm(1);
+	ASSERT_ERRNO(run(VCPU0, halted, &r), EINTR);
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(1, r.halted_out);
+}
+
+TEST_HARNESS_MAIN
