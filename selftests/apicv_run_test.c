@@ -25,6 +25,8 @@
 #define VEC_LOW			0x41
 #define VEC_HIGH		0x81
 
+#define BACKEND_PARAM	"/sys/module/lapicv/parameters/backend"
+
 /* The backend the module runs with: "soft", "vmx", "svm" or "?". */
 static const char *backend(void)
 {
@@ -33,7 +35,7 @@ static const char *backend(void)
 
 	if (name[0])
 		return name;
-	f = fopen("/sys/module/lapicv/parameters/backend", "r");
+	f = fopen(BACKEND_PARAM, "r");
 	if (!f || !fgets(name, sizeof(name), f))
 		snprintf(name, sizeof(name), "?");
 	if (f)
@@ -76,6 +78,7 @@ static int run(int vcpu, struct run_in in, struct lapicv_run *out)
 
 #define IF1	((struct run_in){ .if_flag = true })
 #define IF0	((struct run_in){ .if_flag = false })
+#define SHADOW	((struct run_in){ .if_flag = true, .shadow = true })
 
 static int get_inhibits(int vm, struct lapicv_inhibit_state *st)
 {
@@ -284,8 +287,7 @@ TEST_F(run, extint_window)
 	ASSERT_EQ(1, r.irq_window_open);
 	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_EXTINT);
 	/* Still not interruptible (shadow): the window stays open. */
-	ASSERT_OK(run(VCPU0, ((struct run_in){ .if_flag = true,
-					       .shadow = true }), &r));
+	ASSERT_OK(run(VCPU0, SHADOW, &r));
 	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
 
 	ASSERT_OK(get_inhibits(self->v.vm, &st));
