@@ -16,8 +16,9 @@
  * (vector first, then the bit, with a write barrier), nmi_queued (atomic),
  * arb_prio, smi_pending and pv_unhalted (plain stores, as KVM's).
  */
-#include "lapic.h"
+#include "apicv.h"
 #include "irq.h"
+#include "lapic.h"
 #include "timer.h"
 
 #define APIC_VERSION_NR		0x14	/* integrated APIC, as KVM reports */
@@ -97,15 +98,6 @@ static int apic_highest_vector(const void *bitmap)
 			return i * 32 + __fls(w);
 	}
 	return -1;
-}
-
-static int apic_count_vectors(const void *bitmap)
-{
-	int i, n = 0;
-
-	for (i = 0; i < APIC_REG_WORDS; i++)
-		n += hweight32(*(const u32 *)(bitmap + 0x10 * i));
-	return n;
 }
 
 static u32 apic_x2apic_ldr(u32 id)
@@ -216,6 +208,12 @@ static void apic_clear_isr(struct lapicv_lapic *apic, int vec)
 	if (!lapicv_test_vector(vec, isr))
 		return;
 	apic_clear_vector(vec, isr);
+	/* With APICv active the caches are unused: tell the CPU (SVI). */
+	if (apic->apicv_active) {
+		lapicv_call_cond(hwapic_isr_update)
+			(apic->vcpu, lapicv_apic_find_highest_isr(apic));
+		return;
+	}
 	apic->isr_count--;
 	/* The next highest is unknown until ISR is scanned again. */
 	apic->highest_isr_cache = -1;
@@ -258,18 +256,6 @@ static void apic_set_tpr(struct lapicv_lapic *apic, u32 tpr)
 	apic_update_ppr(apic);
 }
 
-/* Recompute the IRR/ISR caches after the register page changed wholesale. */
-static void apic_refresh_caches(struct lapicv_lapic *apic)
-{
-	/*
-	 * IRR is searched whenever asked, as KVM does: another sender may be
-	 * setting bits while the page is rewritten.
-	 */
-	apic->irr_pending = true;
-	apic->isr_count = apic_count_vectors(apic->regs + APIC_ISR);
-	apic->highest_isr_cache = -1;
-}
-
 /* ---- EOI ---- */
 
 static void apic_set_eoi(struct lapicv_lapic *apic)
@@ -303,10 +289,9 @@ int lapicv_apic_accept_irq(struct lapicv_lapic *apic,
 		if (!lapicv_apic_enabled(apic))
 			return 0;
 		/*
-		 * TMR first, then IRR, then the hint: whoever sees the hint
-		 * finds the bit, and whoever acknowledges the vector finds
-		 * its trigger mode.  Vectors below 16 are set like any
-		 * other, as KVM does.
+		 * TMR before the backend sets IRR (or PIR), so that whoever
+		 * acknowledges the vector finds its trigger mode.  Vectors
+		 * below 16 are accepted like any other, as KVM does.
 		 */
 		if (lapicv_test_vector(vec, apic->regs + APIC_TMR) !=
 		    !!irq->trig_mode) {
@@ -315,11 +300,10 @@ int lapicv_apic_accept_irq(struct lapicv_lapic *apic,
 			else
 				apic_clear_vector(vec, apic->regs + APIC_TMR);
 		}
-		apic_set_vector(vec, apic->regs + APIC_IRR);
-		/* The hint after the bit; pairs with apic_clear_irr(). */
-		smp_mb__after_atomic();
-		WRITE_ONCE(apic->irr_pending, true);
-		break;
+		/* The backend raises the request and kicks the vCPU. */
+		lapicv_deliver_interrupt(apic, irq->delivery_mode,
+					 irq->trig_mode, vec);
+		return 1;
 	case APIC_DM_REMRD:
 		apic->pv_unhalted = true;
 		break;
@@ -825,6 +809,8 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 	struct lapicv_lapic *apic = vcpu->apic;
 	u64 base;
 
+	lockdep_assert_held(&vcpu->mutex);
+
 	if (!init_event) {
 		base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 		if (apic_is_reset_bsp(apic))
@@ -837,7 +823,13 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 	 * TMCCT are 0, so nothing restarts.
 	 */
 	lapicv_timer_restore(apic);
-	apic_refresh_caches(apic);
+	/*
+	 * Caches first (KVM 6.12 also sets the IRR hint here), so that PPR
+	 * does not see an ISR vector the reset just cleared; with APICv
+	 * active, RVI and SVI follow (both now empty).
+	 */
+	apic->irr_pending = true;
+	lapicv_apicv_post_set_state(vcpu);
 	apic_update_ppr(apic);
 	apic->arb_prio = 0;
 	/* KVM's vCPU reset drops queued NMIs and SMIs too. */
@@ -879,6 +871,8 @@ int lapicv_apic_get_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Posted interrupts show in IRR, as KVM syncs them before a GET. */
+	lapicv_sync_pir_to_irr(vcpu);
 	memcpy(s->regs, apic->regs, sizeof(s->regs));
 	/* TMCCT is computed from the timer, never stored. */
 	__lapicv_set_reg(s->regs, APIC_TMCCT, lapicv_timer_read_tmcct(apic));
@@ -915,8 +909,13 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	apic_manage_nmi_watchdog(apic, lapicv_get_reg(apic, APIC_LVT0));
 	/* The saved current count restarts the timer where it stood. */
 	lapicv_timer_restore(apic);
-	apic_refresh_caches(apic);
-	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
+	/*
+	 * The state may carry IRR bits: KVM 6.12 searches IRR after every
+	 * state change rather than trust the hint.
+	 */
+	apic->irr_pending = true;
+	/* Caches, APICv's post-restore, RVI/SVI and the event request. */
+	lapicv_apicv_post_set_state(vcpu);
 	apic->arb_prio = 0;
 	return 0;
 }

@@ -280,7 +280,10 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_INTERRUPT:
 	case KVM_GET_MP_STATE:
 	case KVM_SET_MP_STATE:
-		r = lapicv_vcpu_lapic_ioctl(vcpu, ioctl, (void __user *)arg);
+		/* Without a LAPIC, KVM_GET_LAPIC's answer for them all. */
+		r = vcpu->apic ? lapicv_vcpu_lapic_ioctl(vcpu, ioctl,
+							 (void __user *)arg) :
+				 -EINVAL;
 		break;
 	default:
 		/* KVM's x86 answer for an unknown vCPU ioctl. */
@@ -319,12 +322,20 @@ static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
 	init_waitqueue_head(&vcpu->wq);
-	/* Every vCPU has a LAPIC, split irqchip or not (see api.rst). */
-	if (lapicv_lapic_create(vcpu)) {
-		kfree(vcpu);
-		return NULL;
+	/*
+	 * A LAPIC with an in-kernel (split) irqchip only, as in KVM; stable
+	 * here, since the irqchip cannot change once a vCPU exists.
+	 */
+	if (vm->irqchip_split) {
+		if (lapicv_lapic_create(vcpu)) {
+			kfree(vcpu);
+			return NULL;
+		}
+		/* Nobody else sees the vCPU yet; the lock is the contract's. */
+		mutex_lock(&vcpu->mutex);
+		lapicv_lapic_reset(vcpu, false);
+		mutex_unlock(&vcpu->mutex);
 	}
-	lapicv_lapic_reset(vcpu, false);
 	if (lapicv_apicv_vcpu_create(vcpu)) {
 		lapicv_lapic_free(vcpu);
 		kfree(vcpu);

@@ -270,4 +270,24 @@ TEST_F(base, tsc_deadline_outside_mode)
 	EXPECT_EQ(0ull, msr(vcpu, MSR_TSC_DEADLINE));
 }
 
+/* Without a split irqchip there is no in-kernel LAPIC: -EINVAL. */
+TEST(no_irqchip)
+{
+	struct kvm_lapic_state s;
+	int dev, vm, vcpu;
+
+	dev = open_dev();
+	ASSERT_OK(dev);
+	vm = vm_create(dev);
+	ASSERT_OK(vm);
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_OK(vcpu);
+	memset(&s, 0, sizeof(s));
+	EXPECT_ERRNO(get_lapic(vcpu, &s), EINVAL);
+	EXPECT_ERRNO(set_lapic(vcpu, &s), EINVAL);
+	close(vcpu);
+	close(vm);
+	close(dev);
+}
+
 TEST_HARNESS_MAIN
