@@ -45,6 +45,17 @@ enum {
 	APIC_MAP_DIRTY,
 };
 
+/*
+ * kvm.ko's vector_hashing, with its default: lowest priority picks its
+ * destination by vector hashing; off, by arbitration priority (the vCPU
+ * that accepted the fewest lowest-priority interrupts, see
+ * lapicv_apic_compare_prio()).  Read-only, as KVM's is.
+ */
+static bool vector_hashing = true;
+module_param(vector_hashing, bool, 0444);
+MODULE_PARM_DESC(vector_hashing,
+		 "Lowest-priority delivery by vector hashing (1, KVM's default) or by arbitration priority (0)");
+
 /* The x2APIC ID is the vCPU id and cannot be changed, as in KVM. */
 static u32 apic_x2apic_id(const struct lapicv_lapic *apic)
 {
@@ -426,9 +437,7 @@ bool lapicv_apic_match_dest(struct lapicv_lapic *target,
 
 /*
  * Lowest priority by vector hashing: of @n candidates (the set bits of
- * @bitmap), the one at position vector % n.  kvm_amd enables hashing by
- * default and lapicv implements only that; arbitration by priority
- * (vector_hashing=0) would use lapicv_apic_compare_prio() instead.
+ * @bitmap), the one at position vector % n.
  */
 static unsigned int apic_vector_to_index(u32 vector, unsigned int n,
 					 const unsigned long *bitmap,
@@ -440,6 +449,25 @@ static unsigned int apic_vector_to_index(u32 vector, unsigned int n,
 	while (skip--)
 		idx = find_next_bit(bitmap, size, idx + 1);
 	return idx;
+}
+
+/*
+ * Lowest priority by arbitration: of the APICs in @cluster named by @mask,
+ * the first with the lowest arbitration priority.  Returns its bit, or 0.
+ */
+static unsigned long apic_lowest_by_prio(struct lapicv_lapic **cluster,
+					 unsigned long mask)
+{
+	int i, lowest = -1;
+
+	for_each_set_bit(i, &mask, 16) {
+		if (!cluster[i])
+			continue;
+		if (lowest < 0 ||
+		    lapicv_apic_compare_prio(cluster[i], cluster[lowest]) < 0)
+			lowest = i;
+	}
+	return lowest < 0 ? 0 : BIT(lowest);
 }
 
 /*
@@ -499,6 +527,10 @@ static bool apic_map_get_dest(struct lapicv_vm *vm, struct lapicv_lapic *src,
 	if (!apic_lowest_prio(irq) || !mask)
 		return true;
 
+	if (!vector_hashing) {
+		*bitmap = apic_lowest_by_prio(*dst, mask);
+		return true;
+	}
 	/*
 	 * The hash counts every addressed bit, including bits nobody answers
 	 * to; landing on one drops the interrupt, as KVM does.
@@ -542,8 +574,8 @@ int lapicv_irq_delivery_to_apic(struct lapicv_vm *vm,
 				struct lapicv_irq *irq)
 {
 	DECLARE_BITMAP(candidates, LAPICV_MAX_VCPUS);
+	struct lapicv_lapic *apic, *lowest = NULL;
 	struct lapicv_vcpu *vcpu;
-	struct lapicv_lapic *apic;
 	unsigned int i, n = 0;
 	int r = -1;
 
@@ -565,18 +597,25 @@ int lapicv_irq_delivery_to_apic(struct lapicv_vm *vm,
 
 		if (!apic_lowest_prio(irq)) {
 			r = max(r, 0) + lapicv_apic_accept_irq(apic, irq);
-		} else if (lapicv_apic_sw_enabled(apic)) {
+		} else if (!lapicv_apic_sw_enabled(apic)) {
+			continue;
+		} else if (vector_hashing) {
 			/* Candidates by creation index, as KVM hashes them. */
 			__set_bit(i, candidates);
 			n++;
+		} else if (!lowest ||
+			   lapicv_apic_compare_prio(apic, lowest) < 0) {
+			lowest = apic;
 		}
 	}
 
 	if (n) {
 		i = apic_vector_to_index(irq->vector, n, candidates,
 					 LAPICV_MAX_VCPUS);
-		r = lapicv_apic_accept_irq(lapicv_get_vcpu(vm, i)->apic, irq);
+		lowest = lapicv_get_vcpu(vm, i)->apic;
 	}
+	if (lowest)
+		r = lapicv_apic_accept_irq(lowest, irq);
 	return r;
 }
 

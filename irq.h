@@ -90,11 +90,12 @@ bool lapicv_apic_match_dest(struct lapicv_lapic *target,
  * Deliver @irq to every LAPIC it addresses, through the map when it can
  * decide, else by matching every vCPU.  @src is the sending LAPIC for an
  * IPI, NULL otherwise.  Lowest priority picks one destination by vector
- * hashing (kvm_amd's default, vector_hashing=1).  Returns -1 when the slow
- * path found no destination, else the number of destinations that accepted
- * the interrupt (0 when the map says nobody answers), as KVM does.
- * Acceptance (lapicv_apic_accept_irq()) runs under rcu_read_lock(), so it
- * must not sleep.  The slow path may rewrite @irq's delivery mode (a
+ * hashing, or by arbitration priority with the module parameter
+ * vector_hashing=0, like kvm.ko's parameter of that name.  Returns -1 when
+ * the slow path found no destination, else the number of destinations
+ * that accepted the interrupt (0 when the map says nobody answers), as KVM
+ * does.  Acceptance (lapicv_apic_accept_irq()) runs under rcu_read_lock(),
+ * so it must not sleep.  The slow path may rewrite @irq's delivery mode (a
  * lowest-priority physical broadcast becomes fixed), as KVM's does.
  */
 int lapicv_irq_delivery_to_apic(struct lapicv_vm *vm,

@@ -11,6 +11,7 @@
 #ifndef SELFTEST_IRQ_UTIL_H
 #define SELFTEST_IRQ_UTIL_H
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -249,6 +250,30 @@ static inline int enable_x2apic_api(int vm, uint64_t flags)
 
 	return ioctl(vm, KVM_ENABLE_CAP, &cap);
 }
+
+/*
+ * The device's vector_hashing parameter (kvm.ko's or lapicv.ko's): true
+ * unless the module was loaded with vector_hashing=0.
+ */
+static inline bool vector_hashing(void)
+{
+	const char *p = dev_is_kvm() ? "/sys/module/kvm/parameters/vector_hashing" :
+				       "/sys/module/lapicv/parameters/vector_hashing";
+	char c = 'Y';
+	int fd = open(p, O_RDONLY);
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = 'Y';
+		close(fd);
+	}
+	return c != 'N' && c != '0';
+}
+
+#define REQUIRE_HASHING(h) do {						\
+	if (vector_hashing() != (h))					\
+		SKIP(return, "needs vector_hashing=%d", (h));		\
+} while (0)
 
 static inline int get_mp_state(int vcpu)
 {

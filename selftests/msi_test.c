@@ -232,6 +232,7 @@ TEST_F(msi, lowest_prio_hashing)
 	static const uint32_t ldr[NR_VCPUS] = { 0x01, 0x02, 0x04, 0x08 };
 	int vec;
 
+	REQUIRE_HASHING(1);
 	set_ldrs(_metadata, &self->v, ldr, all_flat);
 	for (vec = 0x40; vec < 0x48; vec++) {
 		ASSERT_EQ(1, MSI(LOGICAL(0x0f), 0, DM_LOWEST | vec));
@@ -256,6 +257,7 @@ TEST_F(msi, lowest_prio_hash_hole)
 {
 	static const uint32_t ldr[NR_VCPUS] = { 0x01, 0x02, 0x04, 0x08 };
 
+	REQUIRE_HASHING(1);
 	set_ldrs(_metadata, &self->v, ldr, all_flat);
 	/* Five addressed bits; 0x45 % 5 = 4 is bit 4: nobody. */
 	ASSERT_EQ(0, MSI(LOGICAL(0x1f), 0, DM_LOWEST | 0x45));
@@ -271,6 +273,7 @@ TEST_F(msi, lowest_prio_slow)
 	/* vCPUs 1 and 2 share bit 1: no logical map. */
 	static const uint32_t ldr[NR_VCPUS] = { 0x01, 0x02, 0x02, 0x08 };
 
+	REQUIRE_HASHING(1);
 	set_ldrs(_metadata, &self->v, ldr, all_flat);
 	ASSERT_EQ(1, MSI(LOGICAL(0x03), 0, DM_LOWEST | 0x40));
 	ASSERT_EQ(0x2, irr_mask(&self->v, 0x40));	/* 64 % 3 = 1 */
@@ -283,6 +286,54 @@ TEST_F(msi, lowest_prio_slow)
 	ASSERT_ERRNO(MSI(LOGICAL(0x01), 0, DM_LOWEST | 0x43), EPERM);
 	ASSERT_ERRNO(MSI(LOGICAL(0x10), 0, DM_LOWEST | 0x44), EPERM);
 	ASSERT_EQ(0, irr_mask(&self->v, 0x43) | irr_mask(&self->v, 0x44));
+}
+
+/*
+ * vector_hashing=0: the candidate that accepted the fewest lowest-priority
+ * interrupts wins, the first one on a tie; KVM_SET_LAPIC resets the count.
+ */
+TEST_F(msi, lowest_prio_arbitration)
+{
+	static const uint32_t ldr[NR_VCPUS] = { 0x01, 0x02, 0x04, 0x08 };
+	int vec;
+
+	REQUIRE_HASHING(0);
+	set_ldrs(_metadata, &self->v, ldr, all_flat);
+	for (vec = 0x40; vec < 0x48; vec++) {
+		ASSERT_EQ(1, MSI(LOGICAL(0x0f), 0, DM_LOWEST | vec));
+		ASSERT_EQ(1u << (vec - 0x40) % 4, irr_mask(&self->v, vec));
+	}
+	/* A redirection hint with fixed delivery does not count. */
+	ASSERT_EQ(1, MSI(LOGICAL(0x0f) | MSI_ADDR_RH, 0, 0x50));
+	ASSERT_EQ(1, MSI(LOGICAL(0x0f) | MSI_ADDR_RH, 0, 0x51));
+	ASSERT_EQ(0x1, irr_mask(&self->v, 0x50) | irr_mask(&self->v, 0x51));
+	ASSERT_OK(lapic_setup(self->v.vcpu[2], 0x04u << 24, APIC_DFR_FLAT));
+	ASSERT_EQ(1, MSI(LOGICAL(0x0f), 0, DM_LOWEST | 0x52));
+	ASSERT_EQ(0x4, irr_mask(&self->v, 0x52));
+	ASSERT_EQ(1, MSI(LOGICAL(0x0f), 0, DM_LOWEST | 0x53));
+	ASSERT_EQ(0x4, irr_mask(&self->v, 0x53));
+	ASSERT_EQ(1, MSI(LOGICAL(0x0f), 0, DM_LOWEST | 0x54));
+	ASSERT_EQ(0x1, irr_mask(&self->v, 0x54));
+}
+
+/* The slow path arbitrates over matching, software-enabled vCPUs. */
+TEST_F(msi, lowest_prio_arbitration_slow)
+{
+	static const uint32_t ldr[NR_VCPUS] = { 0x01, 0x02, 0x02, 0x08 };
+	static const uint32_t expect[] = { 0x1, 0x2, 0x4, 0x1, 0x2, 0x4 };
+	unsigned int i;
+
+	REQUIRE_HASHING(0);
+	set_ldrs(_metadata, &self->v, ldr, all_flat);
+	for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		ASSERT_EQ(1, MSI(LOGICAL(0x03), 0, DM_LOWEST | (0x40 + i)));
+		ASSERT_EQ(expect[i], irr_mask(&self->v, 0x40 + i));
+	}
+	ASSERT_OK(lapic_write(self->v.vcpu[1], APIC_SPIV, 0xff));
+	ASSERT_EQ(1, MSI(LOGICAL(0x03), 0, DM_LOWEST | 0x50));
+	ASSERT_EQ(0x1, irr_mask(&self->v, 0x50));
+	ASSERT_EQ(1, MSI(LOGICAL(0x03), 0, DM_LOWEST | 0x51));
+	ASSERT_EQ(0x4, irr_mask(&self->v, 0x51));
 }
 
 /* Non-fixed delivery modes reach the same destinations. */
