@@ -17,6 +17,7 @@
  * arb_prio, smi_pending and pv_unhalted (plain stores, as KVM's).
  */
 #include "apicv.h"
+#include "inhibit.h"
 #include "irq.h"
 #include "lapic.h"
 #include "timer.h"
@@ -646,6 +647,15 @@ static void __apic_set_base(struct lapicv_lapic *apic, u64 value)
 	if (changed & (MSR_IA32_APICBASE_ENABLE | X2APIC_ENABLE))
 		lapicv_make_request(apic->vcpu, LAPICV_REQ_APICV_UPDATE);
 	apic->base_address = value & MSR_IA32_APICBASE_BASE;
+	/*
+	 * APICv maps its page at the default address only.  Sticky, as in
+	 * KVM: moving the base back does not clear the reason.
+	 */
+	if ((value & MSR_IA32_APICBASE_ENABLE) &&
+	    apic->base_address != APIC_DEFAULT_PHYS_BASE)
+		lapicv_set_or_clear_inhibit(apic->vcpu->vm,
+					    LAPICV_INHIBIT_APIC_BASE_MODIFIED,
+					    true);
 }
 
 int lapicv_apic_set_base(struct lapicv_vcpu *vcpu, u64 value,

@@ -9,6 +9,7 @@
  */
 #include "kselftest_harness.h"
 #include "lapic_util.h"
+#include <linux/lapicv.h>
 
 FIXTURE(base) {
 	struct lt_vm v;
@@ -288,6 +289,35 @@ TEST(no_irqchip)
 	close(vcpu);
 	close(vm);
 	close(dev);
+}
+
+/*
+ * Moving the APIC base sets the sticky APIC_BASE_MODIFIED inhibit, as in
+ * KVM (lapicv-only: KVM has no ioctl to read its inhibits).
+ */
+TEST(base_moved_inhibit)
+{
+	__u64 bit = BIT_ULL(LAPICV_INHIBIT_APIC_BASE_MODIFIED);
+	struct lapicv_inhibit_state st;
+	struct lt_vm v;
+
+	ASSERT_OK(lt_vm_create(&v, 2));
+	REQUIRE_LAPICV();
+	ASSERT_OK(ioctl(v.vm, LAPICV_GET_INHIBITS, &st));
+	if (!(st.required & bit))
+		SKIP(return, "the APICv backend ignores APIC_BASE_MODIFIED");
+	EXPECT_EQ(0ull, st.reasons & bit);
+	/* Disabled at another address: no reason yet. */
+	ASSERT_EQ(1, set_msr(v.vcpu[1], MSR_APICBASE, 0xfed00000));
+	ASSERT_OK(ioctl(v.vm, LAPICV_GET_INHIBITS, &st));
+	EXPECT_EQ(0ull, st.reasons & bit);
+	ASSERT_EQ(1, set_msr(v.vcpu[1], MSR_APICBASE, 0xfed00000 | BASE_EN));
+	ASSERT_OK(ioctl(v.vm, LAPICV_GET_INHIBITS, &st));
+	EXPECT_EQ(bit, st.reasons & bit);
+	ASSERT_EQ(1, set_msr(v.vcpu[1], MSR_APICBASE, BASE_DEFAULT | BASE_EN));
+	ASSERT_OK(ioctl(v.vm, LAPICV_GET_INHIBITS, &st));
+	EXPECT_EQ(bit, st.reasons & bit);
+	lt_vm_destroy(&v);
 }
 
 TEST_HARNESS_MAIN
