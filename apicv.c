@@ -174,6 +174,10 @@ void lapicv_vcpu_update_apicv(struct lapicv_vcpu *vcpu)
 		   lapicv_apic_mode(apic->apic_base) != LAPICV_MODE_DISABLED;
 	if (apic->apicv_active != activate) {
 		WRITE_ONCE(apic->apicv_active, activate);
+		if (activate)
+			vcpu->stats.apicv_activations++;
+		else
+			vcpu->stats.apicv_deactivations++;
 		lapicv_apic_update_apicv(apic);
 		lapicv_call_cond(refresh_apicv_exec_ctrl)(vcpu);
 		/*
@@ -381,6 +385,7 @@ static void apicv_open_irq_window(struct lapicv_vcpu *vcpu)
 	if (vcpu->irq_window)
 		return;
 	vcpu->irq_window = true;
+	vcpu->stats.irq_windows++;
 	lapicv_call(enable_irq_window)(vcpu);
 }
 
@@ -440,6 +445,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 	if (atomic_read(&apic->nmi_queued) && !run->nmi_blocked &&
 	    !run->interrupt_shadow) {
 		atomic_dec(&apic->nmi_queued);
+		vcpu->stats.nmi_injections++;
 		apicv_exit(ctx, LAPICV_RUN_NMI, 2);
 		return true;
 	}
@@ -449,6 +455,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			apicv_exit(ctx, LAPICV_RUN_EXTINT,
 				   apic->pending_external_vector);
 			apic->pending_external_vector = -1;
+			vcpu->stats.extint_injections++;
 			return true;
 		}
 		/* APICv cannot deliver an ExtINT: it needs the window. */
@@ -463,6 +470,10 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 	if (vec < 0)
 		return false;
 	if (ctx->interruptible) {
+		if (apic->apicv_active)
+			vcpu->stats.virtual_intr_deliveries++;
+		else
+			vcpu->stats.intr_injections++;
 		apicv_ack_interrupt(vcpu, vec);
 		apicv_exit(ctx, apic->apicv_active ? LAPICV_RUN_VIRTUAL_INTR :
 			   LAPICV_RUN_INTR, vec);
@@ -558,6 +569,7 @@ static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 	if (set_halted)
 		apic->mp_state = KVM_MP_STATE_HALTED;
 	lapicv_call_cond(vcpu_blocking)(vcpu);
+	vcpu->stats.halts++;
 	r = wait_event_interruptible(vcpu->wq, apicv_has_work(vcpu, ctx));
 	lapicv_call_cond(vcpu_unblocking)(vcpu);
 	if (set_halted && apic->mp_state == KVM_MP_STATE_HALTED)
@@ -565,6 +577,7 @@ static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 	apic->pv_unhalted = false;
 	if (r || signal_pending(current))
 		return -EINTR;
+	vcpu->stats.halt_wakeups++;
 	return 0;
 }
 
@@ -601,6 +614,7 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 
 	run->exit_reason = LAPICV_RUN_NONE;
 	run->vector = 0;
+	vcpu->stats.runs++;
 	lapicv_call_cond(vcpu_load)(vcpu);
 	while (!apicv_run_once(vcpu, &ctx)) {
 		r = apicv_block(vcpu, &ctx);
@@ -620,4 +634,13 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 	run->irq_window_open = vcpu->irq_window;
 	run->halted_out = ctx.halted;
 	return r;
+}
+
+void lapicv_vcpu_get_stats(struct lapicv_vcpu *vcpu,
+			   struct lapicv_vcpu_stats *st)
+{
+	lockdep_assert_held(&vcpu->mutex);
+
+	*st = vcpu->stats;
+	lapicv_call_cond(vcpu_stats)(vcpu, st);
 }

@@ -53,6 +53,9 @@ struct lapicv_backend {
 	void (*irq_window_exit)(struct lapicv_vcpu *vcpu);
 	/* guest_apic_protected VMs: is an interrupt pending? */
 	bool (*protected_apic_has_interrupt)(struct lapicv_vcpu *vcpu);
+	/* Fill in the backend's counters of @st. */
+	void (*vcpu_stats)(struct lapicv_vcpu *vcpu,
+			   struct lapicv_vcpu_stats *st);
 };
 
 /* The chosen backend's data and hooks (name, apicv, inhibits, ...). */
@@ -134,6 +137,10 @@ void lapicv_vcpu_update_apicv(struct lapicv_vcpu *vcpu);
  * calls it after the register page is in place.  vcpu->mutex.
  */
 void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu);
+
+/* LAPICV_GET_VCPU_STATS; vcpu->mutex held. */
+void lapicv_vcpu_get_stats(struct lapicv_vcpu *vcpu,
+			   struct lapicv_vcpu_stats *st);
 
 /* LAPICV_RUN after vm.c copied the struct in; vcpu->mutex held. */
 struct lapicv_run;

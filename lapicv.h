@@ -93,6 +93,8 @@ struct lapicv_vcpu {
 	 * the next run step.
 	 */
 	u8 ioapic_eoi_vector;
+	/* apicv.c: counters, written by the vCPU's owner (vcpu->mutex). */
+	struct lapicv_vcpu_stats stats;
 };
 
 struct lapicv_vm {

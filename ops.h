@@ -36,6 +36,7 @@ LAPICV_OP_OPTIONAL(apicv_post_state_restore);
 LAPICV_OP(enable_irq_window);
 LAPICV_OP_OPTIONAL(irq_window_exit);
 LAPICV_OP_OPTIONAL_RET0(protected_apic_has_interrupt);
+LAPICV_OP_OPTIONAL(vcpu_stats);
 
 #undef LAPICV_OP
 #undef LAPICV_OP_OPTIONAL

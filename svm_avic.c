@@ -147,6 +147,15 @@ static void svm_irq_window_exit(struct lapicv_vcpu *vcpu)
 	avic->vintr = false;
 }
 
+static void svm_vcpu_stats(struct lapicv_vcpu *vcpu,
+			   struct lapicv_vcpu_stats *st)
+{
+	struct lapicv_avic *avic = to_avic(vcpu);
+
+	st->avic_doorbells = atomic64_read(&avic->doorbells);
+	st->avic_wakeups = atomic64_read(&avic->wakeups);
+}
+
 struct lapicv_backend lapicv_svm_backend = {
 	.name			= "svm",
 	.apicv			= true,
@@ -174,4 +183,5 @@ struct lapicv_backend lapicv_svm_backend = {
 	.sync_pir_to_irr	= svm_sync_pir_to_irr,
 	.enable_irq_window	= svm_enable_irq_window,
 	.irq_window_exit	= svm_irq_window_exit,
+	.vcpu_stats		= svm_vcpu_stats,
 };

@@ -22,8 +22,8 @@
 #include <linux/uaccess.h>
 
 #include "apicv.h"
-#include "irq.h"
 #include "lapic.h"
+#include "irq.h"
 #include "lapicv.h"
 #include "vm.h"
 
@@ -254,6 +254,19 @@ static long lapicv_vcpu_ioctl_run(struct lapicv_vcpu *vcpu,
 	return r;
 }
 
+/* LAPICV_GET_VCPU_STATS (apicv.c fills it in). */
+static long lapicv_vcpu_ioctl_stats(struct lapicv_vcpu *vcpu,
+				    void __user *argp)
+{
+	struct lapicv_vcpu_stats st;
+
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	lapicv_vcpu_get_stats(vcpu, &st);
+	mutex_unlock(&vcpu->mutex);
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
 static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			      unsigned long arg)
 {
@@ -264,6 +277,8 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 	if (ioctl == LAPICV_RUN)
 		return lapicv_vcpu_ioctl_run(vcpu, (void __user *)arg);
+	if (ioctl == LAPICV_GET_VCPU_STATS)
+		return lapicv_vcpu_ioctl_stats(vcpu, (void __user *)arg);
 	if (_IOC_TYPE(ioctl) != KVMIO)
 		return -EINVAL;
 	if (mutex_lock_killable(&vcpu->mutex))

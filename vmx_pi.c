@@ -224,6 +224,16 @@ static void vmx_irq_window_exit(struct lapicv_vcpu *vcpu)
 	to_vmx(vcpu)->irq_window_exiting = false;
 }
 
+static void vmx_vcpu_stats(struct lapicv_vcpu *vcpu,
+			   struct lapicv_vcpu_stats *st)
+{
+	struct lapicv_vmx *vmx = to_vmx(vcpu);
+
+	st->pi_notifications = atomic64_read(&vmx->notifications);
+	st->pi_suppressed = atomic64_read(&vmx->suppressed);
+	st->pir_syncs = vmx->pir_syncs;
+}
+
 struct lapicv_backend lapicv_vmx_backend = {
 	.name			= "vmx",
 	.apicv			= true,
@@ -250,4 +260,5 @@ struct lapicv_backend lapicv_vmx_backend = {
 	.apicv_post_state_restore = vmx_apicv_post_state_restore,
 	.enable_irq_window	= vmx_enable_irq_window,
 	.irq_window_exit	= vmx_irq_window_exit,
+	.vcpu_stats		= vmx_vcpu_stats,
 };

@@ -115,4 +115,29 @@ struct lapicv_run {
 
 #define LAPICV_RUN		_IOWR(LAPICVIO, 0x80, struct lapicv_run)
 
+/*
+ * LAPICV_GET_VCPU_STATS (vCPU fd): the vCPU's counters since creation.
+ * Backend-specific ones stay 0 on other backends.
+ */
+struct lapicv_vcpu_stats {
+	__u64 runs;			/* LAPICV_RUN steps */
+	__u64 nmi_injections;
+	__u64 extint_injections;
+	__u64 intr_injections;		/* software acknowledge, IRR -> ISR */
+	__u64 virtual_intr_deliveries;	/* APICv delivery (RVI/SVI) */
+	__u64 irq_windows;		/* IRQ windows opened */
+	__u64 halts;			/* sleeps in a halted run step */
+	__u64 halt_wakeups;		/* sleeps ended by work, not a signal */
+	__u64 apicv_activations;
+	__u64 apicv_deactivations;
+	__u64 pi_notifications;		/* vmx: posted, notification sent */
+	__u64 pi_suppressed;		/* vmx: posted, ON or SN already set */
+	__u64 pir_syncs;		/* vmx: PIR -> IRR moved a vector */
+	__u64 avic_doorbells;		/* svm: target was running */
+	__u64 avic_wakeups;		/* svm: target was not running */
+	__u64 reserved[17];
+};
+
+#define LAPICV_GET_VCPU_STATS	_IOR(LAPICVIO, 0x81, struct lapicv_vcpu_stats)
+
 #endif /* _UAPI_LINUX_LAPICV_H */
