@@ -255,10 +255,12 @@ static inline int enable_x2apic_api(int vm, uint64_t flags)
  * The device's vector_hashing parameter (kvm.ko's or lapicv.ko's): true
  * unless the module was loaded with vector_hashing=0.
  */
+#define HASHING_PARAM(mod)	"/sys/module/" mod "/parameters/vector_hashing"
+
 static inline bool vector_hashing(void)
 {
-	const char *p = dev_is_kvm() ? "/sys/module/kvm/parameters/vector_hashing" :
-				       "/sys/module/lapicv/parameters/vector_hashing";
+	const char *p = dev_is_kvm() ? HASHING_PARAM("kvm") :
+				       HASHING_PARAM("lapicv");
 	char c = 'Y';
 	int fd = open(p, O_RDONLY);
 
@@ -271,8 +273,10 @@ static inline bool vector_hashing(void)
 }
 
 #define REQUIRE_HASHING(h) do {						\
-	if (vector_hashing() != (h))					\
-		SKIP(return, "needs vector_hashing=%d", (h));		\
+	bool __h = (h);							\
+									\
+	if (vector_hashing() != __h)					\
+		SKIP(return, "needs vector_hashing=%d", __h);		\
 } while (0)
 
 static inline int get_mp_state(int vcpu)

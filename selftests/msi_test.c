@@ -162,6 +162,7 @@ static void set_ldrs(struct __test_metadata *_metadata, struct irq_vm *v,
 static const uint32_t all_flat[NR_VCPUS] = {
 	APIC_DFR_FLAT, APIC_DFR_FLAT, APIC_DFR_FLAT, APIC_DFR_FLAT,
 };
+
 static const uint32_t all_cluster[NR_VCPUS] = {
 	APIC_DFR_CLUSTER, APIC_DFR_CLUSTER, APIC_DFR_CLUSTER, APIC_DFR_CLUSTER,
 };
@@ -325,7 +326,7 @@ TEST_F(msi, lowest_prio_arbitration_slow)
 
 	REQUIRE_HASHING(0);
 	set_ldrs(_metadata, &self->v, ldr, all_flat);
-	for (i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(expect); i++) {
 		ASSERT_EQ(1, MSI(LOGICAL(0x03), 0, DM_LOWEST | (0x40 + i)));
 		ASSERT_EQ(expect[i], irr_mask(&self->v, 0x40 + i));
 	}
