@@ -644,3 +644,92 @@ void lapicv_vcpu_get_stats(struct lapicv_vcpu *vcpu,
 	*st = vcpu->stats;
 	lapicv_call_cond(vcpu_stats)(vcpu, st);
 }
+
+/* ---- guest accesses (KVM's apic_mmio_read/write, x2APIC MSRs) ---- */
+
+static void apicv_mmio_read(struct lapicv_lapic *apic,
+			    struct lapicv_guest_access *ga)
+{
+	u32 align = ga->address & 0xf, val;
+
+	/*
+	 * A disabled or x2APIC-mode APIC does not decode MMIO: the read
+	 * hits nothing and returns all ones, as KVM's apic_mmio_read().
+	 */
+	if (!lapicv_apic_hw_enabled(apic) || lapicv_x2apic_mode(apic)) {
+		ga->data = GENMASK_ULL(ga->size * 8 - 1, 0);
+		return;
+	}
+	/* Unreadable registers and accesses across a register read 0. */
+	if (align + ga->size > 4 ||
+	    lapicv_apic_reg_read(apic, ga->address & ~0xfu, &val))
+		return;
+	val >>= align * 8;
+	ga->data = ga->size == 4 ? val : val & GENMASK(ga->size * 8 - 1, 0);
+}
+
+static void apicv_mmio_write(struct lapicv_lapic *apic,
+			     struct lapicv_guest_access *ga)
+{
+	/*
+	 * KVM drops what the APIC cannot take (odd sizes, unaligned, APIC
+	 * disabled or in x2APIC mode) and ignores a failed register write:
+	 * MMIO has no way to fault.
+	 */
+	if (!lapicv_apic_hw_enabled(apic) || lapicv_x2apic_mode(apic) ||
+	    ga->size != 4 || (ga->address & 0xf))
+		return;
+	lapicv_apic_reg_write(apic, ga->address, (u32)ga->data);
+}
+
+static bool apicv_access_valid(const struct lapicv_guest_access *ga)
+{
+	if (ga->reserved[0] || ga->reserved[1] || ga->fault)
+		return false;
+	switch (ga->type) {
+	case LAPICV_ACCESS_MMIO_READ:
+	case LAPICV_ACCESS_MMIO_WRITE:
+		return ga->address < 0x1000 &&
+		       (ga->size == 1 || ga->size == 2 || ga->size == 4) &&
+		       (ga->type == LAPICV_ACCESS_MMIO_READ ||
+			ga->data <= U32_MAX);
+	case LAPICV_ACCESS_MSR_READ:
+	case LAPICV_ACCESS_MSR_WRITE:
+		return !ga->size && ga->address >= APIC_BASE_MSR &&
+		       ga->address < APIC_BASE_MSR + 0x100;
+	default:
+		return false;
+	}
+}
+
+int lapicv_guest_access(struct lapicv_vcpu *vcpu,
+			struct lapicv_guest_access *ga)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+	u64 data = 0;
+
+	lockdep_assert_held(&vcpu->mutex);
+
+	if (!apic)
+		return -ENXIO;
+	if (!apicv_access_valid(ga))
+		return -EINVAL;
+
+	switch (ga->type) {
+	case LAPICV_ACCESS_MMIO_READ:
+		ga->data = 0;
+		apicv_mmio_read(apic, ga);
+		break;
+	case LAPICV_ACCESS_MMIO_WRITE:
+		apicv_mmio_write(apic, ga);
+		break;
+	case LAPICV_ACCESS_MSR_READ:
+		ga->fault = lapicv_x2apic_msr_read(apic, ga->address, &data);
+		ga->data = ga->fault ? 0 : data;
+		break;
+	case LAPICV_ACCESS_MSR_WRITE:
+		ga->fault = lapicv_x2apic_msr_write(apic, ga->address, ga->data);
+		break;
+	}
+	return 0;
+}

@@ -138,6 +138,14 @@ void lapicv_vcpu_update_apicv(struct lapicv_vcpu *vcpu);
  */
 void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu);
 
+/*
+ * LAPICV_GUEST_ACCESS after vm.c copied the struct in: 0, or -EINVAL for
+ * a malformed request (state untouched).  vcpu->mutex held.
+ */
+struct lapicv_guest_access;
+int lapicv_guest_access(struct lapicv_vcpu *vcpu,
+			struct lapicv_guest_access *ga);
+
 /* LAPICV_GET_VCPU_STATS; vcpu->mutex held. */
 void lapicv_vcpu_get_stats(struct lapicv_vcpu *vcpu,
 			   struct lapicv_vcpu_stats *st);

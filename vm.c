@@ -254,6 +254,24 @@ static long lapicv_vcpu_ioctl_run(struct lapicv_vcpu *vcpu,
 	return r;
 }
 
+/* LAPICV_GUEST_ACCESS: the semantics are apicv.c's. */
+static long lapicv_vcpu_ioctl_access(struct lapicv_vcpu *vcpu,
+				     struct lapicv_guest_access __user *uga)
+{
+	struct lapicv_guest_access ga;
+	long r;
+
+	if (copy_from_user(&ga, uga, sizeof(ga)))
+		return -EFAULT;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	r = lapicv_guest_access(vcpu, &ga);
+	mutex_unlock(&vcpu->mutex);
+	if (!r && copy_to_user(uga, &ga, sizeof(ga)))
+		r = -EFAULT;
+	return r;
+}
+
 /* LAPICV_GET_VCPU_STATS (apicv.c fills it in). */
 static long lapicv_vcpu_ioctl_stats(struct lapicv_vcpu *vcpu,
 				    void __user *argp)
@@ -279,6 +297,8 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return lapicv_vcpu_ioctl_run(vcpu, (void __user *)arg);
 	if (ioctl == LAPICV_GET_VCPU_STATS)
 		return lapicv_vcpu_ioctl_stats(vcpu, (void __user *)arg);
+	if (ioctl == LAPICV_GUEST_ACCESS)
+		return lapicv_vcpu_ioctl_access(vcpu, (void __user *)arg);
 	if (_IOC_TYPE(ioctl) != KVMIO)
 		return -EINVAL;
 	if (mutex_lock_killable(&vcpu->mutex))

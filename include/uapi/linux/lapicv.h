@@ -140,4 +140,32 @@ struct lapicv_vcpu_stats {
 
 #define LAPICV_GET_VCPU_STATS	_IOR(LAPICVIO, 0x81, struct lapicv_vcpu_stats)
 
+/*
+ * LAPICV_GUEST_ACCESS (vCPU fd): forward one guest access to the APIC,
+ * with the semantics the guest would see (EOI, TPR, ICR sends an IPI,
+ * SELF_IPI, ...).  xAPIC MMIO: address is the offset in the 4 KiB APIC
+ * page, size 1, 2 or 4 for reads (within one 32-bit register) and 4 for
+ * writes; unaligned or odd-sized writes, and any access while the APIC is
+ * disabled or in x2APIC mode, are dropped (reads return all ones), as the
+ * hardware does.  x2APIC MSRs: address is the MSR index (0x800..0x8ff),
+ * size 0; fault = 1 where the CPU raises #GP.
+ */
+enum lapicv_access_type {
+	LAPICV_ACCESS_MMIO_READ,
+	LAPICV_ACCESS_MMIO_WRITE,
+	LAPICV_ACCESS_MSR_READ,
+	LAPICV_ACCESS_MSR_WRITE,
+};
+
+struct lapicv_guest_access {
+	__u32 type;		/* LAPICV_ACCESS_* */
+	__u32 size;		/* MMIO: 1, 2 or 4; MSR: 0 */
+	__u32 address;		/* MMIO offset or MSR index */
+	__u32 fault;		/* out: 1 = #GP (MSR accesses only) */
+	__u64 data;		/* in for writes, out for reads */
+	__u64 reserved[2];	/* must be 0 */
+};
+
+#define LAPICV_GUEST_ACCESS	_IOWR(LAPICVIO, 0x82, struct lapicv_guest_access)
+
 #endif /* _UAPI_LINUX_LAPICV_H */
