@@ -373,6 +373,33 @@ TEST_F(run, irqwin_counter_lazy)
 	ASSERT_EQ(s0.irqwin_transitions + 2, s1.irqwin_transitions);
 }
 
+/*
+ * svm, legacy policy: every window takes apicv_update_lock for write on
+ * open and on close, even while another reason keeps APICv off anyway
+ * (the cost the counter policy removes).
+ */
+TEST_F(run, irqwin_legacy_writes)
+{
+	struct kvm_interrupt irq = { .irq = 0x20 };
+	struct lapicv_vm_stats s0, s1;
+	struct lapicv_run r;
+
+	if (!backend_is("svm") || policy_is_counter())
+		SKIP(return, "needs backend=svm and irqwin_policy=legacy (have %s)",
+		     backend());
+
+	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_PIT_REINJ, true));
+	ASSERT_OK(ioctl(VCPU0, KVM_INTERRUPT, &irq));
+	ASSERT_OK(get_stats(self->v.vm, &s0));
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_EXTINT, r.exit_reason);
+	ASSERT_OK(get_stats(self->v.vm, &s1));
+	ASSERT_EQ(s0.update_lock_writes + 2, s1.update_lock_writes);
+	ASSERT_EQ(s0.irqwin_transitions + 2, s1.irqwin_transitions);
+}
+
 /* An inhibit flip reaches the vCPU at its next run step. */
 TEST_F(run, activation_follows_inhibits)
 {
