@@ -111,6 +111,45 @@ static int lapicv_backend_choose(void)
 	return 0;
 }
 
+/*
+ * KVM_GET_SUPPORTED_CPUID: only the leaves the local APIC depends on, so
+ * that a VMM can build its KVM_SET_CPUID2 table from them: the host's
+ * vendor, leaf 1 with the APIC, x2APIC and TSC-deadline bits, and the
+ * host's address widths in leaf 0x80000008.  KVM's -E2BIG when nent is
+ * too small for the table.
+ */
+static long lapicv_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid)
+{
+	struct kvm_cpuid_entry2 e[4];
+	struct kvm_cpuid2 hdr;
+	u32 eax;
+
+	if (copy_from_user(&hdr, ucpuid, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent < ARRAY_SIZE(e))
+		return -E2BIG;
+
+	memset(e, 0, sizeof(e));
+	cpuid(0, &eax, &e[0].ebx, &e[0].ecx, &e[0].edx);
+	e[0].eax = 1;
+	e[1].function = 1;
+	e[1].eax = cpuid_eax(1);
+	e[1].ecx = BIT(21) | BIT(24);		/* x2APIC, TSC-deadline */
+	e[1].edx = BIT(9);			/* APIC */
+	e[2].function = 0x80000000;
+	cpuid(0x80000000, &eax, &e[2].ebx, &e[2].ecx, &e[2].edx);
+	e[2].eax = 0x80000008;
+	e[3].function = 0x80000008;
+	e[3].eax = boot_cpu_data.x86_phys_bits |
+		   boot_cpu_data.x86_virt_bits << 8;
+
+	hdr.nent = ARRAY_SIZE(e);
+	if (copy_to_user(ucpuid->entries, e, sizeof(e)) ||
+	    copy_to_user(ucpuid, &hdr, sizeof(hdr)))
+		return -EFAULT;
+	return 0;
+}
+
 static long lapicv_dev_ioctl(struct file *filp, unsigned int ioctl,
 			     unsigned long arg)
 {
@@ -122,6 +161,8 @@ static long lapicv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return lapicv_vm_create(arg);
 	case KVM_CHECK_EXTENSION:
 		return lapicv_check_extension(NULL, arg);
+	case KVM_GET_SUPPORTED_CPUID:
+		return lapicv_get_supported_cpuid((void __user *)arg);
 	default:
 		/* KVM's x86 answer for an unknown system ioctl. */
 		return -EINVAL;

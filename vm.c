@@ -34,6 +34,8 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 	case KVM_CAP_CHECK_EXTENSION_VM:
 	case KVM_CAP_ENABLE_CAP_VM:
 	case KVM_CAP_TSC_DEADLINE_TIMER:	/* timer.c */
+	case KVM_CAP_EXT_CPUID:			/* lapic.c, main.c */
+	case KVM_CAP_MP_STATE:			/* lapic.c */
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(unsigned int, num_online_cpus(), LAPICV_MAX_VCPUS);

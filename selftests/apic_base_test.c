@@ -7,6 +7,8 @@
  * count-of-processed-MSRs rule.  Expectations are KVM 6.12's
  * (arch/x86/kvm/lapic.c kvm_apic_set_base(), x86.c msr_io()).
  */
+#include <cpuid.h>
+
 #include "kselftest_harness.h"
 #include "lapic_util.h"
 #include <linux/lapicv.h>
@@ -318,6 +320,46 @@ TEST(base_moved_inhibit)
 	ASSERT_OK(ioctl(v.vm, LAPICV_GET_INHIBITS, &st));
 	EXPECT_EQ(bit, st.reasons & bit);
 	lt_vm_destroy(&v);
+}
+
+/*
+ * KVM_GET_SUPPORTED_CPUID offers x2APIC in leaf 1 on both devices; nent 0
+ * is -E2BIG.  lapicv's table is the four leaves the APIC depends on.
+ */
+TEST(supported_cpuid)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[256];
+	} c;
+	unsigned int a, b, cx, d, i, leaf1 = ~0u, ext8 = ~0u;
+	int dev = open_dev();
+
+	ASSERT_OK(dev);
+	memset(&c, 0, sizeof(c));
+	ASSERT_ERRNO(ioctl(dev, KVM_GET_SUPPORTED_CPUID, &c), E2BIG);
+	c.hdr.nent = 256;
+	ASSERT_OK(ioctl(dev, KVM_GET_SUPPORTED_CPUID, &c));
+	ASSERT_LE(4u, c.hdr.nent);
+	for (i = 0; i < c.hdr.nent; i++) {
+		if (c.e[i].function == 1 && leaf1 == ~0u)
+			leaf1 = i;
+		if (c.e[i].function == 0x80000008)
+			ext8 = i;
+	}
+	ASSERT_NE(~0u, leaf1);
+	ASSERT_NE(~0u, ext8);
+	EXPECT_EQ(CPUID1_ECX_X2APIC, c.e[leaf1].ecx & CPUID1_ECX_X2APIC);
+	EXPECT_EQ(CPUID1_EDX_APIC, c.e[leaf1].edx & CPUID1_EDX_APIC);
+	if (!dev_is_kvm()) {
+		EXPECT_EQ(4u, c.hdr.nent);
+		EXPECT_EQ(CPUID1_ECX_TSCDL, c.e[leaf1].ecx & CPUID1_ECX_TSCDL);
+		__cpuid(0x80000008, a, b, cx, d);
+		EXPECT_EQ(a & 0xffff, c.e[ext8].eax);
+		c.hdr.nent = 3;
+		EXPECT_ERRNO(ioctl(dev, KVM_GET_SUPPORTED_CPUID, &c), E2BIG);
+	}
+	close(dev);
 }
 
 TEST_HARNESS_MAIN
