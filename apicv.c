@@ -434,6 +434,21 @@ static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 	return false;
 }
 
+/*
+ * The PIC's ExtINT reaches the CPU only through LINT0 in ExtINT mode, or
+ * directly while the APIC is hardware-disabled (KVM's
+ * kvm_apic_accept_pic_intr()).
+ */
+static bool apicv_accept_pic_intr(struct lapicv_lapic *apic)
+{
+	u32 lvt0 = lapicv_get_reg(apic, APIC_LVT0);
+
+	if (!lapicv_apic_hw_enabled(apic))
+		return true;
+	return !(lvt0 & APIC_LVT_MASKED) &&
+	       (lvt0 & APIC_MODE_MASK) == APIC_DM_EXTINT;
+}
+
 /* Inject what the guest can take now; true when something was done. */
 static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx, int max_irr)
@@ -450,7 +465,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 		return true;
 	}
 
-	if (apic->pending_external_vector != -1) {
+	if (apic->pending_external_vector != -1 && apicv_accept_pic_intr(apic)) {
 		if (ctx->interruptible) {
 			apicv_exit(ctx, LAPICV_RUN_EXTINT,
 				   apic->pending_external_vector);
@@ -550,7 +565,8 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 	if (!ctx->interruptible)
 		return false;
 	return lapicv_call(has_posted_interrupt)(vcpu) ||
-	       READ_ONCE(apic->pending_external_vector) != -1 ||
+	       (READ_ONCE(apic->pending_external_vector) != -1 &&
+		apicv_accept_pic_intr(apic)) ||
 	       apicv_deliverable_vector(apic,
 					lapicv_apic_find_highest_irr(apic)) >= 0;
 }
@@ -626,7 +642,7 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 	run->pending = 0;
 	if (atomic_read(&apic->nmi_queued))
 		run->pending |= LAPICV_RUN_PENDING_NMI;
-	if (apic->pending_external_vector != -1)
+	if (apic->pending_external_vector != -1 && apicv_accept_pic_intr(apic))
 		run->pending |= LAPICV_RUN_PENDING_EXTINT;
 	if (apicv_deliverable_vector(apic, lapicv_apic_find_highest_irr(apic)) >= 0)
 		run->pending |= LAPICV_RUN_PENDING_APIC;

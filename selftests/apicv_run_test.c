@@ -319,6 +319,21 @@ TEST_F(run, extint_window)
 	}
 }
 
+/* An AP's LINT0 is masked after RESET: the PIC's ExtINT does not reach it. */
+TEST_F(run, extint_needs_lint0)
+{
+	struct kvm_interrupt irq = { .irq = 0x20 };
+	struct lapicv_run r;
+	int ap = self->v.vcpu[1];
+
+	ASSERT_OK(ioctl(ap, KVM_INTERRUPT, &irq));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(0, r.pending);
+	ASSERT_OK(run(ap, IF0, &r));
+	ASSERT_EQ(0, r.irq_window_open);
+}
+
 /*
  * svm, counter policy: with another reason set, opening and closing the
  * window takes no write lock; IRQWIN catches up when that reason goes.
