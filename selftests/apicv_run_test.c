@@ -18,6 +18,7 @@
 
 #include "irq_util.h"
 
+#define APIC_LVT0		0x350
 #define APIC_TASKPRI		0x80
 #define APIC_PROCPRI		0xa0
 #define APIC_ISR		0x100
@@ -415,6 +416,106 @@ TEST_F(run, irqwin_legacy_writes)
 	ASSERT_EQ(s0.irqwin_transitions + 2, s1.irqwin_transitions);
 }
 
+/*
+ * svm, counter policy: two vCPUs waiting for a window take the write
+ * lock once (0 -> 1) and give it back once (1 -> 0).
+ */
+TEST_F(run, irqwin_two_vcpus)
+{
+	struct kvm_interrupt irq = { .irq = 0x20 };
+	int ap = self->v.vcpu[1];
+	struct lapicv_vm_stats s0, s1;
+	struct lapicv_inhibit_state st;
+	struct lapicv_run r;
+
+	if (!backend_is("svm") || !policy_is_counter())
+		SKIP(return, "needs backend=svm and irqwin_policy=counter (have %s)",
+		     backend());
+
+	/* Let the AP's LINT0 take the PIC's ExtINT too. */
+	ASSERT_OK(lapic_write(ap, APIC_LVT0, 0x700));
+	ASSERT_OK(ioctl(VCPU0, KVM_INTERRUPT, &irq));
+	ASSERT_OK(ioctl(ap, KVM_INTERRUPT, &irq));
+	ASSERT_OK(get_stats(self->v.vm, &s0));
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+	ASSERT_OK(run(ap, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(2, st.irq_window);
+	ASSERT_OK(get_stats(self->v.vm, &s1));
+	ASSERT_EQ(s0.update_lock_writes + 1, s1.update_lock_writes);
+
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_EXTINT, r.exit_reason);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(1, st.irq_window);
+	ASSERT_EQ(1ull << LAPICV_INHIBIT_IRQWIN, st.reasons);
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_EXTINT, r.exit_reason);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(0, st.irq_window);
+	ASSERT_EQ(0, st.reasons);
+	ASSERT_OK(get_stats(self->v.vm, &s0));
+	ASSERT_EQ(s1.update_lock_writes + 1, s0.update_lock_writes);
+	ASSERT_EQ(s1.irqwin_transitions + 1, s0.irqwin_transitions);
+}
+
+struct flipper {
+	int vm;
+	unsigned int delay_ms;
+};
+
+static void msleep(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000L,
+	};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Inhibit APICv, then send an MSI to vCPU 0. */
+static void *inhibit_then_msi(void *arg)
+{
+	struct flipper *f = arg;
+
+	msleep(f->delay_ms);
+	set_inhibit(f->vm, LAPICV_INHIBIT_BLOCKIRQ, true);
+	msleep(f->delay_ms);
+	signal_msi(f->vm, MSI_ADDR(0), 0, VEC_HIGH);
+	return NULL;
+}
+
+/*
+ * A halted vCPU is woken by an inhibit flip, refreshes APICv and sleeps
+ * on; the MSI that follows is then injected by software.
+ */
+TEST_F(run, halted_refresh_on_inhibit)
+{
+	struct run_in halted = { .if_flag = true, .halted = true };
+	struct flipper f = { self->v.vm, 150 };
+	struct lapicv_vcpu_stats st;
+	struct lapicv_run r;
+	pthread_t t;
+
+	if (backend_is("soft"))
+		SKIP(return, "backend=soft has no APICv to activate");
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(1, r.apicv_active);
+	ASSERT_EQ(0, pthread_create(&t, NULL, inhibit_then_msi, &f));
+	ASSERT_OK(run(VCPU0, halted, &r));
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, r.apicv_active);
+	ASSERT_EQ(LAPICV_RUN_INTR, r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(ioctl(VCPU0, LAPICV_GET_VCPU_STATS, &st));
+	ASSERT_EQ(2, st.halts);
+	ASSERT_EQ(2, st.halt_wakeups);
+	ASSERT_EQ(1, st.apicv_deactivations);
+}
+
 /* An inhibit flip reaches the vCPU at its next run step. */
 TEST_F(run, activation_follows_inhibits)
 {
@@ -523,6 +624,26 @@ TEST_F(run, halted_signal_eintr)
 	ASSERT_ERRNO(run(VCPU0, halted, &r), EINTR);
 	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 	ASSERT_EQ(1, r.halted_out);
+}
+
+/* Without the split irqchip a vCPU has no LAPIC: nothing to run. */
+TEST(run_without_lapic)
+{
+	struct lapicv_run r;
+	int dev, vm, vcpu;
+
+	REQUIRE_LAPICV();
+	dev = open_dev();
+	ASSERT_OK(dev);
+	vm = vm_create(dev);
+	ASSERT_OK(vm);
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_OK(vcpu);
+	memset(&r, 0, sizeof(r));
+	ASSERT_ERRNO(ioctl(vcpu, LAPICV_RUN, &r), ENXIO);
+	close(vcpu);
+	close(vm);
+	close(dev);
 }
 
 TEST_HARNESS_MAIN
