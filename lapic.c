@@ -9,12 +9,13 @@
  * (irr_pending, isr_count, highest_isr_cache) and the same split ICR in
  * x2APIC mode (kvm_amd keeps ICR[63:32] in the ICR2 slot).
  *
- * Locking: no lock of its own.  The vCPU's ioctls hold lapicv_vcpu.mutex,
- * which covers everything here except what senders on other vCPUs touch in
- * lapicv_apic_accept_irq(): IRR/TMR bits (atomic bit operations),
- * irr_pending (set after the IRR bit), pending_events and sipi_vector
- * (vector first, then the bit, with a write barrier), nmi_queued (atomic),
- * arb_prio, smi_pending and pv_unhalted (plain stores, as KVM's).
+ * Locking: no lock of its own (card in Documentation/locking.rst).  The
+ * vCPU's ioctls hold lapicv_vcpu.mutex, which covers everything here
+ * except what senders on other vCPUs touch in lapicv_apic_accept_irq():
+ * TMR bits (atomic bit operations), IRR and irr_pending (the backend's
+ * deliver_interrupt), pending_events and sipi_vector (vector first, then
+ * the bit, with a write barrier), nmi_queued (atomic), arb_prio,
+ * smi_pending and pv_unhalted (plain stores, as KVM's).
  */
 #include "apicv.h"
 #include "inhibit.h"
@@ -26,7 +27,6 @@
 #define APIC_NR_LVT_DEFAULT	6	/* no CMCI: KVM's default mcg_cap */
 #define APIC_LVR_DIRECTED_EOI_BIT	BIT(24)
 #define APIC_SPIV_DIRECTED_EOI_BIT	BIT(12)
-#define APIC_MAX_VECTOR		256
 #define APIC_REG_WORDS		8	/* IRR/ISR/TMR: eight 32-bit words */
 
 /* Bits the LVT registers keep, by LVT index (KVM's apic_lvt_mask[]). */
