@@ -9,7 +9,8 @@
  * and friends collide with the kernel's names).  Orderings follow
  * Documentation/atomic_t.txt: operations that return a value are fully
  * ordered, the others relaxed.  refcount_t saturates and warns like the
- * kernel's.  Differences: the non-atomic __set_bit() family and test_bit()
+ * kernel's.  Reads and value-returning updates are chaos points (see
+ * shim/compiler.h).  Differences: the non-atomic __set_bit() family and test_bit()
  * use relaxed atomic accesses rather than plain ones, so ThreadSanitizer
  * does not flag the kernel's benign races on them.
  */
@@ -25,7 +26,7 @@ typedef struct { long counter; } atomic_long_t;
 
 #define __SHIM_ATOMIC_OPS(pfx, t, T)					\
 static inline T pfx##_read(const t *v)					\
-{ return __atomic_load_n(&v->counter, __ATOMIC_RELAXED); }		\
+{ T r = __atomic_load_n(&v->counter, __ATOMIC_RELAXED); SHIM_CHAOS_POINT(); return r; } \
 static inline T pfx##_read_acquire(const t *v)				\
 { return __atomic_load_n(&v->counter, __ATOMIC_ACQUIRE); }		\
 static inline void pfx##_set(t *v, T i)					\
@@ -43,9 +44,9 @@ static inline void pfx##_or(T i, t *v)					\
 static inline void pfx##_and(T i, t *v)					\
 { __atomic_fetch_and(&v->counter, i, __ATOMIC_RELAXED); }		\
 static inline T pfx##_add_return(T i, t *v)				\
-{ return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }	\
+{ T r = __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST); SHIM_CHAOS_POINT(); return r; }	\
 static inline T pfx##_sub_return(T i, t *v)				\
-{ return __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST); }	\
+{ T r = __atomic_sub_fetch(&v->counter, i, __ATOMIC_SEQ_CST); SHIM_CHAOS_POINT(); return r; }	\
 static inline T pfx##_inc_return(t *v) { return pfx##_add_return(1, v); } \
 static inline T pfx##_dec_return(t *v) { return pfx##_sub_return(1, v); } \
 static inline T pfx##_fetch_add(T i, t *v)				\

@@ -180,9 +180,23 @@ typedef unsigned int gfp_t;
 	unsigned long long: (unsigned long long)0, _Bool: (_Bool)0,	\
 	default: (x)))
 
+/*
+ * Chaos points (the stress build defines SHIM_CHAOS): after marked shared
+ * accesses and value-returning atomics, a thread sometimes yields, so the
+ * windows between two such accesses, where races live, are hit far more
+ * often than on two idle CPUs.  Semantics are unchanged.
+ */
+#ifdef SHIM_CHAOS
+void shim_chaos_point(void);
+#define SHIM_CHAOS_POINT()	shim_chaos_point()
+#else
+#define SHIM_CHAOS_POINT()	do { } while (0)
+#endif
+
 #define READ_ONCE(x) ({							\
 	__unqual_scalar_typeof(x) __ro;					\
 	__atomic_load(&(x), &__ro, __ATOMIC_RELAXED);			\
+	SHIM_CHAOS_POINT();						\
 	__ro; })
 #define WRITE_ONCE(x, val) do {						\
 	__unqual_scalar_typeof(x) __wo = (val);				\

@@ -19,6 +19,21 @@ static void shim_print_stack(void)
 		__sanitizer_print_stack_trace();
 }
 
+/* ---- chaos points (stress builds) ---- */
+
+#ifdef SHIM_CHAOS
+void shim_chaos_point(void)
+{
+	static __thread unsigned int seed;
+
+	if (!seed)
+		seed = (unsigned int)shim_thread_id() | 1;
+	seed = seed * 1103515245 + 12345;
+	if (!((seed >> 16) & 7))
+		sched_yield();
+}
+#endif
+
 /* ---- threads and held locks ---- */
 
 __thread struct task_struct shim_current;
