@@ -31,6 +31,9 @@
 #include "lapic.h"
 #include "timer.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* ---- the ops table ---- */
 
 #define LAPICV_OP(func)							\
@@ -174,6 +177,7 @@ void lapicv_vcpu_update_apicv(struct lapicv_vcpu *vcpu)
 		   lapicv_apic_mode(apic->apic_base) != LAPICV_MODE_DISABLED;
 	if (apic->apicv_active != activate) {
 		WRITE_ONCE(apic->apicv_active, activate);
+		trace_lapicv_apicv_update(vcpu->vcpu_id, activate);
 		if (activate)
 			vcpu->stats.apicv_activations++;
 		else
@@ -251,6 +255,7 @@ static void soft_deliver_interrupt(struct lapicv_lapic *apic,
 	lapicv_apic_set_irr(apic, vector);
 	lapicv_make_request(apic->vcpu, LAPICV_REQ_EVENT);
 	lapicv_vcpu_kick(apic->vcpu);
+	trace_lapicv_deliver(apic->vcpu->vcpu_id, vector, LAPICV_DELIVER_IRR);
 }
 
 static int soft_sync_pir_to_irr(struct lapicv_vcpu *vcpu)
@@ -386,6 +391,7 @@ static void apicv_open_irq_window(struct lapicv_vcpu *vcpu)
 		return;
 	vcpu->irq_window = true;
 	vcpu->stats.irq_windows++;
+	trace_lapicv_irq_window(vcpu->vcpu_id, true);
 	lapicv_call(enable_irq_window)(vcpu);
 }
 
@@ -394,6 +400,7 @@ static void apicv_close_irq_window(struct lapicv_vcpu *vcpu)
 	if (!vcpu->irq_window)
 		return;
 	vcpu->irq_window = false;
+	trace_lapicv_irq_window(vcpu->vcpu_id, false);
 	lapicv_call_cond(irq_window_exit)(vcpu);
 }
 
@@ -649,6 +656,8 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 	run->apicv_active = apic->apicv_active;
 	run->irq_window_open = vcpu->irq_window;
 	run->halted_out = ctx.halted;
+	trace_lapicv_run_exit(vcpu->vcpu_id, run->exit_reason, run->vector,
+			      run->apicv_active);
 	return r;
 }
 

@@ -68,6 +68,15 @@ extern struct lapicv_backend lapicv_backend;
 #define LAPICV_OP_OPTIONAL_RET0 LAPICV_OP
 #include "ops.h"
 
+/* lapicv_deliver tracepoint: how a fixed interrupt reached the vCPU. */
+enum lapicv_deliver_how {
+	LAPICV_DELIVER_IRR,		/* IRR bit and an EVENT request */
+	LAPICV_DELIVER_POSTED,		/* PIR, ON, notification */
+	LAPICV_DELIVER_POSTED_QUIET,	/* PIR; ON or SN already set */
+	LAPICV_DELIVER_DOORBELL,	/* AVIC: target running */
+	LAPICV_DELIVER_WAKEUP,		/* AVIC: target not running */
+};
+
 /*
  * How core files call a hook.  tests/unit defines these before including
  * this header, to call through function pointers instead.

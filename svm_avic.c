@@ -25,6 +25,7 @@
  */
 #include "apicv.h"
 #include "svm_avic.h"
+#include "trace.h"
 
 static struct lapicv_avic *to_avic(struct lapicv_vcpu *vcpu)
 {
@@ -104,12 +105,18 @@ static void svm_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
 	if (!READ_ONCE(apic->apicv_active)) {
 		lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
 		lapicv_vcpu_kick(vcpu);
+		trace_lapicv_deliver(vcpu->vcpu_id, vector, LAPICV_DELIVER_IRR);
 		return;
 	}
-	if (READ_ONCE(avic->physical_id_entry) & LAPICV_AVIC_IS_RUNNING)
+	if (READ_ONCE(avic->physical_id_entry) & LAPICV_AVIC_IS_RUNNING) {
 		atomic64_inc(&avic->doorbells);
-	else
+		trace_lapicv_deliver(vcpu->vcpu_id, vector,
+				     LAPICV_DELIVER_DOORBELL);
+	} else {
 		atomic64_inc(&avic->wakeups);
+		trace_lapicv_deliver(vcpu->vcpu_id, vector,
+				     LAPICV_DELIVER_WAKEUP);
+	}
 	/*
 	 * Both end in a kick here: a doorbell makes the running vCPU look at
 	 * IRR, a wake-up ends the sleep of a blocked one.

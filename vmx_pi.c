@@ -22,6 +22,7 @@
  * the vCPU owner's (vcpu->mutex).
  */
 #include "apicv.h"
+#include "trace.h"
 #include "vmx_pi.h"
 
 static struct lapicv_vmx *to_vmx(struct lapicv_vcpu *vcpu)
@@ -115,20 +116,21 @@ static bool vmx_deliver_posted_interrupt(struct lapicv_vcpu *vcpu, int vector)
 
 	if (!READ_ONCE(vcpu->apic->apicv_active))
 		return false;
-	/* Already posted and not yet synced: nothing new to say. */
-	if (test_and_set_bit(vector, pi->pir))
-		return true;
-	/* A notification is already outstanding for an earlier bit. */
-	if (test_and_set_bit(LAPICV_PI_ON, &pi->control)) {
+	/*
+	 * Already posted and not yet synced, or a notification outstanding
+	 * for an earlier bit, or notifications suppressed: nothing to send.
+	 */
+	if (test_and_set_bit(vector, pi->pir) ||
+	    test_and_set_bit(LAPICV_PI_ON, &pi->control) ||
+	    test_bit(LAPICV_PI_SN, &pi->control)) {
 		atomic64_inc(&vmx->suppressed);
-		return true;
-	}
-	if (test_bit(LAPICV_PI_SN, &pi->control)) {
-		atomic64_inc(&vmx->suppressed);
+		trace_lapicv_deliver(vcpu->vcpu_id, vector,
+				     LAPICV_DELIVER_POSTED_QUIET);
 		return true;
 	}
 	atomic64_inc(&vmx->notifications);
 	lapicv_vcpu_kick(vcpu);
+	trace_lapicv_deliver(vcpu->vcpu_id, vector, LAPICV_DELIVER_POSTED);
 	return true;
 }
 
@@ -142,6 +144,7 @@ static void vmx_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
 	lapicv_apic_set_irr(apic, vector);
 	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
 	lapicv_vcpu_kick(vcpu);
+	trace_lapicv_deliver(vcpu->vcpu_id, vector, LAPICV_DELIVER_IRR);
 }
 
 static int vmx_sync_pir_to_irr(struct lapicv_vcpu *vcpu)
