@@ -255,4 +255,69 @@ TEST_F(regs, xapic_mode_no_msrs)
 	EXPECT_EQ(0, set_msr(vcpu, X2MSR(R_EOI), 0));
 }
 
+/* One xAPIC MMIO access through LAPICV_GUEST_ACCESS; returns the data. */
+static __u64 mmio(int vcpu, __u32 type, __u32 off, __u32 val)
+{
+	struct lapicv_guest_access ga = {
+		.type = type, .size = 4, .address = off, .data = val,
+	};
+
+	return ioctl(vcpu, LAPICV_GUEST_ACCESS, &ga) ? ~0ull : ga.data;
+}
+
+#define MMIO_RD(vcpu, off)	mmio(vcpu, LAPICV_ACCESS_MMIO_READ, off, 0)
+#define MMIO_WR(vcpu, off, v)	mmio(vcpu, LAPICV_ACCESS_MMIO_WRITE, off, v)
+
+/*
+ * xAPIC register writes as a guest makes them, with the masks of KVM's
+ * kvm_lapic_reg_write() (lapicv-only: KVM offers no such ioctl; its
+ * xapic_state_test checks ICR/ICR2 the same way from guest code).
+ */
+TEST(xapic_mmio_writes)
+{
+	struct kvm_lapic_state s;
+	struct lt_vm v;
+	int vcpu;
+
+	ASSERT_OK(lt_vm_create(&v, 2));
+	REQUIRE_LAPICV();
+	vcpu = v.vcpu[1];
+	MMIO_WR(vcpu, R_SPIV, 0x1ff);
+	MMIO_WR(vcpu, R_ID, 0xabcdef12);
+	MMIO_WR(vcpu, R_LDR, 0xffffffff);
+	MMIO_WR(vcpu, R_DFR, 0);
+	MMIO_WR(vcpu, R_ICR2, 0xffffffff);
+	MMIO_WR(vcpu, R_ESR, 0x40);
+	MMIO_WR(vcpu, R_APR, 0x55);
+	MMIO_WR(vcpu, R_LVR, 0);
+	MMIO_WR(vcpu, R_SELF_IPI, 0x40);
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(0xab000000u, reg(&s, R_ID));
+	EXPECT_EQ(0xff000000u, reg(&s, R_LDR));
+	EXPECT_EQ(0x0fffffffu, reg(&s, R_DFR));
+	EXPECT_EQ(0xff000000u, reg(&s, R_ICR2));
+	EXPECT_EQ(0u, reg(&s, R_ESR));
+	EXPECT_EQ(0u, reg(&s, R_APR));
+	EXPECT_EQ(0x50014u, reg(&s, R_LVR));
+	EXPECT_EQ(0u, reg(&s, R_IRR + 0x20));
+
+	/* A self-IPI through the xAPIC ICR: BUSY never reads back. */
+	MMIO_WR(vcpu, R_ICR, 0x1000 | ICR_SELF | ICR_ASSERT | 0x61);
+	ASSERT_OK(get_lapic(vcpu, &s));
+	EXPECT_EQ(ICR_SELF | ICR_ASSERT | 0x61u, reg(&s, R_ICR));
+	EXPECT_EQ(1u << 1, reg(&s, R_IRR + 0x30));
+	EXPECT_EQ((__u64)(ICR_SELF | ICR_ASSERT | 0x61u), MMIO_RD(vcpu, R_ICR));
+
+	/* The arbitration priority reads 0 whatever the page holds. */
+	set_reg(&s, R_APR, 0x77);
+	ASSERT_OK(set_lapic(vcpu, &s));
+	EXPECT_EQ(0ull, MMIO_RD(vcpu, R_APR));
+	EXPECT_EQ(0xff000000ull, MMIO_RD(vcpu, R_ICR2));
+	EXPECT_EQ(0x0fffffffull, MMIO_RD(vcpu, R_DFR));
+	/* EOI and SELF_IPI are write-only; reserved offsets read 0. */
+	EXPECT_EQ(0ull, MMIO_RD(vcpu, R_EOI));
+	EXPECT_EQ(0ull, MMIO_RD(vcpu, 0x3a0));
+	lt_vm_destroy(&v);
+}
+
 TEST_HARNESS_MAIN
