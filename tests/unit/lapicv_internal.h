@@ -30,6 +30,7 @@
 #include "shim/wait.h"
 #include "shim/static_call.h"
 #include "shim/apicdef.h"
+#include "shim/cpufeature.h"
 #include "shim/msr-index.h"
 #include "shim/control.h"
 

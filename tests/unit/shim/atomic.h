@@ -70,6 +70,33 @@ static inline T pfx##_cmpxchg(t *v, T old, T new)			\
 				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); \
 	return old;							\
 }									\
+static inline T pfx##_cmpxchg_relaxed(t *v, T old, T new)		\
+{									\
+	__atomic_compare_exchange_n(&v->counter, &old, new, false,	\
+				    __ATOMIC_RELAXED, __ATOMIC_RELAXED); \
+	SHIM_CHAOS_POINT();						\
+	return old;							\
+}									\
+static inline T pfx##_cmpxchg_acquire(t *v, T old, T new)		\
+{									\
+	__atomic_compare_exchange_n(&v->counter, &old, new, false,	\
+				    __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE); \
+	SHIM_CHAOS_POINT();						\
+	return old;							\
+}									\
+static inline T pfx##_cmpxchg_release(t *v, T old, T new)		\
+{									\
+	__atomic_compare_exchange_n(&v->counter, &old, new, false,	\
+				    __ATOMIC_RELEASE, __ATOMIC_RELAXED); \
+	SHIM_CHAOS_POINT();						\
+	return old;							\
+}									\
+static inline T pfx##_xchg_relaxed(t *v, T i)				\
+{ return __atomic_exchange_n(&v->counter, i, __ATOMIC_RELAXED); }	\
+static inline T pfx##_inc_return_relaxed(t *v)				\
+{ return __atomic_add_fetch(&v->counter, 1, __ATOMIC_RELAXED); }	\
+static inline T pfx##_dec_return_relaxed(t *v)				\
+{ return __atomic_sub_fetch(&v->counter, 1, __ATOMIC_RELAXED); }	\
 static inline bool pfx##_try_cmpxchg(t *v, T *old, T new)		\
 {									\
 	return __atomic_compare_exchange_n(&v->counter, old, new, false, \

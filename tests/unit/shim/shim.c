@@ -1235,6 +1235,26 @@ void __static_call_nop(void)
 {
 }
 
+/* ---- host CPU features ---- */
+
+unsigned long shim_cpu_caps[BITS_TO_LONGS(SHIM_NCAPINTS * 32)];
+
+void shim_reset_cpu_caps(void)
+{
+	memset(shim_cpu_caps, 0, sizeof(shim_cpu_caps));
+	shim_set_cpu_cap(X86_FEATURE_MSR);
+	shim_set_cpu_cap(X86_FEATURE_APIC);
+	shim_set_cpu_cap(X86_FEATURE_X2APIC);
+	shim_set_cpu_cap(X86_FEATURE_TSC_DEADLINE_TIMER);
+	shim_set_cpu_cap(X86_FEATURE_XSAVE);
+}
+
+/* Programs that do not go through the runner start from the same host. */
+__attribute__((__constructor__)) static void shim_init(void)
+{
+	shim_reset_cpu_caps();
+}
+
 /* ---- between tests ---- */
 
 void shim_reset(void)
@@ -1246,4 +1266,5 @@ void shim_reset(void)
 	shim_take_warnings();
 	shim_expect_warns(0);
 	current->sigpending = false;
+	shim_reset_cpu_caps();
 }
