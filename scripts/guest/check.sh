@@ -43,8 +43,9 @@ run_suite() {
 	for t in /tests/*_test; do
 		[ -x "$t" ] || continue
 		{
-			LAPICV_DEV=$2 timeout 900 "$t" 2>&1
-			echo "# exit=$?"
+			t0=$(date +%s)
+			LAPICV_DEV=$2 timeout 600 "$t" 2>&1
+			echo "# exit=$? after $(($(date +%s) - t0)) s"
 		} | sed "s/^/[$tag $1 ${t##*/}] /"
 	done
 }
