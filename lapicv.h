@@ -95,6 +95,8 @@ struct lapicv_vcpu {
 	u8 ioapic_eoi_vector;
 	/* apicv.c: counters, written by the vCPU's owner (vcpu->mutex). */
 	struct lapicv_vcpu_stats stats;
+	/* vapic.c: KVM_SET_VAPIC_ADDR's guest-physical address, or 0. */
+	u64 vapic_addr;
 };
 
 struct lapicv_vm {
@@ -130,6 +132,11 @@ struct lapicv_vm {
 	struct mutex apic_map_lock;
 	/* irq.c's CLEAN/DIRTY/UPDATE_IN_PROGRESS state of apic_map. */
 	atomic_t apic_map_dirty;
+
+	/* vapic.c: KVM_SET_USER_MEMORY_REGION's regions, by slot (RCU). */
+	struct xarray memslots;
+	/* Serialises region changes; a leaf lock, see vapic.c's card. */
+	struct mutex memslots_lock;
 };
 
 static inline unsigned int lapicv_online_vcpus(struct lapicv_vm *vm)

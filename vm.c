@@ -25,6 +25,7 @@
 #include "lapic.h"
 #include "irq.h"
 #include "lapicv.h"
+#include "vapic.h"
 #include "vm.h"
 
 long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
@@ -36,7 +37,14 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 	case KVM_CAP_TSC_DEADLINE_TIMER:	/* timer.c */
 	case KVM_CAP_EXT_CPUID:			/* lapic.c, main.c */
 	case KVM_CAP_MP_STATE:			/* lapic.c */
+	case KVM_CAP_USER_MEMORY:		/* vapic.c */
+	case KVM_CAP_VAPIC:			/* vapic.c */
+	case KVM_CAP_READONLY_MEM:		/* vapic.c */
 		return 1;
+	case KVM_CAP_NR_MEMSLOTS:		/* vapic.c */
+		return LAPICV_USER_MEM_SLOTS;
+	case KVM_CAP_MULTI_ADDRESS_SPACE:	/* vapic.c */
+		return LAPICV_MEM_ADDRESS_SPACES;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(unsigned int, num_online_cpus(), LAPICV_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:
@@ -79,6 +87,7 @@ static void lapicv_vm_destroy(struct lapicv_vm *vm)
 		lapicv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
 	lapicv_apic_map_free(vm);
+	lapicv_memslots_destroy(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 }
@@ -202,6 +211,7 @@ static long lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 {
 	struct kvm_interrupt irq;
 	struct kvm_mp_state mp;
+	struct kvm_vapic_addr va;
 	long r;
 
 	switch (ioctl) {
@@ -232,9 +242,36 @@ static long lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 		if (copy_from_user(&mp, argp, sizeof(mp)))
 			return -EFAULT;
 		return lapicv_set_mp_state(vcpu, &mp);
+	case KVM_SET_VAPIC_ADDR:
+		if (copy_from_user(&va, argp, sizeof(va)))
+			return -EFAULT;
+		return lapicv_vapic_set_addr(vcpu, va.vapic_addr);
 	default:
 		return -ENOIOCTLCMD;
 	}
+}
+
+/*
+ * The vapic word around a run step (vapic.c computes it).  As in KVM, a
+ * faulting guest address is silently skipped.
+ */
+static void lapicv_vcpu_vapic_from_guest(struct lapicv_vcpu *vcpu)
+{
+	u64 hva;
+	u32 data;
+
+	if (lapicv_vapic_hva(vcpu, &hva) &&
+	    !get_user(data, (u32 __user *)(unsigned long)hva))
+		lapicv_vapic_sync_from(vcpu, data);
+}
+
+static void lapicv_vcpu_vapic_to_guest(struct lapicv_vcpu *vcpu)
+{
+	u64 hva;
+
+	if (lapicv_vapic_hva(vcpu, &hva))
+		(void)put_user(lapicv_vapic_data(vcpu),
+			       (u32 __user *)(unsigned long)hva);
 }
 
 /* LAPICV_RUN: the run step (apicv.c); "in" is left as the VMM gave it. */
@@ -248,7 +285,10 @@ static long lapicv_vcpu_ioctl_run(struct lapicv_vcpu *vcpu,
 		return -EFAULT;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
+	lapicv_vcpu_vapic_from_guest(vcpu);
 	r = lapicv_vcpu_run(vcpu, &run);
+	if (!r)
+		lapicv_vcpu_vapic_to_guest(vcpu);
 	mutex_unlock(&vcpu->mutex);
 	/* -EINTR (a signal) still reports the state the step left. */
 	if ((!r || r == -EINTR) && copy_to_user(urun, &run, sizeof(run)))
@@ -317,6 +357,7 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_INTERRUPT:
 	case KVM_GET_MP_STATE:
 	case KVM_SET_MP_STATE:
+	case KVM_SET_VAPIC_ADDR:
 		/* Without a LAPIC, KVM_GET_LAPIC's answer for them all. */
 		r = vcpu->apic ? lapicv_vcpu_lapic_ioctl(vcpu, ioctl,
 							 (void __user *)arg) :
@@ -543,6 +584,16 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_CHECK_EXTENSION:
 		return lapicv_check_extension(vm, arg);
+	case KVM_SET_USER_MEMORY_REGION: {
+		struct kvm_userspace_memory_region mem;
+
+		if (copy_from_user(&mem, argp, sizeof(mem)))
+			return -EFAULT;
+		if (!access_ok((void __user *)(unsigned long)mem.userspace_addr,
+			       mem.memory_size))
+			return -EINVAL;
+		return lapicv_set_memory_region(vm, &mem);
+	}
 	case KVM_SIGNAL_MSI: {
 		struct kvm_msi msi;
 
@@ -594,6 +645,7 @@ int lapicv_vm_create(unsigned long type)
 	mutex_init(&vm->lock);
 	mutex_init(&vm->apic_map_lock);
 	xa_init(&vm->vcpus);
+	lapicv_memslots_init(vm);
 	lapicv_inhibits_init(&vm->inhibits, lapicv_backend.apicv,
 			     lapicv_backend.required_apicv_inhibits,
 			     lapicv_irqwin_policy);
