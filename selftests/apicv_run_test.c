@@ -18,7 +18,11 @@
 
 #include "irq_util.h"
 
+#define APIC_LVTT		0x320
 #define APIC_LVT0		0x350
+#define APIC_TMICT		0x380
+#define APIC_TDCR		0x3e0
+#define APIC_ICR2		0x310
 #define APIC_TASKPRI		0x80
 #define APIC_PROCPRI		0xa0
 #define APIC_ISR		0x100
@@ -605,6 +609,79 @@ TEST_F(run, halted_if0_woken_by_nmi)
 	pthread_join(t, NULL);
 	ASSERT_EQ(LAPICV_RUN_NMI, r.exit_reason);
 	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_APIC);
+}
+
+/* A halted AP is woken by INIT, which the step then reports. */
+TEST_F(run, halted_woken_by_init)
+{
+	struct run_in halted = { .if_flag = true, .halted = true };
+	struct waker w = { self->v.vm, 1, DM_INIT, 200 };
+	struct lapicv_run r;
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_msi_later, &w));
+	ASSERT_OK(run(self->v.vcpu[1], halted, &r));
+	pthread_join(t, NULL);
+	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
+	ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(self->v.vcpu[1]));
+}
+
+struct ipi_sender {
+	int vcpu;		/* the sending vCPU's fd */
+	__u32 icr;
+	unsigned int delay_ms;
+};
+
+static int guest_write(int vcpu, __u32 off, __u32 val)
+{
+	struct lapicv_guest_access ga = {
+		.type = LAPICV_ACCESS_MMIO_WRITE,
+		.size = 4,
+		.address = off,
+		.data = val,
+	};
+
+	return ioctl(vcpu, LAPICV_GUEST_ACCESS, &ga);
+}
+
+/* vCPU 1's guest writes ICR (destination APIC ID 0). */
+static void *send_ipi_later(void *arg)
+{
+	struct ipi_sender *s = arg;
+
+	msleep(s->delay_ms);
+	guest_write(s->vcpu, APIC_ICR2, 0);
+	guest_write(s->vcpu, APIC_ICR, s->icr);
+	return NULL;
+}
+
+/* A halted vCPU is woken by another vCPU's IPI. */
+TEST_F(run, halted_woken_by_ipi)
+{
+	struct run_in halted = { .if_flag = true, .halted = true };
+	struct ipi_sender s = { self->v.vcpu[1], 0x92, 200 };
+	struct lapicv_run r;
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_ipi_later, &s));
+	ASSERT_OK(run(VCPU0, halted, &r));
+	pthread_join(t, NULL);
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(0x92, r.vector);
+}
+
+/* A halted vCPU is woken by its own APIC timer (one-shot, ~20 ms). */
+TEST_F(run, halted_woken_by_timer)
+{
+	struct run_in halted = { .if_flag = true, .halted = true };
+	struct lapicv_run r;
+
+	ASSERT_OK(guest_write(VCPU0, APIC_TDCR, 0xb));		/* divide by 1 */
+	ASSERT_OK(guest_write(VCPU0, APIC_LVTT, 0x93));	/* one-shot */
+	ASSERT_OK(guest_write(VCPU0, APIC_TMICT, 20000000));
+	ASSERT_OK(run(VCPU0, halted, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(0x93, r.vector);
 }
 
 static void on_alarm(int sig)
