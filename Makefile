@@ -71,9 +71,9 @@ CHECKPATCH ?= $(shell bash $(SRCDIR)/scripts/cache.sh dir)/checkpatch/checkpatch
 CHECKPATCH_USER_DIRS := selftests samples bench tests
 CHECKPATCH_KERNEL_FILES = $(shell git -C $(SRCDIR) ls-files '*.c' '*.h' | \
 	grep -v -E '^($(subst $(space),|,$(CHECKPATCH_USER_DIRS)))/')
-# tests/unit/shim/ and tests/unit/include/ are left out: they re-implement kernel macros in userspace
-# with their exact signatures, so unused and reused macro arguments are its
-# nature there, not defects.
+# tests/unit/shim/ and tests/unit/include/ are left out: they re-implement
+# kernel macros in userspace with their exact signatures, so unused and
+# reused macro arguments are their nature there, not defects.
 CHECKPATCH_USER_FILES = $(shell git -C $(SRCDIR) ls-files $(addsuffix /*.[ch],$(CHECKPATCH_USER_DIRS)) | \
 	grep -v -E '^tests/unit/(shim|include)/')
 space := $(subst ,, )
