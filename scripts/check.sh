@@ -24,20 +24,25 @@ logs=("$host")
 n=0
 jobs=$(nproc)
 
-# step <status> <description>: one TAP result of the host side.
+# step <status> <description>: one TAP result of the host side, with the
+# seconds since the previous one.
+last=$SECONDS
 step() {
+	local t=$((SECONDS - last))
+
 	n=$((n + 1))
+	last=$SECONDS
 	if [ "$1" -eq 0 ]; then
-		echo "[host rig check] ok $n $2" | tee -a "$host"
+		echo "[host rig check] ok $n $2 (${t} s)" | tee -a "$host"
 	else
-		echo "[host rig check] not ok $n $2" | tee -a "$host"
+		echo "[host rig check] not ok $n $2 (${t} s)" | tee -a "$host"
 	fi
 }
 
 finish() {
 	echo "[host rig check] 1..$n" >>"$host"
 	echo
-	echo "== summary (logs in ${out#"$top"/}/)"
+	echo "== summary after $SECONDS s (logs in ${out#"$top"/}/)"
 	bash scripts/tap-summary.sh "${logs[@]}"
 	exit $?
 }
