@@ -283,100 +283,6 @@ struct lapicv_backend lapicv_soft_backend = {
 
 /* ---- acknowledge (KVM's kvm_get_apic_interrupt) ---- */
 
-/* PPR from TPR and the highest ISR, as the SDM defines it (10.8.3.1). */
-static u32 apicv_update_ppr(struct lapicv_lapic *apic)
-{
-	u32 tpr = lapicv_get_reg(apic, APIC_TASKPRI);
-	int isr = lapicv_apic_find_highest_isr(apic);
-	u32 isrv = isr < 0 ? 0 : isr;
-	u32 ppr;
-
-	if ((tpr & 0xf0) >= (isrv & 0xf0))
-		ppr = tpr & 0xff;
-	else
-		ppr = isrv & 0xf0;
-	lapicv_set_reg(apic, APIC_PROCPRI, ppr);
-	return ppr;
-}
-
-/* The highest IRR vector above PPR's class, or -1 (KVM's has_interrupt). */
-static int apicv_deliverable_vector(struct lapicv_lapic *apic, int max_irr)
-{
-	u32 ppr = lapicv_get_reg(apic, APIC_PROCPRI);
-
-	if (!lapicv_apic_enabled(apic) || max_irr < 0)
-		return -1;
-	if ((u32)(max_irr & 0xf0) <= ppr)
-		return -1;
-	return max_irr;
-}
-
-static bool apicv_irr_empty(struct lapicv_lapic *apic)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		if (lapicv_get_reg(apic, APIC_IRR + i * 0x10))
-			return false;
-	return true;
-}
-
-static void apicv_clear_irr(struct lapicv_lapic *apic, int vector)
-{
-	unsigned long *word = (unsigned long *)(apic->regs + APIC_IRR +
-						LAPICV_REG_POS(vector));
-
-	if (apic->apicv_active) {
-		/* irr_pending stays true while the modelled CPU owns IRR. */
-		clear_bit(LAPICV_VEC_POS(vector), word);
-		return;
-	}
-	/*
-	 * Clear the hint first and set it again if anything is left, so a
-	 * sender's concurrent bit is never hidden behind a false hint.
-	 */
-	WRITE_ONCE(apic->irr_pending, false);
-	clear_bit(LAPICV_VEC_POS(vector), word);
-	/* The rescan must see bits set by senders after the hint cleared. */
-	smp_mb__after_atomic();
-	if (!apicv_irr_empty(apic))
-		WRITE_ONCE(apic->irr_pending, true);
-}
-
-static void apicv_set_isr(struct lapicv_lapic *apic, int vector)
-{
-	unsigned long *word = (unsigned long *)(apic->regs + APIC_ISR +
-						LAPICV_REG_POS(vector));
-
-	if (__test_and_set_bit(LAPICV_VEC_POS(vector), word))
-		return;
-	if (apic->apicv_active) {
-		/* Virtual delivery: SVI names the vector now in service. */
-		lapicv_call_cond(hwapic_isr_update)(apic->vcpu, vector);
-		return;
-	}
-	apic->isr_count++;
-	/* Acknowledged vectors are the highest deliverable: cache it. */
-	apic->highest_isr_cache = vector;
-}
-
-/*
- * Move @vector from IRR to ISR and raise PPR: what the CPU's INTA cycle
- * does, or, with APICv active, what virtual-interrupt delivery does to
- * the virtual-APIC page (VIRR, VISR, SVI, RVI, VPPR).
- */
-static void apicv_ack_interrupt(struct lapicv_vcpu *vcpu, int vector)
-{
-	struct lapicv_lapic *apic = vcpu->apic;
-
-	apicv_clear_irr(apic, vector);
-	apicv_set_isr(apic, vector);
-	apicv_update_ppr(apic);
-	if (apic->apicv_active)
-		lapicv_call_cond(hwapic_irr_update)
-			(vcpu, lapicv_apic_find_highest_irr(apic));
-}
-
 /* ---- the run step ---- */
 
 struct apicv_run_ctx {
@@ -441,21 +347,6 @@ static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 	return false;
 }
 
-/*
- * The PIC's ExtINT reaches the CPU only through LINT0 in ExtINT mode, or
- * directly while the APIC is hardware-disabled (KVM's
- * kvm_apic_accept_pic_intr()).
- */
-static bool apicv_accept_pic_intr(struct lapicv_lapic *apic)
-{
-	u32 lvt0 = lapicv_get_reg(apic, APIC_LVT0);
-
-	if (!lapicv_apic_hw_enabled(apic))
-		return true;
-	return !(lvt0 & APIC_LVT_MASKED) &&
-	       (lvt0 & APIC_MODE_MASK) == APIC_DM_EXTINT;
-}
-
 /* Inject what the guest can take now; true when something was done. */
 static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx, int max_irr)
@@ -472,7 +363,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 		return true;
 	}
 
-	if (apic->pending_external_vector != -1 && apicv_accept_pic_intr(apic)) {
+	if (apic->pending_external_vector != -1 && lapicv_apic_accept_pic_intr(apic)) {
 		if (ctx->interruptible) {
 			apicv_exit(ctx, LAPICV_RUN_EXTINT,
 				   apic->pending_external_vector);
@@ -488,7 +379,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 		return true;
 	}
 
-	vec = apicv_deliverable_vector(apic, max_irr);
+	vec = lapicv_apic_deliverable_vector(apic, max_irr);
 	if (vec < 0)
 		return false;
 	if (ctx->interruptible) {
@@ -496,7 +387,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			vcpu->stats.virtual_intr_deliveries++;
 		else
 			vcpu->stats.intr_injections++;
-		apicv_ack_interrupt(vcpu, vec);
+		lapicv_apic_ack_interrupt(apic, vec);
 		apicv_exit(ctx, apic->apicv_active ? LAPICV_RUN_VIRTUAL_INTR :
 			   LAPICV_RUN_INTR, vec);
 		return true;
@@ -573,9 +464,9 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 		return false;
 	return lapicv_call(has_posted_interrupt)(vcpu) ||
 	       (READ_ONCE(apic->pending_external_vector) != -1 &&
-		apicv_accept_pic_intr(apic)) ||
-	       apicv_deliverable_vector(apic,
-					lapicv_apic_find_highest_irr(apic)) >= 0;
+		lapicv_apic_accept_pic_intr(apic)) ||
+	       lapicv_apic_deliverable_vector(apic,
+					      lapicv_apic_find_highest_irr(apic)) >= 0;
 }
 
 /*
@@ -649,9 +540,9 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 	run->pending = 0;
 	if (atomic_read(&apic->nmi_queued))
 		run->pending |= LAPICV_RUN_PENDING_NMI;
-	if (apic->pending_external_vector != -1 && apicv_accept_pic_intr(apic))
+	if (apic->pending_external_vector != -1 && lapicv_apic_accept_pic_intr(apic))
 		run->pending |= LAPICV_RUN_PENDING_EXTINT;
-	if (apicv_deliverable_vector(apic, lapicv_apic_find_highest_irr(apic)) >= 0)
+	if (lapicv_apic_deliverable_vector(apic, lapicv_apic_find_highest_irr(apic)) >= 0)
 		run->pending |= LAPICV_RUN_PENDING_APIC;
 	run->apicv_active = apic->apicv_active;
 	run->irq_window_open = vcpu->irq_window;

@@ -37,6 +37,7 @@
  */
 #include "lapicv.h"
 #include "inhibit.h"
+#include "trace.h"
 
 static const char * const inhibit_names[LAPICV_NR_INHIBITS] = {
 	[LAPICV_INHIBIT_DISABLED]		= "DISABLED",
@@ -120,6 +121,7 @@ void __lapicv_set_or_clear_inhibit(struct lapicv_vm *vm,
 
 	if (new == old)
 		return;
+	trace_lapicv_inhibit(old, new, reason, set);
 	inh->inhibit_changes++;
 	if (!!old != !!new) {
 		inh->apicv_toggles++;

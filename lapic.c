@@ -22,6 +22,7 @@
 #include "irq.h"
 #include "lapic.h"
 #include "timer.h"
+#include "trace.h"
 
 #define APIC_VERSION_NR		0x14	/* integrated APIC, as KVM reports */
 #define APIC_NR_LVT_DEFAULT	6	/* no CMCI: KVM's default mcg_cap */
@@ -259,6 +260,21 @@ static void apic_set_tpr(struct lapicv_lapic *apic, u32 tpr)
 
 /* ---- EOI ---- */
 
+/*
+ * A level-triggered vector was EOId: its source, the VMM's IOAPIC, must
+ * hear of it (split irqchip: KVM's KVM_EXIT_IOAPIC_EOI), which the next run
+ * step reports.  KVM picks the vectors to report from the IOAPIC's GSI
+ * routes; lapicv has no GSI routing and reports every vector whose TMR bit
+ * says it was accepted level-triggered, which is the IOAPIC's own set.
+ */
+static void apic_ioapic_eoi(struct lapicv_lapic *apic, int vec)
+{
+	if (!lapicv_test_vector(vec, apic->regs + APIC_TMR))
+		return;
+	apic->vcpu->ioapic_eoi_vector = vec;
+	lapicv_make_request(apic->vcpu, LAPICV_REQ_IOAPIC_EOI);
+}
+
 static void apic_set_eoi(struct lapicv_lapic *apic)
 {
 	int vec = lapicv_apic_find_highest_isr(apic);
@@ -266,9 +282,107 @@ static void apic_set_eoi(struct lapicv_lapic *apic)
 	/* An EOI with nothing in service is legal and does nothing. */
 	if (vec == -1)
 		return;
+	trace_lapicv_eoi(apic->vcpu->vcpu_id, vec);
 	apic_clear_isr(apic, vec);
 	apic_update_ppr(apic);
+	apic_ioapic_eoi(apic, vec);
 	lapicv_make_request(apic->vcpu, LAPICV_REQ_EVENT);
+}
+
+/* ---- acknowledge (KVM's kvm_get_apic_interrupt) ---- */
+
+/* The highest IRR vector above PPR's class, or -1 (KVM's has_interrupt). */
+int lapicv_apic_deliverable_vector(struct lapicv_lapic *apic, int max_irr)
+{
+	u32 ppr = lapicv_get_reg(apic, APIC_PROCPRI);
+
+	if (!lapicv_apic_enabled(apic) || max_irr < 0)
+		return -1;
+	if ((u32)(max_irr & 0xf0) <= ppr)
+		return -1;
+	return max_irr;
+}
+
+static bool apic_irr_empty(struct lapicv_lapic *apic)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (lapicv_get_reg(apic, APIC_IRR + i * 0x10))
+			return false;
+	return true;
+}
+
+static void apic_clear_irr(struct lapicv_lapic *apic, int vector)
+{
+	unsigned long *word = (unsigned long *)(apic->regs + APIC_IRR +
+						LAPICV_REG_POS(vector));
+
+	if (apic->apicv_active) {
+		/* irr_pending stays true while the modelled CPU owns IRR. */
+		clear_bit(LAPICV_VEC_POS(vector), word);
+		return;
+	}
+	/*
+	 * Clear the hint first and set it again if anything is left, so a
+	 * sender's concurrent bit is never hidden behind a false hint.
+	 */
+	WRITE_ONCE(apic->irr_pending, false);
+	clear_bit(LAPICV_VEC_POS(vector), word);
+	/* The rescan must see bits set by senders after the hint cleared. */
+	smp_mb__after_atomic();
+	if (!apic_irr_empty(apic))
+		WRITE_ONCE(apic->irr_pending, true);
+}
+
+static void apic_set_isr(struct lapicv_lapic *apic, int vector)
+{
+	unsigned long *word = (unsigned long *)(apic->regs + APIC_ISR +
+						LAPICV_REG_POS(vector));
+
+	if (__test_and_set_bit(LAPICV_VEC_POS(vector), word))
+		return;
+	if (apic->apicv_active) {
+		/* Virtual delivery: SVI names the vector now in service. */
+		lapicv_call_cond(hwapic_isr_update)(apic->vcpu, vector);
+		return;
+	}
+	apic->isr_count++;
+	/* Acknowledged vectors are the highest deliverable: cache it. */
+	apic->highest_isr_cache = vector;
+}
+
+/*
+ * Move @vector from IRR to ISR and raise PPR: what the CPU's INTA cycle
+ * does, or, with APICv active, what virtual-interrupt delivery does to
+ * the virtual-APIC page (VIRR, VISR, SVI, RVI, VPPR).
+ */
+void lapicv_apic_ack_interrupt(struct lapicv_lapic *apic, int vector)
+{
+	u32 ppr;
+
+	apic_clear_irr(apic, vector);
+	apic_set_isr(apic, vector);
+	/* PPR only rises here: nothing new can become deliverable. */
+	__apic_update_ppr(apic, &ppr);
+	if (apic->apicv_active)
+		lapicv_call_cond(hwapic_irr_update)
+			(apic->vcpu, lapicv_apic_find_highest_irr(apic));
+}
+
+/*
+ * The PIC's ExtINT reaches the CPU only through LINT0 in ExtINT mode, or
+ * directly while the APIC is hardware-disabled (KVM's
+ * kvm_apic_accept_pic_intr()).
+ */
+bool lapicv_apic_accept_pic_intr(struct lapicv_lapic *apic)
+{
+	u32 lvt0 = lapicv_get_reg(apic, APIC_LVT0);
+
+	if (!lapicv_apic_hw_enabled(apic))
+		return true;
+	return !(lvt0 & APIC_LVT_MASKED) &&
+	       (lvt0 & APIC_MODE_MASK) == APIC_DM_EXTINT;
 }
 
 /* ---- interrupt acceptance ---- */

@@ -230,6 +230,15 @@ int lapicv_apic_compare_prio(struct lapicv_lapic *a, struct lapicv_lapic *b);
 /* Highest vector set in IRR / ISR, or -1; the caches follow KVM's rules. */
 int lapicv_apic_find_highest_irr(struct lapicv_lapic *apic);
 int lapicv_apic_find_highest_isr(struct lapicv_lapic *apic);
+/* The highest IRR vector above PPR's priority class, or -1. */
+int lapicv_apic_deliverable_vector(struct lapicv_lapic *apic, int max_irr);
+/*
+ * Acknowledge @vector (from lapicv_apic_deliverable_vector()): IRR to ISR
+ * and PPR, or the modelled virtual-interrupt delivery with APICv active.
+ */
+void lapicv_apic_ack_interrupt(struct lapicv_lapic *apic, int vector);
+/* An ExtINT from the VMM's PIC may reach the CPU now. */
+bool lapicv_apic_accept_pic_intr(struct lapicv_lapic *apic);
 
 /*
  * KVM_GET_LAPIC / KVM_SET_LAPIC.  set_state fixes up @s in place (the

@@ -704,6 +704,35 @@ TEST_F(run, halted_signal_eintr)
 }
 
 /* Without the split irqchip a vCPU has no LAPIC: nothing to run. */
+/*
+ * The guest EOIs a level-triggered vector: the VMM's IOAPIC must hear of
+ * it (KVM's KVM_EXIT_IOAPIC_EOI in split-irqchip mode), once; an
+ * edge-triggered EOI is not reported.
+ */
+TEST_F(run, level_eoi_reported)
+{
+	const __u32 level = 1u << 15 | 1u << 14;	/* trigger, assert */
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH | level));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_IOAPIC_EOI, r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+
+	ASSERT_EQ(1, MSI_TO(0, VEC_LOW));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(VEC_LOW, r.vector);
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+}
+
 TEST(run_without_lapic)
 {
 	struct lapicv_run r;

@@ -33,6 +33,7 @@
 #define APIC_ID			0x20
 #define APIC_LDR		0xd0
 #define APIC_DFR		0xe0
+#define APIC_EOI		0xb0
 #define APIC_SPIV		0xf0
 #define APIC_TMR		0x180
 #define APIC_IRR		0x200
