@@ -73,6 +73,39 @@ TEST_F(sys, ext_unknown)
 	ASSERT_EQ(0, check_ext(self->dev, -1));
 }
 
+/*
+ * Every capability lapicv answers with a fixed value answers as kvm_amd
+ * does: the table holds KVM 6.12's values, and both devices must match it.
+ * (The vCPU limits differ on purpose and are checked above.)
+ */
+TEST_F(sys, ext_values_are_kvms)
+{
+	static const struct {
+		long cap;
+		int val;
+	} caps[] = {
+		{ KVM_CAP_SPLIT_IRQCHIP, 1 },
+		{ KVM_CAP_CHECK_EXTENSION_VM, 1 },
+		{ KVM_CAP_ENABLE_CAP_VM, 1 },
+		{ KVM_CAP_SIGNAL_MSI, 1 },
+		{ KVM_CAP_X2APIC_API, KVM_X2APIC_API_USE_32BIT_IDS |
+				      KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK },
+		{ KVM_CAP_TSC_DEADLINE_TIMER, 1 },
+		{ KVM_CAP_EXT_CPUID, 1 },
+		{ KVM_CAP_MP_STATE, 1 },
+		{ KVM_CAP_USER_MEMORY, 1 },
+		{ KVM_CAP_VAPIC, 1 },
+		{ KVM_CAP_READONLY_MEM, 1 },
+		{ KVM_CAP_NR_MEMSLOTS, 32764 },
+		{ KVM_CAP_MULTI_ADDRESS_SPACE, 2 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(caps); i++)
+		EXPECT_EQ(caps[i].val, check_ext(self->dev, caps[i].cap))
+			TH_LOG("cap %ld", caps[i].cap);
+}
+
 /* A VM fd reports the same values as the system fd. */
 TEST_F(sys, ext_on_vm_fd)
 {
