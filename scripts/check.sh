@@ -8,8 +8,8 @@
 #      demo VMM;
 #   3. boot each Debian kernel in QEMU: the newest (6.12) runs the
 #      selftests on /dev/lapicv and on /dev/kvm (kvm_amd), the others on
-#      /dev/lapicv only; meanwhile build lapicv.ko again with W=1 C=1 in a
-#      scratch directory (any warning fails) and run checkpatch;
+#      /dev/lapicv only; meanwhile build lapicv.ko again with W=1 C=1 in
+#      selftests/build/lint/ (any warning fails) and run checkpatch;
 #   4. print one line per suite and, last, "N passed, N failed, N skipped".
 # Exit status 0 only if nothing failed.  Logs stay in selftests/build/check/.
 set -euo pipefail
@@ -65,15 +65,19 @@ record() {
 	echo "$1|$((SECONDS - $2))|$3" >>"$out/background.steps"
 }
 
-# lint <ver>: lapicv.ko for <ver> with W=1 C=1 from scratch; no warnings.
+# lint <ver>: lapicv.ko for <ver> with W=1 C=1 (sparse) in a directory of
+# its own, so that objects built without W=1 never hide a warning; no
+# warnings allowed.  The directory is kept for a quick rebuild next time,
+# unless it warned: then it goes, so that the next run warns again.
 lint() {
-	local v=$1 log=$out/lint-$1.log t0=$SECONDS st=0
+	local v=$1 log=$out/lint-$1.log dir=$lintdir/$1 t0=$SECONDS st=0
 
-	run "$log" make KVER="$v" BUILD="$scratch/$v" W=1 C=1 modules || st=$?
+	run "$log" make KVER="$v" BUILD="$dir" W=1 C=1 modules || st=$?
 	if [ $st -eq 0 ] && grep -q -E 'warning:|error:' "$log"; then
 		grep -E 'warning:|error:' "$log" | sed 's/^/    /'
 		st=1
 	fi
+	[ $st -eq 0 ] || rm -rf "$dir"
 	record $st "$t0" "W=1 C=1 build for $v has no warnings"
 }
 
@@ -122,8 +126,7 @@ step $st "samples build"
 # Single-threaded TCG keeps one core busy: the newest guest runs in the
 # foreground while a background job does the lint builds, checkpatch and
 # the older guests, whose consoles are shown when it is done.
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+lintdir=$top/selftests/build/lint
 : >"$out/background.steps"
 (
 	for v in "${kvers[@]}"; do
