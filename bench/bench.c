@@ -66,22 +66,42 @@ double median(double *v, int n)
 /* Calls between two looks at the clock. */
 #define BATCH	32
 
+double time_slice(int (*op)(void *ctx, unsigned long i), void *ctx,
+		  unsigned long *i, double seconds, unsigned long *calls)
+{
+	double t0, t;
+	int k;
+
+	*calls = 0;
+	t0 = now_ns();
+	do {
+		for (k = 0; k < BATCH; k++, (*i)++, (*calls)++)
+			if (op(ctx, *i))
+				return -1;
+		t = now_ns();
+	} while (t - t0 < seconds * 1e9);
+	return t - t0;
+}
+
+double time_op_once(int (*op)(void *ctx, unsigned long i), void *ctx,
+		    unsigned long *i)
+{
+	unsigned long calls;
+	double t = time_slice(op, ctx, i, opts.seconds, &calls);
+
+	return t < 0 ? -1 : t / calls;
+}
+
 double time_op(int (*op)(void *ctx, unsigned long i), void *ctx)
 {
-	double res[64], t0, t;
-	unsigned long calls, i = 0;
-	int r, k;
+	unsigned long i = 0;
+	double res[64];
+	int r;
 
 	for (r = 0; r < opts.reps && r < 64; r++) {
-		calls = 0;
-		t0 = now_ns();
-		do {
-			for (k = 0; k < BATCH; k++, i++, calls++)
-				if (op(ctx, i))
-					return -1;
-			t = now_ns();
-		} while (t - t0 < opts.seconds * 1e9);
-		res[r] = (t - t0) / calls;
+		res[r] = time_op_once(op, ctx, &i);
+		if (res[r] < 0)
+			return -1;
 	}
 	return median(res, r);
 }

@@ -77,6 +77,15 @@ const char *dev_name(const char *path);
  * A failing call ends the measurement with -1.
  */
 double time_op(int (*op)(void *ctx, unsigned long i), void *ctx);
+/*
+ * One repetition of time_op(): ns per call; *@i numbers the calls and
+ * carries on across repetitions.
+ */
+double time_op_once(int (*op)(void *ctx, unsigned long i), void *ctx,
+		    unsigned long *i);
+/* Call @op for @seconds: the ns it took (-1 on failure) and *@calls. */
+double time_slice(int (*op)(void *ctx, unsigned long i), void *ctx,
+		  unsigned long *i, double seconds, unsigned long *calls);
 double median(double *v, int n);
 
 /* Create the device's VM with split irqchip and @nr vCPUs (ids 0..nr-1). */

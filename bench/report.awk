@@ -27,7 +27,7 @@ END {
 	print ""
 	print "== 1. ioctl cost, ns per call (median), same code on both devices"
 	row4("", "lapicv", "kvm", "lapicv/kvm")
-	split("signal_msi get_lapic set_lapic set_lapic_id set_msrs_tpr get_mp_state", ops)
+	split("signal_msi get_lapic set_lapic set_lapic_id set_msrs_tpr get_mp_state check_extension", ops)
 	for (i = 1; i in ops; i++)
 		row4(ops[i], ns(ops[i] "_ns_lapicv"), ns(ops[i] "_ns_kvm"),
 		     f(ops[i] "_ratio_lapicv_over_kvm", "%.2f"))
