@@ -104,7 +104,7 @@ static struct {
 	[OP_INTERRUPT]		= { "KVM_INTERRUPT",	   2, true },
 	[OP_SET_MP]		= { "KVM_SET_MP_STATE",	   4, true },
 	[OP_GET_MP]		= { "KVM_GET_MP_STATE",	   4, true },
-	/* Not weighted: drawn now and then in the first tenth of a run. */
+	/* Not weighted: drawn mostly in the first tenth of a run (draw()). */
 	[OP_X2APIC_API]		= { "ENABLE_CAP(X2APIC_API)", 0, true },
 	[OP_SET_CPUID]		= { "KVM_SET_CPUID2",	   1, true },
 };
@@ -390,7 +390,8 @@ static void draw_set_lapic(struct run *r, struct op *op)
 		memset(st, 0, sizeof(*st));
 	id = reg(st, R_ID);
 	spiv = reg(st, R_SPIV);
-	n = 1 + pick(r, 4);
+	/* A few words, now and then a page far from the current one. */
+	n = one_in(r, 32) ? 32 : 1 + pick(r, 4);
 	for (i = 0; i < n; i++)
 		mutate(r, st);
 	/*
@@ -630,9 +631,13 @@ static void draw(struct run *r, struct op *op)
 
 	memset(op, 0, offsetof(struct op, st));
 	op->vcpu = pick(r, NR_VCPUS);
-	/* X2APIC_API: a few times in the first tenth of the run. */
-	if (ops[OP_X2APIC_API].on && r->step <= r->steps / 10 + 1 &&
-	    one_in(r, 20))
+	/*
+	 * X2APIC_API: a few times in the first tenth of the run, as a VMM
+	 * does before its vCPUs run, and rarely later (the flags only ever
+	 * get set, and the APIC map is not rebuilt for them).
+	 */
+	if (ops[OP_X2APIC_API].on &&
+	    one_in(r, r->step <= r->steps / 10 + 1 ? 20 : 1000))
 		op->kind = OP_X2APIC_API;
 	else
 		op->kind = draw_kind(r);
