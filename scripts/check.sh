@@ -17,6 +17,10 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 out=$top/selftests/build/check
+mkdir -p "$top/selftests/build"
+# One make check per tree at a time: they share the build directories.
+exec 8>"$top/selftests/build/.check.lock"
+flock -n 8 || { echo "waiting for another make check in $top"; flock 8; }
 rm -rf "$out"
 mkdir -p "$out"
 host=$out/host.log
