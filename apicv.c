@@ -150,7 +150,8 @@ void lapicv_apic_update_apicv(struct lapicv_lapic *apic)
 		 * The modelled CPU owns IRR and ISR now: the software caches
 		 * must send every lookup to the page itself.
 		 */
-		apic->irr_pending = true;
+		/* Senders write the same hint without the vCPU's mutex. */
+		WRITE_ONCE(apic->irr_pending, true);
 		apic->isr_count = 1;
 	} else {
 		/*

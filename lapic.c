@@ -95,7 +95,8 @@ static int apic_highest_vector(const void *bitmap)
 	u32 w;
 
 	for (i = APIC_REG_WORDS - 1; i >= 0; i--) {
-		w = *(const u32 *)(bitmap + 0x10 * i);
+		/* Senders set IRR bits without the vCPU's mutex. */
+		w = READ_ONCE(*(const u32 *)(bitmap + 0x10 * i));
 		if (w)
 			return i * 32 + __fls(w);
 	}
@@ -303,16 +304,6 @@ int lapicv_apic_deliverable_vector(struct lapicv_lapic *apic, int max_irr)
 	return max_irr;
 }
 
-static bool apic_irr_empty(struct lapicv_lapic *apic)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		if (lapicv_get_reg(apic, APIC_IRR + i * 0x10))
-			return false;
-	return true;
-}
-
 static void apic_clear_irr(struct lapicv_lapic *apic, int vector)
 {
 	unsigned long *word = (unsigned long *)(apic->regs + APIC_IRR +
@@ -331,7 +322,7 @@ static void apic_clear_irr(struct lapicv_lapic *apic, int vector)
 	clear_bit(LAPICV_VEC_POS(vector), word);
 	/* The rescan must see bits set by senders after the hint cleared. */
 	smp_mb__after_atomic();
-	if (!apic_irr_empty(apic))
+	if (apic_highest_vector(apic->regs + APIC_IRR) != -1)
 		WRITE_ONCE(apic->irr_pending, true);
 }
 
