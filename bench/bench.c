@@ -106,6 +106,41 @@ double time_op(int (*op)(void *ctx, unsigned long i), void *ctx)
 	return median(res, r);
 }
 
+#define SLICES	10
+
+int time_pair(int (*op)(void *ctx, unsigned long i), void *ctx[2],
+	      double ns[2], double *ratio)
+{
+	unsigned long seq[2] = { 0, 0 }, calls, n[2];
+	double res[2][64], rat[64], t[2], dt;
+	unsigned int d;
+	int r, s;
+
+	for (r = 0; r < opts.reps && r < 64; r++) {
+		memset(t, 0, sizeof(t));
+		memset(n, 0, sizeof(n));
+		for (s = 0; s < SLICES; s++) {
+			for (d = 0; d < 2; d++) {
+				if (!ctx[d])
+					continue;
+				dt = time_slice(op, ctx[d], &seq[d],
+						opts.seconds / SLICES, &calls);
+				if (dt < 0)
+					return -1 - d;
+				t[d] += dt;
+				n[d] += calls;
+			}
+		}
+		for (d = 0; d < 2; d++)
+			res[d][r] = ctx[d] ? t[d] / n[d] : -1;
+		rat[r] = ctx[0] && ctx[1] ? res[0][r] / res[1][r] : -1;
+	}
+	for (d = 0; d < 2; d++)
+		ns[d] = ctx[d] ? median(res[d], r) : -1;
+	*ratio = median(rat, r);
+	return 0;
+}
+
 int bvm_create(struct bvm *b, const char *dev_path, int nr)
 {
 	double t0;

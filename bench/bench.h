@@ -83,6 +83,16 @@ double time_op(int (*op)(void *ctx, unsigned long i), void *ctx);
  */
 double time_op_once(int (*op)(void *ctx, unsigned long i), void *ctx,
 		    unsigned long *i);
+/*
+ * Time @op on two contexts (lapicv's, KVM's; NULL: skip that side): each
+ * of opts.reps repetitions gives each side opts.seconds in ten slices
+ * that alternate between them, so that the load other guests put on the
+ * host falls on both alike.  @ns: each side's median ns per call;
+ * @ratio: the median of the per-repetition ratios ns[0] / ns[1].
+ * Returns 0, or -1 - side when a call failed (errno set).
+ */
+int time_pair(int (*op)(void *ctx, unsigned long i), void *ctx[2],
+	      double ns[2], double *ratio);
 /* Call @op for @seconds: the ns it took (-1 on failure) and *@calls. */
 double time_slice(int (*op)(void *ctx, unsigned long i), void *ctx,
 		  unsigned long *i, double seconds, unsigned long *calls);

@@ -116,49 +116,16 @@ static int ioctl_setup(struct ioctl_ctx *c, const char *dev)
 	return 0;
 }
 
-/*
- * Each repetition gives each device opts.seconds in SLICES slices that
- * alternate between the devices (lapicv, kvm, lapicv, ...), so that the
- * load other guests put on the host falls on both alike; the ratio is the
- * median of the per-repetition ratios.
- */
-#define SLICES	10
-
 static int ioctl_op(struct ioctl_ctx *c, unsigned int i, const bool *on,
 		    double *ns, double *ratio)
 {
-	unsigned long seq[2] = { 0, 0 }, calls, n[2];
-	double res[2][64], rat[64], t[2], dt;
-	unsigned int d;
-	int r, s;
+	void *ctx[2] = { on[0] ? &c[0] : NULL, on[1] ? &c[1] : NULL };
+	int r = time_pair(ops[i].op, ctx, ns, ratio);
 
-	for (r = 0; r < opts.reps && r < 64; r++) {
-		memset(t, 0, sizeof(t));
-		memset(n, 0, sizeof(n));
-		for (s = 0; s < SLICES; s++) {
-			for (d = 0; d < 2; d++) {
-				if (!on[d])
-					continue;
-				dt = time_slice(ops[i].op, &c[d], &seq[d],
-						opts.seconds / SLICES, &calls);
-				if (dt < 0) {
-					printf("# ioctl: %s on %s failed: %s\n",
-					       ops[i].what, c[d].b.dev_path,
-					       errno_name(errno));
-					return -1;
-				}
-				t[d] += dt;
-				n[d] += calls;
-			}
-		}
-		for (d = 0; d < 2; d++)
-			res[d][r] = on[d] ? t[d] / n[d] : -1;
-		rat[r] = on[0] && on[1] ? res[0][r] / res[1][r] : -1;
-	}
-	for (d = 0; d < 2; d++)
-		ns[d] = on[d] ? median(res[d], r) : -1;
-	*ratio = median(rat, r);
-	return 0;
+	if (r < 0)
+		printf("# ioctl: %s on %s failed: %s\n", ops[i].what,
+		       c[-1 - r].b.dev_path, errno_name(errno));
+	return r ? -1 : 0;
 }
 
 int bench_ioctl(void)

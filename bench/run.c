@@ -264,7 +264,7 @@ int bench_run(void)
 	struct bvm b;
 	int err = 0;
 
-	printf("# run: backend=%s, %d x %.2g s per figure; EOI: guest access, else KVM_SET_MSRS\n",
+	printf("# run: backend=%s, %d x %.2g s per figure; EOI: LAPICV_GUEST_ACCESS MSR 0x80b\n",
 	       be, opts.reps, opts.seconds);
 	if (bvm_create(&b, DEV_LAPICV, 2) || enter_x2apic(b.vcpu[0], true) ||
 	    enter_x2apic(b.vcpu[1], false)) {

@@ -11,6 +11,9 @@
  *   mcast	a fixed IPI to x2APIC logical cluster 0, mask 0xffff (up to
  *		16 vCPUs)
  *
+ * Both VMs of a size exist at once; creation alternates between them in
+ * chunks, the timed operations in slices (time_pair()).
+ *
  * Item 5: memory, from the counters of a memory cgroup the process moves
  * into: "kernel" (every kmem charge: slab, pages, vmalloc, page tables)
  * and "slab", around creating MEM_VMS VMs without vCPUs (per VM) and
@@ -72,76 +75,138 @@ static int op_mcast(void *p, unsigned long i)
 		       (uint64_t)0xffff << 32 | ICR_LOGICAL | BENCH_VEC);
 }
 
-/* One VM of @n vCPUs on @dev: every operation's ns into @ns. */
-static int scale_one(const char *dev, int n, double *ns)
+/*
+ * vCPU creation on both devices, alternating chunks of CREATE_CHUNK (the
+ * host's load falls on both alike): ns per vCPU into @ns[dev].
+ */
+#define CREATE_CHUNK	32
+
+static int scale_create(struct bvm *b, int n, double ns[2])
 {
-	struct scale_ctx c;
-	struct bvm b;
-	int i;
+	double t[2] = { 0, 0 }, t0;
+	unsigned int d;
+	int i, k;
 
-	memset(&c, 0, sizeof(c));
-	c.b = &b;
-	if (bvm_create(&b, dev, n)) {
-		printf("# scale: %s: %d vCPUs: creation failed at %d: %s\n",
-		       dev, n, b.nr, errno_name(errno));
-		goto fail;
+	for (d = 0; d < 2; d++) {
+		if (bvm_create(&b[d], devs[d], 0))
+			return -1;
+		free(b[d].vcpu);
+		b[d].vcpu = calloc(n, sizeof(int));
+		if (!b[d].vcpu || ensure_nofile(2 * n + 32))
+			return -1;
 	}
-	ns[OP_CREATE] = b.vcpu_create_ns / n;
-
-	if (get_lapic(b.vcpu[0], &c.s[0]))
-		goto fail;
-	c.s[1] = c.s[0];
-	lapic_set_reg(&c.s[1], APIC_ID, 0xffu << 24);
-	ns[OP_SET_ID] = time_op(op_set_id, &c);
-	/* An even number of calls: vCPU 0 has its own ID again. */
-	if (ns[OP_SET_ID] < 0 || set_lapic(b.vcpu[0], &c.s[0]))
-		goto fail;
-
-	for (i = 0; i < n; i++)
-		if (enter_x2apic(b.vcpu[i], i == 0))
-			goto fail;
-	ns[OP_BCAST] = time_op(op_bcast, &c);
-	ns[OP_MCAST] = time_op(op_mcast, &c);
-	if (ns[OP_BCAST] < 0 || ns[OP_MCAST] < 0)
-		goto fail;
-	bvm_destroy(&b);
+	for (i = 0; i < n; i += CREATE_CHUNK) {
+		for (d = 0; d < 2; d++) {
+			t0 = now_ns();
+			for (k = i; k < n && k < i + CREATE_CHUNK; k++) {
+				b[d].vcpu[k] = vcpu_create(b[d].vm, k);
+				if (b[d].vcpu[k] < 0) {
+					printf("# scale: %s: vCPU %d: %s\n", devs[d], k,
+					       errno_name(errno));
+					return -1;
+				}
+				b[d].nr++;
+			}
+			t[d] += now_ns() - t0;
+		}
+	}
+	for (d = 0; d < 2; d++)
+		ns[d] = t[d] / n;
 	return 0;
-fail:
-	printf("# scale: %s, %d vCPUs: %s\n", dev, n, errno_name(errno));
-	bvm_destroy(&b);
-	return -1;
+}
+
+/* Two VMs of @n vCPUs, lapicv's and KVM's: every operation into @ns. */
+static int scale_one(int n, double ns[2][NR_SCALE_OPS],
+		     double ratio[NR_SCALE_OPS])
+{
+	static int (* const timed[])(void *ctx, unsigned long i) = {
+		[OP_SET_ID] = op_set_id,
+		[OP_BCAST] = op_bcast,
+		[OP_MCAST] = op_mcast,
+	};
+	struct scale_ctx c[2];
+	void *ctx[2] = { &c[0], &c[1] };
+	double res[2];
+	struct bvm b[2];
+	unsigned int d, o;
+	int i, err = -1;
+
+	memset(c, 0, sizeof(c));
+	memset(b, 0, sizeof(b));
+	for (d = 0; d < 2; d++) {
+		b[d].dev = -1;
+		b[d].vm = -1;
+		c[d].b = &b[d];
+	}
+	if (scale_create(b, n, res))
+		goto out;
+	for (d = 0; d < 2; d++)
+		ns[d][OP_CREATE] = res[d];
+	ratio[OP_CREATE] = res[0] / res[1];
+
+	for (d = 0; d < 2; d++) {
+		if (get_lapic(b[d].vcpu[0], &c[d].s[0]))
+			goto out;
+		c[d].s[1] = c[d].s[0];
+		lapic_set_reg(&c[d].s[1], APIC_ID, 0xffu << 24);
+	}
+	for (o = OP_SET_ID; o < NR_SCALE_OPS; o++) {
+		if (o == OP_BCAST) {
+			/* vCPU 0 its own ID again, then all in x2APIC mode. */
+			for (d = 0; d < 2; d++) {
+				if (set_lapic(b[d].vcpu[0], &c[d].s[0]))
+					goto out;
+				for (i = 0; i < n; i++)
+					if (enter_x2apic(b[d].vcpu[i], i == 0))
+						goto out;
+			}
+		}
+		i = time_pair(timed[o], ctx, res, &ratio[o]);
+		if (i < 0) {
+			printf("# scale: %s on %s failed\n", op_names[o],
+			       devs[-1 - i]);
+			goto out;
+		}
+		for (d = 0; d < 2; d++)
+			ns[d][o] = res[d];
+	}
+	err = 0;
+out:
+	if (err)
+		printf("# scale: %d vCPUs: %s\n", n, errno_name(errno));
+	for (d = 0; d < 2; d++)
+		bvm_destroy(&b[d]);
+	return err;
 }
 
 int bench_scale(void)
 {
-	double ns[2][NR_SIZES][NR_SCALE_OPS], seconds = opts.seconds;
-	int reps = opts.reps, err = 0, ok[2][NR_SIZES];
+	double ns[2][NR_SCALE_OPS], ratio[NR_SCALE_OPS];
+	double seconds = opts.seconds;
+	int reps = opts.reps, err = 0;
 	unsigned int d, s, o;
 	char name[96];
 
-	/* Shorter repetitions: four sizes, two devices, three operations. */
+	/* Shorter repetitions: four sizes, three timed operations. */
 	opts.seconds = seconds < 0.3 ? seconds : 0.3;
 	opts.reps = reps < 3 ? reps : 3;
-	printf("# scale: %d x %.2g s per figure, up to %d vCPUs\n", opts.reps,
-	       opts.seconds, opts.scale_max);
+	printf("# scale: %d x %.2g s per figure, devices alternating, up to %d vCPUs\n",
+	       opts.reps, opts.seconds, opts.scale_max);
 	for (s = 0; s < NR_SIZES && sizes[s] <= opts.scale_max; s++) {
-		for (d = 0; d < 2; d++) {
-			ok[d][s] = !scale_one(devs[d], sizes[s], ns[d][s]);
-			if (!ok[d][s]) {
-				err = -1;
-				continue;
-			}
-			for (o = 0; o < NR_SCALE_OPS; o++) {
+		if (scale_one(sizes[s], ns, ratio)) {
+			err = -1;
+			continue;
+		}
+		for (o = 0; o < NR_SCALE_OPS; o++) {
+			for (d = 0; d < 2; d++) {
 				snprintf(name, sizeof(name), "scale_%s_ns_%s_n%d",
 					 op_names[o], dev_name(devs[d]), sizes[s]);
-				bench_line(name, ns[d][s][o], "ns");
+				bench_line(name, ns[d][o], "ns");
 			}
-		}
-		for (o = 0; ok[0][s] && ok[1][s] && o < NR_SCALE_OPS; o++) {
 			snprintf(name, sizeof(name),
 				 "scale_%s_ratio_lapicv_over_kvm_n%d",
 				 op_names[o], sizes[s]);
-			bench_line(name, ns[0][s][o] / ns[1][s][o], "ratio");
+			bench_line(name, ratio[o], "ratio");
 		}
 	}
 	opts.seconds = seconds;
