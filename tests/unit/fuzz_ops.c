@@ -19,6 +19,7 @@
  * state matches the VM's; no WARN anywhere.
  */
 #include "test.h"
+#include "shim/fuzz.h"
 #include "invariants.h"
 #include "unit_vm.h"
 
@@ -209,7 +210,7 @@ static void op(struct lapicv_vm *vm, const u8 *p)
 	check(inv_inhibits(vm, open_windows()));
 }
 
-int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+int unit_fuzz_one_input(const u8 *data, size_t size)
 {
 	u8 cfg = size ? data[0] : 0;
 	struct lapicv_vm *vm;

@@ -13,6 +13,7 @@
  * reads as 0; real time never stands still); nothing may WARN.
  */
 #include "test.h"
+#include "shim/fuzz.h"
 #include "invariants.h"
 #include "unit_vm.h"
 
@@ -53,7 +54,7 @@ static bool roundtrip(struct lapicv_vcpu *v)
 			(unsigned long long)v->apic->apic_base);
 		for (i = 0; i < (int)sizeof(a.regs); i += 4)
 			if (memcmp(a.regs + i, b.regs + i, 4))
-				return INV_FAIL("roundtrip changed 0x%x: 0x%x -> 0x%x\n",
+				return INV_FAIL("get, set, get changed 0x%x: 0x%x -> 0x%x\n",
 						i, __lapicv_get_reg(a.regs, i),
 						__lapicv_get_reg(b.regs, i));
 	}
@@ -99,7 +100,7 @@ static void op(struct lapicv_vcpu *v, const u8 *p)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+int unit_fuzz_one_input(const u8 *data, size_t size)
 {
 	static struct kvm_lapic_state s;
 	struct lapicv_vcpu *v;

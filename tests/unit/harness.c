@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * tests/unit/harness.c: test.h's runner and fake VMs.
+ * The runner of test.h, and fake VMs.
  *
  * The fake VM stands in for vm.c, the glue that is not part of the
  * userspace build: it builds struct lapicv_vm and lapicv_vcpu the way

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * tests/unit/harness_vm.c: whole VMs with LAPICs, built the way vm.c
+ * Whole VMs with LAPICs, built the way vm.c
  * builds them (the soft backend unless a test picks another, a split
  * irqchip, each vCPU created, reset and published as KVM_CREATE_VCPU
  * does).  Linked only into the tests that need the LAPIC: it pulls most

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * tests/unit/invariants.h: what must hold of a LAPIC and of a VM's
+ * What must hold of a LAPIC and of a VM's
  * inhibits between any two operations, for the fuzz targets (and any test).
  * Each check returns false after printing what broke.
  *
@@ -93,13 +93,14 @@ static bool inv_inhibits(struct lapicv_vm *vm, unsigned int open_windows)
 	unsigned long reasons = READ_ONCE(inh->reasons);
 	int count = atomic_read(&inh->irq_window);
 	bool irqwin = reasons & BIT(LAPICV_INHIBIT_IRQWIN);
+	bool waiting = count > 0;
 
 	if (count != (int)open_windows)
 		return INV_FAIL("IRQ-window count %d, %u windows open\n",
 				count, open_windows);
 	if (inh->policy == LAPICV_IRQWIN_COUNTER &&
 	    (inh->required & BIT(LAPICV_INHIBIT_IRQWIN)) &&
-	    !(reasons & ~BIT(LAPICV_INHIBIT_IRQWIN)) && irqwin != (count > 0))
+	    !(reasons & ~BIT(LAPICV_INHIBIT_IRQWIN)) && irqwin != waiting)
 		return INV_FAIL("IRQWIN %d with count %d and no other reason\n",
 				irqwin, count);
 	if (reasons & ~inh->required & ~BIT(LAPICV_INHIBIT_DISABLED) &

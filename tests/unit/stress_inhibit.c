@@ -362,12 +362,12 @@ static bool run_stress(enum lapicv_irqwin_policy policy, double seconds)
 	run_threads(s);
 
 	lapicv_inhibits_read(s->vm, NULL, &vs);
-	printf("%s: seed %u, %.1f s, %lu epochs: %lu flips, %lu window ops, "
-	       "%lu refreshes, %lu snapshots; writes %llu, toggles %llu, "
-	       "crossings %llu\n",
+	printf("%s: seed %u, %.1f s, %lu epochs: %lu flips, %lu window ops, ",
 	       policy == LAPICV_IRQWIN_COUNTER ? "counter" : "legacy",
 	       s->seed, seconds, s->epochs, sum(s->flips, NR_FLIPPERS),
-	       sum(s->window_ops, NR_VCPUS), sum(s->refreshes, NR_VCPUS),
+	       sum(s->window_ops, NR_VCPUS));
+	printf("%lu refreshes, %lu snapshots; writes %llu, toggles %llu, crossings %llu\n",
+	       sum(s->refreshes, NR_VCPUS),
 	       s->snapshots, (unsigned long long)vs.update_lock_writes,
 	       (unsigned long long)vs.apicv_toggles,
 	       (unsigned long long)vs.irqwin_transitions);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * tests/unit/test.h: assertions, the runner and the fake-VM helpers the
+ * Assertions, the runner and the fake-VM helpers the
  * unit tests share.
  *
  * Tests are plain functions, static bool test_<behaviour>(void), that
@@ -20,25 +20,34 @@
 void unit_report(const char *file, int line, const char *expr,
 		 const char *op, unsigned long long a, unsigned long long b);
 
-#define __UNIT_CMP(a, op, b, cast, text) do {				\
+/* Equality compares as unsigned, order as signed (so -1 < 0). */
+#define __UNIT_CMP(a, op, b, text) do {					\
 	unsigned long long __a = (unsigned long long)(a);		\
 	unsigned long long __b = (unsigned long long)(b);		\
-	if (!((cast)__a op (cast)__b)) {				\
+	if (!(__a op __b)) {						\
+		unit_report(__FILE__, __LINE__, text, #op, __a, __b);	\
+		return false;						\
+	}								\
+} while (0)
+#define __UNIT_SCMP(a, op, b, text) do {				\
+	long long __a = (long long)(a);					\
+	long long __b = (long long)(b);					\
+	if (!(__a op __b)) {						\
 		unit_report(__FILE__, __LINE__, text, #op, __a, __b);	\
 		return false;						\
 	}								\
 } while (0)
 
-#define ASSERT_EQ(a, b)	__UNIT_CMP(a, ==, b, unsigned long long, #a " == " #b)
-#define ASSERT_NE(a, b)	__UNIT_CMP(a, !=, b, unsigned long long, #a " != " #b)
-#define ASSERT_LT(a, b)	__UNIT_CMP(a, <, b, long long, #a " < " #b)
-#define ASSERT_LE(a, b)	__UNIT_CMP(a, <=, b, long long, #a " <= " #b)
-#define ASSERT_GT(a, b)	__UNIT_CMP(a, >, b, long long, #a " > " #b)
-#define ASSERT_GE(a, b)	__UNIT_CMP(a, >=, b, long long, #a " >= " #b)
-#define ASSERT_TRUE(c)	__UNIT_CMP(!!(c), ==, 1, unsigned long long, #c)
-#define ASSERT_FALSE(c)	__UNIT_CMP(!!(c), ==, 0, unsigned long long, "!(" #c ")")
-#define ASSERT_NULL(p)	__UNIT_CMP((uintptr_t)(p), ==, 0, unsigned long long, #p " == NULL")
-#define ASSERT_NONNULL(p) __UNIT_CMP((uintptr_t)(p), !=, 0, unsigned long long, #p " != NULL")
+#define ASSERT_EQ(a, b)	__UNIT_CMP(a, ==, b, #a " == " #b)
+#define ASSERT_NE(a, b)	__UNIT_CMP(a, !=, b, #a " != " #b)
+#define ASSERT_LT(a, b)	__UNIT_SCMP(a, <, b, #a " < " #b)
+#define ASSERT_LE(a, b)	__UNIT_SCMP(a, <=, b, #a " <= " #b)
+#define ASSERT_GT(a, b)	__UNIT_SCMP(a, >, b, #a " > " #b)
+#define ASSERT_GE(a, b)	__UNIT_SCMP(a, >=, b, #a " >= " #b)
+#define ASSERT_TRUE(c)	__UNIT_CMP(!!(c), ==, 1, #c)
+#define ASSERT_FALSE(c)	__UNIT_CMP(!!(c), ==, 0, "!(" #c ")")
+#define ASSERT_NULL(p)	__UNIT_CMP((uintptr_t)(p), ==, 0, #p " == NULL")
+#define ASSERT_NONNULL(p) __UNIT_CMP((uintptr_t)(p), !=, 0, #p " != NULL")
 #define ASSERT_STREQ(a, b) do {						\
 	const char *__sa = (a), *__sb = (b);				\
 	if (!__sa || !__sb || strcmp(__sa, __sb)) {			\
@@ -53,6 +62,7 @@ struct unit_case {
 	const char *name;
 	bool (*fn)(void);
 };
+
 #define UNIT_CASE(fn)	{ #fn, fn }
 
 /* Runs the cases whose name contains argv[1], if given. */

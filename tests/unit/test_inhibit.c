@@ -306,9 +306,8 @@ static bool test_snapshot(void)
 		lapicv_set_or_clear_inhibit(vm, r, true);
 	lapicv_inhibits_read(vm, &st, NULL);
 	ASSERT_EQ(st.reasons, ALL);
-	ASSERT_STREQ(st.names, "DISABLED HYPERV ABSENT BLOCKIRQ PHYSICAL_ID_ALIASED "
-		     "APIC_ID_MODIFIED APIC_BASE_MODIFIED NESTED IRQWIN PIT_REINJ "
-		     "SEV LOGICAL_ID_ALIASED");
+	ASSERT_STREQ(st.names,
+		     "DISABLED HYPERV ABSENT BLOCKIRQ PHYSICAL_ID_ALIASED APIC_ID_MODIFIED APIC_BASE_MODIFIED NESTED IRQWIN PIT_REINJ SEV LOGICAL_ID_ALIASED");
 	unit_vm_destroy(vm);
 	return true;
 }

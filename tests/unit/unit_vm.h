@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * tests/unit/unit_vm.h: whole VMs with LAPICs (harness_vm.c).
+ * Whole VMs with LAPICs, built by harness_vm.c.
  */
 #ifndef _UNIT_VM_H
 #define _UNIT_VM_H
