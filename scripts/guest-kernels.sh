@@ -24,7 +24,16 @@ fetch_kernel() {
 	[ -f "$dest/boot/vmlinuz-$ver" ] && return 0
 	pkgver=$(dpkg-query -W -f='${Version}' "linux-headers-$ver")
 	pkg=linux-image-$ver-unsigned
+	if ! apt-cache show "$pkg=$pkgver" >/dev/null 2>&1 &&
+	   ! apt-cache show "linux-image-$ver=$pkgver" >/dev/null 2>&1; then
+		apt-get update -q
+	fi
 	apt-cache show "$pkg=$pkgver" >/dev/null 2>&1 || pkg=linux-image-$ver
+	if ! apt-cache show "$pkg=$pkgver" >/dev/null 2>&1; then
+		echo "guest-kernels: the archive no longer has $pkg=$pkgver;" \
+			"upgrade linux-headers-$ver's meta package" >&2
+		exit 1
+	fi
 	echo "guest-kernels: downloading $pkg=$pkgver"
 	(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root \
 		"$pkg=$pkgver")
