@@ -8,6 +8,7 @@
 #include "apicv.h"
 #include "irq.h"
 #include "lapic.h"
+#include "vapic.h"
 
 /*
  * A VM on backend b (NULL: soft) with a split irqchip and nr_vcpus vCPUs,
