@@ -932,6 +932,14 @@ static __u64 env_u64(const char *name, __u64 dflt)
 	return e && *e ? strtoull(e, NULL, 0) : dflt;
 }
 
+/* One seed for the whole binary, taken before the harness forks a test. */
+static __u64 diff_seed;
+
+static void __attribute__((constructor)) pick_seed(void)
+{
+	diff_seed = env_u64("LAPICV_DIFF_SEED", (__u64)time(NULL));
+}
+
 static void run_diff(struct __test_metadata *_metadata, bool mp_every_step,
 		     const __u32 *ids)
 {
@@ -947,7 +955,7 @@ static void run_diff(struct __test_metadata *_metadata, bool mp_every_step,
 		SKIP(return, "no /dev/lapicv (lapicv not loaded)");
 
 	memset(r, 0, sizeof(*r));
-	r->seed = env_u64("LAPICV_DIFF_SEED", (__u64)time(NULL));
+	r->seed = diff_seed;
 	r->steps = env_u64("LAPICV_DIFF_STEPS", DEFAULT_STEPS);
 	r->trace = env_u64("LAPICV_DIFF_TRACE", 0);
 	r->mp_every_step = mp_every_step;
