@@ -11,7 +11,7 @@
  *
  * for opts.seconds, opts.reps times, under irqwin_policy=legacy and
  * =counter (the parameter is read at VM creation, so it is switched
- * through sysfs between the two VMs, whose repetitions then alternate),
+ * through sysfs between the two VMs, which then take turns in slices),
  * without and with another inhibit set (LAPICV_SET_INHIBIT PIT_REINJ).
  * Reported: windows per second (median of the repetitions) and, from
  * LAPICV_GET_VM_STATS over all of them, apicv_update_lock write
@@ -97,6 +97,7 @@ struct irqwin_vm {
 	struct lapicv_vm_stats s0;
 	double rate[64];
 	double windows;
+	double rep_windows, rep_ns;	/* the current repetition's slices */
 };
 
 static int vcpu_accept_extint(int vcpu)
@@ -138,16 +139,16 @@ static int irqwin_vm_create(struct irqwin_vm *w, const char *policy,
 	return ioctl(w->b.vm, LAPICV_GET_VM_STATS, &w->s0);
 }
 
-/* One repetition: every thread loops for opts.seconds. */
-static int irqwin_rep(struct irqwin_vm *w, int nthreads, int rep)
+/* One slice of a repetition: every thread loops for @seconds. */
+static int irqwin_slice(struct irqwin_vm *w, int nthreads, double seconds)
 {
 	struct timespec ts;
 	unsigned long n = 0;
 	double t0, t1;
 	int i;
 
-	ts.tv_sec = (time_t)opts.seconds;
-	ts.tv_nsec = (long)((opts.seconds - ts.tv_sec) * 1e9);
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - ts.tv_sec) * 1e9);
 	atomic_store(&go, 0);
 	atomic_store(&stop, 0);
 	for (i = 0; i < nthreads; i++) {
@@ -172,7 +173,8 @@ static int irqwin_rep(struct irqwin_vm *w, int nthreads, int rep)
 			return -1;
 		}
 	}
-	w->rate[rep] = n / ((t1 - t0) / 1e9);
+	w->rep_windows += n;
+	w->rep_ns += t1 - t0;
 	w->windows += n;
 	return 0;
 }
@@ -197,24 +199,35 @@ static int irqwin_result(struct irqwin_vm *w, int reps,
 }
 
 /*
- * Both policies for one case: a VM each, their repetitions alternating
- * (legacy, counter, legacy, ...) so that a change in the host's load
- * falls on both alike.
+ * Both policies for one case: a VM each; each repetition gives each
+ * opts.seconds in SLICES slices that alternate (legacy, counter, legacy,
+ * ...) so that a change in the host's load falls on both alike.
  */
+#define SLICES	10
+
 static int irqwin_case(bool other, int nthreads, struct irqwin_result *res)
 {
 	static const char * const policies[] = { "legacy", "counter" };
 	struct irqwin_vm w[2];
-	int p, rep, err = -1;
+	int p, rep, s, err = -1;
 
 	memset(w, 0, sizeof(w));
 	for (p = 0; p < 2; p++)
 		if (irqwin_vm_create(&w[p], policies[p], other, nthreads))
 			goto out;
-	for (rep = 0; rep < opts.reps && rep < 64; rep++)
+	for (rep = 0; rep < opts.reps && rep < 64; rep++) {
+		for (p = 0; p < 2; p++) {
+			w[p].rep_windows = 0;
+			w[p].rep_ns = 0;
+		}
+		for (s = 0; s < SLICES; s++)
+			for (p = 0; p < 2; p++)
+				if (irqwin_slice(&w[p], nthreads,
+						 opts.seconds / SLICES))
+					goto out;
 		for (p = 0; p < 2; p++)
-			if (irqwin_rep(&w[p], nthreads, rep))
-				goto out;
+			w[p].rate[rep] = w[p].rep_windows / (w[p].rep_ns / 1e9);
+	}
 	for (p = 0; p < 2; p++)
 		if (irqwin_result(&w[p], rep, &res[p]))
 			goto out;

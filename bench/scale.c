@@ -218,7 +218,7 @@ int bench_scale(void)
 
 #define CGROOT		"/sys/fs/cgroup"
 #define CGDIR		CGROOT "/lapicv_bench"
-#define MEM_VMS		16
+#define MEM_VMS		128
 #define MEM_VCPUS	256
 
 struct mem_sample {
