@@ -463,6 +463,9 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 		return true;
 	if (!ctx->interruptible)
 		return false;
+	/* KVM's kvm_cpu_has_interrupt(): only the backend can look. */
+	if (apic->guest_apic_protected)
+		return lapicv_call(protected_apic_has_interrupt)(vcpu);
 	return lapicv_call(has_posted_interrupt)(vcpu) ||
 	       (READ_ONCE(apic->pending_external_vector) != -1 &&
 		lapicv_apic_accept_pic_intr(apic)) ||
@@ -629,7 +632,8 @@ int lapicv_guest_access(struct lapicv_vcpu *vcpu,
 
 	if (!apic)
 		return -ENXIO;
-	if (!apicv_access_valid(ga))
+	/* The guest's own accesses never reach the VMM (KVM: TDX). */
+	if (!apicv_access_valid(ga) || apic->guest_apic_protected)
 		return -EINVAL;
 
 	switch (ga->type) {

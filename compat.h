@@ -7,6 +7,18 @@
 #ifndef _LAPICV_COMPAT_H
 #define _LAPICV_COMPAT_H
 
+#include <linux/kvm.h>
 #include <linux/version.h>
+
+/*
+ * uAPI numbers newer than 6.1's <linux/kvm.h>: they are ABI, so the 6.12
+ * values hold on every kernel.
+ */
+#ifndef KVM_X86_DEFAULT_VM
+#define KVM_X86_DEFAULT_VM	0
+#endif
+#ifndef KVM_CAP_VM_TYPES
+#define KVM_CAP_VM_TYPES	235
+#endif
 
 #endif /* _LAPICV_COMPAT_H */

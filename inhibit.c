@@ -152,27 +152,36 @@ void lapicv_set_or_clear_inhibit(struct lapicv_vm *vm,
 void lapicv_irq_window_inc_or_dec(struct lapicv_vm *vm, bool inc)
 {
 	struct lapicv_inhibits *inh = &vm->inhibits;
+	/* A backend that ignores IRQWIN would take the lock for nothing. */
+	bool honoured = inh->apicv_enabled &&
+			(inh->required & BIT(LAPICV_INHIBIT_IRQWIN));
 	bool toggle;
+	int count;
 
 	if (inh->policy == LAPICV_IRQWIN_LEGACY) {
 		/* Counted only to be seen; the inhibit follows every window. */
-		if (inc ? atomic_inc_return(&inh->irq_window) == 1 :
-			  atomic_dec_return(&inh->irq_window) == 0)
+		count = inc ? atomic_inc_return(&inh->irq_window) :
+			      atomic_dec_return(&inh->irq_window);
+		WARN_ON_ONCE(count < 0);
+		if (count == inc)
 			atomic64_inc(&inh->irqwin_transitions);
-		lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_IRQWIN, inc);
+		if (honoured)
+			lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_IRQWIN,
+						    inc);
 		return;
 	}
 
 	down_read(&inh->update_lock);
-	if (inc)
-		toggle = atomic_inc_return(&inh->irq_window) == 1;
-	else
-		toggle = atomic_dec_return(&inh->irq_window) == 0;
+	count = inc ? atomic_inc_return(&inh->irq_window) :
+		      atomic_dec_return(&inh->irq_window);
+	/* Callers hold one count per vCPU at most (avic_irq_window). */
+	WARN_ON_ONCE(count < 0);
+	toggle = count == inc;
 	if (toggle)
 		atomic64_inc(&inh->irqwin_transitions);
 	/* With another reason set, APICv is off already: stay lazy. */
-	toggle = toggle && !(READ_ONCE(inh->reasons) &
-			     ~BIT(LAPICV_INHIBIT_IRQWIN));
+	toggle = toggle && honoured &&
+		 !(READ_ONCE(inh->reasons) & ~BIT(LAPICV_INHIBIT_IRQWIN));
 	up_read(&inh->update_lock);
 
 	if (toggle)

@@ -847,6 +847,7 @@ int lapicv_lapic_create(struct lapicv_vcpu *vcpu)
 		return -ENOMEM;
 	}
 	apic->vcpu = vcpu;
+	apic->guest_apic_protected = vcpu->vm->protected_apic;
 	apic->nr_lvt_entries = APIC_NR_LVT_DEFAULT;
 	apic->maxphyaddr = 36;	/* no CPUID leaf 0x80000008 yet */
 	apic->highest_isr_cache = -1;
@@ -934,6 +935,14 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 	}
 	apic_reset_regs(apic, init_event);
 	/*
+	 * A protected APIC starts as a TD's virtual APIC does, in x2APIC
+	 * mode and software-enabled: nobody outside the guest may set it up.
+	 */
+	if (apic->guest_apic_protected) {
+		__apic_set_base(apic, apic->apic_base | X2APIC_ENABLE);
+		apic_write_spiv(apic, APIC_SPIV_APIC_ENABLED | 0xff);
+	}
+	/*
 	 * Adopt the masked LVTT and TDCR 0 with the timer stopped; TMICT and
 	 * TMCCT are 0, so nothing restarts.
 	 */
@@ -986,6 +995,9 @@ int lapicv_apic_get_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Nobody outside the guest may read a protected APIC (KVM: TDX). */
+	if (apic->guest_apic_protected)
+		return -EINVAL;
 	/* Posted interrupts show in IRR, as KVM syncs them before a GET. */
 	lapicv_sync_pir_to_irr(vcpu);
 	memcpy(s->regs, apic->regs, sizeof(s->regs));
@@ -1000,6 +1012,9 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	int r;
 
 	lockdep_assert_held(&vcpu->mutex);
+
+	if (apic->guest_apic_protected)
+		return -EINVAL;
 
 	/*
 	 * Validate (and fix up the caller's copy) before touching anything.

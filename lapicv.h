@@ -119,6 +119,9 @@ struct lapicv_vm {
 	/* KVM_CAP_SPLIT_IRQCHIP args[0]; vm->lock. */
 	u32 nr_reserved_ioapic_pins;
 
+	/* LAPICV_X86_PROTECTED_APIC_VM: fixed at creation. */
+	bool protected_apic;
+
 	/* KVM_CAP_X2APIC_API flags; vm->lock. */
 	bool x2apic_format;
 	bool x2apic_broadcast_quirk_disabled;

@@ -28,6 +28,19 @@
 #include "vapic.h"
 #include "vm.h"
 
+/*
+ * KVM_X86_DEFAULT_VM always; protected-APIC VMs with a backend that can
+ * answer for an APIC nobody may read (the vmx backend's posted interrupts).
+ */
+static u64 lapicv_vm_types(void)
+{
+	u64 types = BIT_ULL(KVM_X86_DEFAULT_VM);
+
+	if (lapicv_backend.protected_apic_has_interrupt)
+		types |= BIT_ULL(LAPICV_X86_PROTECTED_APIC_VM);
+	return types;
+}
+
 long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 {
 	switch (ext) {
@@ -55,6 +68,8 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 		return 1;
 	case KVM_CAP_X2APIC_API:		/* irq.c */
 		return LAPICV_X2APIC_API_VALID_FLAGS;
+	case KVM_CAP_VM_TYPES:
+		return lapicv_vm_types();
 	default:
 		return 0;
 	}
@@ -458,6 +473,15 @@ static int __lapicv_vcpu_install(struct lapicv_vm *vm,
 
 	/* Publish the entry only once it is complete; pairs with readers. */
 	atomic_set_release(&vm->online_vcpus, idx + 1);
+	/*
+	 * A protected APIC was set up (x2APIC, enabled) before the vCPU was
+	 * online, and nothing outside the guest will touch it again: map it
+	 * now, as KVM does when TDX initializes a vCPU.
+	 */
+	if (vm->protected_apic) {
+		lapicv_apic_map_mark_dirty(vm);
+		lapicv_recalculate_apic_map(vm);
+	}
 	return fd;
 }
 
@@ -632,13 +656,13 @@ int lapicv_vm_create(unsigned long type)
 	struct lapicv_vm *vm;
 	int fd;
 
-	/* Only KVM_X86_DEFAULT_VM. */
-	if (type)
+	if (type >= 64 || !(lapicv_vm_types() & BIT_ULL(type)))
 		return -EINVAL;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;
+	vm->protected_apic = type == LAPICV_X86_PROTECTED_APIC_VM;
 	refcount_set(&vm->users, 1);
 	mmgrab(current->mm);
 	vm->mm = current->mm;

@@ -196,6 +196,19 @@ static bool vmx_has_posted_interrupt(struct lapicv_vcpu *vcpu)
 	return false;
 }
 
+/*
+ * A protected APIC's pending interrupt, as the modelled CPU sees it:
+ * something posted, or a vector in the virtual IRR above the virtual PPR.
+ */
+static bool vmx_protected_apic_has_interrupt(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+
+	return vmx_has_posted_interrupt(vcpu) ||
+	       lapicv_apic_deliverable_vector(apic,
+					      lapicv_apic_find_highest_irr(apic)) >= 0;
+}
+
 static void vmx_hwapic_irr_update(struct lapicv_vcpu *vcpu, int max_irr)
 {
 	to_vmx(vcpu)->rvi = max_irr < 0 ? 0 : max_irr;
@@ -258,6 +271,7 @@ struct lapicv_backend lapicv_vmx_backend = {
 	.deliver_interrupt	= vmx_deliver_interrupt,
 	.sync_pir_to_irr	= vmx_sync_pir_to_irr,
 	.has_posted_interrupt	= vmx_has_posted_interrupt,
+	.protected_apic_has_interrupt = vmx_protected_apic_has_interrupt,
 	.hwapic_irr_update	= vmx_hwapic_irr_update,
 	.hwapic_isr_update	= vmx_hwapic_isr_update,
 	.apicv_post_state_restore = vmx_apicv_post_state_restore,

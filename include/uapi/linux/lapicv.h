@@ -42,6 +42,15 @@ enum lapicv_inhibit_reason {
 	 (1u << LAPICV_INHIBIT_PIT_REINJ) |			\
 	 (1u << LAPICV_INHIBIT_SEV))
 
+/*
+ * KVM_CREATE_VM type of a protected-APIC VM (TDX-style guest_apic_protected;
+ * the number KVM uses for KVM_X86_TDX_VM): the VMM cannot read or write the
+ * guest's APIC (KVM_GET_LAPIC, KVM_SET_LAPIC and LAPICV_GUEST_ACCESS fail
+ * with -EINVAL), and interrupts reach the guest only through posted
+ * interrupts.  Offered by the vmx backend only (KVM_CAP_VM_TYPES).
+ */
+#define LAPICV_X86_PROTECTED_APIC_VM	5
+
 /* LAPICV_SET_INHIBIT (VM fd): set (set = 1) or clear (set = 0) a reason. */
 struct lapicv_inhibit_op {
 	__u32 reason;
