@@ -38,7 +38,7 @@ BUILD := $(SRCDIR)/build/$(KVER)
 MOD_SRCS := Kbuild $(wildcard *.c) $(wildcard *.h) include
 
 .PHONY: all modules modules-all clean checkpatch check demo install \
-	unit unit-tsan fuzz bench
+	unit unit-tsan fuzz bench fuzz-ioctl dkms-check
 
 all: modules
 
@@ -92,6 +92,14 @@ demo:
 
 bench:
 	@bash $(SRCDIR)/scripts/bench.sh
+
+# The ioctl fuzzer alone in a guest (FUZZ_SECONDS, FUZZ_SEED, FUZZ_BACKEND
+# pass through), and the DKMS cycle for every installed header set.
+fuzz-ioctl:
+	@bash $(SRCDIR)/scripts/fuzz-ioctl.sh
+
+dkms-check:
+	@bash $(SRCDIR)/scripts/dkms-check.sh
 
 clean:
 	rm -rf $(SRCDIR)/build $(SRCDIR)/lapicv.ko
