@@ -20,10 +20,17 @@ cd "$top"
 bash scripts/deps.sh
 bash scripts/guest-kernels.sh
 ver=$(bash scripts/kvers.sh | tail -n 1)
-make --no-print-directory KVER="$ver" modules >/dev/null
-make --no-print-directory -C bench >/dev/null
-
 out=$top/bench/build
+mkdir -p "$out"
+# Build output only when a build fails.
+for t in "KVER=$ver modules" "-C bench"; do
+	# shellcheck disable=SC2086
+	make --no-print-directory $t >"$out/make.log" 2>&1 || {
+		cat "$out/make.log"
+		exit 1
+	}
+done
+
 log=$out/bench.log
 args=()
 [ -n "${BENCH_SECONDS:-}" ] && args+=("rig_bench_seconds=$BENCH_SECONDS")
