@@ -37,7 +37,7 @@ BUILD := $(SRCDIR)/build/$(KVER)
 # Files that make up the module tree, linked into each build directory.
 MOD_SRCS := Kbuild $(wildcard *.c) $(wildcard *.h) include
 
-.PHONY: all modules modules-all clean checkpatch check demo install \
+.PHONY: all modules modules-all clean checkpatch check demo install diff-long \
 	unit unit-tsan fuzz bench fuzz-ioctl dkms-check
 
 all: modules
@@ -100,6 +100,23 @@ fuzz-ioctl:
 
 dkms-check:
 	@bash $(SRCDIR)/scripts/dkms-check.sh
+
+# make diff-long: the differential selftest alone, in the newest guest with
+# lapicv and kvm_amd: DIFF_STEPS steps in each of its runs (default 50000,
+# a few minutes in TCG), DIFF_SEED to replay a seed.
+DIFF_STEPS ?= 50000
+diff-long:
+	@set -e; v=$(newest_kver); d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	$(MAKE) --no-print-directory KVER=$$v modules >/dev/null; \
+	$(MAKE) --no-print-directory -C selftests >/dev/null; \
+	cp selftests/build/differential_test "$$d/"; \
+	bash scripts/mkinitramfs.sh -K -t "$$d" $$v "$$d/guest.cpio.gz" scripts/guest/check.sh; \
+	LAPICV_QEMU_TIMEOUT=$${LAPICV_QEMU_TIMEOUT:-1200} bash scripts/qemu-run.sh $$v \
+		"$$d/guest.cpio.gz" rig_tag=diff rig_suites=lapicv,kvm \
+		LAPICV_DIFF_STEPS=$(DIFF_STEPS) $(if $(DIFF_SEED),LAPICV_DIFF_SEED=$(DIFF_SEED)) | \
+		tee "$$d/log" | grep --line-buffered 'kvm differential_test\]' || true; \
+	grep -qx 'rig: end' "$$d/log" || { echo "diff-long: the guest did not finish" >&2; exit 1; }; \
+	bash scripts/tap-summary.sh "$$d/log"
 
 clean:
 	rm -rf $(SRCDIR)/build $(SRCDIR)/lapicv.ko

@@ -499,7 +499,7 @@ static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 	return 0;
 }
 
-static bool apicv_run_valid(const struct lapicv_run *run)
+bool lapicv_run_valid(const struct lapicv_run *run)
 {
 	int i;
 
@@ -524,7 +524,7 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 
 	lockdep_assert_held(&vcpu->mutex);
 
-	if (!apicv_run_valid(run))
+	if (!lapicv_run_valid(run))
 		return -EINVAL;
 	/* No split irqchip, no LAPIC: nothing for a run step to do. */
 	if (!apic)

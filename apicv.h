@@ -161,6 +161,8 @@ void lapicv_vcpu_get_stats(struct lapicv_vcpu *vcpu,
 
 /* LAPICV_RUN after vm.c copied the struct in; vcpu->mutex held. */
 struct lapicv_run;
+/* LAPICV_RUN's "in" bytes, flags, padding and reserved words are valid. */
+bool lapicv_run_valid(const struct lapicv_run *run);
 int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run);
 
 #endif /* _LAPICV_APICV_H */

@@ -298,6 +298,15 @@ static long lapicv_vcpu_ioctl_run(struct lapicv_vcpu *vcpu,
 
 	if (copy_from_user(&run, urun, sizeof(run)))
 		return -EFAULT;
+	/*
+	 * Refuse before acting, and make sure the report can be written: a
+	 * step that acknowledged a vector the VMM never hears of would lose
+	 * it.  (The vapic sync below is the step's first action.)
+	 */
+	if (!lapicv_run_valid(&run))
+		return -EINVAL;
+	if (copy_to_user(urun, &run, sizeof(run)))
+		return -EFAULT;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 	lapicv_vcpu_vapic_from_guest(vcpu);
@@ -319,6 +328,9 @@ static long lapicv_vcpu_ioctl_access(struct lapicv_vcpu *vcpu,
 	long r;
 
 	if (copy_from_user(&ga, uga, sizeof(ga)))
+		return -EFAULT;
+	/* A write (an EOI, an IPI) must not happen unreported. */
+	if (copy_to_user(uga, &ga, sizeof(ga)))
 		return -EFAULT;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;

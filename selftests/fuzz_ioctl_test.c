@@ -103,7 +103,6 @@ static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
 #define MAX_ERRNO_SEEN		600
 static atomic_ulong errno_seen[MAX_ERRNO_SEEN];
 static atomic_ulong ops_ok, ops_failed, vms_made, vcpus_made, forks;
-static atomic_ulong known_efault, known_tpr;
 
 /* ---- randomness ---- */
 
@@ -984,8 +983,6 @@ static void *checker(void *arg)
 	struct snapshot before, after;
 	struct private_vm p;
 	struct argbuf ab;
-	const char *env = getenv("FUZZ_STRICT");
-	bool strict = env && *env == '1';
 	unsigned long nr;
 	char diff[256];
 	void *argp;
@@ -1026,33 +1023,7 @@ static void *checker(void *arg)
 		if (e == EINTR || snap(&p, &after) ||
 		    !memcmp(&before, &after, sizeof(before)))
 			continue;
-		/*
-		 * WORKAROUND, until the module is fixed: LAPICV_RUN and
-		 * LAPICV_GUEST_ACCESS on a readable but read-only struct
-		 * take the step (or do the access) and only then fail to
-		 * copy the result out: EFAULT, with the state changed (a
-		 * vector acknowledged, an EOI done) and its report lost.
-		 * Counted and logged; FUZZ_STRICT=1 fails on it.
-		 */
-		if (e == EFAULT && !strict &&
-		    (nr == LAPICV_RUN || nr == LAPICV_GUEST_ACCESS) &&
-		    (uint8_t *)argp >= ro_page &&
-		    (uint8_t *)argp < ro_page + PAGE) {
-			atomic_fetch_add(&known_efault, 1);
-			continue;
-		}
 		snap_diff(&before, &after, diff, sizeof(diff));
-		/*
-		 * WORKAROUND, until the module is fixed: LAPICV_RUN syncs
-		 * TPR from the vapic page (KVM_SET_VAPIC_ADDR) before it
-		 * checks the struct, so a refused step still changes TPR.
-		 */
-		if (e == EINVAL && !strict && nr == LAPICV_RUN &&
-		    (!strcmp(diff, " vcpu0 reg 0x80") ||
-		     !strcmp(diff, " vcpu1 reg 0x80"))) {
-			atomic_fetch_add(&known_tpr, 1);
-			continue;
-		}
 		pthread_mutex_lock(&msg_lock);
 		if (!atomic_load(&state_changed))
 			snprintf(state_msg, sizeof(state_msg),
@@ -1333,12 +1304,6 @@ TEST_F_TIMEOUT(fuzz, ioctls, 7200)
 			TH_LOG("  %-10s %lu", e ? errno_name(e) : "(>=600)",
 			       atomic_load(&errno_seen[e]));
 
-	if (atomic_load(&known_efault))
-		TH_LOG("KNOWN BUG: %lu LAPICV_RUN/GUEST_ACCESS acted, then EFAULT",
-		       atomic_load(&known_efault));
-	if (atomic_load(&known_tpr))
-		TH_LOG("KNOWN BUG: %lu refused LAPICV_RUN changed TPR (vapic)",
-		       atomic_load(&known_tpr));
 	e = atomic_load(&bad_errno);
 	EXPECT_EQ(0, e) TH_LOG("ioctl 0x%lx: errno %d (%s) or return value %d",
 			       atomic_load(&bad_errno_cmd), e, errno_name(e),
