@@ -41,7 +41,7 @@ args=()
 
 bash scripts/mkinitramfs.sh -K "$ver" "$out/bench.cpio.gz" bench/guest.sh \
 	"$out/lapicv_bench"
-echo "Benchmarking in Debian's $ver under QEMU (single-threaded TCG, -smp 2, about 5 minutes)"
+echo "Benchmarking in Debian's $ver under QEMU (single-threaded TCG, -smp 2, about 3 minutes)"
 echo "lapicv $(git describe --always --dirty 2>/dev/null || echo '?'), host load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Progress as it comes; the figures once the guest is done.
 set +e
