@@ -135,12 +135,35 @@ void __lapicv_set_or_clear_inhibit(struct lapicv_vm *vm,
 	WRITE_ONCE(inh->reasons, new);
 }
 
+/*
+ * Would __lapicv_set_or_clear_inhibit() leave the mask as it is?  Only if
+ * the reason already has the wanted value and IRQWIN already follows the
+ * count (which any call re-derives).  Map rebuilds ask for their three
+ * reasons on every ID change: this spares them the write lock.  Without
+ * the lock the answer may be stale by the time the caller returns, which
+ * is the same as a racing change landing just after this call.
+ */
+static bool inhibit_unchanged(struct lapicv_inhibits *inh,
+			      unsigned int reason, bool set)
+{
+	unsigned long r = READ_ONCE(inh->reasons);
+
+	if (reason == LAPICV_INHIBIT_IRQWIN || test_bit(reason, &r) != set)
+		return false;
+	if (inh->policy == LAPICV_IRQWIN_COUNTER &&
+	    (inh->required & BIT(LAPICV_INHIBIT_IRQWIN)))
+		return test_bit(LAPICV_INHIBIT_IRQWIN, &r) ==
+		       !!atomic_read(&inh->irq_window);
+	return true;
+}
+
 void lapicv_set_or_clear_inhibit(struct lapicv_vm *vm,
 				 enum lapicv_inhibit_reason reason, bool set)
 {
 	struct lapicv_inhibits *inh = &vm->inhibits;
 
-	if (!inh->apicv_enabled)
+	if (!inh->apicv_enabled || !(inh->required & BIT(reason)) ||
+	    inhibit_unchanged(inh, reason, set))
 		return;
 
 	down_write(&inh->update_lock);

@@ -85,14 +85,35 @@ lint() {
 	record $st "$t0" "W=1 C=1 build for $v has no warnings"
 }
 
+# unit <target> <make args...>: a tests/unit target; its "ok NAME" and
+# "not ok NAME" lines become the TAP suite "[host unit <target>]" in
+# unit-<target>.log, with a plan and the exit status, for tap-summary.sh.
+unit() {
+	local target=$1 log=$out/unit-$1.log t0=$SECONDS st=0
+
+	shift
+	make -s "$target" "$@" >"$log.raw" 2>&1 || st=$?
+	awk -v key="host unit $target" -v st=$st '
+		/^(not )?ok [^0-9]/ {
+			n++
+			sub(/^ok /, "ok " n " ") || sub(/^not ok /, "not ok " n " ")
+			print "[" key "] " $0
+		}
+		END { print "[" key "] 1.." n; print "[" key "] # exit=" st }
+	' "$log.raw" >"$log"
+	[ $st -eq 0 ] || sed 's/^/    /' "$log.raw" | tail -40
+	record $st "$t0" "make $target $*"
+}
+
 # guest <ver>: boot <ver> with the selftests; the newest kernel also runs
-# them on kvm_amd.  The console goes to stdout and guest-<major.minor>.log.
+# them on kvm_amd and on the vmx and svm backends.  The console goes to stdout and guest-<major.minor>.log.
 guest() {
-	local v=$1 tag suites=lapicv img K=() st=0 end=0
+	local v=$1 tag suites=lapicv backends= img K=() st=0 end=0
 
 	tag=$(echo "$v" | cut -d. -f1,2)
 	if [ "$v" = "$newest" ]; then
 		suites=lapicv,kvm
+		backends=rig_backends=vmx,svm
 		K=(-K)
 	fi
 	img=$out/guest-$tag.cpio.gz
@@ -100,7 +121,7 @@ guest() {
 	bash scripts/mkinitramfs.sh "${K[@]}" -t selftests/build "$v" "$img" \
 		scripts/guest/check.sh samples/build/demo_vmm
 	bash scripts/qemu-run.sh "$v" "$img" rig_tag="$tag" \
-		rig_suites="$suites" | tee "$out/guest-$tag.log" || st=$?
+		rig_suites="$suites" $backends | tee "$out/guest-$tag.log" || st=$?
 	grep -qx 'rig: end' "$out/guest-$tag.log" || end=1
 	return $((st || end))
 }
@@ -139,6 +160,9 @@ lintdir=$top/selftests/build/lint
 	t0=$SECONDS; st=0
 	run "$out/checkpatch.log" make checkpatch || st=$?
 	record $st "$t0" "make checkpatch"
+	unit unit
+	unit unit-tsan STRESS_SECONDS=3
+	unit fuzz FUZZ_SECONDS=15
 	if [ "$built" -eq 0 ]; then
 		for v in "${older[@]}"; do
 			t0=$SECONDS; st=0
@@ -170,5 +194,8 @@ fi
 for v in "$newest" "${older[@]}"; do
 	log=$out/guest-$(echo "$v" | cut -d. -f1,2).log
 	[ ! -f "$log" ] || logs+=("$log")
+done
+for t in unit unit-tsan fuzz; do
+	[ ! -f "$out/unit-$t.log" ] || logs+=("$out/unit-$t.log")
 done
 finish

@@ -53,11 +53,23 @@ run_suite() {
 case ",$suites," in *,kvm,*) kvm=1 ;; *) kvm=0 ;; esac
 demo=0
 [ -x /bin/demo_vmm ] && demo=1
-rig "1..$((3 + kvm + demo))"
+# rig_backends=vmx,svm: after the default backend, the lapicv suite again
+# with lapicv reloaded as each of these (suite "lapicv-<backend>").
+backends=$(echo "${rig_backends:-}" | tr ',' ' ')
+nb=$(echo $backends | wc -w)
+rig "1..$((3 + kvm + demo + 2 * nb))"
 
 load $mods/lapicv.order
 step $? "insmod lapicv"
 run_suite lapicv /dev/lapicv
+
+for b in $backends; do
+	rmmod lapicv && insmod $mods/lapicv.ko backend="$b"
+	step $? "reload lapicv with backend=$b"
+	run_suite "lapicv-$b" /dev/lapicv
+	rmmod lapicv && load $mods/lapicv.order
+	step $? "reload lapicv with the default backend"
+done
 
 if [ $demo = 1 ]; then
 	out=$(demo_vmm 2>&1)
