@@ -24,7 +24,9 @@
 
 struct ioctl_ctx {
 	struct bvm b;
+	/* s[0]: the state read at setup (ID 0); s[1]: the same with ID 1. */
 	struct kvm_lapic_state s[2];
+	struct kvm_lapic_state scratch;	/* where KVM_GET_LAPIC reads to */
 	int x2vcpu;		/* a second VM's vCPU, in x2APIC mode */
 	struct bvm x2;
 };
@@ -42,7 +44,7 @@ static int op_get_lapic(void *p, unsigned long i)
 	struct ioctl_ctx *c = p;
 
 	(void)i;
-	return get_lapic(c->b.vcpu[0], &c->s[1]);
+	return get_lapic(c->b.vcpu[0], &c->scratch);
 }
 
 static int op_set_lapic(void *p, unsigned long i)
