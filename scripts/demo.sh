@@ -17,7 +17,7 @@ make --no-print-directory -C samples
 out=$top/samples/build
 bash scripts/mkinitramfs.sh "$ver" "$out/demo.cpio.gz" scripts/guest/demo.sh \
 	"$out/demo_vmm"
-echo "Booting Debian's $ver in QEMU (single-threaded TCG, about 5 s)..."
+echo "Booting Debian's $ver in QEMU (single-threaded TCG, about 10 s)..."
 LAPICV_QEMU_TIMEOUT=${LAPICV_QEMU_TIMEOUT:-300} \
 	bash scripts/qemu-run.sh "$ver" "$out/demo.cpio.gz" | tee "$out/demo.log"
 grep -qx 'demo: ok' "$out/demo.log"
