@@ -565,6 +565,26 @@ void lapicv_vcpu_get_stats(struct lapicv_vcpu *vcpu,
 	lapicv_call_cond(vcpu_stats)(vcpu, st);
 }
 
+/*
+ * The stats fd reads without vcpu->mutex: a halted run step sleeps holding
+ * it, and a reader must not wait for the guest's next interrupt.  Each
+ * counter is an aligned u64 that only its owner increments, so READ_ONCE
+ * gives a value it really had (x86-64 neither tears nor caches it); the
+ * set is not one instant, which a cumulative counter does not need.  The
+ * backend's counters are atomics or read with READ_ONCE likewise.
+ */
+void lapicv_vcpu_read_stats(struct lapicv_vcpu *vcpu,
+			    struct lapicv_vcpu_stats *st)
+{
+	const u64 *src = (const u64 *)&vcpu->stats;
+	u64 *dst = (u64 *)st;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(*st) / sizeof(u64); i++)
+		dst[i] = READ_ONCE(src[i]);
+	lapicv_call_cond(vcpu_stats)(vcpu, st);
+}
+
 /* ---- guest accesses (KVM's apic_mmio_read/write, x2APIC MSRs) ---- */
 
 static void apicv_mmio_read(struct lapicv_lapic *apic,

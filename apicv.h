@@ -158,6 +158,9 @@ int lapicv_guest_access(struct lapicv_vcpu *vcpu,
 /* LAPICV_GET_VCPU_STATS; vcpu->mutex held. */
 void lapicv_vcpu_get_stats(struct lapicv_vcpu *vcpu,
 			   struct lapicv_vcpu_stats *st);
+/* The same counters without vcpu->mutex, for the stats fd; never sleeps. */
+void lapicv_vcpu_read_stats(struct lapicv_vcpu *vcpu,
+			    struct lapicv_vcpu_stats *st);
 
 /* LAPICV_RUN after vm.c copied the struct in; vcpu->mutex held. */
 struct lapicv_run;

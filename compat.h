@@ -20,5 +20,9 @@
 #ifndef KVM_CAP_VM_TYPES
 #define KVM_CAP_VM_TYPES	235
 #endif
+/* In 6.1's <linux/kvm_host.h>, not uAPI; the stats fd format fixes it. */
+#ifndef KVM_STATS_NAME_SIZE
+#define KVM_STATS_NAME_SIZE	48
+#endif
 
 #endif /* _LAPICV_COMPAT_H */

@@ -70,6 +70,8 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 		return LAPICV_X2APIC_API_VALID_FLAGS;
 	case KVM_CAP_VM_TYPES:
 		return lapicv_vm_types();
+	case KVM_CAP_BINARY_STATS_FD:		/* stats.c */
+		return 1;
 	default:
 		return 0;
 	}
@@ -107,7 +109,7 @@ static void lapicv_vm_destroy(struct lapicv_vm *vm)
 	kfree(vm);
 }
 
-static void lapicv_vm_put(struct lapicv_vm *vm)
+void lapicv_vm_put(struct lapicv_vm *vm)
 {
 	if (refcount_dec_and_test(&vm->users))
 		lapicv_vm_destroy(vm);
@@ -368,6 +370,9 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return lapicv_vcpu_ioctl_stats(vcpu, (void __user *)arg);
 	if (ioctl == LAPICV_GUEST_ACCESS)
 		return lapicv_vcpu_ioctl_access(vcpu, (void __user *)arg);
+	/* Not behind vcpu->mutex, which a halted LAPICV_RUN sleeps holding. */
+	if (ioctl == KVM_GET_STATS_FD)
+		return lapicv_vcpu_stats_fd(vcpu);
 	if (_IOC_TYPE(ioctl) != KVMIO)
 		return -EINVAL;
 	if (mutex_lock_killable(&vcpu->mutex))
@@ -643,6 +648,8 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return lapicv_vm_get_inhibits(vm, argp);
 	case LAPICV_GET_VM_STATS:
 		return lapicv_vm_get_stats(vm, argp);
+	case KVM_GET_STATS_FD:
+		return lapicv_vm_stats_fd(vm);
 	default:
 		/* KVM's answer for an unknown VM ioctl. */
 		return -ENOTTY;

@@ -247,7 +247,8 @@ static void vmx_vcpu_stats(struct lapicv_vcpu *vcpu,
 
 	st->pi_notifications = atomic64_read(&vmx->notifications);
 	st->pi_suppressed = atomic64_read(&vmx->suppressed);
-	st->pir_syncs = vmx->pir_syncs;
+	/* Lockless for the stats fd: see lapicv_vcpu_read_stats(). */
+	st->pir_syncs = READ_ONCE(vmx->pir_syncs);
 }
 
 struct lapicv_backend lapicv_vmx_backend = {
