@@ -259,6 +259,7 @@ static struct lapicv_apic_map *apic_map_build(struct lapicv_vm *vm,
 	if (!map)
 		return NULL;
 	map->max_apic_id = *max_id;
+	map->x2apic_format = x2apic_format;
 	map->logical_mode = LAPICV_APIC_MODE_SW_DISABLED;
 
 	for (i = 0; (vcpu = lapicv_get_vcpu(vm, i)); i++) {
@@ -273,6 +274,7 @@ static struct lapicv_apic_map *apic_map_build(struct lapicv_vm *vm,
 		}
 		apic_map_add_logical(map, apic);
 	}
+	map->nr_vcpus = i;
 	return map;
 }
 
@@ -291,6 +293,19 @@ static void apic_map_update_inhibits(struct lapicv_vm *vm,
 					    LAPICV_APIC_MODE_MAP_DISABLED);
 	lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_APIC_ID_MODIFIED,
 				    mismatch);
+}
+
+bool lapicv_apic_map_stale(struct lapicv_vm *vm)
+{
+	struct lapicv_apic_map *map;
+	bool stale;
+
+	rcu_read_lock();
+	map = rcu_dereference(vm->apic_map);
+	stale = !map || map->nr_vcpus != lapicv_online_vcpus(vm) ||
+		map->x2apic_format != READ_ONCE(vm->x2apic_format);
+	rcu_read_unlock();
+	return stale;
 }
 
 void lapicv_recalculate_apic_map(struct lapicv_vm *vm)

@@ -51,6 +51,9 @@ struct lapicv_apic_map {
 	enum lapicv_apic_logical_mode logical_mode;
 	/* phys_map has max_apic_id + 1 entries; at least 256. */
 	u32 max_apic_id;
+	/* What the map was built from, besides the APICs' own registers. */
+	u32 nr_vcpus;
+	bool x2apic_format;
 	/* The logical map of the two xAPIC modes, by LDR bit. */
 	union {
 		struct lapicv_lapic *xapic_flat_map[8];
@@ -66,6 +69,12 @@ struct lapicv_apic_map {
  * it after the register is written.
  */
 void lapicv_apic_map_mark_dirty(struct lapicv_vm *vm);
+
+/*
+ * The published map predates a vCPU or the KVM_CAP_X2APIC_API format (or
+ * there is none): a rebuild would differ even if no register changed.
+ */
+bool lapicv_apic_map_stale(struct lapicv_vm *vm);
 
 /*
  * Rebuild the map if it was marked dirty.  Takes vm->apic_map_lock, may

@@ -1006,9 +1006,29 @@ int lapicv_apic_get_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	return apic_state_fixup(apic, s, false);
 }
 
+/*
+ * KVM rebuilds the APIC map on every KVM_SET_LAPIC.  The map follows only
+ * the ID, LDR and DFR (the SPIV and the APIC mode mark it themselves), the
+ * vCPUs and the x2APIC API format, so a state that changes none of them
+ * gets the map KVM would build without the rebuild.
+ */
+static bool apic_state_moves_map(struct lapicv_lapic *apic,
+				 const struct kvm_lapic_state *s)
+{
+	static const u32 map_regs[] = { APIC_ID, APIC_LDR, APIC_DFR };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(map_regs); i++)
+		if (lapicv_get_reg(apic, map_regs[i]) !=
+		    __lapicv_get_reg(s->regs, map_regs[i]))
+			return true;
+	return lapicv_apic_map_stale(apic->vcpu->vm);
+}
+
 int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
+	bool moves_map;
 	int r;
 
 	lockdep_assert_held(&vcpu->mutex);
@@ -1025,10 +1045,12 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	if (r)
 		return r;
 
+	moves_map = apic_state_moves_map(apic, s);
 	/* SPIV on its own first, so that sw_enabled follows the new value. */
 	apic_set_spiv(apic, __lapicv_get_reg(s->regs, APIC_SPIV));
 	memcpy(apic->regs, s->regs, sizeof(s->regs));
-	apic_map_dirty(apic);
+	if (moves_map)
+		apic_map_dirty(apic);
 	lapicv_recalculate_apic_map(vcpu->vm);
 	apic_set_version(apic);
 	/*

@@ -173,7 +173,14 @@ static inline void lapicv_make_request(struct lapicv_vcpu *vcpu,
  */
 static inline void lapicv_vcpu_kick(struct lapicv_vcpu *vcpu)
 {
-	wake_up_interruptible(&vcpu->wq);
+	/*
+	 * The barrier in wq_has_sleeper() orders the caller's reason before
+	 * the look at the queue, and pairs with the sleeper's queueing
+	 * before it checks for work: either the sender sees the sleeper or
+	 * the sleeper sees the reason.  No sleeper, no wait-queue lock.
+	 */
+	if (wq_has_sleeper(&vcpu->wq))
+		wake_up_interruptible(&vcpu->wq);
 }
 
 static inline bool lapicv_check_request(struct lapicv_vcpu *vcpu,

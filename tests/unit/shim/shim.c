@@ -1158,7 +1158,17 @@ void init_waitqueue_head(wait_queue_head_t *wq)
 	pthread_mutex_init(&wq->m, NULL);
 	pthread_cond_init(&wq->c, NULL);
 	wq->wakeups = 0;
+	wq->idle_kicks = 0;
 	wq->waiters = 0;
+}
+
+bool shim_wq_has_sleeper(wait_queue_head_t *wq)
+{
+	/* Sequentially consistent, as the kernel's smp_mb() makes it. */
+	if (__atomic_load_n(&wq->waiters, __ATOMIC_SEQ_CST) > 0)
+		return true;
+	__atomic_fetch_add(&wq->idle_kicks, 1, __ATOMIC_RELAXED);
+	return false;
 }
 
 void shim_wake_up(wait_queue_head_t *wq)
@@ -1174,7 +1184,7 @@ unsigned long shim_wq_wakeups(wait_queue_head_t *wq)
 	unsigned long n;
 
 	pthread_mutex_lock(&wq->m);
-	n = wq->wakeups;
+	n = wq->wakeups + __atomic_load_n(&wq->idle_kicks, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&wq->m);
 	return n;
 }

@@ -3,8 +3,9 @@
  * shim/wait.h: wait queues (<linux/wait.h>) on a pthread condition
  * variable.
  *
- * Every wake_up*() is counted in the queue (shim_wq_wakeups()), so a test
- * can check that a vCPU was kicked, and how often.  wait_event*() follows
+ * Every wake_up*(), and every wq_has_sleeper() that found nobody to wake,
+ * is counted in the queue (shim_wq_wakeups()), so a test can check that a
+ * vCPU was kicked, and how often, whether or not it slept.  wait_event*() follows
  * the kernel's contract (the waker makes the condition true, then wakes):
  * the condition is evaluated without the queue's lock, with a wake-up
  * sequence number sampled first, so no wake-up is lost.  Timeouts are in
@@ -18,6 +19,7 @@ typedef struct wait_queue_head {
 	pthread_mutex_t m;
 	pthread_cond_t c;
 	unsigned long wakeups;	/* every wake_up*() */
+	unsigned long idle_kicks; /* wq_has_sleeper() that found none */
 	int waiters;		/* threads inside wait_event*() */
 } wait_queue_head_t;
 
@@ -33,7 +35,8 @@ void shim_wake_up(wait_queue_head_t *wq);
 #define wake_up_interruptible_all(wq)	shim_wake_up(wq)
 #define wake_up_interruptible_poll(wq, m)	shim_wake_up(wq)
 #define waitqueue_active(wq)	(__atomic_load_n(&(wq)->waiters, __ATOMIC_SEQ_CST) > 0)
-#define wq_has_sleeper(wq)	waitqueue_active(wq)
+bool shim_wq_has_sleeper(wait_queue_head_t *wq);
+#define wq_has_sleeper(wq)	shim_wq_has_sleeper(wq)
 unsigned long shim_wq_wakeups(wait_queue_head_t *wq);
 
 /* For wait_event*(): enter, sample, sleep until the sequence moves, leave. */
