@@ -322,25 +322,22 @@ static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
-	unsigned long events = READ_ONCE(apic->pending_events);
-	u32 old = apic->mp_state;
+	unsigned long done;
 
-	if (!events)
-		return false;
 	lapicv_apic_accept_events(vcpu);
+	/* What this or an earlier accept (KVM_GET_MP_STATE) acted on. */
+	done = apic->accepted_events;
+	apic->accepted_events = 0;
 	/*
-	 * INIT and SIPI may both be accepted here: SIPI wins the report,
+	 * INIT and SIPI may both have been accepted: SIPI wins the report,
 	 * since a VMM that starts a vCPU at the SIPI vector resets it first.
 	 */
-	if ((events & BIT(LAPICV_APIC_SIPI)) &&
-	    (old == KVM_MP_STATE_INIT_RECEIVED ||
-	     (events & BIT(LAPICV_APIC_INIT))) &&
-	    apic->mp_state == KVM_MP_STATE_RUNNABLE) {
-		apicv_exit(ctx, LAPICV_RUN_SIPI, apic->sipi_vector);
+	if (done & BIT(LAPICV_APIC_SIPI)) {
+		apicv_exit(ctx, LAPICV_RUN_SIPI, apic->accepted_sipi_vector);
 		ctx->halted = false;
 		return true;
 	}
-	if (events & BIT(LAPICV_APIC_INIT)) {
+	if (done & BIT(LAPICV_APIC_INIT)) {
 		apicv_exit(ctx, LAPICV_RUN_INIT, 0);
 		ctx->halted = false;
 		return true;
@@ -356,9 +353,13 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 	struct lapicv_run *run = ctx->run;
 	int vec;
 
-	if (atomic_read(&apic->nmi_queued) && !run->nmi_blocked &&
+	/* Collapse queued NMIs as the CPU's NMI latch does. */
+	apic->nmi_pending = min(apic->nmi_pending +
+				atomic_xchg(&apic->nmi_queued, 0),
+				run->nmi_blocked ? 1u : 2u);
+	if (apic->nmi_pending && !run->nmi_blocked &&
 	    !run->interrupt_shadow) {
-		atomic_dec(&apic->nmi_queued);
+		apic->nmi_pending--;
 		vcpu->stats.nmi_injections++;
 		apicv_exit(ctx, LAPICV_RUN_NMI, 2);
 		return true;
@@ -447,19 +448,25 @@ static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 
 /*
  * Whether a sleeping vCPU has something to look at (KVM's
- * kvm_vcpu_has_events()).  Interrupts count only if the guest could take
- * them; an IRR bit counts even without a request, because AVIC senders
- * raise none while APICv is active.
+ * kvm_vcpu_has_events()).  Only what apicv_run_once() would act on in
+ * this state counts, or the step would wake, find nothing and spin:
+ * interrupts only if the guest could take them, nothing but INIT and SIPI
+ * in wait-for-SIPI.  An IRR bit counts even without a request, because
+ * AVIC senders raise none while APICv is active.
  */
 static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
 
 	if (READ_ONCE(vcpu->requests) || READ_ONCE(apic->pending_events) ||
-	    lapicv_timer_pending(apic) || READ_ONCE(apic->pv_unhalted) ||
 	    signal_pending(current))
 		return true;
-	if (atomic_read(&apic->nmi_queued) && !ctx->run->nmi_blocked)
+	if (apic->mp_state == KVM_MP_STATE_INIT_RECEIVED)
+		return false;
+	if (lapicv_timer_pending(apic) || READ_ONCE(apic->pv_unhalted))
+		return true;
+	if ((atomic_read(&apic->nmi_queued) || apic->nmi_pending) &&
+	    !ctx->run->nmi_blocked && !ctx->run->interrupt_shadow)
 		return true;
 	if (!ctx->interruptible)
 		return false;
@@ -481,7 +488,8 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
-	bool set_halted = apic->mp_state == KVM_MP_STATE_RUNNABLE;
+	bool set_halted = apic->mp_state == KVM_MP_STATE_RUNNABLE ||
+			  apic->mp_state == KVM_MP_STATE_HALTED;
 	int r;
 
 	if (set_halted)
@@ -492,7 +500,11 @@ static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 	lapicv_call_cond(vcpu_unblocking)(vcpu);
 	if (set_halted && apic->mp_state == KVM_MP_STATE_HALTED)
 		apic->mp_state = KVM_MP_STATE_RUNNABLE;
-	apic->pv_unhalted = false;
+	/* A PV unhalt (REMRD) ends HLT, as KVM's vcpu_block() does. */
+	if (apic->pv_unhalted) {
+		apic->pv_unhalted = false;
+		ctx->halted = false;
+	}
 	if (r || signal_pending(current))
 		return -EINTR;
 	vcpu->stats.halt_wakeups++;
@@ -540,9 +552,13 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 			break;
 	}
 	lapicv_call_cond(vcpu_put)(vcpu);
+	/* A vCPU the VMM restored as halted runs again once woken. */
+	if (!ctx.halted && (apic->mp_state == KVM_MP_STATE_HALTED ||
+			    apic->mp_state == KVM_MP_STATE_AP_RESET_HOLD))
+		apic->mp_state = KVM_MP_STATE_RUNNABLE;
 
 	run->pending = 0;
-	if (atomic_read(&apic->nmi_queued))
+	if (atomic_read(&apic->nmi_queued) || apic->nmi_pending)
 		run->pending |= LAPICV_RUN_PENDING_NMI;
 	if (apic->pending_external_vector != -1 && lapicv_apic_accept_pic_intr(apic))
 		run->pending |= LAPICV_RUN_PENDING_EXTINT;

@@ -292,13 +292,19 @@ static void apic_set_eoi(struct lapicv_lapic *apic)
 
 /* ---- acknowledge (KVM's kvm_get_apic_interrupt) ---- */
 
-/* The highest IRR vector above PPR's class, or -1 (KVM's has_interrupt). */
+/*
+ * The highest IRR vector above PPR's class, or -1: KVM's
+ * kvm_apic_has_interrupt(), which asks only for a hardware-enabled APIC
+ * and recomputes PPR first, since the stored one may predate the ISR it
+ * depends on (KVM_SET_LAPIC computes it before the caches are reset).
+ */
 int lapicv_apic_deliverable_vector(struct lapicv_lapic *apic, int max_irr)
 {
-	u32 ppr = lapicv_get_reg(apic, APIC_PROCPRI);
+	u32 ppr;
 
-	if (!lapicv_apic_enabled(apic) || max_irr < 0)
+	if (!lapicv_apic_hw_enabled(apic) || max_irr < 0)
 		return -1;
+	__apic_update_ppr(apic, &ppr);
 	if ((u32)(max_irr & 0xf0) <= ppr)
 		return -1;
 	return max_irr;
@@ -958,6 +964,7 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 	apic->arb_prio = 0;
 	/* KVM's vCPU reset drops queued NMIs and SMIs too. */
 	atomic_set(&apic->nmi_queued, 0);
+	apic->nmi_pending = 0;
 	apic->smi_pending = false;
 	lapicv_recalculate_apic_map(vcpu->vm);
 }
@@ -1088,12 +1095,16 @@ int lapicv_apic_accept_events(struct lapicv_vcpu *vcpu)
 		lapicv_lapic_reset(vcpu, true);
 		apic->mp_state = apic_is_bsp(apic) ? KVM_MP_STATE_RUNNABLE :
 						     KVM_MP_STATE_INIT_RECEIVED;
+		/* A new INIT supersedes a SIPI not yet reported. */
+		apic->accepted_events = BIT(LAPICV_APIC_INIT);
 	}
 	if (test_and_clear_bit(LAPICV_APIC_SIPI, &apic->pending_events) &&
 	    apic->mp_state == KVM_MP_STATE_INIT_RECEIVED) {
 		/* Pairs with the sender's barrier between vector and bit. */
 		smp_rmb();
-		/* The run step starts the vCPU at sipi_vector << 12. */
+		/* The run step starts the vCPU at this vector << 12. */
+		apic->accepted_sipi_vector = apic->sipi_vector;
+		apic->accepted_events |= BIT(LAPICV_APIC_SIPI);
 		apic->mp_state = KVM_MP_STATE_RUNNABLE;
 	}
 	return 0;
@@ -1139,6 +1150,8 @@ int lapicv_set_mp_state(struct lapicv_vcpu *vcpu,
 	default:
 		return -EINVAL;
 	}
+	/* The VMM set the state itself: nothing left to report. */
+	apic->accepted_events = 0;
 	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
 	return 0;
 }

@@ -78,6 +78,14 @@ struct lapicv_lapic {
 
 	unsigned long pending_events;	/* LAPICV_APIC_INIT / _SIPI */
 	unsigned int sipi_vector;
+	/*
+	 * INIT/SIPI accepted (LAPICV_APIC_* bits) but not yet reported by a
+	 * run step: lapicv owns no CPU registers, so the VMM must hear of
+	 * each one, even when KVM_GET_MP_STATE did the accepting.  Owner
+	 * only (vcpu->mutex).
+	 */
+	unsigned long accepted_events;
+	u8 accepted_sipi_vector;
 	int nr_lvt_entries;
 
 	/* KVM_MP_STATE_*; changed by the vCPU's owner only. */
@@ -93,6 +101,12 @@ struct lapicv_lapic {
 	/* lapic.c: event state KVM keeps in kvm_vcpu_arch. */
 	/* NMIs queued by KVM_NMI and NMI deliveries, for the run step. */
 	atomic_t nmi_queued;
+	/*
+	 * NMIs the run step has taken from nmi_queued: at most two, or one
+	 * while NMIs are blocked, as the CPU latches them (KVM's
+	 * process_nmi()).  Owner only.
+	 */
+	unsigned int nmi_pending;
 	/* An SMI was delivered; lapicv has no SMM, so it only records it. */
 	bool smi_pending;
 	/* A REMRD (PV unhalt) message arrived: a halted vCPU reads RUNNABLE. */

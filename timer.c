@@ -144,11 +144,13 @@ static void apic_start_sw_tscdeadline(struct lapicv_lapic *apic)
 	u64 deadline = t->tscdeadline;
 	unsigned long flags;
 	u64 guest_tsc, ns;
+	bool expired;
 	ktime_t now;
 
 	if (!deadline || !tsc_khz)
 		return;
 
+	/* The clock and the TSC read together, as one instant. */
 	local_irq_save(flags);
 	now = ktime_get();
 	guest_tsc = apic_guest_tsc(rdtsc());
@@ -156,12 +158,14 @@ static void apic_start_sw_tscdeadline(struct lapicv_lapic *apic)
 	ns = (deadline - guest_tsc) * 1000000ULL;
 	do_div(ns, tsc_khz);
 
-	if (deadline > guest_tsc && ns)
+	expired = deadline <= guest_tsc || !ns;
+	if (!expired)
 		hrtimer_start(&t->timer, ktime_add_ns(now, ns),
-			      HRTIMER_MODE_ABS_HARD);
-	else
-		apic_timer_expired(apic, false);
+			      HRTIMER_MODE_ABS_SOFT);
 	local_irq_restore(flags);
+	/* Outside the irq-off section: expiry kicks (a wait-queue lock). */
+	if (expired)
+		apic_timer_expired(apic, false);
 }
 
 /*
@@ -199,7 +203,7 @@ static void apic_start_sw_period(struct lapicv_lapic *apic)
 		apic_advance_periodic_target(apic);
 	}
 
-	hrtimer_start(&t->timer, t->target_expiration, HRTIMER_MODE_ABS_HARD);
+	hrtimer_start(&t->timer, t->target_expiration, HRTIMER_MODE_ABS_SOFT);
 }
 
 /*
@@ -271,6 +275,12 @@ static void __apic_start_timer(struct lapicv_lapic *apic, u32 count_reg)
 	apic_restart_timer(apic);
 }
 
+/*
+ * Runs in softirq context (HRTIMER_MODE_ABS_SOFT), unlike KVM's hard-irq
+ * timer: the kick takes the vCPU's wait-queue lock, a spinlock_t, which a
+ * hard-irq callback must not take (PREEMPT_RT makes it a sleeping lock).
+ * KVM avoids that with an rcuwait; lapicv pays a softirq's latency.
+ */
 static enum hrtimer_restart apic_timer_fn(struct hrtimer *data)
 {
 	struct lapicv_lapic *apic = apic_of_timer(data);
@@ -291,7 +301,7 @@ void lapicv_timer_init(struct lapicv_lapic *apic)
 {
 	struct lapicv_timer *t = &apic->lapic_timer;
 
-	hrtimer_init(&t->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
+	hrtimer_init(&t->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 	t->timer.function = apic_timer_fn;
 	atomic_set(&t->pending, 0);
 }

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <linux/lapicv.h>
@@ -703,7 +704,6 @@ TEST_F(run, halted_signal_eintr)
 	ASSERT_EQ(1, r.halted_out);
 }
 
-/* Without the split irqchip a vCPU has no LAPIC: nothing to run. */
 /*
  * The guest EOIs a level-triggered vector: the VMM's IOAPIC must hear of
  * it (KVM's KVM_EXIT_IOAPIC_EOI in split-irqchip mode), once; an
@@ -733,6 +733,79 @@ TEST_F(run, level_eoi_reported)
 	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 }
 
+/* Queued NMIs collapse as the CPU latches them: two at most. */
+TEST_F(run, nmis_latch_two)
+{
+	struct run_in blocked = { .if_flag = true, .nmi_blocked = true };
+	struct lapicv_run r;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_OK(ioctl(VCPU0, KVM_NMI));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NMI, r.exit_reason);
+	/* One more is latched behind the one in service... */
+	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_NMI);
+	ASSERT_OK(ioctl(VCPU0, KVM_NMI));
+	ASSERT_OK(run(VCPU0, blocked, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	/* ... and only one while NMIs are blocked. */
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NMI, r.exit_reason);
+	ASSERT_FALSE(r.pending & LAPICV_RUN_PENDING_NMI);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+}
+
+/*
+ * INIT and SIPI accepted by KVM_GET_MP_STATE (as QEMU's state syncs do)
+ * are still reported by the next run step: the VMM owns the registers.
+ */
+TEST_F(run, sipi_reported_after_get_mp_state)
+{
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(1, DM_INIT));
+	ASSERT_EQ(1, MSI_TO(1, DM_SIPI | 0x34));
+	ASSERT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_SIPI, r.exit_reason);
+	ASSERT_EQ(0x34, r.vector);
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+}
+
+/*
+ * In wait-for-SIPI only INIT and SIPI wake the step: a queued NMI must
+ * not make it spin.  The thread's CPU time over a 300 ms sleep shows it.
+ */
+TEST_F(run, wait_for_sipi_sleeps)
+{
+	struct run_in halted = { .if_flag = true, .halted = true };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value.tv_usec = 300000 };
+	int ap = self->v.vcpu[1];
+	struct timespec t0, t1;
+	struct lapicv_run r;
+	long cpu_ms;
+
+	ASSERT_EQ(1, MSI_TO(1, DM_INIT));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
+	ASSERT_OK(ioctl(ap, KVM_NMI));
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	ASSERT_ERRNO(run(ap, halted, &r), EINTR);
+	ASSERT_EQ(0, clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1));
+	cpu_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		 (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	EXPECT_LT(cpu_ms, 150) TH_LOG("the step used %ld ms of CPU", cpu_ms);
+	ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+}
+
+/* Without the split irqchip a vCPU has no LAPIC: nothing to run. */
 TEST(run_without_lapic)
 {
 	struct lapicv_run r;
