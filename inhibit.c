@@ -25,11 +25,15 @@
  * lapicv_inhibits.update_lock (KVM's apicv_update_lock)
  *	:Type:     rw_semaphore
  *	:Protects: reasons, and the counters written with it.  Readers: IRQ-
- *	           window count updates, the per-vCPU APICv refresh.
- *	:Order:    inside lapicv_vcpu.mutex and lapicv_vm.lock; outside the
- *	           leaf spinlocks.  Never taken with a vCPU request pending
- *	           for the same vCPU's own refresh.
- *	:Writers:  any set or clear of a reason; the IRQ-window 0<->1 toggle.
+ *	           window count updates, the per-vCPU APICv refresh, the
+ *	           snapshots of LAPICV_GET_INHIBITS and LAPICV_GET_VM_STATS.
+ *	:Order:    inside lapicv_vm.lock, lapicv_vcpu.mutex and
+ *	           lapicv_vm.apic_map_lock (map rebuilds set their reasons);
+ *	           outside the leaf locks.  A vCPU may take it for write with
+ *	           its own APICV_UPDATE request pending (an APIC base change):
+ *	           it handles that request later, in its run step.
+ *	:Writers:  a set or clear that changes the mask (one that would not
+ *	           returns without the lock); the IRQ-window 0<->1 toggle.
  *
  * lapicv_inhibits.irq_window
  *	:Type:     atomic_t; under the counter policy changed only with

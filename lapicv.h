@@ -9,13 +9,17 @@
  *
  * Lock card (outermost first; Documentation/locking.rst has the full text):
  *
+ * Order: lapicv_vm.lock -> lapicv_vcpu.mutex -> lapicv_vm.apic_map_lock
+ * (irq.c) -> lapicv_inhibits.update_lock (inhibit.c) -> leaf locks
+ * (lapicv_vm.memslots_lock in vapic.c, wait queues).
+ *
  * lapicv_vm.lock
  *	:Type:     mutex
- *	:Protects: created_vcpus, the vCPU array insertions, the VM-wide
- *	           capability state (split irqchip, x2APIC API flags) and any
- *	           rebuild of VM-wide derived state.
+ *	:Protects: created_vcpus, the vCPU array insertions and the VM-wide
+ *	           capability state (split irqchip, x2APIC API flags).
  *	:Order:    taken before lapicv_vcpu.mutex.
- *	:Writers:  KVM_CREATE_VCPU, KVM_ENABLE_CAP and VM-wide rebuilds.
+ *	:Writers:  KVM_CREATE_VCPU and KVM_ENABLE_CAP (and, under it, the map
+ *	           rebuild of a new protected-APIC vCPU).
  *
  * lapicv_vcpu.mutex
  *	:Type:     mutex
@@ -25,7 +29,8 @@
  *	           vCPU's mutex.
  *
  * lapicv_inhibits.update_lock (inhibit.c has its card)
- *	:Order:    inside lapicv_vm.lock and lapicv_vcpu.mutex.
+ *	:Order:    inside lapicv_vm.lock, lapicv_vcpu.mutex and
+ *	           lapicv_vm.apic_map_lock.
  *
  * lapicv_vcpu.requests
  *	Lockless: set with atomic bit operations by any context (senders,

@@ -13,9 +13,13 @@
  *
  * lapicv_timer
  *	:Type:     no lock of its own.
- *	:Protects: n/a; the fields are written by the vCPU's context (its
- *	           mutex held) only after hrtimer_cancel() has returned, so
- *	           the callback never runs concurrently with such a writer.
+ *	:Protects: n/a.  Most writes by the vCPU's context (its mutex held)
+ *	           follow hrtimer_cancel(), so the callback cannot run beside
+ *	           them.  Two do not, as in KVM: an LVTT write that keeps the
+ *	           mode updates timer_mode and the period's clamp with the
+ *	           timer armed, and injecting a periodic expiry advances the
+ *	           target while the next period may fire; the callback then
+ *	           sees the old or the new value, each a consistent timer.
  *	:Writers:  the vCPU's context; and the hrtimer callback, which writes
  *	           only "pending" (atomic), expired_tscdeadline and, in
  *	           periodic mode, target_expiration and tscdeadline.
