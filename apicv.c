@@ -250,8 +250,7 @@ void lapicv_apicv_vcpu_free(struct lapicv_vcpu *vcpu)
 
 /* ---- the soft backend: no APICv ---- */
 
-static void soft_deliver_interrupt(struct lapicv_lapic *apic,
-				   int delivery_mode, int trig_mode, int vector)
+void lapicv_apic_deliver_irr(struct lapicv_lapic *apic, int vector)
 {
 	lapicv_apic_set_irr(apic, vector);
 	lapicv_make_request(apic->vcpu, LAPICV_REQ_EVENT);
@@ -259,10 +258,16 @@ static void soft_deliver_interrupt(struct lapicv_lapic *apic,
 	trace_lapicv_deliver(apic->vcpu->vcpu_id, vector, LAPICV_DELIVER_IRR);
 }
 
-static int soft_sync_pir_to_irr(struct lapicv_vcpu *vcpu)
+int lapicv_sync_irr_only(struct lapicv_vcpu *vcpu)
 {
-	/* Nothing is ever posted: IRR is the only place to look. */
+	/* Nothing is posted elsewhere: IRR is the only place to look. */
 	return lapicv_apic_find_highest_irr(vcpu->apic);
+}
+
+static void soft_deliver_interrupt(struct lapicv_lapic *apic,
+				   int delivery_mode, int trig_mode, int vector)
+{
+	lapicv_apic_deliver_irr(apic, vector);
 }
 
 static void soft_enable_irq_window(struct lapicv_vcpu *vcpu)
@@ -278,7 +283,7 @@ struct lapicv_backend lapicv_soft_backend = {
 	.apicv			= false,
 	.required_apicv_inhibits = 0,
 	.deliver_interrupt	= soft_deliver_interrupt,
-	.sync_pir_to_irr	= soft_sync_pir_to_irr,
+	.sync_pir_to_irr	= lapicv_sync_irr_only,
 	.enable_irq_window	= soft_enable_irq_window,
 };
 
@@ -416,7 +421,11 @@ static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 
 	if (lapicv_check_request(vcpu, LAPICV_REQ_APICV_UPDATE))
 		lapicv_vcpu_update_apicv(vcpu);
-	/* Every pass evaluates everything: EVENT needs no separate work. */
+	/*
+	 * Every pass evaluates everything, so EVENT needs no work of its
+	 * own: cleared here (a wait-for-SIPI pass ends below and must not
+	 * leave it to wake the sleep again) and after the PIR sync.
+	 */
 	lapicv_check_request(vcpu, LAPICV_REQ_EVENT);
 	if (lapicv_check_request(vcpu, LAPICV_REQ_IOAPIC_EOI)) {
 		apicv_exit(ctx, LAPICV_RUN_IOAPIC_EOI, vcpu->ioapic_eoi_vector);
@@ -432,6 +441,8 @@ static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 	if (lapicv_timer_pending(apic))
 		lapicv_timer_inject_pending(apic);
 	max_irr = lapicv_call(sync_pir_to_irr)(vcpu);
+	/* The sync may raise EVENT for what this pass is about to see. */
+	lapicv_check_request(vcpu, LAPICV_REQ_EVENT);
 
 	if (ctx->interruptible)
 		apicv_close_irq_window(vcpu);

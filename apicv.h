@@ -119,6 +119,13 @@ static inline void lapicv_deliver_interrupt(struct lapicv_lapic *apic,
  * context: atomic, and the hint is only ever set here.
  */
 void lapicv_apic_set_irr(struct lapicv_lapic *apic, int vector);
+/*
+ * Software delivery, the path without APICv on every backend: IRR, an
+ * EVENT request, a kick.  Any context.
+ */
+void lapicv_apic_deliver_irr(struct lapicv_lapic *apic, int vector);
+/* sync_pir_to_irr for a backend that never posts outside IRR. */
+int lapicv_sync_irr_only(struct lapicv_vcpu *vcpu);
 
 /*
  * Merge a 256-bit posted-interrupt request bitmap into IRR, clearing it

@@ -98,16 +98,18 @@ static void svm_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
 	struct lapicv_vcpu *vcpu = apic->vcpu;
 	struct lapicv_avic *avic = to_avic(vcpu);
 
+	/*
+	 * A stale apicv_active only picks the other path: both leave the
+	 * vector in IRR for the run step, and deactivation raises EVENT.
+	 */
+	if (!READ_ONCE(apic->apicv_active)) {
+		lapicv_apic_deliver_irr(apic, vector);
+		return;
+	}
 	lapicv_apic_set_irr(apic, vector);
 	/* The IRR bit before IsRunning is read; pairs with avic_set_running. */
 	smp_mb__after_atomic();
 
-	if (!READ_ONCE(apic->apicv_active)) {
-		lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
-		lapicv_vcpu_kick(vcpu);
-		trace_lapicv_deliver(vcpu->vcpu_id, vector, LAPICV_DELIVER_IRR);
-		return;
-	}
 	if (READ_ONCE(avic->physical_id_entry) & LAPICV_AVIC_IS_RUNNING) {
 		atomic64_inc(&avic->doorbells);
 		trace_lapicv_deliver(vcpu->vcpu_id, vector,
@@ -122,12 +124,6 @@ static void svm_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
 	 * IRR, a wake-up ends the sleep of a blocked one.
 	 */
 	lapicv_vcpu_kick(vcpu);
-}
-
-static int svm_sync_pir_to_irr(struct lapicv_vcpu *vcpu)
-{
-	/* AVIC posts into IRR directly: nothing to move. */
-	return lapicv_apic_find_highest_irr(vcpu->apic);
 }
 
 /* KVM's svm_set_vintr() with the seed patch. */
@@ -187,7 +183,8 @@ struct lapicv_backend lapicv_svm_backend = {
 	.vcpu_unblocking	= svm_vcpu_load,
 	.refresh_apicv_exec_ctrl = svm_refresh_apicv_exec_ctrl,
 	.deliver_interrupt	= svm_deliver_interrupt,
-	.sync_pir_to_irr	= svm_sync_pir_to_irr,
+	/* AVIC posts into IRR directly: nothing to move. */
+	.sync_pir_to_irr	= lapicv_sync_irr_only,
 	.enable_irq_window	= svm_enable_irq_window,
 	.irq_window_exit	= svm_irq_window_exit,
 	.vcpu_stats		= svm_vcpu_stats,

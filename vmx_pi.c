@@ -139,12 +139,8 @@ static void vmx_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
 {
 	struct lapicv_vcpu *vcpu = apic->vcpu;
 
-	if (vmx_deliver_posted_interrupt(vcpu, vector))
-		return;
-	lapicv_apic_set_irr(apic, vector);
-	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
-	lapicv_vcpu_kick(vcpu);
-	trace_lapicv_deliver(vcpu->vcpu_id, vector, LAPICV_DELIVER_IRR);
+	if (!vmx_deliver_posted_interrupt(vcpu, vector))
+		lapicv_apic_deliver_irr(apic, vector);
 }
 
 static int vmx_sync_pir_to_irr(struct lapicv_vcpu *vcpu)

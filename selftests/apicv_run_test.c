@@ -785,6 +785,7 @@ TEST_F(run, wait_for_sipi_sleeps)
 	struct run_in halted = { .if_flag = true, .halted = true };
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value.tv_usec = 300000 };
+	struct kvm_interrupt irq = { .irq = 0x30 };
 	int ap = self->v.vcpu[1];
 	struct timespec t0, t1;
 	struct lapicv_run r;
@@ -794,6 +795,8 @@ TEST_F(run, wait_for_sipi_sleeps)
 	ASSERT_OK(run(ap, IF1, &r));
 	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
 	ASSERT_OK(ioctl(ap, KVM_NMI));
+	/* An ExtINT raises an event request the wait must not spin on. */
+	ASSERT_OK(ioctl(ap, KVM_INTERRUPT, &irq));
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
 	ASSERT_EQ(0, clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0));
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
