@@ -428,9 +428,19 @@ static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 	 */
 	lapicv_check_request(vcpu, LAPICV_REQ_EVENT);
 	if (lapicv_check_request(vcpu, LAPICV_REQ_IOAPIC_EOI)) {
-		apicv_exit(ctx, LAPICV_RUN_IOAPIC_EOI, vcpu->ioapic_eoi_vector);
+		unsigned int vec = find_first_bit(vcpu->ioapic_eoi_pending, 256);
+
+		/* The request never comes without a vector; be safe anyway. */
+		if (vec >= 256)
+			goto no_eoi;
+		__clear_bit(vec, vcpu->ioapic_eoi_pending);
+		/* The rest, one per later step. */
+		if (find_next_bit(vcpu->ioapic_eoi_pending, 256, vec) < 256)
+			lapicv_make_request(vcpu, LAPICV_REQ_IOAPIC_EOI);
+		apicv_exit(ctx, LAPICV_RUN_IOAPIC_EOI, vec);
 		return true;
 	}
+no_eoi:
 
 	if (apicv_run_events(vcpu, ctx))
 		return true;

@@ -272,7 +272,7 @@ static void apic_ioapic_eoi(struct lapicv_lapic *apic, int vec)
 {
 	if (!lapicv_test_vector(vec, apic->regs + APIC_TMR))
 		return;
-	apic->vcpu->ioapic_eoi_vector = vec;
+	__set_bit(vec, apic->vcpu->ioapic_eoi_pending);
 	lapicv_make_request(apic->vcpu, LAPICV_REQ_IOAPIC_EOI);
 }
 

@@ -60,7 +60,7 @@
 enum lapicv_request {
 	LAPICV_REQ_EVENT,		/* re-evaluate pending interrupts */
 	LAPICV_REQ_APICV_UPDATE,	/* refresh apicv_active */
-	/* report ioapic_eoi_vector to the VMM (KVM_EXIT_IOAPIC_EOI) */
+	/* report ioapic_eoi_pending to the VMM (KVM_EXIT_IOAPIC_EOI) */
 	LAPICV_REQ_IOAPIC_EOI,
 	LAPICV_NR_REQUESTS,
 };
@@ -93,11 +93,12 @@ struct lapicv_vcpu {
 	/* apicv.c: an IRQ window is open, waiting for the guest's IF. */
 	bool irq_window;
 	/*
-	 * A level-triggered vector the guest EOId that the VMM's IOAPIC
-	 * handles: set by lapic.c before LAPICV_REQ_IOAPIC_EOI, reported by
-	 * the next run step.
+	 * Level-triggered vectors the guest EOId for the VMM's IOAPIC
+	 * (KVM_EXIT_IOAPIC_EOI), set by lapic.c with LAPICV_REQ_IOAPIC_EOI and
+	 * reported one per run step, lowest first.  A set, not one slot: a
+	 * VMM may forward several EOIs between run steps.  Owner only.
 	 */
-	u8 ioapic_eoi_vector;
+	DECLARE_BITMAP(ioapic_eoi_pending, 256);
 	/* apicv.c: counters, written by the vCPU's owner (vcpu->mutex). */
 	struct lapicv_vcpu_stats stats;
 	/* vapic.c: KVM_SET_VAPIC_ADDR's guest-physical address, or 0. */

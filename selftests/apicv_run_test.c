@@ -733,6 +733,30 @@ TEST_F(run, level_eoi_reported)
 	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 }
 
+/* Several level EOIs between run steps are each reported, lowest first. */
+TEST_F(run, level_eois_queue)
+{
+	const __u32 level = 1u << 15 | 1u << 14;
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(0, VEC_LOW | level));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(VEC_LOW, r.vector);
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH | level));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_IOAPIC_EOI, r.exit_reason);
+	ASSERT_EQ(VEC_LOW, r.vector);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_IOAPIC_EOI, r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+}
+
 /* Queued NMIs collapse as the CPU latches them: two at most. */
 TEST_F(run, nmis_latch_two)
 {
