@@ -349,6 +349,9 @@ static long lapicv_vcpu_ioctl_stats(struct lapicv_vcpu *vcpu,
 {
 	struct lapicv_vcpu_stats st;
 
+	/* Like the other lapicv vCPU ioctls: no LAPIC, nothing to count. */
+	if (!vcpu->apic)
+		return -ENXIO;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
 	lapicv_vcpu_get_stats(vcpu, &st);
@@ -395,6 +398,14 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 							 (void __user *)arg) :
 				 -EINVAL;
 		break;
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		/* No vCPU capability exists here; KVM reads the struct first. */
+		r = copy_from_user(&cap, (void __user *)arg, sizeof(cap)) ?
+		    -EFAULT : -EINVAL;
+		break;
+	}
 	default:
 		/* KVM's x86 answer for an unknown vCPU ioctl. */
 		r = -EINVAL;
