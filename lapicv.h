@@ -84,6 +84,11 @@ struct lapicv_vcpu {
 
 	/* The local APIC (lapic.c); created with the vCPU. */
 	struct lapicv_lapic *apic;
+	/*
+	 * vm.c: the KVM_GET/SET_LAPIC state buffer, allocated with the LAPIC
+	 * rather than per call; used under mutex only.
+	 */
+	struct kvm_lapic_state *lapic_buf;
 
 	/* Where the vCPU sleeps while halted; see lapicv_vcpu_kick(). */
 	wait_queue_head_t wq;

@@ -92,6 +92,7 @@ static void lapicv_vcpu_free(struct lapicv_vcpu *vcpu)
 {
 	lapicv_apicv_vcpu_free(vcpu);
 	lapicv_lapic_free(vcpu);
+	kfree(vcpu->lapic_buf);
 	kfree(vcpu);
 }
 
@@ -124,30 +125,25 @@ void lapicv_vm_put(struct lapicv_vm *vm)
 
 static long lapicv_vcpu_get_lapic(struct lapicv_vcpu *vcpu, void __user *argp)
 {
-	struct kvm_lapic_state *s;
+	struct kvm_lapic_state *s = vcpu->lapic_buf;
 	long r;
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
-	if (!s)
-		return -ENOMEM;
+	lockdep_assert_held(&vcpu->mutex);
+	/* get_state writes every byte of regs, the whole struct. */
 	r = lapicv_apic_get_state(vcpu, s);
 	if (!r && copy_to_user(argp, s, sizeof(*s)))
 		r = -EFAULT;
-	kfree(s);
 	return r;
 }
 
 static long lapicv_vcpu_set_lapic(struct lapicv_vcpu *vcpu, void __user *argp)
 {
-	struct kvm_lapic_state *s;
-	long r;
+	struct kvm_lapic_state *s = vcpu->lapic_buf;
 
-	s = memdup_user(argp, sizeof(*s));
-	if (IS_ERR(s))
-		return PTR_ERR(s);
-	r = lapicv_apic_set_state(vcpu, s);
-	kfree(s);
-	return r;
+	lockdep_assert_held(&vcpu->mutex);
+	if (copy_from_user(s, argp, sizeof(*s)))
+		return -EFAULT;
+	return lapicv_apic_set_state(vcpu, s);
 }
 
 /* Returns how many entries succeeded: the first failure stops the walk. */
@@ -448,7 +444,10 @@ static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
 	 * here, since the irqchip cannot change once a vCPU exists.
 	 */
 	if (vm->irqchip_split) {
-		if (lapicv_lapic_create(vcpu)) {
+		vcpu->lapic_buf = kmalloc(sizeof(*vcpu->lapic_buf),
+					  GFP_KERNEL_ACCOUNT);
+		if (!vcpu->lapic_buf || lapicv_lapic_create(vcpu)) {
+			kfree(vcpu->lapic_buf);
 			kfree(vcpu);
 			return NULL;
 		}
@@ -459,6 +458,7 @@ static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
 	}
 	if (lapicv_apicv_vcpu_create(vcpu)) {
 		lapicv_lapic_free(vcpu);
+		kfree(vcpu->lapic_buf);
 		kfree(vcpu);
 		return NULL;
 	}
