@@ -33,29 +33,29 @@ TEST_F(base, reset_values)
 	struct kvm_lapic_state s;
 	int i;
 
-	EXPECT_EQ(BASE_DEFAULT | BASE_EN | BASE_BSP,
-		  msr(self->v.vcpu[0], MSR_APICBASE));
+	EXPECT_EQ(APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_BSP,
+		  msr(self->v.vcpu[0], MSR_IA32_APICBASE));
 	for (i = 1; i < 3; i++)
-		EXPECT_EQ(BASE_DEFAULT | BASE_EN,
-			  msr(self->v.vcpu[i], MSR_APICBASE));
+		EXPECT_EQ(APIC_BASE_DEFAULT | APIC_BASE_EN,
+			  msr(self->v.vcpu[i], MSR_IA32_APICBASE));
 
 	for (i = 0; i < 3; i++) {
 		ASSERT_OK(get_lapic(self->v.vcpu[i], &s));
-		EXPECT_EQ((__u32)i << 24, reg(&s, R_ID));
+		EXPECT_EQ((__u32)i << 24, lapic_reg(&s, APIC_ID));
 		/* Version 0x14, six LVT entries, no directed EOI yet. */
-		EXPECT_EQ(0x50014u, reg(&s, R_LVR));
-		EXPECT_EQ(0xffu, reg(&s, R_SPIV));
-		EXPECT_EQ(0xffffffffu, reg(&s, R_DFR));
-		EXPECT_EQ(0u, reg(&s, R_LDR));
-		EXPECT_EQ(0u, reg(&s, R_TPR));
-		EXPECT_EQ(0u, reg(&s, R_PPR));
-		EXPECT_EQ(LVT_MASKED, reg(&s, R_LVTT));
-		EXPECT_EQ(LVT_MASKED, reg(&s, R_LVTERR));
-		EXPECT_EQ(LVT_MASKED, reg(&s, R_LVT1));
+		EXPECT_EQ(0x50014u, lapic_reg(&s, APIC_LVR));
+		EXPECT_EQ(0xffu, lapic_reg(&s, APIC_SPIV));
+		EXPECT_EQ(0xffffffffu, lapic_reg(&s, APIC_DFR));
+		EXPECT_EQ(0u, lapic_reg(&s, APIC_LDR));
+		EXPECT_EQ(0u, lapic_reg(&s, APIC_TASKPRI));
+		EXPECT_EQ(0u, lapic_reg(&s, APIC_PROCPRI));
+		EXPECT_EQ(LVT_MASKED, lapic_reg(&s, APIC_LVTT));
+		EXPECT_EQ(LVT_MASKED, lapic_reg(&s, APIC_LVTERR));
+		EXPECT_EQ(LVT_MASKED, lapic_reg(&s, APIC_LVT1));
 		/* KVM's LINT0_REENABLED quirk: the BSP's LINT0 is ExtINT. */
-		EXPECT_EQ(i ? LVT_MASKED : 0x700u, reg(&s, R_LVT0));
+		EXPECT_EQ(i ? LVT_MASKED : 0x700u, lapic_reg(&s, APIC_LVT0));
 		/* No CMCI: the slot stays zero. */
-		EXPECT_EQ(0u, reg(&s, R_CMCI));
+		EXPECT_EQ(0u, lapic_reg(&s, APIC_LVTCMCI));
 	}
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(self->v.vcpu[0]));
 	EXPECT_EQ(KVM_MP_STATE_UNINITIALIZED, get_mp_state(self->v.vcpu[1]));
@@ -65,38 +65,38 @@ TEST_F(base, reset_values)
 TEST_F(base, reserved_bits_default)
 {
 	int vcpu = self->v.vcpu[1];
-	__u64 base = BASE_DEFAULT | BASE_EN;
+	__u64 base = APIC_BASE_DEFAULT | APIC_BASE_EN;
 
-	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 36)));
-	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 63)));
-	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 9)));
-	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | 0x1));
-	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | 0x80));
-	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | BASE_EXTD));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 36)));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 63)));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 9)));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | 0x1));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | 0x80));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | APIC_BASE_EXTD));
 	/* Refused writes leave the MSR alone. */
-	EXPECT_EQ(base, msr(vcpu, MSR_APICBASE));
+	EXPECT_EQ(base, msr(vcpu, MSR_IA32_APICBASE));
 	/* Bit 35 is below MAXPHYADDR, and BSP is writable. */
-	EXPECT_EQ(1, set_msr(vcpu, MSR_APICBASE, base | (1ull << 35)));
-	EXPECT_EQ(base | (1ull << 35), msr(vcpu, MSR_APICBASE));
-	EXPECT_EQ(1, set_msr(vcpu, MSR_APICBASE, base | BASE_BSP));
-	EXPECT_EQ(base | BASE_BSP, msr(vcpu, MSR_APICBASE));
+	EXPECT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 35)));
+	EXPECT_EQ(base | (1ull << 35), msr(vcpu, MSR_IA32_APICBASE));
+	EXPECT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, base | APIC_BASE_BSP));
+	EXPECT_EQ(base | APIC_BASE_BSP, msr(vcpu, MSR_IA32_APICBASE));
 }
 
 /* CPUID leaf 0x80000008 moves MAXPHYADDR; leaf 1 opens x2APIC. */
 TEST_F(base, reserved_bits_cpuid)
 {
 	int vcpu = self->v.vcpu[1];
-	__u64 base = BASE_DEFAULT | BASE_EN;
+	__u64 base = APIC_BASE_DEFAULT | APIC_BASE_EN;
 
 	ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, 40));
-	EXPECT_EQ(1, set_msr(vcpu, MSR_APICBASE, base | (1ull << 39)));
-	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 40)));
-	EXPECT_EQ(1, set_msr(vcpu, MSR_APICBASE, base | BASE_EXTD));
-	EXPECT_EQ(base | BASE_EXTD, msr(vcpu, MSR_APICBASE));
+	EXPECT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 39)));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 40)));
+	EXPECT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, base | APIC_BASE_EXTD));
+	EXPECT_EQ(base | APIC_BASE_EXTD, msr(vcpu, MSR_IA32_APICBASE));
 
 	/* A leaf 0x80000000 too small for 0x80000008: back to 36 bits. */
 	ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, 0));
-	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, base | (1ull << 36)));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 36)));
 }
 
 /* EXTD without EN is the invalid mode, whatever the CPUID. */
@@ -105,8 +105,8 @@ TEST_F(base, invalid_mode)
 	int vcpu = self->v.vcpu[1];
 
 	ASSERT_OK(set_cpuid_x2apic(vcpu));
-	EXPECT_EQ(0, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT | BASE_EXTD));
-	EXPECT_EQ(BASE_DEFAULT | BASE_EN, msr(vcpu, MSR_APICBASE));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, APIC_BASE_DEFAULT | APIC_BASE_EXTD));
+	EXPECT_EQ(APIC_BASE_DEFAULT | APIC_BASE_EN, msr(vcpu, MSR_IA32_APICBASE));
 }
 
 /*
@@ -117,31 +117,31 @@ TEST_F(base, host_transitions)
 {
 	struct kvm_lapic_state s;
 	int vcpu = self->v.vcpu[2];
-	__u64 en = BASE_DEFAULT | BASE_EN;
+	__u64 en = APIC_BASE_DEFAULT | APIC_BASE_EN;
 
 	ASSERT_OK(set_cpuid_x2apic(vcpu));
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, en | BASE_EXTD));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, en | APIC_BASE_EXTD));
 	ASSERT_OK(get_lapic(vcpu, &s));
 	/* Without 32-bit IDs the x2APIC ID is reported as ID << 24. */
-	EXPECT_EQ(2u << 24, reg(&s, R_ID));
+	EXPECT_EQ(2u << 24, lapic_reg(&s, APIC_ID));
 	/* Cluster 0, bit 2: the x2APIC LDR derived from ID 2. */
-	EXPECT_EQ(1u << 2, reg(&s, R_LDR));
-	EXPECT_EQ(2ull, msr(vcpu, X2MSR(R_ID)));
-	EXPECT_EQ(1ull << 2, msr(vcpu, X2MSR(R_LDR)));
+	EXPECT_EQ(1u << 2, lapic_reg(&s, APIC_LDR));
+	EXPECT_EQ(2ull, msr(vcpu, X2APIC_MSR(APIC_ID)));
+	EXPECT_EQ(1ull << 2, msr(vcpu, X2APIC_MSR(APIC_LDR)));
 
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, en));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, en));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(2u << 24, reg(&s, R_ID));
+	EXPECT_EQ(2u << 24, lapic_reg(&s, APIC_ID));
 	/* Leaving x2APIC keeps the derived LDR: only the ID is rewritten. */
-	EXPECT_EQ(1u << 2, reg(&s, R_LDR));
+	EXPECT_EQ(1u << 2, lapic_reg(&s, APIC_LDR));
 
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT));
-	EXPECT_EQ(BASE_DEFAULT, msr(vcpu, MSR_APICBASE));
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, en | BASE_EXTD));
-	EXPECT_EQ(2ull, msr(vcpu, X2MSR(R_ID)));
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT));
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, en));
-	EXPECT_EQ(en, msr(vcpu, MSR_APICBASE));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, APIC_BASE_DEFAULT));
+	EXPECT_EQ(APIC_BASE_DEFAULT, msr(vcpu, MSR_IA32_APICBASE));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, en | APIC_BASE_EXTD));
+	EXPECT_EQ(2ull, msr(vcpu, X2APIC_MSR(APIC_ID)));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, APIC_BASE_DEFAULT));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, en));
+	EXPECT_EQ(en, msr(vcpu, MSR_IA32_APICBASE));
 }
 
 /* Re-enabling a disabled APIC restores the xAPIC ID from the vCPU id. */
@@ -151,20 +151,20 @@ TEST_F(base, enable_restores_id)
 	int vcpu = self->v.vcpu[1];
 
 	ASSERT_OK(get_lapic(vcpu, &s));
-	set_reg(&s, R_ID, 0x55u << 24);
+	lapic_set_reg(&s, APIC_ID, 0x55u << 24);
 	ASSERT_OK(set_lapic(vcpu, &s));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(0x55u << 24, reg(&s, R_ID));
+	EXPECT_EQ(0x55u << 24, lapic_reg(&s, APIC_ID));
 
 	/* A write that keeps EN does not touch the ID. */
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT | BASE_EN));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, APIC_BASE_DEFAULT | APIC_BASE_EN));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(0x55u << 24, reg(&s, R_ID));
+	EXPECT_EQ(0x55u << 24, lapic_reg(&s, APIC_ID));
 
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT));
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT | BASE_EN));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, APIC_BASE_DEFAULT));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, APIC_BASE_DEFAULT | APIC_BASE_EN));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(1u << 24, reg(&s, R_ID));
+	EXPECT_EQ(1u << 24, lapic_reg(&s, APIC_ID));
 }
 
 /* KVM_GET_CPUID2 shows CPUID.1:EDX.APIC following the EN bit. */
@@ -178,7 +178,7 @@ TEST_F(base, cpuid_apic_bit)
 	unsigned int i, leaf1 = ~0u;
 
 	ASSERT_OK(set_cpuid_x2apic(vcpu));
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, APIC_BASE_DEFAULT));
 
 	memset(&c, 0, sizeof(c));
 	c.hdr.nent = 3;
@@ -191,9 +191,9 @@ TEST_F(base, cpuid_apic_bit)
 			leaf1 = i;
 	ASSERT_NE(~0u, leaf1);
 	EXPECT_EQ(0u, c.e[leaf1].edx & CPUID1_EDX_APIC);
-	EXPECT_EQ(CPUID1_ECX_X2APIC | CPUID1_ECX_TSCDL, c.e[leaf1].ecx);
+	EXPECT_EQ(CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE, c.e[leaf1].ecx);
 
-	ASSERT_EQ(1, set_msr(vcpu, MSR_APICBASE, BASE_DEFAULT | BASE_EN));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, APIC_BASE_DEFAULT | APIC_BASE_EN));
 	c.hdr.nent = 8;
 	ASSERT_OK(ioctl(vcpu, KVM_GET_CPUID2, &c));
 	EXPECT_EQ(CPUID1_EDX_APIC, c.e[leaf1].edx & CPUID1_EDX_APIC);
@@ -217,28 +217,28 @@ TEST_F(base, msr_count)
 
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 3;
-	m.e[0].index = MSR_APICBASE;
-	m.e[0].data = BASE_DEFAULT | BASE_EN | BASE_BSP;
-	m.e[1].index = MSR_APICBASE;
-	m.e[1].data = BASE_DEFAULT | BASE_EN | (1ull << 9);
-	m.e[2].index = MSR_APICBASE;
-	m.e[2].data = BASE_DEFAULT;
+	m.e[0].index = MSR_IA32_APICBASE;
+	m.e[0].data = APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_BSP;
+	m.e[1].index = MSR_IA32_APICBASE;
+	m.e[1].data = APIC_BASE_DEFAULT | APIC_BASE_EN | (1ull << 9);
+	m.e[2].index = MSR_IA32_APICBASE;
+	m.e[2].data = APIC_BASE_DEFAULT;
 	EXPECT_EQ(1, ioctl(vcpu, KVM_SET_MSRS, &m));
-	EXPECT_EQ(BASE_DEFAULT | BASE_EN | BASE_BSP, msr(vcpu, MSR_APICBASE));
+	EXPECT_EQ(APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_BSP, msr(vcpu, MSR_IA32_APICBASE));
 
 	/* In xAPIC mode the x2APIC MSRs cannot be read. */
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 3;
-	m.e[0].index = MSR_APICBASE;
-	m.e[1].index = X2MSR(R_ID);
+	m.e[0].index = MSR_IA32_APICBASE;
+	m.e[1].index = X2APIC_MSR(APIC_ID);
 	m.e[1].data = 0x1234;
-	m.e[2].index = MSR_APICBASE;
+	m.e[2].index = MSR_IA32_APICBASE;
 	EXPECT_EQ(1, ioctl(vcpu, KVM_GET_MSRS, &m));
-	EXPECT_EQ(BASE_DEFAULT | BASE_EN | BASE_BSP, m.e[0].data);
+	EXPECT_EQ(APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_BSP, m.e[0].data);
 	/* The failed entry reads 0; later ones come back as they went in. */
 	EXPECT_EQ(0ull, m.e[1].data);
 	EXPECT_EQ(0ull, m.e[2].data);
-	EXPECT_EQ(0, set_msr(vcpu, X2MSR(R_TPR), 0x10));
+	EXPECT_EQ(0, set_msr(vcpu, X2APIC_MSR(APIC_TASKPRI), 0x10));
 
 	m.hdr.nmsrs = 0;
 	EXPECT_EQ(0, ioctl(vcpu, KVM_GET_MSRS, &m));
@@ -255,13 +255,13 @@ TEST_F(base, msr_limit)
 	int i;
 
 	for (i = 0; i < 256; i++)
-		m.e[i].index = MSR_APICBASE;
+		m.e[i].index = MSR_IA32_APICBASE;
 	m.hdr.nmsrs = 256;
 	EXPECT_ERRNO(ioctl(vcpu, KVM_GET_MSRS, &m), E2BIG);
 	EXPECT_ERRNO(ioctl(vcpu, KVM_SET_MSRS, &m), E2BIG);
 	m.hdr.nmsrs = 255;
 	EXPECT_EQ(255, ioctl(vcpu, KVM_GET_MSRS, &m));
-	EXPECT_EQ(BASE_DEFAULT | BASE_EN | BASE_BSP, m.e[254].data);
+	EXPECT_EQ(APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_BSP, m.e[254].data);
 }
 
 /* MSR_IA32_TSC_DEADLINE reads 0 outside TSC-deadline mode. */
@@ -269,8 +269,8 @@ TEST_F(base, tsc_deadline_outside_mode)
 {
 	int vcpu = self->v.vcpu[0];
 
-	EXPECT_EQ(1, set_msr(vcpu, MSR_TSC_DEADLINE, 12345));
-	EXPECT_EQ(0ull, msr(vcpu, MSR_TSC_DEADLINE));
+	EXPECT_EQ(1, set_msr(vcpu, MSR_IA32_TSC_DEADLINE, 12345));
+	EXPECT_EQ(0ull, msr(vcpu, MSR_IA32_TSC_DEADLINE));
 }
 
 /* Without a split irqchip there is no in-kernel LAPIC: -EINVAL. */
@@ -310,13 +310,13 @@ TEST(base_moved_inhibit)
 		SKIP(return, "the APICv backend ignores APIC_BASE_MODIFIED");
 	EXPECT_EQ(0ull, st.reasons & bit);
 	/* Disabled at another address: no reason yet. */
-	ASSERT_EQ(1, set_msr(v.vcpu[1], MSR_APICBASE, 0xfed00000));
+	ASSERT_EQ(1, set_msr(v.vcpu[1], MSR_IA32_APICBASE, 0xfed00000));
 	ASSERT_OK(ioctl(v.vm, LAPICV_GET_INHIBITS, &st));
 	EXPECT_EQ(0ull, st.reasons & bit);
-	ASSERT_EQ(1, set_msr(v.vcpu[1], MSR_APICBASE, 0xfed00000 | BASE_EN));
+	ASSERT_EQ(1, set_msr(v.vcpu[1], MSR_IA32_APICBASE, 0xfed00000 | APIC_BASE_EN));
 	ASSERT_OK(ioctl(v.vm, LAPICV_GET_INHIBITS, &st));
 	EXPECT_EQ(bit, st.reasons & bit);
-	ASSERT_EQ(1, set_msr(v.vcpu[1], MSR_APICBASE, BASE_DEFAULT | BASE_EN));
+	ASSERT_EQ(1, set_msr(v.vcpu[1], MSR_IA32_APICBASE, APIC_BASE_DEFAULT | APIC_BASE_EN));
 	ASSERT_OK(ioctl(v.vm, LAPICV_GET_INHIBITS, &st));
 	EXPECT_EQ(bit, st.reasons & bit);
 	lt_vm_destroy(&v);
@@ -353,7 +353,7 @@ TEST(supported_cpuid)
 	EXPECT_EQ(CPUID1_EDX_APIC, c.e[leaf1].edx & CPUID1_EDX_APIC);
 	if (!dev_is_kvm()) {
 		EXPECT_EQ(4u, c.hdr.nent);
-		EXPECT_EQ(CPUID1_ECX_TSCDL, c.e[leaf1].ecx & CPUID1_ECX_TSCDL);
+		EXPECT_EQ(CPUID1_ECX_TSC_DEADLINE, c.e[leaf1].ecx & CPUID1_ECX_TSC_DEADLINE);
 		__cpuid(0x80000008, a, b, cx, d);
 		EXPECT_EQ(a & 0xffff, c.e[ext8].eax);
 		c.hdr.nent = 3;

@@ -223,8 +223,8 @@ TEST_F(ipi, init_deassert)
 /* vCPU 3 back in xAPIC mode, still reachable from x2APIC senders. */
 TEST_F(ipi, mixed_modes)
 {
-	ASSERT_EQ(1, set_msr(self->v.vcpu[3], MSR_APIC_BASE, 0));
-	ASSERT_EQ(1, set_msr(self->v.vcpu[3], MSR_APIC_BASE,
+	ASSERT_EQ(1, set_msr(self->v.vcpu[3], MSR_IA32_APICBASE, 0));
+	ASSERT_EQ(1, set_msr(self->v.vcpu[3], MSR_IA32_APICBASE,
 			     APIC_BASE_DEFAULT | APIC_BASE_EN));
 	ASSERT_OK(lapic_setup(self->v.vcpu[3], 0x01u << 24, APIC_DFR_FLAT));
 

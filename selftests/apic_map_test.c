@@ -77,7 +77,7 @@ TEST(recalc_race)
 		fd[i] = vcpu_create(vm, id);
 		ASSERT_OK(fd[i]);
 		ASSERT_OK(set_cpuid_x2apic(fd[i]));
-		ASSERT_EQ(1, set_msr(fd[i], MSR_APIC_BASE, APIC_BASE_X2APIC |
+		ASSERT_EQ(1, set_msr(fd[i], MSR_IA32_APICBASE, APIC_BASE_X2APIC |
 				     (i ? 0 : APIC_BASE_BSP)));
 	}
 
@@ -86,8 +86,8 @@ TEST(recalc_race)
 	ASSERT_EQ(0, pthread_create(&t1, NULL, reset_vcpu0, &r));
 	ASSERT_EQ(0, pthread_create(&t2, NULL, send_msis, &r));
 	for (end = time(NULL) + RACE_SECONDS; time(NULL) < end;) {
-		ASSERT_EQ(1, set_msr(fd[NR_MAP_VCPUS - 1], MSR_APIC_BASE, 0));
-		ASSERT_EQ(1, set_msr(fd[NR_MAP_VCPUS - 1], MSR_APIC_BASE,
+		ASSERT_EQ(1, set_msr(fd[NR_MAP_VCPUS - 1], MSR_IA32_APICBASE, 0));
+		ASSERT_EQ(1, set_msr(fd[NR_MAP_VCPUS - 1], MSR_IA32_APICBASE,
 				     APIC_BASE_X2APIC));
 	}
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);

@@ -17,10 +17,8 @@
 
 #include "kselftest_harness.h"
 #include "lapicv_util.h"
+#include "lapicv_run.h"
 #include "timer_util.h"
-
-#define APIC_EOI	0xb0
-#define APIC_ISR	0x100
 
 FIXTURE(run) {
 	int devfd;
@@ -41,8 +39,8 @@ FIXTURE_SETUP(run)
 	ASSERT_OK(set_cpuid_leaf1(self->vcpufd, CPUID1_ECX_X2APIC |
 				  CPUID1_ECX_TSC_DEADLINE));
 	ASSERT_EQ(1, set_msr(self->vcpufd, MSR_IA32_APICBASE,
-			     APICBASE_DEFAULT | APICBASE_BSP | APICBASE_EN |
-			     APICBASE_EXTD));
+			     APIC_BASE_DEFAULT | APIC_BASE_BSP | APIC_BASE_EN |
+			     APIC_BASE_EXTD));
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_SPIV), 0x1ff));
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_TDCR), TDCR_DIV1));
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_LVTT),
@@ -58,25 +56,11 @@ FIXTURE_TEARDOWN(run)
 	close(self->devfd);
 }
 
-/* One run step of an interruptible vCPU; @halted: sleep until work. */
-static int run_step(int vcpufd, int halted, struct lapicv_run *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->rflags_if = 1;
-	r->halted = halted;
-	return ioctl(vcpufd, LAPICV_RUN, r);
-}
-
 static bool injected(const struct lapicv_run *r, __u32 vector)
 {
 	return (r->exit_reason == LAPICV_RUN_INTR ||
 		r->exit_reason == LAPICV_RUN_VIRTUAL_INTR) &&
 	       r->vector == vector;
-}
-
-static bool vector_set(const struct kvm_lapic_state *s, int base, int vec)
-{
-	return reg(s, base + 0x10 * (vec >> 5)) & (1u << (vec & 31));
 }
 
 /* A halted vCPU sleeps until the one-shot expiry, then takes the vector. */
@@ -89,7 +73,7 @@ TEST_F_TIMEOUT(run, oneshot_wakes_halted, 60)
 
 	t0 = now_ns();
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_TMICT), tmict));
-	ASSERT_OK(run_step(self->vcpufd, 1, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpufd, true, true, &r));
 	t1 = now_ns();
 	ASSERT_TRUE(injected(&r, TIMER_VECTOR))
 		TH_LOG("exit %u vector %#x", r.exit_reason, r.vector);
@@ -98,14 +82,14 @@ TEST_F_TIMEOUT(run, oneshot_wakes_halted, 60)
 	EXPECT_GE(t1 - t0, tmict);
 
 	ASSERT_OK(get_lapic(self->vcpufd, &s));
-	EXPECT_EQ(0, reg(&s, APIC_TMCCT));
-	EXPECT_TRUE(vector_set(&s, APIC_ISR, TIMER_VECTOR));
-	EXPECT_FALSE(vector_set(&s, APIC_IRR, TIMER_VECTOR));
+	EXPECT_EQ(0, lapic_reg(&s, APIC_TMCCT));
+	EXPECT_TRUE(lapic_test_vec(&s, APIC_ISR, TIMER_VECTOR));
+	EXPECT_FALSE(lapic_test_vec(&s, APIC_IRR, TIMER_VECTOR));
 
 	/* One-shot: nothing more, even after EOI. */
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_EOI), 0));
 	sleep_ns(tmict);
-	ASSERT_OK(run_step(self->vcpufd, 0, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpufd, true, false, &r));
 	EXPECT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 }
 
@@ -122,7 +106,7 @@ TEST_F_TIMEOUT(run, tscdeadline_injection_clears_msr, 60)
 	EXPECT_EQ(1, get_msr(self->vcpufd, MSR_IA32_TSC_DEADLINE, &v));
 	EXPECT_EQ(d, v);
 
-	ASSERT_OK(run_step(self->vcpufd, 1, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpufd, true, true, &r));
 	ASSERT_TRUE(injected(&r, TIMER_VECTOR))
 		TH_LOG("exit %u vector %#x", r.exit_reason, r.vector);
 	/* The deadline has passed by the time the vector is injected. */
@@ -142,7 +126,7 @@ TEST_F_TIMEOUT(run, periodic_reinjects, 60)
 			     LVTT_PERIODIC | TIMER_VECTOR));
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_TMICT), tmict));
 	for (i = 0; i < 3; i++) {
-		ASSERT_OK(run_step(self->vcpufd, 1, &r));
+		ASSERT_OK(lapicv_run_step(self->vcpufd, true, true, &r));
 		ASSERT_TRUE(injected(&r, TIMER_VECTOR))
 			TH_LOG("period %d: exit %u vector %#x", i,
 			       r.exit_reason, r.vector);
@@ -153,7 +137,7 @@ TEST_F_TIMEOUT(run, periodic_reinjects, 60)
 
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_TMICT), 0));
 	sleep_ns(3 * tmict);
-	ASSERT_OK(run_step(self->vcpufd, 0, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpufd, true, false, &r));
 	EXPECT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 }
 
@@ -173,14 +157,14 @@ TEST_F_TIMEOUT(run, masked_expiry_waits_for_unmask, 60)
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_TMICT), tmict));
 	sleep_ns(tmict + 100 * MS);
 
-	ASSERT_OK(run_step(self->vcpufd, 0, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpufd, true, false, &r));
 	EXPECT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 	ASSERT_OK(get_lapic(self->vcpufd, &s));
-	EXPECT_FALSE(vector_set(&s, APIC_IRR, TIMER_VECTOR));
+	EXPECT_FALSE(lapic_test_vec(&s, APIC_IRR, TIMER_VECTOR));
 
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_LVTT),
 			     LVTT_ONESHOT | TIMER_VECTOR));
-	ASSERT_OK(run_step(self->vcpufd, 0, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpufd, true, false, &r));
 	EXPECT_TRUE(injected(&r, TIMER_VECTOR))
 		TH_LOG("exit %u vector %#x", r.exit_reason, r.vector);
 }
@@ -196,17 +180,17 @@ TEST_F(run, restore_expired_and_rewrite)
 	struct lapicv_run r;
 
 	ASSERT_OK(get_lapic(self->vcpufd, &s));
-	set_reg(&s, APIC_TMICT, 1000 * MS);
-	set_reg(&s, APIC_TMCCT, 0);
+	lapic_set_reg(&s, APIC_TMICT, 1000 * MS);
+	lapic_set_reg(&s, APIC_TMCCT, 0);
 	ASSERT_OK(set_lapic(self->vcpufd, &s));
-	ASSERT_OK(run_step(self->vcpufd, 0, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpufd, true, false, &r));
 	EXPECT_TRUE(injected(&r, TIMER_VECTOR))
 		TH_LOG("exit %u vector %#x", r.exit_reason, r.vector);
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_EOI), 0));
 
 	ASSERT_OK(set_lapic(self->vcpufd, &s));
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_TMICT), 1000 * MS));
-	ASSERT_OK(run_step(self->vcpufd, 0, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpufd, true, false, &r));
 	EXPECT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 	EXPECT_NE(0, msr_tmcct_raw(self->vcpufd));
 }

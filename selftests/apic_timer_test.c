@@ -44,7 +44,7 @@ FIXTURE_SETUP(timer)
 				  CPUID1_ECX_TSC_DEADLINE));
 	ASSERT_OK(get_lapic(self->vcpufd, &self->s));
 	/* Software-enable the APIC so LVT writes keep their mask bit. */
-	set_reg(&self->s, APIC_SPIV, 0x1ff);
+	lapic_set_reg(&self->s, APIC_SPIV, 0x1ff);
 }
 
 FIXTURE_TEARDOWN(timer)
@@ -62,10 +62,10 @@ static int start_xapic(struct kvm_lapic_state *s, int vcpufd, __u32 lvtt,
 		       __u32 tdcr, __u32 tmict, __u32 count,
 		       __u64 *t0)
 {
-	set_reg(s, APIC_LVTT, lvtt);
-	set_reg(s, APIC_TDCR, tdcr);
-	set_reg(s, APIC_TMICT, tmict);
-	set_reg(s, APIC_TMCCT, count);
+	lapic_set_reg(s, APIC_LVTT, lvtt);
+	lapic_set_reg(s, APIC_TDCR, tdcr);
+	lapic_set_reg(s, APIC_TMICT, tmict);
+	lapic_set_reg(s, APIC_TMCCT, count);
 	*t0 = now_ns();
 	return set_lapic(vcpufd, s);
 }
@@ -79,7 +79,7 @@ static __u32 read_tmcct(struct __test_metadata *_metadata, int vcpufd,
 	ASSERT_OK(get_lapic(vcpufd, &s));
 	if (t1)
 		*t1 = now_ns();
-	return reg(&s, APIC_TMCCT);
+	return lapic_reg(&s, APIC_TMCCT);
 }
 
 /*
@@ -140,11 +140,11 @@ TEST_F_TIMEOUT(timer, oneshot_xapic, 60)
 		struct kvm_lapic_state s;
 
 		ASSERT_OK(get_lapic(self->vcpufd, &s));
-		EXPECT_EQ(0, reg(&s, APIC_TMCCT));
+		EXPECT_EQ(0, lapic_reg(&s, APIC_TMCCT));
 		/* The count register survives expiry. */
-		EXPECT_EQ(tmict, reg(&s, APIC_TMICT));
+		EXPECT_EQ(tmict, lapic_reg(&s, APIC_TMICT));
 		/* Expiry alone injects nothing: IRR waits for KVM_RUN. */
-		EXPECT_EQ(0, reg(&s, APIC_IRR + 0x10 * (TIMER_VECTOR >> 5)));
+		EXPECT_EQ(0, lapic_reg(&s, APIC_IRR + 0x10 * (TIMER_VECTOR >> 5)));
 		sleep_ns(20 * MS);
 	}
 }
@@ -215,8 +215,8 @@ TEST_F(timer, restore_from_tmcct)
 			      LVTT_ONESHOT | TIMER_VECTOR, TDCR_DIV1, tmict,
 			      0, &t0));
 	ASSERT_OK(get_lapic(self->vcpufd, &s));
-	EXPECT_EQ(0, reg(&s, APIC_TMCCT));
-	EXPECT_EQ(tmict, reg(&s, APIC_TMICT));
+	EXPECT_EQ(0, lapic_reg(&s, APIC_TMCCT));
+	EXPECT_EQ(tmict, lapic_reg(&s, APIC_TMICT));
 
 	/* TMICT 0 stops the timer whatever TMCCT says. */
 	ASSERT_OK(start_xapic(&self->s, self->vcpufd,
@@ -251,7 +251,7 @@ TEST_F_TIMEOUT(timer, periodic_xapic, 60)
 	EXPECT_GE(nonzero, 8);
 
 	ASSERT_OK(get_lapic(self->vcpufd, &self->s));
-	EXPECT_EQ(0, reg(&self->s, APIC_IRR + 0x10 * (TIMER_VECTOR >> 5)));
+	EXPECT_EQ(0, lapic_reg(&self->s, APIC_IRR + 0x10 * (TIMER_VECTOR >> 5)));
 }
 
 /*
@@ -302,20 +302,20 @@ TEST(no_cpuid_no_periodic)
 	vcpufd = vcpu_create(vmfd, 0);
 	ASSERT_OK(vcpufd);
 	ASSERT_OK(get_lapic(vcpufd, &s));
-	set_reg(&s, APIC_SPIV, 0x1ff);
-	set_reg(&s, APIC_LVTT, LVTT_PERIODIC | TIMER_VECTOR);
-	set_reg(&s, APIC_TDCR, TDCR_DIV1);
-	set_reg(&s, APIC_TMICT, tmict);
-	set_reg(&s, APIC_TMCCT, tmict);
+	lapic_set_reg(&s, APIC_SPIV, 0x1ff);
+	lapic_set_reg(&s, APIC_LVTT, LVTT_PERIODIC | TIMER_VECTOR);
+	lapic_set_reg(&s, APIC_TDCR, TDCR_DIV1);
+	lapic_set_reg(&s, APIC_TMICT, tmict);
+	lapic_set_reg(&s, APIC_TMCCT, tmict);
 	ASSERT_OK(set_lapic(vcpufd, &s));
 	sleep_ns(tmict + 300 * MS);
 	ASSERT_OK(get_lapic(vcpufd, &s));
-	EXPECT_EQ(0, reg(&s, APIC_TMCCT));
+	EXPECT_EQ(0, lapic_reg(&s, APIC_TMCCT));
 	/* The register keeps the bit the guest wrote. */
-	EXPECT_EQ(LVTT_PERIODIC | TIMER_VECTOR, reg(&s, APIC_LVTT));
+	EXPECT_EQ(LVTT_PERIODIC | TIMER_VECTOR, lapic_reg(&s, APIC_LVTT));
 
 	/* Nor a TSC-deadline mode: the MSR stays 0. */
-	set_reg(&s, APIC_LVTT, LVTT_TSCDEADLINE | TIMER_VECTOR);
+	lapic_set_reg(&s, APIC_LVTT, LVTT_TSCDEADLINE | TIMER_VECTOR);
 	ASSERT_OK(set_lapic(vcpufd, &s));
 	EXPECT_EQ(1, set_msr(vcpufd, MSR_IA32_TSC_DEADLINE, rdtsc() + 1000000));
 	{
@@ -376,7 +376,7 @@ TEST_F(timer, tscdeadline_msr_modes)
 	EXPECT_EQ(d + 1, v);
 
 	/* KVM_SET_LAPIC in the same mode keeps the deadline... */
-	set_reg(&self->s, APIC_SPIV, 0x1ff);
+	lapic_set_reg(&self->s, APIC_SPIV, 0x1ff);
 	ASSERT_OK(set_lapic(self->vcpufd, &self->s));
 	EXPECT_EQ(1, get_msr(self->vcpufd, MSR_IA32_TSC_DEADLINE, &v));
 	EXPECT_EQ(d + 1, v);
@@ -400,16 +400,16 @@ TEST_F(timer, tscdeadline_msr_modes)
 	/* Hardware-disabled APIC: reads 0, writes dropped. */
 	EXPECT_EQ(1, set_msr(self->vcpufd, MSR_IA32_TSC_DEADLINE, d));
 	ASSERT_EQ(1, set_msr(self->vcpufd, MSR_IA32_APICBASE,
-			     APICBASE_DEFAULT | APICBASE_BSP));
+			     APIC_BASE_DEFAULT | APIC_BASE_BSP));
 	EXPECT_EQ(1, get_msr(self->vcpufd, MSR_IA32_TSC_DEADLINE, &v));
 	EXPECT_EQ(0, v);
 	EXPECT_EQ(1, set_msr(self->vcpufd, MSR_IA32_TSC_DEADLINE, d + 5));
 	ASSERT_OK(get_lapic(self->vcpufd, &s));
-	EXPECT_EQ(0, reg(&s, APIC_TMCCT));
+	EXPECT_EQ(0, lapic_reg(&s, APIC_TMCCT));
 
 	/* Re-enabling leaves the timer alone: the old deadline is back. */
 	ASSERT_EQ(1, set_msr(self->vcpufd, MSR_IA32_APICBASE,
-			     APICBASE_DEFAULT | APICBASE_BSP | APICBASE_EN));
+			     APIC_BASE_DEFAULT | APIC_BASE_BSP | APIC_BASE_EN));
 	EXPECT_EQ(1, get_msr(self->vcpufd, MSR_IA32_TSC_DEADLINE, &v));
 	EXPECT_EQ(d, v);
 }
@@ -433,8 +433,8 @@ TEST_F_TIMEOUT(timer, tscdeadline_expiry, 60)
 	EXPECT_EQ(1, get_msr(self->vcpufd, MSR_IA32_TSC_DEADLINE, &v));
 	EXPECT_EQ(d, v);
 	ASSERT_OK(get_lapic(self->vcpufd, &self->s));
-	EXPECT_EQ(0, reg(&self->s, APIC_IRR + 0x10 * (TIMER_VECTOR >> 5)));
-	EXPECT_EQ(0, reg(&self->s, APIC_TMCCT));
+	EXPECT_EQ(0, lapic_reg(&self->s, APIC_IRR + 0x10 * (TIMER_VECTOR >> 5)));
+	EXPECT_EQ(0, lapic_reg(&self->s, APIC_TMCCT));
 
 	/* A past deadline: expired at once, value kept. */
 	EXPECT_EQ(1, set_msr(self->vcpufd, MSR_IA32_TSC_DEADLINE, 1));
@@ -466,15 +466,15 @@ TEST_F(timer, mode_switch_clears_tmict)
 			      LVTT_TSCDEADLINE | TIMER_VECTOR, TDCR_DIV1, tmict,
 			      tmict, &t0));
 	ASSERT_OK(get_lapic(self->vcpufd, &s));
-	EXPECT_EQ(0, reg(&s, APIC_TMICT));
-	EXPECT_EQ(0, reg(&s, APIC_TMCCT));
+	EXPECT_EQ(0, lapic_reg(&s, APIC_TMICT));
+	EXPECT_EQ(0, lapic_reg(&s, APIC_TMCCT));
 
 	ASSERT_OK(start_xapic(&self->s, self->vcpufd,
 			      LVTT_ONESHOT | TIMER_VECTOR, TDCR_DIV1, tmict,
 			      tmict, &t0));
 	ASSERT_OK(get_lapic(self->vcpufd, &s));
-	EXPECT_EQ(0, reg(&s, APIC_TMICT));
-	EXPECT_EQ(0, reg(&s, APIC_TMCCT));
+	EXPECT_EQ(0, lapic_reg(&s, APIC_TMICT));
+	EXPECT_EQ(0, lapic_reg(&s, APIC_TMCCT));
 
 	/* Now in one-shot mode already: the blob's TMICT is taken. */
 	ASSERT_OK(start_xapic(&self->s, self->vcpufd,
@@ -485,8 +485,8 @@ TEST_F(timer, mode_switch_clears_tmict)
 			      tmict, &t0));
 	ASSERT_OK(get_lapic(self->vcpufd, &s));
 	t1 = now_ns();
-	EXPECT_EQ(tmict, reg(&s, APIC_TMICT));
-	c = reg(&s, APIC_TMCCT);
+	EXPECT_EQ(tmict, lapic_reg(&s, APIC_TMICT));
+	c = lapic_reg(&s, APIC_TMCCT);
 	ASSERT_COUNT_IN(c, tmict, 1, t0, t1);
 }
 
@@ -508,8 +508,8 @@ FIXTURE_SETUP(x2timer)
 	ASSERT_OK(set_cpuid_leaf1(self->vcpufd, CPUID1_ECX_X2APIC |
 				  CPUID1_ECX_TSC_DEADLINE));
 	ASSERT_EQ(1, set_msr(self->vcpufd, MSR_IA32_APICBASE,
-			     APICBASE_DEFAULT | APICBASE_BSP | APICBASE_EN |
-			     APICBASE_EXTD));
+			     APIC_BASE_DEFAULT | APIC_BASE_BSP | APIC_BASE_EN |
+			     APIC_BASE_EXTD));
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_SPIV), 0x1ff));
 }
 
@@ -651,7 +651,7 @@ TEST_F(x2timer, tscdeadline_msr)
 			     LVTT_TSCDEADLINE | TIMER_VECTOR));
 	ASSERT_EQ(1, set_msr(self->vcpufd, X2APIC_MSR(APIC_TMICT), 12345));
 	ASSERT_OK(get_lapic(self->vcpufd, &s));
-	EXPECT_EQ(0, reg(&s, APIC_TMICT));
+	EXPECT_EQ(0, lapic_reg(&s, APIC_TMICT));
 	EXPECT_EQ(0, msr_tmcct(_metadata, self->vcpufd));
 
 	EXPECT_EQ(1, set_msr(self->vcpufd, MSR_IA32_TSC_DEADLINE, d));

@@ -10,34 +10,17 @@
 #include <linux/lapicv.h>
 
 #include "irq_util.h"
-
-#define APIC_TASKPRI		0x80
-#define APIC_PROCPRI		0xa0
-#define APIC_EOI		0xb0
-#define APIC_ISR		0x100
-#define APIC_ICR2		0x310
-#define APIC_SELF_IPI		0x3f0
-
-static int gaccess(int vcpu, __u32 type, __u32 addr, __u32 size,
-		   __u64 data, struct lapicv_guest_access *ga)
-{
-	memset(ga, 0, sizeof(*ga));
-	ga->type = type;
-	ga->address = addr;
-	ga->size = size;
-	ga->data = data;
-	return ioctl(vcpu, LAPICV_GUEST_ACCESS, ga);
-}
+#include "lapicv_run.h"
 
 static int msr_read(int vcpu, __u32 off, struct lapicv_guest_access *ga)
 {
-	return gaccess(vcpu, LAPICV_ACCESS_MSR_READ, X2APIC_MSR(off), 0, 0, ga);
+	return guest_access(vcpu, LAPICV_ACCESS_MSR_READ, X2APIC_MSR(off), 0, 0, ga);
 }
 
 static int msr_write(int vcpu, __u32 off, __u64 data,
 		     struct lapicv_guest_access *ga)
 {
-	return gaccess(vcpu, LAPICV_ACCESS_MSR_WRITE, X2APIC_MSR(off), 0, data,
+	return guest_access(vcpu, LAPICV_ACCESS_MSR_WRITE, X2APIC_MSR(off), 0, data,
 		       ga);
 }
 
@@ -45,23 +28,9 @@ static __u64 mmio_read(int vcpu, __u32 off, __u32 size)
 {
 	struct lapicv_guest_access ga;
 
-	if (gaccess(vcpu, LAPICV_ACCESS_MMIO_READ, off, size, 0, &ga))
+	if (guest_access(vcpu, LAPICV_ACCESS_MMIO_READ, off, size, 0, &ga))
 		return ~0ull;
 	return ga.data;
-}
-
-static int mmio_write(int vcpu, __u32 off, __u32 val)
-{
-	struct lapicv_guest_access ga;
-
-	return gaccess(vcpu, LAPICV_ACCESS_MMIO_WRITE, off, 4, val, &ga);
-}
-
-static int run_if1(int vcpu, struct lapicv_run *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->rflags_if = 1;
-	return ioctl(vcpu, LAPICV_RUN, r);
 }
 
 FIXTURE(access) {
@@ -90,15 +59,15 @@ TEST_F(access, bad_input)
 {
 	struct lapicv_guest_access ga;
 
-	ASSERT_ERRNO(gaccess(VCPU0, 9, 0x80, 4, 0, &ga), EINVAL);
-	ASSERT_ERRNO(gaccess(VCPU0, LAPICV_ACCESS_MMIO_READ, 0x80, 3, 0, &ga),
+	ASSERT_ERRNO(guest_access(VCPU0, 9, 0x80, 4, 0, &ga), EINVAL);
+	ASSERT_ERRNO(guest_access(VCPU0, LAPICV_ACCESS_MMIO_READ, 0x80, 3, 0, &ga),
 		     EINVAL);
-	ASSERT_ERRNO(gaccess(VCPU0, LAPICV_ACCESS_MMIO_READ, 0x1000, 4, 0, &ga),
+	ASSERT_ERRNO(guest_access(VCPU0, LAPICV_ACCESS_MMIO_READ, 0x1000, 4, 0, &ga),
 		     EINVAL);
-	ASSERT_ERRNO(gaccess(VCPU0, LAPICV_ACCESS_MSR_READ, 0x900, 0, 0, &ga),
+	ASSERT_ERRNO(guest_access(VCPU0, LAPICV_ACCESS_MSR_READ, 0x900, 0, 0, &ga),
 		     EINVAL);
-	ASSERT_ERRNO(gaccess(VCPU0, LAPICV_ACCESS_MMIO_WRITE, 0x80, 4,
-			     1ull << 32, &ga), EINVAL);
+	ASSERT_ERRNO(guest_access(VCPU0, LAPICV_ACCESS_MMIO_WRITE, 0x80, 4,
+				  1ull << 32, &ga), EINVAL);
 	memset(&ga, 0, sizeof(ga));
 	ga.type = LAPICV_ACCESS_MMIO_READ;
 	ga.size = 4;
@@ -110,7 +79,7 @@ TEST_F(access, bad_input)
 /* TPR written as a register, read back whole and byte by byte. */
 TEST_F(access, tpr_bytes)
 {
-	ASSERT_OK(mmio_write(VCPU0, APIC_TASKPRI, 0x5a));
+	ASSERT_OK(guest_write(VCPU0, APIC_TASKPRI, 0x5a));
 	ASSERT_EQ(0x5a, mmio_read(VCPU0, APIC_TASKPRI, 4));
 	ASSERT_EQ(0x5a, mmio_read(VCPU0, APIC_TASKPRI, 1));
 	ASSERT_EQ(0, mmio_read(VCPU0, APIC_TASKPRI + 1, 1));
@@ -118,7 +87,7 @@ TEST_F(access, tpr_bytes)
 	/* Across the end of the 32-bit register: reads 0. */
 	ASSERT_EQ(0, mmio_read(VCPU0, APIC_TASKPRI + 2, 4));
 	/* An unaligned write is dropped. */
-	ASSERT_OK(mmio_write(VCPU0, APIC_TASKPRI + 4, 0x10));
+	ASSERT_OK(guest_write(VCPU0, APIC_TASKPRI + 4, 0x10));
 	ASSERT_EQ(0x5a, mmio_read(VCPU0, APIC_TASKPRI, 4));
 }
 
@@ -129,24 +98,24 @@ TEST_F(access, eoi_retires)
 	struct lapicv_run r;
 
 	ASSERT_EQ(1, signal_msi(self->v.vm, MSI_ADDR(0), 0, 0x51));
-	ASSERT_OK(run_if1(VCPU0, &r));
+	ASSERT_OK(lapicv_run_step(VCPU0, true, false, &r));
 	ASSERT_EQ(0x51, r.vector);
 	ASSERT_EQ(0x50, mmio_read(VCPU0, APIC_PROCPRI, 4));
-	ASSERT_OK(mmio_write(VCPU0, APIC_EOI, 0));
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
 	ASSERT_OK(get_lapic(VCPU0, &l));
 	ASSERT_FALSE(lapic_test_vec(&l, APIC_ISR, 0x51));
 	ASSERT_EQ(0, lapic_reg(&l, APIC_PROCPRI));
 	/* A lower vector now gets through. */
 	ASSERT_EQ(1, signal_msi(self->v.vm, MSI_ADDR(0), 0, 0x31));
-	ASSERT_OK(run_if1(VCPU0, &r));
+	ASSERT_OK(lapicv_run_step(VCPU0, true, false, &r));
 	ASSERT_EQ(0x31, r.vector);
 }
 
 /* A guest ICR write sends a fixed IPI to APIC ID 2. */
 TEST_F(access, icr_sends_ipi)
 {
-	ASSERT_OK(mmio_write(VCPU0, APIC_ICR2, 2u << 24));
-	ASSERT_OK(mmio_write(VCPU0, APIC_ICR, 0x61));
+	ASSERT_OK(guest_write(VCPU0, APIC_ICR2, 2u << 24));
+	ASSERT_OK(guest_write(VCPU0, APIC_ICR, 0x61));
 	ASSERT_EQ(1u << 2, irr_mask(&self->v, 0x61));
 }
 

@@ -13,8 +13,8 @@
 #include <linux/lapicv.h>
 
 #include "irq_util.h"
+#include "lapicv_run.h"
 
-#define APIC_ISR		0x100
 #define BACKEND_PARAM		"/sys/module/lapicv/parameters/backend"
 
 static bool backend_is(const char *b)
@@ -29,14 +29,6 @@ static bool backend_is(const char *b)
 	}
 	name[strcspn(name, "\n")] = '\0';
 	return !strcmp(name, b);
-}
-
-static int run(int vcpu, bool if_flag, bool halted, struct lapicv_run *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->rflags_if = if_flag;
-	r->halted = halted;
-	return ioctl(vcpu, LAPICV_RUN, r);
 }
 
 static int vcpu_stats(int vcpu, struct lapicv_vcpu_stats *st)
@@ -104,7 +96,7 @@ TEST_F(backend, vmx_posted_on_sn)
 
 	if (!backend_is("vmx"))
 		SKIP(return, "needs backend=vmx");
-	ASSERT_OK(run(self->v.vcpu[0], false, false, &r));
+	ASSERT_OK(lapicv_run_step(self->v.vcpu[0], false, false, &r));
 	ASSERT_EQ(1, r.apicv_active);
 
 	ASSERT_EQ(1, MSI_TO(0, 0x41));
@@ -114,7 +106,7 @@ TEST_F(backend, vmx_posted_on_sn)
 	ASSERT_EQ(2, st.pi_suppressed);
 	ASSERT_EQ(0, st.pir_syncs);
 
-	ASSERT_OK(run(self->v.vcpu[0], false, false, &r));
+	ASSERT_OK(lapicv_run_step(self->v.vcpu[0], false, false, &r));
 	ASSERT_OK(vcpu_stats(self->v.vcpu[0], &st));
 	ASSERT_EQ(1, st.pir_syncs);
 	ASSERT_OK(get_lapic(self->v.vcpu[0], &l));
@@ -123,7 +115,7 @@ TEST_F(backend, vmx_posted_on_sn)
 
 	/* vCPU 1 halts in the step: SN clear, the MSI notifies. */
 	ASSERT_EQ(0, pthread_create(&t, NULL, send_msis, &s));
-	ASSERT_OK(run(self->v.vcpu[1], true, true, &r));
+	ASSERT_OK(lapicv_run_step(self->v.vcpu[1], true, true, &r));
 	pthread_join(t, NULL);
 	ASSERT_EQ(LAPICV_RUN_VIRTUAL_INTR, r.exit_reason);
 	ASSERT_EQ(0x81, r.vector);
@@ -144,10 +136,10 @@ TEST_F(backend, vmx_inhibited_uses_irr)
 	if (!backend_is("vmx"))
 		SKIP(return, "needs backend=vmx");
 	ASSERT_OK(ioctl(self->v.vm, LAPICV_SET_INHIBIT, &op));
-	ASSERT_OK(run(self->v.vcpu[0], false, false, &r));
+	ASSERT_OK(lapicv_run_step(self->v.vcpu[0], false, false, &r));
 	ASSERT_EQ(0, r.apicv_active);
 	ASSERT_EQ(1, MSI_TO(0, 0x41));
-	ASSERT_OK(run(self->v.vcpu[0], true, false, &r));
+	ASSERT_OK(lapicv_run_step(self->v.vcpu[0], true, false, &r));
 	ASSERT_EQ(LAPICV_RUN_INTR, r.exit_reason);
 	ASSERT_OK(vcpu_stats(self->v.vcpu[0], &st));
 	ASSERT_EQ(0, st.pi_notifications + st.pi_suppressed);
@@ -165,7 +157,7 @@ TEST_F(backend, svm_wakeup_not_running)
 
 	if (!backend_is("svm"))
 		SKIP(return, "needs backend=svm");
-	ASSERT_OK(run(self->v.vcpu[0], false, false, &r));
+	ASSERT_OK(lapicv_run_step(self->v.vcpu[0], false, false, &r));
 	ASSERT_EQ(1, r.apicv_active);
 	ASSERT_EQ(1, MSI_TO(0, 0x41));
 	ASSERT_OK(vcpu_stats(self->v.vcpu[0], &st));
@@ -173,9 +165,9 @@ TEST_F(backend, svm_wakeup_not_running)
 	ASSERT_EQ(0, st.avic_doorbells);
 
 	/* A blocked vCPU is not running either: woken, not doorbelled. */
-	ASSERT_OK(run(self->v.vcpu[1], false, false, &r));
+	ASSERT_OK(lapicv_run_step(self->v.vcpu[1], false, false, &r));
 	ASSERT_EQ(0, pthread_create(&t, NULL, send_msis, &s));
-	ASSERT_OK(run(self->v.vcpu[1], true, true, &r));
+	ASSERT_OK(lapicv_run_step(self->v.vcpu[1], true, true, &r));
 	pthread_join(t, NULL);
 	ASSERT_EQ(LAPICV_RUN_VIRTUAL_INTR, r.exit_reason);
 	ASSERT_OK(vcpu_stats(self->v.vcpu[1], &st));
@@ -201,10 +193,10 @@ TEST_F(backend, no_lost_interrupt)
 	ASSERT_EQ(0, pthread_create(&ta, NULL, send_msis, &a));
 	ASSERT_EQ(0, pthread_create(&tb, NULL, send_msis, &b));
 	for (i = 0; i < 2000; i++)
-		ASSERT_OK(run(self->v.vcpu[0], false, false, &r));
+		ASSERT_OK(lapicv_run_step(self->v.vcpu[0], false, false, &r));
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
-	ASSERT_OK(run(self->v.vcpu[0], false, false, &r));
+	ASSERT_OK(lapicv_run_step(self->v.vcpu[0], false, false, &r));
 	ASSERT_OK(get_lapic(self->v.vcpu[0], &l));
 	for (v = 0x20; v < 256; v++)
 		if (!lapic_test_vec(&l, APIC_IRR, v)) {

@@ -14,6 +14,7 @@
 #include "kselftest_harness.h"
 #include "lapicv_util.h"
 #include "irq_util.h"
+#include "lapicv_run.h"
 #include <linux/lapicv.h>
 
 #ifndef KVM_CAP_VM_TYPES
@@ -78,14 +79,6 @@ FIXTURE_TEARDOWN(prot)
 	close(self->dev);
 }
 
-static int run(int vcpu, bool if_flag, bool halted, struct lapicv_run *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->rflags_if = if_flag;
-	r->halted = halted;
-	return ioctl(vcpu, LAPICV_RUN, r);
-}
-
 /* The VMM sees nothing of the APIC and cannot reach into it. */
 TEST_F(prot, state_refused)
 {
@@ -106,11 +99,11 @@ TEST_F(prot, msi_delivered)
 {
 	struct lapicv_run r;
 
-	ASSERT_OK(run(self->vcpu, true, false, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpu, true, false, &r));
 	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 	/* x2APIC from the start: the MSI names the vCPU's 32-bit ID 0. */
 	ASSERT_EQ(1, signal_msi(self->vm, MSI_ADDR(0), 0, VEC));
-	ASSERT_OK(run(self->vcpu, true, false, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpu, true, false, &r));
 	ASSERT_EQ(VEC, r.vector);
 	EXPECT_TRUE(r.exit_reason == LAPICV_RUN_VIRTUAL_INTR ||
 		    r.exit_reason == LAPICV_RUN_INTR);
@@ -142,7 +135,7 @@ TEST_F(prot, halted_woken)
 	pthread_t t;
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, send_later, &s));
-	ASSERT_OK(run(self->vcpu, true, true, &r));
+	ASSERT_OK(lapicv_run_step(self->vcpu, true, true, &r));
 	pthread_join(t, NULL);
 	ASSERT_EQ(VEC, r.vector);
 	EXPECT_FALSE(r.halted_out);

@@ -18,15 +18,7 @@
 #include <linux/lapicv.h>
 
 #include "irq_util.h"
-
-#define APIC_LVTT		0x320
-#define APIC_LVT0		0x350
-#define APIC_TMICT		0x380
-#define APIC_TDCR		0x3e0
-#define APIC_ICR2		0x310
-#define APIC_TASKPRI		0x80
-#define APIC_PROCPRI		0xa0
-#define APIC_ISR		0x100
+#include "lapicv_run.h"
 
 #define VEC_LOW			0x41
 #define VEC_HIGH		0x81
@@ -471,16 +463,6 @@ struct flipper {
 	unsigned int delay_ms;
 };
 
-static void msleep(unsigned int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (ms % 1000) * 1000000L,
-	};
-
-	nanosleep(&ts, NULL);
-}
-
 /* Inhibit APICv, then send an MSI to vCPU 0. */
 static void *inhibit_then_msi(void *arg)
 {
@@ -632,18 +614,6 @@ struct ipi_sender {
 	__u32 icr;
 	unsigned int delay_ms;
 };
-
-static int guest_write(int vcpu, __u32 off, __u32 val)
-{
-	struct lapicv_guest_access ga = {
-		.type = LAPICV_ACCESS_MMIO_WRITE,
-		.size = 4,
-		.address = off,
-		.data = val,
-	};
-
-	return ioctl(vcpu, LAPICV_GUEST_ACCESS, &ga);
-}
 
 /* vCPU 1's guest writes ICR (destination APIC ID 0). */
 static void *send_ipi_later(void *arg)

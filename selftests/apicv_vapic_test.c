@@ -12,7 +12,6 @@
 
 #include "irq_util.h"
 
-#define APIC_TASKPRI	0x80
 #define PAGE		0x1000ull
 #define MEM_PAGES	4
 #define GPA		0x100000ull

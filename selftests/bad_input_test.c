@@ -138,7 +138,7 @@ struct row {
 #define RET(r)		.err = 0, .ret = (r)
 
 #define MSR1(i, d)	.h = { .nmsrs = 1 }, .e = { { .index = (i), .data = (d) } }
-#define BASE_BSP_EN	(BASE_DEFAULT | BASE_EN | BASE_BSP)
+#define BASE_BSP_EN	(APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_BSP)
 /* A fixed MSI to vCPU 1 (physical destination 1), vector 0x41. */
 #define MSI_TO_1	.address_lo = 0xfee01000, .data = 0x41
 #define SLOT(s, g, n, h) \
@@ -149,7 +149,7 @@ struct row {
 	{ .function = 1, .ecx = (c), .edx = CPUID1_EDX_APIC } }
 #define RUN_OK		.rflags_if = 1
 #define TPR_WRITE	.type = LAPICV_ACCESS_MMIO_WRITE, .size = 4, \
-			.address = R_TPR, .data = 0x20
+			.address = APIC_TASKPRI, .data = 0x20
 
 static const struct row rows[] = {
 	/* ---- system fd ---- */
@@ -283,32 +283,32 @@ static const struct row rows[] = {
 	R(G_VCPU, F_VCPU, KVM_GET_MSRS, "nmsrs 256",
 	  IN(msrs, .h = { .nmsrs = 256 }), E(E2BIG)),
 	R(G_VCPU, F_VCPU, KVM_GET_MSRS, "entries unreadable",
-	  EDGE(sizeof(struct kvm_msrs), msrs, MSR1(MSR_APICBASE, 0)),
+	  EDGE(sizeof(struct kvm_msrs), msrs, MSR1(MSR_IA32_APICBASE, 0)),
 	  E(EFAULT)),
 	R(G_VCPU, F_VCPU, KVM_GET_MSRS, "read-only buffer",
-	  RO(msrs, MSR1(MSR_APICBASE, 0)), E(EFAULT)),
+	  RO(msrs, MSR1(MSR_IA32_APICBASE, 0)), E(EFAULT)),
 	R(G_VCPU, F_VCPU, KVM_SET_MSRS, "bad pointer", NONE, E(EFAULT)),
 	R(G_VCPU, F_VCPU, KVM_SET_MSRS, "nmsrs 256",
 	  IN(msrs, .h = { .nmsrs = 256 },
-	     .e = { { .index = MSR_APICBASE, .data = BASE_BSP_EN | BASE_EXTD } }),
+	     .e = { { .index = MSR_IA32_APICBASE, .data = BASE_BSP_EN | APIC_BASE_EXTD } }),
 	  E(E2BIG)),
 	R(G_VCPU, F_VCPU, KVM_SET_MSRS, "nmsrs ~0",
 	  IN(msrs, .h = { .nmsrs = ~0u },
-	     .e = { { .index = MSR_APICBASE, .data = BASE_BSP_EN | BASE_EXTD } }),
+	     .e = { { .index = MSR_IA32_APICBASE, .data = BASE_BSP_EN | APIC_BASE_EXTD } }),
 	  E(E2BIG)),
 	R(G_VCPU, F_VCPU, KVM_SET_MSRS, "second entry unreadable",
 	  EDGE(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry) + 8, msrs,
 	       .h = { .nmsrs = 2 },
-	       .e = { { .index = MSR_APICBASE, .data = BASE_BSP_EN | BASE_EXTD },
-		      { .index = X2MSR(R_TPR), .data = 0x50 } }),
+	       .e = { { .index = MSR_IA32_APICBASE, .data = BASE_BSP_EN | APIC_BASE_EXTD },
+		      { .index = X2APIC_MSR(APIC_TASKPRI), .data = 0x50 } }),
 	  E(EFAULT)),
 	R(G_VCPU, F_VCPU, KVM_SET_MSRS, "APIC base bit 0 (0 entries set)",
-	  IN(msrs, MSR1(MSR_APICBASE, BASE_BSP_EN | 1)), RET(0)),
+	  IN(msrs, MSR1(MSR_IA32_APICBASE, BASE_BSP_EN | 1)), RET(0)),
 	R(G_VCPU, F_VCPU, KVM_SET_MSRS, "APIC base EXTD without EN (0 entries set)",
-	  IN(msrs, MSR1(MSR_APICBASE, BASE_DEFAULT | BASE_BSP | BASE_EXTD)),
+	  IN(msrs, MSR1(MSR_IA32_APICBASE, APIC_BASE_DEFAULT | APIC_BASE_BSP | APIC_BASE_EXTD)),
 	  RET(0)),
 	R(G_VCPU, F_VCPU, KVM_SET_MSRS, "x2APIC TPR in xAPIC mode (0 entries set)",
-	  IN(msrs, MSR1(X2MSR(R_TPR), 0x50)), RET(0)),
+	  IN(msrs, MSR1(X2APIC_MSR(APIC_TASKPRI), 0x50)), RET(0)),
 	R(G_VCPU, F_VCPU, KVM_SET_CPUID2, "bad pointer", NONE, E(EFAULT)),
 	R(G_VCPU, F_VCPU, KVM_SET_CPUID2, "nent 257",
 	  IN(cpuid, .h = { .nent = 257 }), E(E2BIG)),
@@ -414,7 +414,7 @@ static const struct row rows[] = {
 	  IN(ga, TPR_WRITE, .data = 1ull << 32), E(EINVAL), .on = ON_LAPICV),
 	R(G_VCPU, F_VCPU, LAPICV_GUEST_ACCESS, "MSR size 4",
 	  IN(ga, .type = LAPICV_ACCESS_MSR_READ, .size = 4,
-	     .address = X2MSR(R_TPR)), E(EINVAL), .on = ON_LAPICV),
+	     .address = X2APIC_MSR(APIC_TASKPRI)), E(EINVAL), .on = ON_LAPICV),
 	R(G_VCPU, F_VCPU, LAPICV_GUEST_ACCESS, "MSR 0x7ff",
 	  IN(ga, .type = LAPICV_ACCESS_MSR_READ, .address = 0x7ff), E(EINVAL),
 	  .on = ON_LAPICV),
@@ -452,7 +452,7 @@ static const struct row rows[] = {
 	R(G_FD_KIND, F_VM, KVM_SET_LAPIC, "vCPU ioctl on a VM fd",
 	  IN(lapic, .regs = { 0 }), .prep = P_LAPIC, E(ENOTTY)),
 	R(G_FD_KIND, F_VM, KVM_SET_MSRS, "vCPU ioctl on a VM fd",
-	  IN(msrs, MSR1(MSR_APICBASE, BASE_BSP_EN | BASE_EXTD)), E(ENOTTY)),
+	  IN(msrs, MSR1(MSR_IA32_APICBASE, BASE_BSP_EN | APIC_BASE_EXTD)), E(ENOTTY)),
 	R(G_FD_KIND, F_VM, KVM_NMI, "vCPU ioctl on a VM fd", VAL(0),
 	  E(ENOTTY)),
 	R(G_FD_KIND, F_VM, KVM_INTERRUPT, "vCPU ioctl on a VM fd",
@@ -502,7 +502,7 @@ static const struct row rows[] = {
 	R(G_CHILD, F_VCPU, KVM_SET_LAPIC, "vCPU fd",
 	  IN(lapic, .regs = { 0 }), .prep = P_LAPIC, E(EIO), .child = true),
 	R(G_CHILD, F_VCPU, KVM_SET_MSRS, "vCPU fd",
-	  IN(msrs, MSR1(MSR_APICBASE, BASE_BSP_EN | BASE_EXTD)), E(EIO),
+	  IN(msrs, MSR1(MSR_IA32_APICBASE, BASE_BSP_EN | APIC_BASE_EXTD)), E(EIO),
 	  .child = true),
 	R(G_CHILD, F_VCPU, KVM_SET_CPUID2, "vCPU fd",
 	  IN(cpuid, CPUID_LEAF1(0)), E(EIO), .child = true),
@@ -551,9 +551,9 @@ static const struct row rows[] = {
 	R(G_ORDER, F_VCPU_NS, KVM_GET_MP_STATE, "no split irqchip",
 	  IN(mp, .mp_state = 0), E(EINVAL), .on = ON_LAPICV),
 	R(G_ORDER, F_VCPU_NS, KVM_GET_MSRS, "no split irqchip",
-	  IN(msrs, MSR1(MSR_APICBASE, 0)), E(EINVAL), .on = ON_LAPICV),
+	  IN(msrs, MSR1(MSR_IA32_APICBASE, 0)), E(EINVAL), .on = ON_LAPICV),
 	R(G_ORDER, F_VCPU_NS, KVM_SET_MSRS, "no split irqchip",
-	  IN(msrs, MSR1(MSR_APICBASE, BASE_BSP_EN | BASE_EXTD)), E(EINVAL),
+	  IN(msrs, MSR1(MSR_IA32_APICBASE, BASE_BSP_EN | APIC_BASE_EXTD)), E(EINVAL),
 	  .on = ON_LAPICV),
 	R(G_ORDER, F_VCPU_NS, KVM_SET_CPUID2, "no split irqchip",
 	  IN(cpuid, CPUID_LEAF1(0)), E(EINVAL), .on = ON_LAPICV),
@@ -618,7 +618,7 @@ static void snapshot(struct env *e, struct snap *s)
 
 		v->lapic_r = res(ioctl(fd, KVM_GET_LAPIC, &v->lapic));
 		v->mp_r = res(ioctl(fd, KVM_GET_MP_STATE, &v->mp));
-		v->base_r = res(get_msr(fd, MSR_APICBASE, &v->base));
+		v->base_r = res(get_msr(fd, MSR_IA32_APICBASE, &v->base));
 		v->cpuid.h.nent = ARRAY_SIZE(v->cpuid.e);
 		v->cpuid_r = res(ioctl(fd, KVM_GET_CPUID2, &v->cpuid));
 		if (!dev_is_kvm())
@@ -723,14 +723,14 @@ static int env_create(struct env *e)
 	for (i = F_VCPU; i <= F_VCPU1; i++) {
 		if (set_cpuid_x2apic(e->fd[i]) || get_lapic(e->fd[i], &s))
 			return -1;
-		set_reg(&s, R_SPIV, 0x1ff);
+		lapic_set_reg(&s, APIC_SPIV, 0x1ff);
 		if (set_lapic(e->fd[i], &s))
 			return -1;
 	}
 	if (ioctl(e->fd[F_VM], KVM_SIGNAL_MSI, &msi) != 1)
 		return -1;
 	if (get_lapic(e->fd[F_VCPU], &s) ||
-	    !(reg(&s, R_IRR + (PENDING_VECTOR / 32) * 16) &
+	    !(lapic_reg(&s, APIC_IRR + (PENDING_VECTOR / 32) * 16) &
 	      BIT(PENDING_VECTOR % 32)))
 		return -1;
 	return 0;
@@ -761,15 +761,15 @@ static int prep(struct env *e, const struct row *r, union input *in)
 	case P_LAPIC:
 		if (get_lapic(vcpu, &in->lapic))
 			return -1;
-		set_reg(&in->lapic, R_TPR, 0x50);
-		set_reg(&in->lapic, R_LVTT, 0x30);
+		lapic_set_reg(&in->lapic, APIC_TASKPRI, 0x50);
+		lapic_set_reg(&in->lapic, APIC_LVTT, 0x30);
 		return 0;
 	case P_X2APIC_ID:
 		if (ioctl(e->fd[F_VM], KVM_ENABLE_CAP, &cap) ||
 		    enable_x2apic(vcpu) != 1 || get_lapic(vcpu, &in->lapic))
 			return -1;
-		set_reg(&in->lapic, R_ID, 5);
-		set_reg(&in->lapic, R_SPIV, 0xff);
+		lapic_set_reg(&in->lapic, APIC_ID, 5);
+		lapic_set_reg(&in->lapic, APIC_SPIV, 0xff);
 		return 0;
 	case P_32BIT_IDS:
 		return ioctl(e->fd[F_VM], KVM_ENABLE_CAP, &cap);

@@ -254,7 +254,7 @@ static __u32 rnd_spiv(struct run *r)
 	__u32 v = (__u32)rnd(r) & 0xff;
 
 	if (!one_in(r, 4))
-		v |= SPIV_ENABLE;
+		v |= APIC_SPIV_ENABLE;
 	if (one_in(r, 4))
 		v |= BIT(12);		/* directed EOI */
 	if (one_in(r, 8))
@@ -309,74 +309,75 @@ static __u32 rnd_ldr(struct run *r)
 static void mutate(struct run *r, struct kvm_lapic_state *st)
 {
 	static const __u32 lvts[] = {
-		R_LVTT, R_LVTTHMR, R_LVTPC, R_LVT0, R_LVT1, R_LVTERR, R_CMCI,
+		APIC_LVTT, APIC_LVTTHMR, APIC_LVTPC, APIC_LVT0, APIC_LVT1, APIC_LVTERR,
+		APIC_LVTCMCI,
 	};
-	static const __u32 computed[] = { R_APR, R_PPR, R_LVR, R_EOI };
+	static const __u32 computed[] = { APIC_ARBPRI, APIC_PROCPRI, APIC_LVR, APIC_EOI };
 	__u32 off;
 
 	switch (pick(r, 16)) {
 	case 0:
-		set_reg(st, R_ID, rnd_xapic_id(r));
+		lapic_set_reg(st, APIC_ID, rnd_xapic_id(r));
 		break;
 	case 1:
-		set_reg(st, R_LDR, rnd_ldr(r));
+		lapic_set_reg(st, APIC_LDR, rnd_ldr(r));
 		break;
 	case 2:
-		set_reg(st, R_DFR, one_in(r, 8) ? (__u32)rnd(r) :
+		lapic_set_reg(st, APIC_DFR, one_in(r, 8) ? (__u32)rnd(r) :
 			pick(r, 2) ? 0xffffffff : 0x0fffffff);
 		break;
 	case 3:
-		set_reg(st, R_SPIV, rnd_spiv(r));
+		lapic_set_reg(st, APIC_SPIV, rnd_spiv(r));
 		break;
 	case 4:
-		set_reg(st, R_TPR, one_in(r, 8) ? (__u32)rnd(r) : pick(r, 256));
+		lapic_set_reg(st, APIC_TASKPRI, one_in(r, 8) ? (__u32)rnd(r) : pick(r, 256));
 		break;
 	case 5:
 	case 6:
-		set_reg(st, lvts[pick(r, 7)], rnd_lvt(r));
+		lapic_set_reg(st, lvts[pick(r, 7)], rnd_lvt(r));
 		break;
 	case 7:
-		set_reg(st, R_ICR, (__u32)rnd(r));
-		set_reg(st, R_ICR2, one_in(r, 2) ? pick(r, 4) << 24 :
+		lapic_set_reg(st, APIC_ICR, (__u32)rnd(r));
+		lapic_set_reg(st, APIC_ICR2, one_in(r, 2) ? pick(r, 4) << 24 :
 			(__u32)rnd(r));
 		break;
 	case 8:
-		set_reg(st, R_ESR, one_in(r, 2) ? 0 : (__u32)rnd(r));
+		lapic_set_reg(st, APIC_ESR, one_in(r, 2) ? 0 : (__u32)rnd(r));
 		break;
 	case 9:
 	case 10:
 	case 11:
-		off = (pick(r, 3) == 0 ? R_ISR : pick(r, 2) ? R_IRR : R_TMR) +
+		off = (pick(r, 3) == 0 ? APIC_ISR : pick(r, 2) ? APIC_IRR : APIC_TMR) +
 		      0x10 * pick(r, 8);
-		set_reg(st, off, rnd_vec_word(r));
+		lapic_set_reg(st, off, rnd_vec_word(r));
 		break;
 	case 12:
-		set_reg(st, R_TDCR, one_in(r, 8) ? (__u32)rnd(r) :
+		lapic_set_reg(st, APIC_TDCR, one_in(r, 8) ? (__u32)rnd(r) :
 			pick(r, 16));
-		set_reg(st, R_TMICT, rnd_tmict(r));
+		lapic_set_reg(st, APIC_TMICT, rnd_tmict(r));
 		break;
 	case 13:
 		/* Registers KVM recomputes or ignores: APR, PPR, LVR, EOI. */
 		off = computed[pick(r, ARRAY_SIZE(computed))];
-		set_reg(st, off, one_in(r, 2) ? pick(r, 256) : (__u32)rnd(r));
+		lapic_set_reg(st, off, one_in(r, 2) ? pick(r, 256) : (__u32)rnd(r));
 		break;
 	case 14:
-		set_reg(st, R_TMCCT, one_in(r, 2) ? 0 : (__u32)rnd(r));
+		lapic_set_reg(st, APIC_TMCCT, one_in(r, 2) ? 0 : (__u32)rnd(r));
 		break;
 	default:
 		/* Any word, also reserved ones and the padding of a slot. */
 		off = pick(r, 0x400 / 4) * 4;
-		if (off == R_TMICT)
+		if (off == APIC_TMICT)
 			break;
-		set_reg(st, off, (__u32)rnd(r));
+		lapic_set_reg(st, off, (__u32)rnd(r));
 		break;
 	}
 }
 
 static bool x2apic_mode(struct side *s, int vcpu)
 {
-	return (msr(s->vcpu[vcpu], MSR_APICBASE) & (BASE_EN | BASE_EXTD)) ==
-	       (BASE_EN | BASE_EXTD);
+	return (msr(s->vcpu[vcpu], MSR_IA32_APICBASE) & (APIC_BASE_EN | APIC_BASE_EXTD)) ==
+	       (APIC_BASE_EN | APIC_BASE_EXTD);
 }
 
 static void draw_set_lapic(struct run *r, struct op *op)
@@ -388,8 +389,8 @@ static void draw_set_lapic(struct run *r, struct op *op)
 	/* The current state, which is the same on both sides. */
 	if (get_lapic(r->s[0].vcpu[op->vcpu], st))
 		memset(st, 0, sizeof(*st));
-	id = reg(st, R_ID);
-	spiv = reg(st, R_SPIV);
+	id = lapic_reg(st, APIC_ID);
+	spiv = lapic_reg(st, APIC_SPIV);
 	/* A few words, now and then a page far from the current one. */
 	n = one_in(r, 32) ? 32 : 1 + pick(r, 4);
 	for (i = 0; i < n; i++)
@@ -400,28 +401,29 @@ static void draw_set_lapic(struct run *r, struct op *op)
 	 * documented difference, Documentation/api.rst): keep SPIV then, so
 	 * that the refusal is still compared.
 	 */
-	if (reg(st, R_ID) != id && (r->x2api_flags & 1) &&
+	if (lapic_reg(st, APIC_ID) != id && (r->x2api_flags & 1) &&
 	    x2apic_mode(&r->s[0], op->vcpu))
-		set_reg(st, R_SPIV, spiv);
+		lapic_set_reg(st, APIC_SPIV, spiv);
 	snprintf(op->desc, sizeof(op->desc),
 		 "SET_LAPIC %d mutations (ID %#x LDR %#x SPIV %#x LVTT %#x TMICT %#x)",
-		 n, reg(st, R_ID), reg(st, R_LDR), reg(st, R_SPIV),
-		 reg(st, R_LVTT), reg(st, R_TMICT));
+		 n, lapic_reg(st, APIC_ID), lapic_reg(st, APIC_LDR), lapic_reg(st, APIC_SPIV),
+		 lapic_reg(st, APIC_LVTT), lapic_reg(st, APIC_TMICT));
 }
 
 static __u64 rnd_base(struct run *r, int vcpu)
 {
 	static const __u64 modes[] = {
-		BASE_EN | BASE_EXTD, BASE_EN | BASE_EXTD, BASE_EN | BASE_EXTD,
-		BASE_EN, BASE_EN, 0, BASE_EXTD,
+		APIC_BASE_EN | APIC_BASE_EXTD, APIC_BASE_EN | APIC_BASE_EXTD,
+		APIC_BASE_EN | APIC_BASE_EXTD,
+		APIC_BASE_EN, APIC_BASE_EN, 0, APIC_BASE_EXTD,
 	};
-	__u64 v = BASE_DEFAULT | modes[pick(r, 7)];
+	__u64 v = APIC_BASE_DEFAULT | modes[pick(r, 7)];
 
 	if (vcpu == 0 ? !one_in(r, 8) : one_in(r, 8))
-		v |= BASE_BSP;
+		v |= APIC_BASE_BSP;
 	switch (pick(r, 24)) {
 	case 0:
-		v ^= BASE_DEFAULT ^ 0xfec00000ull;	/* moved */
+		v ^= APIC_BASE_DEFAULT ^ 0xfec00000ull;	/* moved */
 		break;
 	case 1:
 		v |= BIT_ULL(pick(r, 8));		/* reserved 7:0 */
@@ -446,9 +448,9 @@ static __u64 rnd_icr(struct run *r)
 	if (one_in(r, 3))
 		low |= 0x800;			/* logical */
 	if (!one_in(r, 4))
-		low |= ICR_ASSERT;
+		low |= ICR_LEVEL_ASSERT;
 	if (one_in(r, 4))
-		low |= ICR_LEVEL;
+		low |= ICR_LEVEL_TRIG;
 	if (one_in(r, 8))
 		low |= BIT(12);			/* BUSY, dropped */
 	low |= shorthand[pick(r, 6)];
@@ -470,10 +472,12 @@ static __u64 rnd_icr(struct run *r)
 static void draw_x2_write(struct run *r, struct op *op)
 {
 	static const __u32 offs[] = {
-		R_TPR, R_TPR, R_EOI, R_EOI, R_EOI, R_SPIV, R_SPIV, R_SELF_IPI,
-		R_SELF_IPI, R_LVTT, R_LVTTHMR, R_LVTPC, R_LVT0, R_LVT1,
-		R_LVTERR, R_TMICT, R_TDCR, R_ESR, R_ID, R_LDR, R_LVR, R_PPR,
-		R_ISR, R_IRR, R_TMR, R_DFR, R_APR, R_CMCI, R_TMCCT, R_ICR2,
+		APIC_TASKPRI, APIC_TASKPRI, APIC_EOI, APIC_EOI, APIC_EOI, APIC_SPIV,
+		APIC_SPIV, APIC_SELF_IPI, APIC_SELF_IPI, APIC_LVTT, APIC_LVTTHMR,
+		APIC_LVTPC, APIC_LVT0, APIC_LVT1, APIC_LVTERR, APIC_TMICT, APIC_TDCR,
+		APIC_ESR, APIC_ID, APIC_LDR, APIC_LVR, APIC_PROCPRI, APIC_ISR,
+		APIC_IRR, APIC_TMR, APIC_DFR, APIC_ARBPRI, APIC_LVTCMCI, APIC_TMCCT,
+		APIC_ICR2,
 	};
 	__u32 off = offs[pick(r, ARRAY_SIZE(offs))];
 	__u64 v;
@@ -481,27 +485,27 @@ static void draw_x2_write(struct run *r, struct op *op)
 	if (one_in(r, 20))
 		off = pick(r, 0x100) << 4;	/* any index in range */
 	switch (off) {
-	case R_TPR:
+	case APIC_TASKPRI:
 		v = pick(r, 256);
 		break;
-	case R_EOI:
-	case R_ESR:
+	case APIC_EOI:
+	case APIC_ESR:
 		v = one_in(r, 4) ? pick(r, 256) : 0;
 		break;
-	case R_SPIV:
+	case APIC_SPIV:
 		v = rnd_spiv(r);
 		break;
-	case R_SELF_IPI:
+	case APIC_SELF_IPI:
 		v = one_in(r, 8) ? pick(r, 0x1000) : rnd_vector(r);
 		break;
-	case R_LVTT ... R_LVTERR:
-	case R_CMCI:
+	case APIC_LVTT ... APIC_LVTERR:
+	case APIC_LVTCMCI:
 		v = rnd_lvt(r);
 		break;
-	case R_TMICT:
+	case APIC_TMICT:
 		v = rnd_tmict(r);
 		break;
-	case R_TDCR:
+	case APIC_TDCR:
 		v = one_in(r, 8) ? (__u32)rnd(r) : pick(r, 16);
 		break;
 	default:
@@ -510,7 +514,7 @@ static void draw_x2_write(struct run *r, struct op *op)
 	}
 	if (one_in(r, 32))
 		v |= BIT_ULL(32 + pick(r, 32));
-	op->a = X2MSR(off);
+	op->a = X2APIC_MSR(off);
 	op->b = v;
 	snprintf(op->desc, sizeof(op->desc), "SET_MSRS(%#llx = %#llx)",
 		 (unsigned long long)op->a, (unsigned long long)op->b);
@@ -541,16 +545,16 @@ static void draw_msr_batch(struct run *r, struct op *op)
 		one.vcpu = op->vcpu;
 		switch (pick(r, 8)) {
 		case 0:
-			one.a = MSR_APICBASE;
+			one.a = MSR_IA32_APICBASE;
 			one.b = rnd_base(r, op->vcpu);
 			break;
 		case 1:
-			one.a = MSR_TSC_DEADLINE;
+			one.a = MSR_IA32_TSC_DEADLINE;
 			one.b = rnd(r) >> pick(r, 64);
 			break;
 		case 2:
 		case 3:
-			one.a = X2MSR(R_ICR);
+			one.a = X2APIC_MSR(APIC_ICR);
 			one.b = rnd_icr(r);
 			break;
 		default:
@@ -621,10 +625,10 @@ static void draw(struct run *r, struct op *op)
 {
 	/* Mostly with x2APIC, or the x2APIC operations all fail. */
 	static const __u32 cpuid_ecx[] = {
-		CPUID1_ECX_X2APIC | CPUID1_ECX_TSCDL,
-		CPUID1_ECX_X2APIC | CPUID1_ECX_TSCDL,
-		CPUID1_ECX_X2APIC | CPUID1_ECX_TSCDL, CPUID1_ECX_X2APIC,
-		CPUID1_ECX_X2APIC, CPUID1_ECX_TSCDL, 0,
+		CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE,
+		CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE,
+		CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE, CPUID1_ECX_X2APIC,
+		CPUID1_ECX_X2APIC, CPUID1_ECX_TSC_DEADLINE, 0,
 	};
 	static const unsigned int phys[] = { 48, 48, 40, 36, 0 };
 	static const __u64 deadlines[] = { 0, 1, 1ull << 62, ~0ull };
@@ -663,14 +667,14 @@ static void draw(struct run *r, struct op *op)
 		draw_msr_batch(r, op);
 		return;
 	case OP_X2_ICR:
-		op->a = X2MSR(R_ICR);
+		op->a = X2APIC_MSR(APIC_ICR);
 		op->b = rnd_icr(r);
 		snprintf(op->desc, sizeof(op->desc), "SET_MSRS(ICR = %#llx)",
 			 (unsigned long long)op->b);
 		return;
 	case OP_MSR_READ:
-		op->a = one_in(r, 10) ? (pick(r, 2) ? MSR_APICBASE :
-						      MSR_TSC_DEADLINE) :
+		op->a = one_in(r, 10) ? (pick(r, 2) ? MSR_IA32_APICBASE :
+						      MSR_IA32_TSC_DEADLINE) :
 			0x800 + pick(r, 0x100);
 		/* What the VMM leaves in .data: a failed read leaves it. */
 		op->b = one_in(r, 2) ? 0 : rnd(r);
@@ -737,7 +741,7 @@ static struct answer apply(struct side *s, const struct op *op)
 		ans.ret = res(set_lapic(fd, &st));
 		break;
 	case OP_APIC_BASE:
-		ans.ret = res(set_msr(fd, MSR_APICBASE, op->a));
+		ans.ret = res(set_msr(fd, MSR_IA32_APICBASE, op->a));
 		break;
 	case OP_X2_WRITE:
 	case OP_X2_ICR:
@@ -758,7 +762,7 @@ static struct answer apply(struct side *s, const struct op *op)
 		ans.ret = res(ioctl(fd, KVM_SET_MSRS, &m));
 		break;
 	case OP_TSC_DEADLINE:
-		ans.ret = res(set_msr(fd, MSR_TSC_DEADLINE, op->b));
+		ans.ret = res(set_msr(fd, MSR_IA32_TSC_DEADLINE, op->b));
 		break;
 	case OP_MSI:
 		memset(&msi, 0, sizeof(msi));
@@ -813,15 +817,15 @@ static void take_snap(struct side *s, int vcpu, bool with_mp, struct snap *sn)
 
 	memset(sn, 0, sizeof(*sn));
 	sn->lapic_ret = res(get_lapic(fd, &sn->lapic));
-	set_reg(&sn->lapic, R_TMCCT, 0);
+	lapic_set_reg(&sn->lapic, APIC_TMCCT, 0);
 	if (with_mp) {
 		sn->mp_ret = res(ioctl(fd, KVM_GET_MP_STATE, &mp));
 		sn->mp = mp.mp_state;
 	}
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = NR_CHECK_MSRS;
-	m.e[0].index = MSR_APICBASE;
-	m.e[1].index = MSR_TSC_DEADLINE;
+	m.e[0].index = MSR_IA32_APICBASE;
+	m.e[1].index = MSR_IA32_TSC_DEADLINE;
 	for (i = 0; i < NR_X2_READABLE; i++)
 		m.e[2 + i].index = x2_readable[i];
 	sn->msrs_ret = res(ioctl(fd, KVM_GET_MSRS, &m));
@@ -861,10 +865,10 @@ static bool same_snap(struct __test_metadata *_metadata, struct run *r,
 		same = false;
 	}
 	for (off = 0; off < 0x400; off += 4) {
-		if (reg(&a->lapic, off) == reg(&b->lapic, off))
+		if (lapic_reg(&a->lapic, off) == lapic_reg(&b->lapic, off))
 			continue;
 		TH_LOG("vCPU %d GET_LAPIC reg %#05x: lapicv 0x%08x kvm 0x%08x",
-		       vcpu, off, reg(&a->lapic, off), reg(&b->lapic, off));
+		       vcpu, off, lapic_reg(&a->lapic, off), lapic_reg(&b->lapic, off));
 		same = false;
 	}
 	if (a->mp_ret != b->mp_ret || a->mp != b->mp) {
@@ -920,7 +924,7 @@ static bool same_state(struct __test_metadata *_metadata, struct run *r,
 		if (!same_snap(_metadata, r, i, &a, &b))
 			same = false;
 		r->x2apic_steps += a.msrs_ret > 2;
-		r->sw_enabled_steps += !!(reg(&a.lapic, R_SPIV) & SPIV_ENABLE);
+		r->sw_enabled_steps += !!(lapic_reg(&a.lapic, APIC_SPIV) & APIC_SPIV_ENABLE);
 	}
 	return same;
 }

@@ -46,6 +46,7 @@
 #include <linux/lapicv.h>
 
 #include "kselftest_harness.h"
+#include "apic.h"
 #include "lapicv_util.h"
 
 #define PAGE			4096ul
@@ -68,12 +69,6 @@
 #define HANG_SECONDS		20
 #define LEAK_TOLERANCE_KB	2048
 #define REFCNT_PATH		"/sys/module/lapicv/refcnt"
-
-#define APIC_EOI		0xb0
-#define APIC_SPIV		0xf0
-#define APIC_LVTT		0x320
-#define APIC_TMICT		0x380
-#define APIC_TMCCT		0x390
 
 /* The guest-memory region VMs map and the churn thread unmaps at will. */
 #define MEM_PAGES		4

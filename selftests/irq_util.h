@@ -18,46 +18,10 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "apic.h"
 #include "lapicv_util.h"
 
 #define NR_VCPUS		4
-
-#define MSR_APIC_BASE		0x1b
-#define APIC_BASE_DEFAULT	0xfee00000ull
-#define APIC_BASE_BSP		(1ull << 8)
-#define APIC_BASE_EXTD		(1ull << 10)
-#define APIC_BASE_EN		(1ull << 11)
-#define X2APIC_MSR(off)		(0x800 + ((off) >> 4))
-
-/* xAPIC register offsets (the KVM_GET_LAPIC layout). */
-#define APIC_ID			0x20
-#define APIC_LDR		0xd0
-#define APIC_DFR		0xe0
-#define APIC_EOI		0xb0
-#define APIC_SPIV		0xf0
-#define APIC_TMR		0x180
-#define APIC_IRR		0x200
-#define APIC_ICR		0x300
-
-#define APIC_DFR_FLAT		0xffffffffu
-#define APIC_DFR_CLUSTER	0x0fffffffu
-#define APIC_SPIV_ENABLE	0x100u
-
-/* ICR / MSI data fields. */
-#define DM_FIXED		0x000
-#define DM_LOWEST		0x100
-#define DM_SMI			0x200
-#define DM_REMRD		0x300
-#define DM_NMI			0x400
-#define DM_INIT			0x500
-#define DM_SIPI			0x600
-#define DM_EXTINT		0x700
-#define ICR_LOGICAL		0x800
-#define ICR_LEVEL_ASSERT	0x4000
-#define ICR_LEVEL_TRIG		0x8000
-#define SH_SELF			0x40000
-#define SH_ALLINC		0x80000
-#define SH_ALLBUT		0xc0000
 
 /* MSI address: 0xfee, destination 19:12, redirection hint, dest mode. */
 #define MSI_ADDR(dest)		(0xfee00000u | ((uint32_t)(dest) & 0xff) << 12)
@@ -101,30 +65,6 @@ static inline void irq_vm_destroy(struct irq_vm *v)
 		close(v->dev);
 }
 
-static inline uint32_t lapic_reg(const struct kvm_lapic_state *s, int off)
-{
-	uint32_t v;
-
-	memcpy(&v, s->regs + off, sizeof(v));
-	return v;
-}
-
-static inline void lapic_set_reg(struct kvm_lapic_state *s, int off,
-				 uint32_t v)
-{
-	memcpy(s->regs + off, &v, sizeof(v));
-}
-
-static inline int get_lapic(int vcpu, struct kvm_lapic_state *s)
-{
-	return ioctl(vcpu, KVM_GET_LAPIC, s);
-}
-
-static inline int set_lapic(int vcpu, struct kvm_lapic_state *s)
-{
-	return ioctl(vcpu, KVM_SET_LAPIC, s);
-}
-
 /*
  * Read-modify-write of one register through KVM_GET/SET_LAPIC; the set
  * marks the map dirty and rebuilds it on both devices.
@@ -152,29 +92,6 @@ static inline int lapic_setup(int vcpu, uint32_t ldr, uint32_t dfr)
 	return set_lapic(vcpu, &s);
 }
 
-/* KVM_SET_MSRS for one MSR: returns the number of MSRs set (1 or 0). */
-static inline int set_msr(int vcpu, uint32_t index, uint64_t data)
-{
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = index, .e.data = data };
-
-	return ioctl(vcpu, KVM_SET_MSRS, &m);
-}
-
-static inline int get_msr(int vcpu, uint32_t index, uint64_t *data)
-{
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = index };
-	int r = ioctl(vcpu, KVM_GET_MSRS, &m);
-
-	*data = m.e.data;
-	return r;
-}
-
 /* CPUID leaf 1 with x2APIC (ECX bit 21), so the APIC may enter x2APIC. */
 static inline int set_cpuid_x2apic(int vcpu)
 {
@@ -199,17 +116,11 @@ static inline int enter_x2apic(int vcpu, bool bsp)
 		return -1;
 	if (bsp)
 		base |= APIC_BASE_BSP;
-	if (set_msr(vcpu, MSR_APIC_BASE, base) != 1)
+	if (set_msr(vcpu, MSR_IA32_APICBASE, base) != 1)
 		return -1;
 	/* Software-enable through the x2APIC SPIV MSR. */
 	return set_msr(vcpu, X2APIC_MSR(APIC_SPIV), APIC_SPIV_ENABLE | 0xff)
 		== 1 ? 0 : -1;
-}
-
-static inline bool lapic_test_vec(const struct kvm_lapic_state *s, int base,
-				  int vec)
-{
-	return lapic_reg(s, base + (vec >> 5) * 0x10) & (1u << (vec & 31));
 }
 
 /*
@@ -229,27 +140,6 @@ static inline uint32_t irr_mask(struct irq_vm *v, int vec)
 			mask |= 1u << i;
 	}
 	return mask;
-}
-
-static inline int signal_msi(int vm, uint32_t lo, uint32_t hi, uint32_t data)
-{
-	struct kvm_msi msi = {
-		.address_lo = lo,
-		.address_hi = hi,
-		.data = data,
-	};
-
-	return ioctl(vm, KVM_SIGNAL_MSI, &msi);
-}
-
-static inline int enable_x2apic_api(int vm, uint64_t flags)
-{
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_X2APIC_API,
-		.args[0] = flags,
-	};
-
-	return ioctl(vm, KVM_ENABLE_CAP, &cap);
 }
 
 /*
@@ -279,14 +169,5 @@ static inline bool vector_hashing(void)
 	if (vector_hashing() != __h)					\
 		SKIP(return, "needs vector_hashing=%d", __h);		\
 } while (0)
-
-static inline int get_mp_state(int vcpu)
-{
-	struct kvm_mp_state mp;
-
-	if (ioctl(vcpu, KVM_GET_MP_STATE, &mp))
-		return -1;
-	return mp.mp_state;
-}
 
 #endif /* SELFTEST_IRQ_UTIL_H */

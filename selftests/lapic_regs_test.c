@@ -24,7 +24,7 @@ FIXTURE_SETUP(regs)
 	self->vcpu = self->v.vcpu[1];
 	ASSERT_OK(set_cpuid_x2apic(self->vcpu));
 	ASSERT_EQ(1, enable_x2apic(self->vcpu));
-	ASSERT_EQ(1, set_msr(self->vcpu, X2MSR(R_SPIV), 0x1ff));
+	ASSERT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_SPIV), 0x1ff));
 }
 
 FIXTURE_TEARDOWN(regs)
@@ -35,13 +35,13 @@ FIXTURE_TEARDOWN(regs)
 static bool x2apic_readable(__u32 off)
 {
 	switch (off) {
-	case R_ID: case R_LVR: case R_TPR: case R_PPR: case R_LDR:
-	case R_SPIV: case R_ESR: case R_ICR: case R_TMICT: case R_TMCCT:
-	case R_TDCR:
+	case APIC_ID: case APIC_LVR: case APIC_TASKPRI: case APIC_PROCPRI: case APIC_LDR:
+	case APIC_SPIV: case APIC_ESR: case APIC_ICR: case APIC_TMICT: case APIC_TMCCT:
+	case APIC_TDCR:
 		return true;
 	}
-	return (off >= R_ISR && off < R_ISR + 0x180) ||
-	       (off >= R_LVTT && off <= R_LVTERR);
+	return (off >= APIC_ISR && off < APIC_ISR + 0x180) ||
+	       (off >= APIC_LVTT && off <= APIC_LVTERR);
 }
 
 /* x2APIC has no APR, DFR, ICR2; EOI and SELF_IPI are write-only. */
@@ -53,7 +53,7 @@ TEST_F(regs, x2apic_readable)
 	for (off = 0; off < 0x1000; off += 0x10) {
 		int want = x2apic_readable(off);
 
-		EXPECT_EQ(want, get_msr(self->vcpu, X2MSR(off), &v))
+		EXPECT_EQ(want, get_msr(self->vcpu, X2APIC_MSR(off), &v))
 			TH_LOG("offset %#x", off);
 	}
 }
@@ -61,50 +61,50 @@ TEST_F(regs, x2apic_readable)
 TEST_F(regs, x2apic_readonly)
 {
 	static const __u32 ro[] = {
-		R_ID, R_LVR, R_APR, R_PPR, R_LDR, R_DFR, R_ISR, R_ISR + 0x70,
-		R_TMR, R_IRR, R_IRR + 0x10, R_TMCCT, R_ICR2, R_CMCI, 0x0, 0x10,
-		0x3a0, 0x400, 0xff0,
+		APIC_ID, APIC_LVR, APIC_ARBPRI, APIC_PROCPRI, APIC_LDR, APIC_DFR,
+		APIC_ISR, APIC_ISR + 0x70, APIC_TMR, APIC_IRR, APIC_IRR + 0x10,
+		APIC_TMCCT, APIC_ICR2, APIC_LVTCMCI, 0x0, 0x10, 0x3a0, 0x400, 0xff0,
 	};
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(ro); i++)
-		EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(ro[i]), 0))
+		EXPECT_EQ(0, set_msr(self->vcpu, X2APIC_MSR(ro[i]), 0))
 			TH_LOG("offset %#x", ro[i]);
 	/* Bits 63:32 are reserved in every register but the ICR. */
-	EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(R_TPR), 1ull << 32));
-	EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(R_EOI), 1ull << 40));
-	EXPECT_EQ(1, set_msr(self->vcpu, X2MSR(R_EOI), 0));
+	EXPECT_EQ(0, set_msr(self->vcpu, X2APIC_MSR(APIC_TASKPRI), 1ull << 32));
+	EXPECT_EQ(0, set_msr(self->vcpu, X2APIC_MSR(APIC_EOI), 1ull << 40));
+	EXPECT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_EOI), 0));
 }
 
 TEST_F(regs, write_masks)
 {
 	int vcpu = self->vcpu;
 
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TPR), 0x1ff));
-	EXPECT_EQ(0xffull, msr(vcpu, X2MSR(R_TPR)));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TPR), 0));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_TASKPRI), 0x1ff));
+	EXPECT_EQ(0xffull, msr(vcpu, X2APIC_MSR(APIC_TASKPRI)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_TASKPRI), 0));
 
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVT0), 0xffffffff));
-	EXPECT_EQ(0x1f7ffull, msr(vcpu, X2MSR(R_LVT0)));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVT1), 0xffffffff));
-	EXPECT_EQ(0x1f7ffull, msr(vcpu, X2MSR(R_LVT1)));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTTHMR), 0xffffffff));
-	EXPECT_EQ(0x117ffull, msr(vcpu, X2MSR(R_LVTTHMR)));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTPC), 0xffffffff));
-	EXPECT_EQ(0x117ffull, msr(vcpu, X2MSR(R_LVTPC)));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTERR), 0xffffffff));
-	EXPECT_EQ(0x110ffull, msr(vcpu, X2MSR(R_LVTERR)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVT0), 0xffffffff));
+	EXPECT_EQ(0x1f7ffull, msr(vcpu, X2APIC_MSR(APIC_LVT0)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVT1), 0xffffffff));
+	EXPECT_EQ(0x1f7ffull, msr(vcpu, X2APIC_MSR(APIC_LVT1)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVTTHMR), 0xffffffff));
+	EXPECT_EQ(0x117ffull, msr(vcpu, X2APIC_MSR(APIC_LVTTHMR)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVTPC), 0xffffffff));
+	EXPECT_EQ(0x117ffull, msr(vcpu, X2APIC_MSR(APIC_LVTPC)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVTERR), 0xffffffff));
+	EXPECT_EQ(0x110ffull, msr(vcpu, X2APIC_MSR(APIC_LVTERR)));
 	/* TSC-deadline is offered by CPUID, so both mode bits stay. */
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTT), 0xfffdffff));
-	EXPECT_EQ(0x510ffull, msr(vcpu, X2MSR(R_LVTT)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVTT), 0xfffdffff));
+	EXPECT_EQ(0x510ffull, msr(vcpu, X2APIC_MSR(APIC_LVTT)));
 	/* No CMCI LVT with KVM's default MCG_CAP. */
-	EXPECT_EQ(0, set_msr(vcpu, X2MSR(R_CMCI), 0x10));
+	EXPECT_EQ(0, set_msr(vcpu, X2APIC_MSR(APIC_LVTCMCI), 0x10));
 
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TDCR), 0xffffffff));
-	EXPECT_EQ(0xbull, msr(vcpu, X2MSR(R_TDCR)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_TDCR), 0xffffffff));
+	EXPECT_EQ(0xbull, msr(vcpu, X2APIC_MSR(APIC_TDCR)));
 	/* Directed EOI is offered (x2APIC CPUID, split irqchip). */
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_SPIV), 0xffffffff));
-	EXPECT_EQ(0x13ffull, msr(vcpu, X2MSR(R_SPIV)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_SPIV), 0xffffffff));
+	EXPECT_EQ(0x13ffull, msr(vcpu, X2APIC_MSR(APIC_SPIV)));
 }
 
 /* Without TSC-deadline in CPUID only one-shot/periodic remain. */
@@ -113,25 +113,25 @@ TEST_F(regs, lvtt_without_tsc_deadline)
 	int vcpu = self->vcpu;
 
 	ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, 48));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTT), 0xfffdffff));
-	EXPECT_EQ(0x110ffull, msr(vcpu, X2MSR(R_LVTT)));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTT), 0x200ef));
-	EXPECT_EQ(0x200efull, msr(vcpu, X2MSR(R_LVTT)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVTT), 0xfffdffff));
+	EXPECT_EQ(0x110ffull, msr(vcpu, X2APIC_MSR(APIC_LVTT)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVTT), 0x200ef));
+	EXPECT_EQ(0x200efull, msr(vcpu, X2APIC_MSR(APIC_LVTT)));
 }
 
 TEST_F(regs, version)
 {
 	struct kvm_lapic_state s;
 
-	EXPECT_EQ(0x1050014ull, msr(self->vcpu, X2MSR(R_LVR)));
+	EXPECT_EQ(0x1050014ull, msr(self->vcpu, X2APIC_MSR(APIC_LVR)));
 	/* vCPU 0 has no CPUID: no directed EOI, SPIV bit 12 dropped. */
 	ASSERT_OK(get_lapic(self->v.vcpu[0], &s));
-	EXPECT_EQ(0x50014u, reg(&s, R_LVR));
+	EXPECT_EQ(0x50014u, lapic_reg(&s, APIC_LVR));
 	/* KVM_SET_LAPIC cannot change the version. */
-	set_reg(&s, R_LVR, 0x12345678);
+	lapic_set_reg(&s, APIC_LVR, 0x12345678);
 	ASSERT_OK(set_lapic(self->v.vcpu[0], &s));
 	ASSERT_OK(get_lapic(self->v.vcpu[0], &s));
-	EXPECT_EQ(0x50014u, reg(&s, R_LVR));
+	EXPECT_EQ(0x50014u, lapic_reg(&s, APIC_LVR));
 }
 
 /* Clearing SPIV.EN masks every LVT, and keeps new LVT values masked. */
@@ -139,38 +139,38 @@ TEST_F(regs, sw_disable_masks_lvts)
 {
 	int vcpu = self->vcpu;
 
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVT0), 0x700));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVTERR), 0xfe));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_SPIV), 0xff));
-	EXPECT_EQ(0x10700ull, msr(vcpu, X2MSR(R_LVT0)));
-	EXPECT_EQ(0x100feull, msr(vcpu, X2MSR(R_LVTERR)));
-	EXPECT_EQ(0x10000ull, msr(vcpu, X2MSR(R_LVTT)));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_LVT1), 0x400));
-	EXPECT_EQ(0x10400ull, msr(vcpu, X2MSR(R_LVT1)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVT0), 0x700));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVTERR), 0xfe));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_SPIV), 0xff));
+	EXPECT_EQ(0x10700ull, msr(vcpu, X2APIC_MSR(APIC_LVT0)));
+	EXPECT_EQ(0x100feull, msr(vcpu, X2APIC_MSR(APIC_LVTERR)));
+	EXPECT_EQ(0x10000ull, msr(vcpu, X2APIC_MSR(APIC_LVTT)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_LVT1), 0x400));
+	EXPECT_EQ(0x10400ull, msr(vcpu, X2APIC_MSR(APIC_LVT1)));
 	/* Re-enabling does not unmask anything. */
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_SPIV), 0x1ff));
-	EXPECT_EQ(0x10700ull, msr(vcpu, X2MSR(R_LVT0)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_SPIV), 0x1ff));
+	EXPECT_EQ(0x10700ull, msr(vcpu, X2APIC_MSR(APIC_LVT0)));
 }
 
 TEST_F(regs, esr)
 {
-	EXPECT_EQ(1, set_msr(self->vcpu, X2MSR(R_ESR), 0));
-	EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(R_ESR), 1));
-	EXPECT_EQ(0ull, msr(self->vcpu, X2MSR(R_ESR)));
+	EXPECT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_ESR), 0));
+	EXPECT_EQ(0, set_msr(self->vcpu, X2APIC_MSR(APIC_ESR), 1));
+	EXPECT_EQ(0ull, msr(self->vcpu, X2APIC_MSR(APIC_ESR)));
 }
 
 TEST_F(regs, self_ipi)
 {
 	struct kvm_lapic_state s;
 
-	EXPECT_EQ(0, set_msr(self->vcpu, X2MSR(R_SELF_IPI), 0x140));
-	EXPECT_EQ(1, set_msr(self->vcpu, X2MSR(R_SELF_IPI), 0x40));
-	EXPECT_EQ(1, set_msr(self->vcpu, X2MSR(R_SELF_IPI), 0xff));
+	EXPECT_EQ(0, set_msr(self->vcpu, X2APIC_MSR(APIC_SELF_IPI), 0x140));
+	EXPECT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_SELF_IPI), 0x40));
+	EXPECT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_SELF_IPI), 0xff));
 	ASSERT_OK(get_lapic(self->vcpu, &s));
-	EXPECT_EQ(1u, reg(&s, R_IRR + 0x20));
-	EXPECT_EQ(1u << 31, reg(&s, R_IRR + 0x70));
-	EXPECT_EQ(0u, reg(&s, R_TMR + 0x20));
-	EXPECT_EQ(1ull, msr(self->vcpu, X2MSR(R_IRR + 0x20)));
+	EXPECT_EQ(1u, lapic_reg(&s, APIC_IRR + 0x20));
+	EXPECT_EQ(1u << 31, lapic_reg(&s, APIC_IRR + 0x70));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_TMR + 0x20));
+	EXPECT_EQ(1ull, msr(self->vcpu, X2APIC_MSR(APIC_IRR + 0x20)));
 }
 
 /* A Y/N module parameter; false if absent. */
@@ -214,33 +214,33 @@ TEST_F(regs, ppr_isr_eoi)
 	int vcpu = self->vcpu;
 
 	ASSERT_OK(get_lapic(vcpu, &s));
-	set_reg(&s, R_TPR, 0x20);
-	set_reg(&s, R_ISR + 0x20, 1u << 16);	/* vector 0x50 */
-	set_reg(&s, R_ISR + 0x10, 1u << 1);	/* vector 0x21 */
+	lapic_set_reg(&s, APIC_TASKPRI, 0x20);
+	lapic_set_reg(&s, APIC_ISR + 0x20, 1u << 16);	/* vector 0x50 */
+	lapic_set_reg(&s, APIC_ISR + 0x10, 1u << 1);	/* vector 0x21 */
 	ASSERT_OK(set_lapic(vcpu, &s));
 	ASSERT_OK(get_lapic(vcpu, &s));
 	EXPECT_EQ(apicv_active_at_create(self->v.vm) ? 0x50u : 0x20u,
-		  reg(&s, R_PPR));
-	EXPECT_EQ(0x50ull, msr(vcpu, X2MSR(R_PPR)));
+		  lapic_reg(&s, APIC_PROCPRI));
+	EXPECT_EQ(0x50ull, msr(vcpu, X2APIC_MSR(APIC_PROCPRI)));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(0x50u, reg(&s, R_PPR));
+	EXPECT_EQ(0x50u, lapic_reg(&s, APIC_PROCPRI));
 
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TPR), 0x71));
-	EXPECT_EQ(0x71ull, msr(vcpu, X2MSR(R_PPR)));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_TPR), 0x10));
-	EXPECT_EQ(0x50ull, msr(vcpu, X2MSR(R_PPR)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_TASKPRI), 0x71));
+	EXPECT_EQ(0x71ull, msr(vcpu, X2APIC_MSR(APIC_PROCPRI)));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_TASKPRI), 0x10));
+	EXPECT_EQ(0x50ull, msr(vcpu, X2APIC_MSR(APIC_PROCPRI)));
 
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_EOI), 0));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_EOI), 0));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(0u, reg(&s, R_ISR + 0x20));
-	EXPECT_EQ(1u << 1, reg(&s, R_ISR + 0x10));
-	EXPECT_EQ(0x20u, reg(&s, R_PPR));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_ISR + 0x20));
+	EXPECT_EQ(1u << 1, lapic_reg(&s, APIC_ISR + 0x10));
+	EXPECT_EQ(0x20u, lapic_reg(&s, APIC_PROCPRI));
 
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_EOI), 0));
-	ASSERT_EQ(1, set_msr(vcpu, X2MSR(R_EOI), 0));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_EOI), 0));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_EOI), 0));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(0u, reg(&s, R_ISR + 0x10));
-	EXPECT_EQ(0x10u, reg(&s, R_PPR));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_ISR + 0x10));
+	EXPECT_EQ(0x10u, lapic_reg(&s, APIC_PROCPRI));
 }
 
 /* In xAPIC mode none of the x2APIC MSRs answer. */
@@ -249,10 +249,10 @@ TEST_F(regs, xapic_mode_no_msrs)
 	__u64 v;
 	int vcpu = self->v.vcpu[0];
 
-	EXPECT_EQ(0, get_msr(vcpu, X2MSR(R_LVR), &v));
-	EXPECT_EQ(0, get_msr(vcpu, X2MSR(R_ID), &v));
-	EXPECT_EQ(0, set_msr(vcpu, X2MSR(R_TPR), 0));
-	EXPECT_EQ(0, set_msr(vcpu, X2MSR(R_EOI), 0));
+	EXPECT_EQ(0, get_msr(vcpu, X2APIC_MSR(APIC_LVR), &v));
+	EXPECT_EQ(0, get_msr(vcpu, X2APIC_MSR(APIC_ID), &v));
+	EXPECT_EQ(0, set_msr(vcpu, X2APIC_MSR(APIC_TASKPRI), 0));
+	EXPECT_EQ(0, set_msr(vcpu, X2APIC_MSR(APIC_EOI), 0));
 }
 
 /* One xAPIC MMIO access through LAPICV_GUEST_ACCESS; returns the data. */
@@ -282,40 +282,40 @@ TEST(xapic_mmio_writes)
 	ASSERT_OK(lt_vm_create(&v, 2));
 	REQUIRE_LAPICV();
 	vcpu = v.vcpu[1];
-	MMIO_WR(vcpu, R_SPIV, 0x1ff);
-	MMIO_WR(vcpu, R_ID, 0xabcdef12);
-	MMIO_WR(vcpu, R_LDR, 0xffffffff);
-	MMIO_WR(vcpu, R_DFR, 0);
-	MMIO_WR(vcpu, R_ICR2, 0xffffffff);
-	MMIO_WR(vcpu, R_ESR, 0x40);
-	MMIO_WR(vcpu, R_APR, 0x55);
-	MMIO_WR(vcpu, R_LVR, 0);
-	MMIO_WR(vcpu, R_SELF_IPI, 0x40);
+	MMIO_WR(vcpu, APIC_SPIV, 0x1ff);
+	MMIO_WR(vcpu, APIC_ID, 0xabcdef12);
+	MMIO_WR(vcpu, APIC_LDR, 0xffffffff);
+	MMIO_WR(vcpu, APIC_DFR, 0);
+	MMIO_WR(vcpu, APIC_ICR2, 0xffffffff);
+	MMIO_WR(vcpu, APIC_ESR, 0x40);
+	MMIO_WR(vcpu, APIC_ARBPRI, 0x55);
+	MMIO_WR(vcpu, APIC_LVR, 0);
+	MMIO_WR(vcpu, APIC_SELF_IPI, 0x40);
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(0xab000000u, reg(&s, R_ID));
-	EXPECT_EQ(0xff000000u, reg(&s, R_LDR));
-	EXPECT_EQ(0x0fffffffu, reg(&s, R_DFR));
-	EXPECT_EQ(0xff000000u, reg(&s, R_ICR2));
-	EXPECT_EQ(0u, reg(&s, R_ESR));
-	EXPECT_EQ(0u, reg(&s, R_APR));
-	EXPECT_EQ(0x50014u, reg(&s, R_LVR));
-	EXPECT_EQ(0u, reg(&s, R_IRR + 0x20));
+	EXPECT_EQ(0xab000000u, lapic_reg(&s, APIC_ID));
+	EXPECT_EQ(0xff000000u, lapic_reg(&s, APIC_LDR));
+	EXPECT_EQ(0x0fffffffu, lapic_reg(&s, APIC_DFR));
+	EXPECT_EQ(0xff000000u, lapic_reg(&s, APIC_ICR2));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_ESR));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_ARBPRI));
+	EXPECT_EQ(0x50014u, lapic_reg(&s, APIC_LVR));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_IRR + 0x20));
 
 	/* A self-IPI through the xAPIC ICR: BUSY never reads back. */
-	MMIO_WR(vcpu, R_ICR, 0x1000 | ICR_SELF | ICR_ASSERT | 0x61);
+	MMIO_WR(vcpu, APIC_ICR, 0x1000 | SH_SELF | ICR_LEVEL_ASSERT | 0x61);
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(ICR_SELF | ICR_ASSERT | 0x61u, reg(&s, R_ICR));
-	EXPECT_EQ(1u << 1, reg(&s, R_IRR + 0x30));
-	EXPECT_EQ((__u64)(ICR_SELF | ICR_ASSERT | 0x61u), MMIO_RD(vcpu, R_ICR));
+	EXPECT_EQ(SH_SELF | ICR_LEVEL_ASSERT | 0x61u, lapic_reg(&s, APIC_ICR));
+	EXPECT_EQ(1u << 1, lapic_reg(&s, APIC_IRR + 0x30));
+	EXPECT_EQ((__u64)(SH_SELF | ICR_LEVEL_ASSERT | 0x61u), MMIO_RD(vcpu, APIC_ICR));
 
 	/* The arbitration priority reads 0 whatever the page holds. */
-	set_reg(&s, R_APR, 0x77);
+	lapic_set_reg(&s, APIC_ARBPRI, 0x77);
 	ASSERT_OK(set_lapic(vcpu, &s));
-	EXPECT_EQ(0ull, MMIO_RD(vcpu, R_APR));
-	EXPECT_EQ(0xff000000ull, MMIO_RD(vcpu, R_ICR2));
-	EXPECT_EQ(0x0fffffffull, MMIO_RD(vcpu, R_DFR));
+	EXPECT_EQ(0ull, MMIO_RD(vcpu, APIC_ARBPRI));
+	EXPECT_EQ(0xff000000ull, MMIO_RD(vcpu, APIC_ICR2));
+	EXPECT_EQ(0x0fffffffull, MMIO_RD(vcpu, APIC_DFR));
 	/* EOI and SELF_IPI are write-only; reserved offsets read 0. */
-	EXPECT_EQ(0ull, MMIO_RD(vcpu, R_EOI));
+	EXPECT_EQ(0ull, MMIO_RD(vcpu, APIC_EOI));
 	EXPECT_EQ(0ull, MMIO_RD(vcpu, 0x3a0));
 	lt_vm_destroy(&v);
 }

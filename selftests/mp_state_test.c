@@ -28,7 +28,7 @@ FIXTURE_SETUP(mp)
 		ASSERT_OK(set_cpuid_x2apic(self->v.vcpu[i]));
 		ASSERT_EQ(1, enable_x2apic(self->v.vcpu[i]));
 		ASSERT_OK(get_lapic(self->v.vcpu[i], &s));
-		set_reg(&s, R_SPIV, 0x1ff);
+		lapic_set_reg(&s, APIC_SPIV, 0x1ff);
 		ASSERT_OK(set_lapic(self->v.vcpu[i], &s));
 	}
 }
@@ -40,7 +40,7 @@ FIXTURE_TEARDOWN(mp)
 
 static int send_ipi(int vcpu, __u32 dest, __u32 low)
 {
-	return set_msr(vcpu, X2MSR(R_ICR), (__u64)dest << 32 | low);
+	return set_msr(vcpu, X2APIC_MSR(APIC_ICR), (__u64)dest << 32 | low);
 }
 
 TEST_F(mp, initial)
@@ -90,26 +90,26 @@ TEST_F(mp, init_sipi_ap)
 	struct kvm_lapic_state s;
 	int bsp = self->v.vcpu[0], ap = self->v.vcpu[2];
 
-	ASSERT_EQ(1, set_msr(ap, X2MSR(R_TPR), 0x40));
-	ASSERT_EQ(1, set_msr(ap, X2MSR(R_LVTERR), 0xf3));
+	ASSERT_EQ(1, set_msr(ap, X2APIC_MSR(APIC_TASKPRI), 0x40));
+	ASSERT_EQ(1, set_msr(ap, X2APIC_MSR(APIC_LVTERR), 0xf3));
 	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_RUNNABLE));
 
-	ASSERT_EQ(1, send_ipi(bsp, 2, ICR_DM_INIT | ICR_ASSERT));
+	ASSERT_EQ(1, send_ipi(bsp, 2, DM_INIT | ICR_LEVEL_ASSERT));
 	EXPECT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
 	ASSERT_OK(get_lapic(ap, &s));
-	EXPECT_EQ(0u, reg(&s, R_TPR));
-	EXPECT_EQ(LVT_MASKED, reg(&s, R_LVTERR));
-	EXPECT_EQ(0xffu, reg(&s, R_SPIV));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_TASKPRI));
+	EXPECT_EQ(LVT_MASKED, lapic_reg(&s, APIC_LVTERR));
+	EXPECT_EQ(0xffu, lapic_reg(&s, APIC_SPIV));
 	/* INIT keeps the APIC base, hence x2APIC mode and its ID. */
-	EXPECT_EQ(BASE_DEFAULT | BASE_EN | BASE_EXTD, msr(ap, MSR_APICBASE));
-	EXPECT_EQ(2ull, msr(ap, X2MSR(R_ID)));
-	EXPECT_EQ(1ull << 2, msr(ap, X2MSR(R_LDR)));
-	EXPECT_EQ(0x1050014ull, msr(ap, X2MSR(R_LVR)));
+	EXPECT_EQ(APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD, msr(ap, MSR_IA32_APICBASE));
+	EXPECT_EQ(2ull, msr(ap, X2APIC_MSR(APIC_ID)));
+	EXPECT_EQ(1ull << 2, msr(ap, X2APIC_MSR(APIC_LDR)));
+	EXPECT_EQ(0x1050014ull, msr(ap, X2APIC_MSR(APIC_LVR)));
 
-	ASSERT_EQ(1, send_ipi(bsp, 2, ICR_DM_SIPI | ICR_ASSERT | 0x9a));
+	ASSERT_EQ(1, send_ipi(bsp, 2, DM_SIPI | ICR_LEVEL_ASSERT | 0x9a));
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
 	/* A SIPI outside wait-for-SIPI is dropped. */
-	ASSERT_EQ(1, send_ipi(bsp, 2, ICR_DM_SIPI | ICR_ASSERT | 0x9b));
+	ASSERT_EQ(1, send_ipi(bsp, 2, DM_SIPI | ICR_LEVEL_ASSERT | 0x9b));
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
 	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_INIT_RECEIVED));
 	EXPECT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
@@ -121,13 +121,13 @@ TEST_F(mp, init_bsp)
 	struct kvm_lapic_state s;
 	int bsp = self->v.vcpu[0];
 
-	ASSERT_EQ(1, set_msr(bsp, X2MSR(R_TPR), 0x40));
-	ASSERT_EQ(1, send_ipi(self->v.vcpu[1], 0, ICR_DM_INIT | ICR_ASSERT));
+	ASSERT_EQ(1, set_msr(bsp, X2APIC_MSR(APIC_TASKPRI), 0x40));
+	ASSERT_EQ(1, send_ipi(self->v.vcpu[1], 0, DM_INIT | ICR_LEVEL_ASSERT));
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(bsp));
 	ASSERT_OK(get_lapic(bsp, &s));
-	EXPECT_EQ(0u, reg(&s, R_TPR));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_TASKPRI));
 	/* The LINT0 quirk applies at INIT too. */
-	EXPECT_EQ(0x700u, reg(&s, R_LVT0));
+	EXPECT_EQ(0x700u, lapic_reg(&s, APIC_LVT0));
 }
 
 /* A level-triggered INIT de-assert does nothing. */
@@ -136,7 +136,7 @@ TEST_F(mp, init_deassert)
 	int ap = self->v.vcpu[3];
 
 	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_RUNNABLE));
-	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 3, ICR_DM_INIT | ICR_LEVEL));
+	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 3, DM_INIT | ICR_LEVEL_TRIG));
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
 }
 
@@ -145,14 +145,14 @@ TEST_F(mp, init_sipi_broadcast)
 {
 	int i;
 
-	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 0, ICR_ALLBUT | ICR_DM_INIT |
-			      ICR_ASSERT));
+	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 0, SH_ALLBUT | DM_INIT |
+			      ICR_LEVEL_ASSERT));
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(self->v.vcpu[0]));
 	for (i = 1; i < 4; i++)
 		EXPECT_EQ(KVM_MP_STATE_INIT_RECEIVED,
 			  get_mp_state(self->v.vcpu[i]));
-	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 0, ICR_ALLBUT | ICR_DM_SIPI |
-			      ICR_ASSERT | 0x10));
+	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 0, SH_ALLBUT | DM_SIPI |
+			      ICR_LEVEL_ASSERT | 0x10));
 	for (i = 1; i < 4; i++)
 		EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(self->v.vcpu[i]));
 }
@@ -162,8 +162,8 @@ TEST_F(mp, init_then_sipi_pending)
 {
 	int ap = self->v.vcpu[1];
 
-	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 1, ICR_DM_INIT | ICR_ASSERT));
-	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 1, ICR_DM_SIPI | ICR_ASSERT | 1));
+	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 1, DM_INIT | ICR_LEVEL_ASSERT));
+	ASSERT_EQ(1, send_ipi(self->v.vcpu[0], 1, DM_SIPI | ICR_LEVEL_ASSERT | 1));
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
 }
 

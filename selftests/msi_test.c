@@ -91,7 +91,7 @@ TEST_F(msi, broadcast)
 /* A hardware-disabled APIC is absent: neither in the map nor counted. */
 TEST_F(msi, hw_disabled)
 {
-	ASSERT_EQ(1, set_msr(self->v.vcpu[3], MSR_APIC_BASE, 0));
+	ASSERT_EQ(1, set_msr(self->v.vcpu[3], MSR_IA32_APICBASE, 0));
 	ASSERT_EQ(3, MSI(MSI_ADDR(0xff), 0, 0x40));
 	ASSERT_EQ(0x7, irr_mask(&self->v, 0x40));
 	ASSERT_EQ(0, MSI(MSI_ADDR(3), 0, 0x41));
@@ -612,8 +612,8 @@ TEST_F(msix2, x2apic_broadcast_mixed)
 
 	ASSERT_OK(enable_x2apic_api(self->v.vm, 3));
 	for (i = 2; i < NR_VCPUS; i++) {
-		ASSERT_EQ(1, set_msr(self->v.vcpu[i], MSR_APIC_BASE, 0));
-		ASSERT_EQ(1, set_msr(self->v.vcpu[i], MSR_APIC_BASE,
+		ASSERT_EQ(1, set_msr(self->v.vcpu[i], MSR_IA32_APICBASE, 0));
+		ASSERT_EQ(1, set_msr(self->v.vcpu[i], MSR_IA32_APICBASE,
 				     APIC_BASE_DEFAULT | APIC_BASE_EN));
 		ASSERT_OK(lapic_setup(self->v.vcpu[i], 0, APIC_DFR_FLAT));
 	}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers for the APIC timer selftests (apic_timer_test.c,
- * apic_timer_run_test.c): register offsets, KVM_GET/SET_LAPIC, one-MSR
- * KVM_GET/SET_MSRS, a leaf-1 guest CPUID, clocks and sleeps.
+ * apic_timer_run_test.c): a leaf-1 guest CPUID, the divider, TMCCT
+ * through its x2APIC MSR, clocks and sleeps; the APIC itself is lib/apic.h.
  */
 #ifndef SELFTEST_TIMER_UTIL_H
 #define SELFTEST_TIMER_UTIL_H
@@ -13,37 +13,9 @@
 #include <time.h>
 #include <linux/kvm.h>
 
-#define APIC_SPIV	0xf0
-#define APIC_IRR	0x200
-#define APIC_LVTT	0x320
-#define APIC_TMICT	0x380
-#define APIC_TMCCT	0x390
-#define APIC_TDCR	0x3e0
+#include "apic.h"
 
-#define LVT_MASKED		0x10000u
-#define LVTT_ONESHOT		0x00000u
-#define LVTT_PERIODIC		0x20000u
-#define LVTT_TSCDEADLINE	0x40000u
 #define TIMER_VECTOR		0xec
-
-#define TDCR_DIV1	0xb
-#define TDCR_DIV2	0x0
-#define TDCR_DIV16	0x3
-#define TDCR_DIV128	0xa
-
-#define MSR_IA32_APICBASE	0x1b
-#define MSR_IA32_TSC_DEADLINE	0x6e0
-#define X2APIC_MSR(off)		(0x800 + ((off) >> 4))
-
-#define APICBASE_DEFAULT	0xfee00000ull
-#define APICBASE_BSP		0x100ull
-#define APICBASE_EXTD		0x400ull
-#define APICBASE_EN		0x800ull
-
-#define CPUID1_ECX_X2APIC	0x00200000u
-#define CPUID1_ECX_TSC_DEADLINE	0x01000000u
-#define CPUID1_EDX_TSC		0x010u
-#define CPUID1_EDX_APIC		0x200u
 
 /* KVM's min_timer_period_us default, in ns. */
 #define MIN_PERIOD_NS	200000ull
@@ -65,53 +37,6 @@ static inline void sleep_ns(__u64 ns)
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
 		;
-}
-
-static inline __u32 reg(const struct kvm_lapic_state *s, int off)
-{
-	__u32 v;
-
-	memcpy(&v, s->regs + off, sizeof(v));
-	return v;
-}
-
-static inline void set_reg(struct kvm_lapic_state *s, int off, __u32 v)
-{
-	memcpy(s->regs + off, &v, sizeof(v));
-}
-
-static inline int get_lapic(int vcpufd, struct kvm_lapic_state *s)
-{
-	return ioctl(vcpufd, KVM_GET_LAPIC, s);
-}
-
-static inline int set_lapic(int vcpufd, struct kvm_lapic_state *s)
-{
-	return ioctl(vcpufd, KVM_SET_LAPIC, s);
-}
-
-/* KVM_SET_MSRS of one MSR: returns the number processed (1 or 0). */
-static inline int set_msr(int vcpufd, __u32 index, __u64 data)
-{
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = index, .e.data = data };
-
-	return ioctl(vcpufd, KVM_SET_MSRS, &m);
-}
-
-/* KVM_GET_MSRS of one MSR; returns the number processed. */
-static inline int get_msr(int vcpufd, __u32 index, __u64 *data)
-{
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = index };
-	int r = ioctl(vcpufd, KVM_GET_MSRS, &m);
-
-	*data = m.e.data;
-	return r;
 }
 
 /* A guest CPUID with leaf 1 only: the APIC's view of the guest's CPU. */

@@ -35,6 +35,7 @@
 #include <linux/lapicv.h>
 
 #include "irq_util.h"
+#include "lapicv_run.h"
 
 #define NR_ACC			(NR_VCPUS - 1)	/* counted vCPUs */
 #define SCRATCH			(NR_VCPUS - 1)
@@ -47,11 +48,6 @@
 #define HANG_SECONDS		15
 #define DRAIN_SECONDS		15
 #define REFCNT_PATH		"/sys/module/lapicv/refcnt"
-#define APIC_ICR2		0x310
-#define APIC_TASKPRI		0x80
-#define APIC_LVTT		0x320
-#define APIC_TMICT		0x380
-#define APIC_TDCR		0x3e0
 
 /* Thread indexes: the vCPUs' threads, the MSI senders, the flipper. */
 #define T_VCPU			0
@@ -144,18 +140,6 @@ static int pick_vector(struct thread *t, int dest)
 	if (dest == SCRATCH || below(t, 32) == 0)
 		return FREE_LO + below(t, FREE_HI - FREE_LO + 1);
 	return TOKEN_LO + below(t, TOKEN_HI - TOKEN_LO + 1);
-}
-
-static int guest_write(int vcpu, unsigned int off, uint32_t val)
-{
-	struct lapicv_guest_access ga = {
-		.type = LAPICV_ACCESS_MMIO_WRITE,
-		.size = 4,
-		.address = off,
-		.data = val,
-	};
-
-	return ioctl(vcpu, LAPICV_GUEST_ACCESS, &ga);
 }
 
 /* The guest on vCPU @self sends a fixed IPI (physical destination). */

@@ -36,9 +36,9 @@ static void check_icr(struct __test_metadata *_metadata, int vcpu,
 		      __u64 val)
 {
 	struct kvm_lapic_state s;
-	__u64 old = msr(vcpu, X2MSR(R_ICR));
+	__u64 old = msr(vcpu, X2APIC_MSR(APIC_ICR));
 	__u64 want = val & ~ICR_BUSY;
-	int r = set_msr(vcpu, X2MSR(R_ICR), val);
+	int r = set_msr(vcpu, X2APIC_MSR(APIC_ICR), val);
 
 	if (val & X2APIC_ICR_RSVD) {
 		ASSERT_EQ(0, r) TH_LOG("ICR %#llx accepted", (unsigned long long)val);
@@ -46,10 +46,10 @@ static void check_icr(struct __test_metadata *_metadata, int vcpu,
 	} else {
 		ASSERT_EQ(1, r) TH_LOG("ICR %#llx refused", (unsigned long long)val);
 	}
-	ASSERT_EQ(want, msr(vcpu, X2MSR(R_ICR)));
+	ASSERT_EQ(want, msr(vcpu, X2APIC_MSR(APIC_ICR)));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	ASSERT_EQ((__u32)want, reg(&s, R_ICR));
-	ASSERT_EQ((__u32)(want >> 32), reg(&s, R_ICR2));
+	ASSERT_EQ((__u32)want, lapic_reg(&s, APIC_ICR));
+	ASSERT_EQ((__u32)(want >> 32), lapic_reg(&s, APIC_ICR2));
 }
 
 TEST_F(x2, icr_self_fixed)
@@ -57,9 +57,9 @@ TEST_F(x2, icr_self_fixed)
 	__u64 i;
 
 	for (i = 0; i <= 0xff; i++)
-		check_icr(_metadata, self->vcpu, ICR_SELF | ICR_ASSERT | i);
+		check_icr(_metadata, self->vcpu, SH_SELF | ICR_LEVEL_ASSERT | i);
 	/* BUSY is dropped rather than refused. */
-	check_icr(_metadata, self->vcpu, ICR_SELF | ICR_ASSERT | ICR_BUSY | 0x40);
+	check_icr(_metadata, self->vcpu, SH_SELF | ICR_LEVEL_ASSERT | ICR_BUSY | 0x40);
 }
 
 /* Every delivery mode to absent vCPUs, then with a shorthand. */
@@ -70,9 +70,9 @@ TEST_F(x2, icr_absent_dest)
 	for (i = 1; i < 0xff; i += 7)
 		for (j = 0; j < 8; j++)
 			check_icr(_metadata, self->vcpu,
-				  i << 32 | ICR_ASSERT | 0xff | j << 8);
+				  i << 32 | ICR_LEVEL_ASSERT | 0xff | j << 8);
 	for (j = 0; j < 8; j++)
-		check_icr(_metadata, self->vcpu, ICR_ALLBUT | ICR_ASSERT | j << 8);
+		check_icr(_metadata, self->vcpu, SH_ALLBUT | ICR_LEVEL_ASSERT | j << 8);
 }
 
 TEST_F(x2, icr_reserved)
@@ -80,9 +80,9 @@ TEST_F(x2, icr_reserved)
 	check_icr(_metadata, self->vcpu, 0xa5a5a5a5a5a5a5a5ull & ~0x700ull);
 	check_icr(_metadata, self->vcpu, 0x5a5a5a5a5a5a5a5aull & ~0x700ull);
 	check_icr(_metadata, self->vcpu, ~0ull & ~0x700ull);
-	check_icr(_metadata, self->vcpu, ICR_SELF | 0x2000 | 0x30);
-	check_icr(_metadata, self->vcpu, ICR_SELF | 0x10000 | 0x30);
-	check_icr(_metadata, self->vcpu, ICR_SELF | 0x100000 | 0x30);
+	check_icr(_metadata, self->vcpu, SH_SELF | 0x2000 | 0x30);
+	check_icr(_metadata, self->vcpu, SH_SELF | 0x10000 | 0x30);
+	check_icr(_metadata, self->vcpu, SH_SELF | 0x100000 | 0x30);
 }
 
 /* A self-IPI through the ICR lands in IRR once the APIC is enabled. */
@@ -91,24 +91,24 @@ TEST_F(x2, icr_self_irr)
 	struct kvm_lapic_state s;
 
 	/* Software-disabled: the fixed IPI is dropped. */
-	ASSERT_EQ(1, set_msr(self->vcpu, X2MSR(R_ICR), ICR_SELF | ICR_ASSERT | 0x41));
+	ASSERT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_ICR), SH_SELF | ICR_LEVEL_ASSERT | 0x41));
 	ASSERT_OK(get_lapic(self->vcpu, &s));
-	EXPECT_EQ(0u, reg(&s, R_IRR + 0x20));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_IRR + 0x20));
 
-	ASSERT_EQ(1, set_msr(self->vcpu, X2MSR(R_SPIV), 0x1ff));
-	ASSERT_EQ(1, set_msr(self->vcpu, X2MSR(R_ICR), ICR_SELF | ICR_ASSERT | 0x41));
+	ASSERT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_SPIV), 0x1ff));
+	ASSERT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_ICR), SH_SELF | ICR_LEVEL_ASSERT | 0x41));
 	/* Level-triggered: the TMR bit follows. */
-	ASSERT_EQ(1, set_msr(self->vcpu, X2MSR(R_ICR),
-			     ICR_SELF | ICR_ASSERT | ICR_LEVEL | 0x62));
+	ASSERT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_ICR),
+			     SH_SELF | ICR_LEVEL_ASSERT | ICR_LEVEL_TRIG | 0x62));
 	/* Vectors below 16 are accepted as any other. */
-	ASSERT_EQ(1, set_msr(self->vcpu, X2MSR(R_ICR), ICR_SELF | ICR_ASSERT | 0x5));
+	ASSERT_EQ(1, set_msr(self->vcpu, X2APIC_MSR(APIC_ICR), SH_SELF | ICR_LEVEL_ASSERT | 0x5));
 	ASSERT_OK(get_lapic(self->vcpu, &s));
-	EXPECT_EQ(1u << 1, reg(&s, R_IRR + 0x20));
-	EXPECT_EQ(1u << 2, reg(&s, R_IRR + 0x30));
-	EXPECT_EQ(1u << 2, reg(&s, R_TMR + 0x30));
-	EXPECT_EQ(0u, reg(&s, R_TMR + 0x20));
-	EXPECT_EQ(1u << 5, reg(&s, R_IRR));
-	EXPECT_EQ(0u, reg(&s, R_ESR));
+	EXPECT_EQ(1u << 1, lapic_reg(&s, APIC_IRR + 0x20));
+	EXPECT_EQ(1u << 2, lapic_reg(&s, APIC_IRR + 0x30));
+	EXPECT_EQ(1u << 2, lapic_reg(&s, APIC_TMR + 0x30));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_TMR + 0x20));
+	EXPECT_EQ(1u << 5, lapic_reg(&s, APIC_IRR));
+	EXPECT_EQ(0u, lapic_reg(&s, APIC_ESR));
 }
 
 /* Without 32-bit IDs, the ID given to KVM_SET_LAPIC is ignored. */
@@ -119,14 +119,14 @@ TEST_F(x2, id_readonly)
 
 	memset(&s, 0, sizeof(s));
 	for (i = 0; i <= 0xff; i += 0x11) {
-		set_reg(&s, R_ID, i << 24);
-		set_reg(&s, R_SPIV, SPIV_ENABLE);
+		lapic_set_reg(&s, APIC_ID, i << 24);
+		lapic_set_reg(&s, APIC_SPIV, APIC_SPIV_ENABLE);
 		ASSERT_OK(set_lapic(self->vcpu, &s));
 		ASSERT_OK(get_lapic(self->vcpu, &s));
-		ASSERT_EQ(0u, reg(&s, R_ID));
-		ASSERT_EQ(0ull, msr(self->vcpu, X2MSR(R_ID)));
+		ASSERT_EQ(0u, lapic_reg(&s, APIC_ID));
+		ASSERT_EQ(0ull, msr(self->vcpu, X2APIC_MSR(APIC_ID)));
 		/* The LDR is derived from the ID whatever the state says. */
-		ASSERT_EQ(1u, reg(&s, R_LDR));
+		ASSERT_EQ(1u, lapic_reg(&s, APIC_LDR));
 	}
 }
 
@@ -154,17 +154,17 @@ TEST(x2apic_format)
 	ASSERT_EQ(1, enable_x2apic(vcpu));
 
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(1u, reg(&s, R_ID));
-	EXPECT_EQ(1u << 1, reg(&s, R_LDR));
+	EXPECT_EQ(1u, lapic_reg(&s, APIC_ID));
+	EXPECT_EQ(1u << 1, lapic_reg(&s, APIC_LDR));
 
-	set_reg(&s, R_TPR, 0x20);
+	lapic_set_reg(&s, APIC_TASKPRI, 0x20);
 	ASSERT_OK(set_lapic(vcpu, &s));
-	set_reg(&s, R_ID, 1u << 24);
-	set_reg(&s, R_TPR, 0x30);
+	lapic_set_reg(&s, APIC_ID, 1u << 24);
+	lapic_set_reg(&s, APIC_TASKPRI, 0x30);
 	ASSERT_ERRNO(set_lapic(vcpu, &s), EINVAL);
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(1u, reg(&s, R_ID));
-	EXPECT_EQ(0x20u, reg(&s, R_TPR));
+	EXPECT_EQ(1u, lapic_reg(&s, APIC_ID));
+	EXPECT_EQ(0x20u, lapic_reg(&s, APIC_TASKPRI));
 	lt_vm_destroy(&v);
 }
 
@@ -185,11 +185,11 @@ TEST(refused_state_untouched)
 	ASSERT_OK(set_cpuid_x2apic(vcpu));
 	ASSERT_EQ(1, enable_x2apic(vcpu));
 	ASSERT_OK(get_lapic(vcpu, &s));
-	set_reg(&s, R_ID, 7);
-	set_reg(&s, R_SPIV, 0x1ff);
+	lapic_set_reg(&s, APIC_ID, 7);
+	lapic_set_reg(&s, APIC_SPIV, 0x1ff);
 	ASSERT_ERRNO(set_lapic(vcpu, &s), EINVAL);
 	ASSERT_OK(get_lapic(vcpu, &s));
-	EXPECT_EQ(0xffu, reg(&s, R_SPIV));
+	EXPECT_EQ(0xffu, lapic_reg(&s, APIC_SPIV));
 	lt_vm_destroy(&v);
 }
 
@@ -203,17 +203,17 @@ TEST(xapic_roundtrip)
 	ASSERT_OK(lt_vm_create(&v, 2));
 	vcpu = v.vcpu[1];
 	ASSERT_OK(get_lapic(vcpu, &s));
-	set_reg(&s, R_ID, 0x42u << 24);
-	set_reg(&s, R_LDR, 0x08u << 24);
-	set_reg(&s, R_DFR, 0x0fffffff);
-	set_reg(&s, R_SPIV, 0x1ff);
-	set_reg(&s, R_TPR, 0x30);
+	lapic_set_reg(&s, APIC_ID, 0x42u << 24);
+	lapic_set_reg(&s, APIC_LDR, 0x08u << 24);
+	lapic_set_reg(&s, APIC_DFR, 0x0fffffff);
+	lapic_set_reg(&s, APIC_SPIV, 0x1ff);
+	lapic_set_reg(&s, APIC_TASKPRI, 0x30);
 	/* PPR is recomputed from TPR (ISR is empty): give the result. */
-	set_reg(&s, R_PPR, 0x30);
-	set_reg(&s, R_ICR, 0x4041);
-	set_reg(&s, R_ICR2, 0x3u << 24);
-	set_reg(&s, R_IRR + 0x30, 0x5);
-	set_reg(&s, R_TMR + 0x30, 0x4);
+	lapic_set_reg(&s, APIC_PROCPRI, 0x30);
+	lapic_set_reg(&s, APIC_ICR, 0x4041);
+	lapic_set_reg(&s, APIC_ICR2, 0x3u << 24);
+	lapic_set_reg(&s, APIC_IRR + 0x30, 0x5);
+	lapic_set_reg(&s, APIC_TMR + 0x30, 0x4);
 	ASSERT_OK(set_lapic(vcpu, &s));
 	ASSERT_OK(get_lapic(vcpu, &t));
 	EXPECT_EQ(0, memcmp(s.regs, t.regs, sizeof(s.regs)));
