@@ -11,6 +11,8 @@
 #   make check           the test command: module builds, selftests in QEMU
 #                        guests (6.12: lapicv + kvm_amd, 6.1: lapicv), summary
 #   make demo            the main job: a guest with the module and the demo VMM
+#   make check-debug     the selftests on a KASAN/lockdep/kmemleak debug kernel
+#                        (slow: not part of make check)
 #   make install         install lapicv.ko into /lib/modules/$(KVER)/updates
 #
 # Each kernel version builds in build/<version>/ (a tree of symlinks), so
@@ -38,7 +40,7 @@ BUILD := $(SRCDIR)/build/$(KVER)
 MOD_SRCS := Kbuild $(wildcard *.c) $(wildcard *.h) include
 
 .PHONY: all modules modules-all clean checkpatch check demo install diff-long \
-	unit unit-tsan fuzz bench fuzz-ioctl dkms-check
+	unit unit-tsan fuzz bench fuzz-ioctl dkms-check check-debug
 
 all: modules
 
@@ -92,6 +94,11 @@ demo:
 
 bench:
 	@bash $(SRCDIR)/scripts/bench.sh
+
+# The selftests on a KASAN/lockdep/kmemleak/UBSAN guest kernel built from
+# linux-source-6.12 (scripts/debug-kernel.sh); slow, not part of make check.
+check-debug:
+	@bash $(SRCDIR)/scripts/check-debug.sh
 
 # The ioctl fuzzer alone in a guest (FUZZ_SECONDS, FUZZ_SEED, FUZZ_BACKEND
 # pass through), and the DKMS cycle for every installed header set.
