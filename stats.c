@@ -38,7 +38,7 @@ struct stats_name {
 };
 
 #define VM_STAT(name, field) { name, offsetof(struct lapicv_vm_stats, field) }
-#define VCPU_STAT(field) { #field, offsetof(struct lapicv_vcpu_stats, field) }
+#define LAPICV_VCPU_STAT(field) { #field, offsetof(struct lapicv_vcpu_stats, field) },
 
 /* Every field of struct lapicv_vm_stats but reserved. */
 static const struct stats_name vm_stats[] = {
@@ -50,21 +50,7 @@ static const struct stats_name vm_stats[] = {
 
 /* Every field of struct lapicv_vcpu_stats but reserved. */
 static const struct stats_name vcpu_stats[] = {
-	VCPU_STAT(runs),
-	VCPU_STAT(nmi_injections),
-	VCPU_STAT(extint_injections),
-	VCPU_STAT(intr_injections),
-	VCPU_STAT(virtual_intr_deliveries),
-	VCPU_STAT(irq_windows),
-	VCPU_STAT(halts),
-	VCPU_STAT(halt_wakeups),
-	VCPU_STAT(apicv_activations),
-	VCPU_STAT(apicv_deactivations),
-	VCPU_STAT(pi_notifications),
-	VCPU_STAT(pi_suppressed),
-	VCPU_STAT(pir_syncs),
-	VCPU_STAT(avic_doorbells),
-	VCPU_STAT(avic_wakeups),
+#include <uapi/linux/lapicv_vcpu_stats.h>
 };
 
 /* The larger table: what one read snapshots, at most. */

@@ -540,27 +540,13 @@ static void act5_inhibit(struct demo *d)
 	say("   With BLOCKIRQ set, APICv went off and came back.\n\n");
 }
 
-#define VCPU_STAT(f)	{ #f, offsetof(struct lapicv_vcpu_stats, f) }
+#define LAPICV_VCPU_STAT(f)	{ #f, offsetof(struct lapicv_vcpu_stats, f) },
 
 static const struct {
 	const char *name;
 	size_t off;
 } vcpu_stats[] = {
-	VCPU_STAT(runs),
-	VCPU_STAT(nmi_injections),
-	VCPU_STAT(extint_injections),
-	VCPU_STAT(intr_injections),
-	VCPU_STAT(virtual_intr_deliveries),
-	VCPU_STAT(irq_windows),
-	VCPU_STAT(halts),
-	VCPU_STAT(halt_wakeups),
-	VCPU_STAT(apicv_activations),
-	VCPU_STAT(apicv_deactivations),
-	VCPU_STAT(pi_notifications),
-	VCPU_STAT(pi_suppressed),
-	VCPU_STAT(pir_syncs),
-	VCPU_STAT(avic_doorbells),
-	VCPU_STAT(avic_wakeups),
+#include <linux/lapicv_vcpu_stats.h>
 };
 
 static __u64 vcpu_stat(const struct lapicv_vcpu_stats *st, unsigned int i)
