@@ -37,7 +37,7 @@ endif
 BUILD := $(SRCDIR)/build/$(KVER)
 
 # Files that make up the module tree, linked into each build directory.
-MOD_SRCS := Kbuild $(wildcard *.c) $(wildcard *.h) include
+MOD_SRCS := Kbuild $(wildcard *.c) $(wildcard *.h) include svm
 
 .PHONY: all modules modules-all clean checkpatch check demo install diff-long \
 	unit unit-tsan fuzz bench fuzz-ioctl dkms-check check-debug

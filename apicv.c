@@ -475,12 +475,12 @@ no_eoi:
  * in wait-for-SIPI.  An IRR bit counts even without a request, because
  * AVIC senders raise none while APICv is active.
  */
-static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
+static bool apicv_has_events(struct lapicv_vcpu *vcpu,
+			     struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
 
-	if (READ_ONCE(vcpu->requests) || READ_ONCE(apic->pending_events) ||
-	    signal_pending(current))
+	if (READ_ONCE(apic->pending_events) || signal_pending(current))
 		return true;
 	if (apic->mp_state == KVM_MP_STATE_INIT_RECEIVED)
 		return false;
@@ -499,6 +499,11 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 		lapicv_apic_accept_pic_intr(apic)) ||
 	       lapicv_apic_deliverable_vector(apic,
 					      lapicv_apic_find_highest_irr(apic)) >= 0;
+}
+
+static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
+{
+	return READ_ONCE(vcpu->requests) || apicv_has_events(vcpu, ctx);
 }
 
 /*
@@ -526,6 +531,39 @@ static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 		apic->pv_unhalted = false;
 		ctx->halted = false;
 	}
+	if (r || signal_pending(current))
+		return -EINTR;
+	vcpu->stats.halt_wakeups++;
+	return 0;
+}
+
+/*
+ * The SVM runner's halt (run.c): the same wake-up condition and sleep as a
+ * halted run step, for a guest whose interruptibility the runner knows.
+ */
+bool lapicv_vcpu_has_events(struct lapicv_vcpu *vcpu, bool interruptible)
+{
+	struct lapicv_run run = { .rflags_if = interruptible, .halted = 1 };
+	struct apicv_run_ctx ctx = {
+		.run = &run, .interruptible = interruptible, .halted = true,
+	};
+
+	return apicv_has_events(vcpu, &ctx);
+}
+
+int lapicv_vcpu_block(struct lapicv_vcpu *vcpu, bool interruptible)
+{
+	struct lapicv_run run = { .rflags_if = interruptible, .halted = 1 };
+	struct apicv_run_ctx ctx = {
+		.run = &run, .interruptible = interruptible, .halted = true,
+	};
+	int r;
+
+	lockdep_assert_held(&vcpu->mutex);
+	lapicv_call_cond(vcpu_blocking)(vcpu);
+	vcpu->stats.halts++;
+	r = wait_event_interruptible(vcpu->wq, apicv_has_work(vcpu, &ctx));
+	lapicv_call_cond(vcpu_unblocking)(vcpu);
 	if (r || signal_pending(current))
 		return -EINTR;
 	vcpu->stats.halt_wakeups++;

@@ -175,4 +175,13 @@ struct lapicv_run;
 bool lapicv_run_valid(const struct lapicv_run *run);
 int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run);
 
+/*
+ * The SVM runner's HLT (run.c), vcpu->mutex held: whether a halted vCPU
+ * with this RFLAGS.IF (and no interrupt shadow) has something to wake up
+ * for, requests aside; and sleep until it has, or a request or a signal
+ * arrives (0, or -EINTR for a signal).
+ */
+bool lapicv_vcpu_has_events(struct lapicv_vcpu *vcpu, bool interruptible);
+int lapicv_vcpu_block(struct lapicv_vcpu *vcpu, bool interruptible);
+
 #endif /* _LAPICV_APICV_H */

@@ -25,4 +25,36 @@
 #define KVM_STATS_NAME_SIZE	48
 #endif
 
+/*
+ * KVM_SET_USER_MEMORY_REGION2 and KVM_CAP_USER_MEMORY2 (6.8): the 6.12
+ * layout and numbers.
+ */
+#ifndef KVM_SET_USER_MEMORY_REGION2
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+
+#define KVM_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, \
+					 struct kvm_userspace_memory_region2)
+#endif
+#ifndef KVM_CAP_USER_MEMORY2
+#define KVM_CAP_USER_MEMORY2	231
+#endif
+
+/* 6.12 renames kvm_run.immediate_exit inside the kernel. */
+#ifdef HINT_UNSAFE_IN_KVM
+#define lapicv_run_immediate_exit(run) \
+	READ_ONCE((run)->HINT_UNSAFE_IN_KVM(immediate_exit))
+#else
+#define lapicv_run_immediate_exit(run) READ_ONCE((run)->immediate_exit)
+#endif
+
 #endif /* _LAPICV_COMPAT_H */

@@ -661,7 +661,7 @@ int lapicv_signal_msi(struct lapicv_vm *vm, const struct kvm_msi *msi)
 	};
 
 	/* Device ids are accepted and ignored: there is no IOMMU here. */
-	if (!READ_ONCE(vm->irqchip_split) || (msi->flags & ~KVM_MSI_VALID_DEVID))
+	if (!lapicv_irqchip_in_kernel(vm) || (msi->flags & ~KVM_MSI_VALID_DEVID))
 		return -EINVAL;
 
 	if (x2apic_format) {

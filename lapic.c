@@ -114,10 +114,10 @@ static bool apic_is_bsp(struct lapicv_lapic *apic)
 	return apic->apic_base & MSR_IA32_APICBASE_BSP;
 }
 
-/* KVM's bsp_vcpu_id is 0 unless KVM_SET_BOOT_CPU_ID, which lapicv lacks. */
+/* KVM's kvm_vcpu_is_reset_bsp(): KVM_SET_BOOT_CPU_ID's id, 0 by default. */
 static bool apic_is_reset_bsp(struct lapicv_lapic *apic)
 {
-	return apic->vcpu->vcpu_id == 0;
+	return apic->vcpu->vcpu_id == apic->vcpu->vm->bsp_vcpu_id;
 }
 
 static void apic_map_dirty(struct lapicv_lapic *apic)
@@ -270,7 +270,9 @@ static void apic_set_tpr(struct lapicv_lapic *apic, u32 tpr)
  */
 static void apic_ioapic_eoi(struct lapicv_lapic *apic, int vec)
 {
-	if (!lapicv_test_vector(vec, apic->regs + APIC_TMR))
+	/* KVM_CREATE_IRQCHIP's VMs have no IOAPIC to tell (api.rst). */
+	if (apic->vcpu->vm->irqchip != LAPICV_IRQCHIP_SPLIT ||
+	    !lapicv_test_vector(vec, apic->regs + APIC_TMR))
 		return;
 	__set_bit(vec, apic->vcpu->ioapic_eoi_pending);
 	lapicv_make_request(apic->vcpu, LAPICV_REQ_IOAPIC_EOI);

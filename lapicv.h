@@ -68,6 +68,15 @@ enum lapicv_request {
 struct lapicv_vm;
 struct lapicv_lapic;
 struct lapicv_apic_map;
+struct lapicv_npt;
+struct lapicv_vcpu_runner;
+
+/* lapicv_vm.irqchip: KVM's irqchip modes. */
+enum lapicv_irqchip {
+	LAPICV_IRQCHIP_NONE,	/* no in-kernel LAPIC */
+	LAPICV_IRQCHIP_KERNEL,	/* KVM_CREATE_IRQCHIP: LAPIC, no IOAPIC/PIC */
+	LAPICV_IRQCHIP_SPLIT,	/* KVM_CAP_SPLIT_IRQCHIP */
+};
 
 struct lapicv_vcpu {
 	struct lapicv_vm *vm;
@@ -108,6 +117,8 @@ struct lapicv_vcpu {
 	struct lapicv_vcpu_stats stats;
 	/* vapic.c: KVM_SET_VAPIC_ADDR's guest-physical address, or 0. */
 	u64 vapic_addr;
+	/* run.c: KVM_RUN's state (kvm_run page, VMCB, GPRs). */
+	struct lapicv_vcpu_runner *runner;
 };
 
 struct lapicv_vm {
@@ -125,8 +136,12 @@ struct lapicv_vm {
 	/* Reserved by KVM_CREATE_VCPU before the vCPU is built; vm->lock. */
 	u32 created_vcpus;
 
-	/* KVM_CAP_SPLIT_IRQCHIP was enabled; vm->lock. */
-	bool irqchip_split;
+	/* LAPICV_IRQCHIP_*: set once, before any vCPU exists; vm->lock. */
+	u8 irqchip;
+	/* KVM_SET_BOOT_CPU_ID: the vCPU id whose APIC is the BSP; vm->lock. */
+	u32 bsp_vcpu_id;
+	/* run.c: this VM holds an SVM reference (svm/svm.c); vm->lock. */
+	bool svm_held;
 	/* KVM_CAP_SPLIT_IRQCHIP args[0]; vm->lock. */
 	u32 nr_reserved_ioapic_pins;
 
@@ -151,7 +166,15 @@ struct lapicv_vm {
 	struct xarray memslots;
 	/* Serialises region changes; a leaf lock, see vapic.c's card. */
 	struct mutex memslots_lock;
+	/* npt.c: the nested page tables of the SVM runner. */
+	struct lapicv_npt *npt;
 };
+
+/* A LAPIC in the kernel (full or split irqchip), as KVM's lapic_in_kernel(). */
+static inline bool lapicv_irqchip_in_kernel(struct lapicv_vm *vm)
+{
+	return READ_ONCE(vm->irqchip) != LAPICV_IRQCHIP_NONE;
+}
 
 static inline unsigned int lapicv_online_vcpus(struct lapicv_vm *vm)
 {

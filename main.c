@@ -19,6 +19,8 @@
 
 #include "apicv.h"
 #include "lapicv.h"
+#include "run.h"
+#include "svm/svm.h"
 #include "vm.h"
 
 int lapicv_irqwin_policy = LAPICV_IRQWIN_COUNTER;
@@ -163,6 +165,8 @@ static long lapicv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return lapicv_check_extension(NULL, arg);
 	case KVM_GET_SUPPORTED_CPUID:
 		return lapicv_get_supported_cpuid((void __user *)arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		return arg ? -EINVAL : LAPICV_VCPU_MMAP_SIZE;
 	default:
 		/* KVM's x86 answer for an unknown system ioctl. */
 		return -EINVAL;
@@ -190,12 +194,19 @@ static int __init lapicv_init(void)
 	r = lapicv_backend_choose();
 	if (r)
 		return r;
-	return misc_register(&lapicv_misc);
+	r = lapicv_svm_init();
+	if (r)
+		return r;
+	r = misc_register(&lapicv_misc);
+	if (r)
+		lapicv_svm_exit();
+	return r;
 }
 
 static void __exit lapicv_exit(void)
 {
 	misc_deregister(&lapicv_misc);
+	lapicv_svm_exit();
 }
 
 module_init(lapicv_init);

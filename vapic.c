@@ -19,8 +19,8 @@
  * lapicv_vm.memslots_lock
  *	:Type:     mutex
  *	:Protects: changes of lapicv_vm.memslots (writers).
- *	:Order:    a leaf: taken inside vm->lock and vcpu->mutex, nothing
- *	           inside it.
+ *	:Order:    taken inside vm->lock and vcpu->mutex; only
+ *	           lapicv_npt.lock (npt.c) is taken inside it.
  *
  * lapicv_vm.memslots
  *	:Type:     xarray of struct lapicv_memslot, read under RCU; an entry
@@ -100,6 +100,7 @@ static int __lapicv_set_memory_region(struct lapicv_vm *vm,
 		if (!old)
 			return -EINVAL;
 		xa_erase(&vm->memslots, mem->slot);
+		lapicv_memslot_unmap(vm, old);
 		kfree_rcu(old, rcu);
 		return 0;
 	}
@@ -130,8 +131,10 @@ static int __lapicv_set_memory_region(struct lapicv_vm *vm,
 		kfree(new);
 		return r;
 	}
-	if (old)
+	if (old) {
+		lapicv_memslot_unmap(vm, old);
 		kfree_rcu(old, rcu);
+	}
 	return 0;
 }
 

@@ -25,6 +25,8 @@
 #include "lapic.h"
 #include "irq.h"
 #include "lapicv.h"
+#include "npt.h"
+#include "run.h"
 #include "vapic.h"
 #include "vm.h"
 
@@ -71,7 +73,13 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 	case KVM_CAP_VM_TYPES:
 		return lapicv_vm_types();
 	case KVM_CAP_BINARY_STATS_FD:		/* stats.c */
+	case KVM_CAP_USER_MEMORY2:		/* vapic.c */
+	case KVM_CAP_IRQCHIP:			/* LAPIC only: api.rst */
+	case KVM_CAP_SET_BOOT_CPU_ID:		/* lapic.c */
 		return 1;
+	case KVM_CAP_IMMEDIATE_EXIT:		/* run.c */
+	case KVM_CAP_GET_TSC_KHZ:		/* run.c: RDTSC unintercepted */
+		return !lapicv_svm_supported();
 	default:
 		return 0;
 	}
@@ -90,6 +98,7 @@ struct lapicv_vcpu *lapicv_get_vcpu_by_id(struct lapicv_vm *vm, u32 id)
 
 static void lapicv_vcpu_free(struct lapicv_vcpu *vcpu)
 {
+	lapicv_runner_vcpu_free(vcpu);
 	lapicv_apicv_vcpu_free(vcpu);
 	lapicv_lapic_free(vcpu);
 	kfree(vcpu->lapic_buf);
@@ -105,7 +114,10 @@ static void lapicv_vm_destroy(struct lapicv_vm *vm)
 		lapicv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
 	lapicv_apic_map_free(vm);
+	lapicv_npt_destroy(vm);
 	lapicv_memslots_destroy(vm);
+	if (vm->svm_held)
+		lapicv_svm_put();
 	mmdrop(vm->mm);
 	kfree(vm);
 }
@@ -355,6 +367,32 @@ static long lapicv_vcpu_ioctl_stats(struct lapicv_vcpu *vcpu,
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+/* KVM_GET/SET_REGS and KVM_GET/SET_SREGS: copies here, regs.c maps them. */
+static long lapicv_vcpu_regs_ioctl(struct lapicv_vcpu *vcpu,
+				   unsigned int ioctl, void __user *argp)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	switch (ioctl) {
+	case KVM_GET_REGS:
+		lapicv_get_regs(vcpu, &regs);
+		return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
+	case KVM_SET_REGS:
+		if (copy_from_user(&regs, argp, sizeof(regs)))
+			return -EFAULT;
+		lapicv_set_regs(vcpu, &regs);
+		return 0;
+	case KVM_GET_SREGS:
+		lapicv_get_sregs(vcpu, &sregs);
+		return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
+	default:
+		if (copy_from_user(&sregs, argp, sizeof(sregs)))
+			return -EFAULT;
+		return lapicv_set_sregs(vcpu, &sregs);
+	}
+}
+
 static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			      unsigned long arg)
 {
@@ -385,7 +423,6 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_SET_CPUID2:
 	case KVM_GET_CPUID2:
 	case KVM_NMI:
-	case KVM_INTERRUPT:
 	case KVM_GET_MP_STATE:
 	case KVM_SET_MP_STATE:
 	case KVM_SET_VAPIC_ADDR:
@@ -393,6 +430,27 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		r = vcpu->apic ? lapicv_vcpu_lapic_ioctl(vcpu, ioctl,
 							 (void __user *)arg) :
 				 -EINVAL;
+		break;
+	case KVM_INTERRUPT:
+		/* KVM's answer with its PIC in the kernel (KVM_CREATE_IRQCHIP). */
+		if (vcpu->vm->irqchip == LAPICV_IRQCHIP_KERNEL)
+			r = -ENXIO;
+		else
+			r = vcpu->apic ? lapicv_vcpu_lapic_ioctl(vcpu, ioctl,
+								 (void __user *)arg) :
+					 -EINVAL;
+		break;
+	case KVM_RUN:
+		r = lapicv_vcpu_kvm_run(vcpu, arg);
+		break;
+	case KVM_GET_REGS:
+	case KVM_SET_REGS:
+	case KVM_GET_SREGS:
+	case KVM_SET_SREGS:
+		r = lapicv_vcpu_regs_ioctl(vcpu, ioctl, (void __user *)arg);
+		break;
+	case KVM_GET_TSC_KHZ:
+		r = tsc_khz;
 		break;
 	case KVM_ENABLE_CAP: {
 		struct kvm_enable_cap cap;
@@ -425,6 +483,7 @@ static const struct file_operations lapicv_vcpu_fops = {
 	.release	= lapicv_vcpu_release,
 	.unlocked_ioctl	= lapicv_vcpu_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= lapicv_vcpu_mmap,
 	.llseek		= noop_llseek,
 };
 
@@ -439,15 +498,20 @@ static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
 	init_waitqueue_head(&vcpu->wq);
+	if (lapicv_runner_vcpu_create(vcpu)) {
+		kfree(vcpu);
+		return NULL;
+	}
 	/*
-	 * A LAPIC with an in-kernel (split) irqchip only, as in KVM; stable
-	 * here, since the irqchip cannot change once a vCPU exists.
+	 * A LAPIC with an in-kernel (full or split) irqchip only, as in KVM;
+	 * stable here, since the irqchip cannot change once a vCPU exists.
 	 */
-	if (vm->irqchip_split) {
+	if (lapicv_irqchip_in_kernel(vm)) {
 		vcpu->lapic_buf = kmalloc(sizeof(*vcpu->lapic_buf),
 					  GFP_KERNEL_ACCOUNT);
 		if (!vcpu->lapic_buf || lapicv_lapic_create(vcpu)) {
 			kfree(vcpu->lapic_buf);
+			lapicv_runner_vcpu_free(vcpu);
 			kfree(vcpu);
 			return NULL;
 		}
@@ -459,6 +523,7 @@ static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
 	if (lapicv_apicv_vcpu_create(vcpu)) {
 		lapicv_lapic_free(vcpu);
 		kfree(vcpu->lapic_buf);
+		lapicv_runner_vcpu_free(vcpu);
 		kfree(vcpu);
 		return NULL;
 	}
@@ -560,8 +625,8 @@ static int lapicv_vm_enable_split_irqchip(struct lapicv_vm *vm, u64 pins)
 
 	mutex_lock(&vm->lock);
 	r = -EEXIST;
-	if (!vm->irqchip_split && !vm->created_vcpus) {
-		vm->irqchip_split = true;
+	if (vm->irqchip == LAPICV_IRQCHIP_NONE && !vm->created_vcpus) {
+		WRITE_ONCE(vm->irqchip, LAPICV_IRQCHIP_SPLIT);
 		vm->nr_reserved_ioapic_pins = pins;
 		lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_ABSENT, false);
 		r = 0;
@@ -584,6 +649,69 @@ static int lapicv_vm_enable_cap(struct lapicv_vm *vm,
 	default:
 		return -EINVAL;
 	}
+}
+
+/*
+ * KVM_CREATE_IRQCHIP: an in-kernel LAPIC per vCPU, without the IOAPIC and
+ * PIC KVM would add (api.rst).  KVM's errnos: -EEXIST with an irqchip,
+ * -EINVAL once a vCPU exists.
+ */
+static int lapicv_vm_create_irqchip(struct lapicv_vm *vm)
+{
+	int r = 0;
+
+	mutex_lock(&vm->lock);
+	if (vm->irqchip != LAPICV_IRQCHIP_NONE) {
+		r = -EEXIST;
+	} else if (vm->created_vcpus) {
+		r = -EINVAL;
+	} else {
+		WRITE_ONCE(vm->irqchip, LAPICV_IRQCHIP_KERNEL);
+		lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_ABSENT, false);
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* KVM_SET_BOOT_CPU_ID, with KVM's bound (one past the last id) and errnos. */
+static int lapicv_vm_set_boot_cpu_id(struct lapicv_vm *vm, unsigned long id)
+{
+	int r = 0;
+
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus)
+		r = -EBUSY;
+	else if (id > LAPICV_MAX_VCPU_IDS)
+		r = -EINVAL;
+	else
+		vm->bsp_vcpu_id = id;
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* KVM_SET_USER_MEMORY_REGION(2): one memslot implementation (vapic.c). */
+static int lapicv_vm_set_memory_region(struct lapicv_vm *vm,
+				       unsigned int ioctl, void __user *argp)
+{
+	struct kvm_userspace_memory_region2 mem2;
+	struct kvm_userspace_memory_region mem;
+
+	if (ioctl == KVM_SET_USER_MEMORY_REGION2) {
+		if (copy_from_user(&mem2, argp, sizeof(mem2)))
+			return -EFAULT;
+		/* The fields v1 has; guest_memfd is unused without its flag. */
+		mem.slot = mem2.slot;
+		mem.flags = mem2.flags;
+		mem.guest_phys_addr = mem2.guest_phys_addr;
+		mem.memory_size = mem2.memory_size;
+		mem.userspace_addr = mem2.userspace_addr;
+	} else if (copy_from_user(&mem, argp, sizeof(mem))) {
+		return -EFAULT;
+	}
+	if (!access_ok((void __user *)(unsigned long)mem.userspace_addr,
+		       mem.memory_size))
+		return -EINVAL;
+	return lapicv_set_memory_region(vm, &mem);
 }
 
 static int lapicv_vm_set_inhibit(struct lapicv_vm *vm, void __user *argp)
@@ -636,16 +764,21 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_CHECK_EXTENSION:
 		return lapicv_check_extension(vm, arg);
-	case KVM_SET_USER_MEMORY_REGION: {
-		struct kvm_userspace_memory_region mem;
-
-		if (copy_from_user(&mem, argp, sizeof(mem)))
-			return -EFAULT;
-		if (!access_ok((void __user *)(unsigned long)mem.userspace_addr,
-			       mem.memory_size))
-			return -EINVAL;
-		return lapicv_set_memory_region(vm, &mem);
-	}
+	case KVM_SET_USER_MEMORY_REGION:
+	case KVM_SET_USER_MEMORY_REGION2:
+		return lapicv_vm_set_memory_region(vm, ioctl, argp);
+	case KVM_CREATE_IRQCHIP:
+		return lapicv_vm_create_irqchip(vm);
+	case KVM_GET_IRQCHIP:
+	case KVM_SET_IRQCHIP:
+	case KVM_IRQ_LINE:
+	case KVM_IRQ_LINE_STATUS:
+		/* No IOAPIC or PIC in the kernel: KVM's split-irqchip answer. */
+		return -ENXIO;
+	case KVM_SET_BOOT_CPU_ID:
+		return lapicv_vm_set_boot_cpu_id(vm, arg);
+	case KVM_GET_TSC_KHZ:
+		return tsc_khz;
 	case KVM_SIGNAL_MSI: {
 		struct kvm_msi msi;
 
@@ -700,6 +833,11 @@ int lapicv_vm_create(unsigned long type)
 	mutex_init(&vm->apic_map_lock);
 	xa_init(&vm->vcpus);
 	lapicv_memslots_init(vm);
+	if (lapicv_npt_create(vm)) {
+		mmdrop(vm->mm);
+		kfree(vm);
+		return -ENOMEM;
+	}
 	lapicv_inhibits_init(&vm->inhibits, lapicv_backend.apicv,
 			     lapicv_backend.required_apicv_inhibits,
 			     lapicv_irqwin_policy);

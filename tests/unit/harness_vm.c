@@ -30,7 +30,7 @@ struct lapicv_vm *unit_apic_vm_create(unsigned int nr_vcpus,
 			     lapicv_backend.required_apicv_inhibits, policy);
 	/* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP), before any vCPU. */
 	mutex_lock(&vm->lock);
-	vm->irqchip_split = true;
+	vm->irqchip = LAPICV_IRQCHIP_SPLIT;
 	lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_ABSENT, false);
 	mutex_unlock(&vm->lock);
 	for (i = 0; i < nr_vcpus; i++) {

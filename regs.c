@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KVM_GET/SET_REGS and KVM_GET/SET_SREGS on the SVM runner's vCPU state.
+ *
+ * The VMCB's save area is the architectural state: RAX, RSP, RIP, RFLAGS,
+ * segments, descriptor tables, control registers and EFER live there; the
+ * other GPRs in lapicv_svm_vcpu.gprs.  Segments are packed into the VMCB's
+ * 12-bit attribute as KVM's svm_set_segment() packs them (type, S, DPL, P,
+ * AVL, L, D/B, G; P clear for an unusable segment; CPL from SS.DPL) and
+ * unpacked as svm_get_segment() does (G from the limit, accessed bits on
+ * usable data segments, busy TR, SS.DPL from CPL).  EFER.SVME, which VMRUN
+ * needs in the guest's EFER, is the runner's and never shows.  CR8 is the
+ * LAPIC's TPR[7:4] (V_TPR without an in-kernel LAPIC).
+ *
+ * Interrupts pending in KVM_SET_SREGS's interrupt_bitmap would need event
+ * injection, which the runner does not do yet: -EINVAL (api.rst).
+ */
+#include <asm/processor-flags.h>
+
+#include "lapic.h"
+#include "run.h"
+
+/* CR4 bits KVM lets a guest set on an AMD host (the rest are reserved). */
+#define REGS_CR4_VALID							\
+	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |		\
+	 X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |	\
+	 X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |		\
+	 X86_CR4_UMIP | X86_CR4_LA57 | X86_CR4_FSGSBASE |		\
+	 X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP |	\
+	 X86_CR4_PKE)
+
+static struct lapicv_svm_vcpu *regs_svm(struct lapicv_vcpu *vcpu)
+{
+	return &vcpu->runner->svm;
+}
+
+void lapicv_get_regs(struct lapicv_vcpu *vcpu, struct kvm_regs *regs)
+{
+	struct lapicv_svm_vcpu *svm = regs_svm(vcpu);
+	const unsigned long *g = svm->gprs;
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	regs->rax = s->rax;
+	regs->rbx = g[LAPICV_RBX];
+	regs->rcx = g[LAPICV_RCX];
+	regs->rdx = g[LAPICV_RDX];
+	regs->rsi = g[LAPICV_RSI];
+	regs->rdi = g[LAPICV_RDI];
+	regs->rsp = s->rsp;
+	regs->rbp = g[LAPICV_RBP];
+	regs->r8 = g[LAPICV_R8];
+	regs->r9 = g[LAPICV_R9];
+	regs->r10 = g[LAPICV_R10];
+	regs->r11 = g[LAPICV_R11];
+	regs->r12 = g[LAPICV_R12];
+	regs->r13 = g[LAPICV_R13];
+	regs->r14 = g[LAPICV_R14];
+	regs->r15 = g[LAPICV_R15];
+	regs->rip = s->rip;
+	regs->rflags = s->rflags;
+}
+
+void lapicv_set_regs(struct lapicv_vcpu *vcpu, const struct kvm_regs *regs)
+{
+	struct lapicv_svm_vcpu *svm = regs_svm(vcpu);
+	unsigned long *g = svm->gprs;
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	s->rax = regs->rax;
+	g[LAPICV_RBX] = regs->rbx;
+	g[LAPICV_RCX] = regs->rcx;
+	g[LAPICV_RDX] = regs->rdx;
+	g[LAPICV_RSI] = regs->rsi;
+	g[LAPICV_RDI] = regs->rdi;
+	s->rsp = regs->rsp;
+	g[LAPICV_RBP] = regs->rbp;
+	g[LAPICV_R8] = regs->r8;
+	g[LAPICV_R9] = regs->r9;
+	g[LAPICV_R10] = regs->r10;
+	g[LAPICV_R11] = regs->r11;
+	g[LAPICV_R12] = regs->r12;
+	g[LAPICV_R13] = regs->r13;
+	g[LAPICV_R14] = regs->r14;
+	g[LAPICV_R15] = regs->r15;
+	s->rip = regs->rip;
+	/* Bit 1 always reads 1, as kvm_set_rflags() makes it. */
+	s->rflags = regs->rflags | X86_EFLAGS_FIXED;
+}
+
+u64 lapicv_get_cr8(struct lapicv_vcpu *vcpu)
+{
+	if (vcpu->apic)
+		return (lapicv_get_reg(vcpu->apic, APIC_TASKPRI) >> 4) & 0xf;
+	return regs_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
+}
+
+enum regs_seg { REGS_SEG_DATA, REGS_SEG_CS, REGS_SEG_SS, REGS_SEG_TR,
+		REGS_SEG_LDT };
+
+static void regs_get_seg(const struct vmcb_save_area *s,
+			 const struct vmcb_seg *v, struct kvm_segment *k,
+			 enum regs_seg kind)
+{
+	u16 a = v->attrib;
+
+	memset(k, 0, sizeof(*k));
+	k->base = v->base;
+	k->limit = v->limit;
+	k->selector = v->selector;
+	k->type = a & SVM_SELECTOR_TYPE_MASK;
+	k->s = !!(a & SVM_SELECTOR_S_MASK);
+	k->dpl = (a & SVM_SELECTOR_DPL_MASK) >> SVM_SELECTOR_DPL_SHIFT;
+	k->present = !!(a & SVM_SELECTOR_P_MASK);
+	k->avl = !!(a & SVM_SELECTOR_AVL_MASK);
+	k->l = !!(a & SVM_SELECTOR_L_MASK);
+	k->db = !!(a & SVM_SELECTOR_DB_MASK);
+	/* The VMCB keeps the expanded limit, not G. */
+	k->g = v->limit > 0xfffff;
+	k->unusable = !k->present;
+
+	switch (kind) {
+	case REGS_SEG_TR:
+		k->type |= 0x2;		/* TR is always busy */
+		break;
+	case REGS_SEG_DATA:
+		if (!k->unusable)
+			k->type |= 0x1;	/* accessed */
+		break;
+	case REGS_SEG_SS:
+		if (k->unusable)
+			k->db = 0;
+		k->dpl = s->cpl;
+		break;
+	default:
+		break;
+	}
+}
+
+static void regs_set_seg(struct vmcb_seg *v, const struct kvm_segment *k)
+{
+	v->base = k->base;
+	v->limit = k->limit;
+	v->selector = k->selector;
+	v->attrib = (k->type & SVM_SELECTOR_TYPE_MASK) |
+		    (k->s & 1) << SVM_SELECTOR_S_SHIFT |
+		    (k->dpl & 3) << SVM_SELECTOR_DPL_SHIFT |
+		    (k->present && !k->unusable) << SVM_SELECTOR_P_SHIFT |
+		    (k->avl & 1) << SVM_SELECTOR_AVL_SHIFT |
+		    (k->l & 1) << SVM_SELECTOR_L_SHIFT |
+		    (k->db & 1) << SVM_SELECTOR_DB_SHIFT |
+		    (k->g & 1) << SVM_SELECTOR_G_SHIFT;
+}
+
+void lapicv_get_sregs(struct lapicv_vcpu *vcpu, struct kvm_sregs *sregs)
+{
+	struct vmcb_save_area *s = &regs_svm(vcpu)->vmcb->save;
+
+	memset(sregs, 0, sizeof(*sregs));
+	regs_get_seg(s, &s->cs, &sregs->cs, REGS_SEG_CS);
+	regs_get_seg(s, &s->ds, &sregs->ds, REGS_SEG_DATA);
+	regs_get_seg(s, &s->es, &sregs->es, REGS_SEG_DATA);
+	regs_get_seg(s, &s->fs, &sregs->fs, REGS_SEG_DATA);
+	regs_get_seg(s, &s->gs, &sregs->gs, REGS_SEG_DATA);
+	regs_get_seg(s, &s->ss, &sregs->ss, REGS_SEG_SS);
+	regs_get_seg(s, &s->tr, &sregs->tr, REGS_SEG_TR);
+	regs_get_seg(s, &s->ldtr, &sregs->ldt, REGS_SEG_LDT);
+	sregs->idt.base = s->idtr.base;
+	sregs->idt.limit = s->idtr.limit;
+	sregs->gdt.base = s->gdtr.base;
+	sregs->gdt.limit = s->gdtr.limit;
+	sregs->cr0 = s->cr0;
+	sregs->cr2 = s->cr2;
+	sregs->cr3 = s->cr3;
+	sregs->cr4 = s->cr4;
+	sregs->cr8 = lapicv_get_cr8(vcpu);
+	sregs->efer = s->efer & ~EFER_SVME;
+	sregs->apic_base = vcpu->apic ? vcpu->apic->apic_base : 0;
+}
+
+/* KVM's kvm_is_valid_sregs() with its CR0 and CR4 checks. */
+static bool regs_sregs_valid(const struct kvm_sregs *sregs)
+{
+	u64 cr0 = sregs->cr0;
+
+	if (cr0 >> 32 || ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)) ||
+	    ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)))
+		return false;
+	if (sregs->cr4 & ~(u64)REGS_CR4_VALID)
+		return false;
+	if ((sregs->efer & EFER_LME) && (cr0 & X86_CR0_PG)) {
+		if (!(sregs->cr4 & X86_CR4_PAE) || !(sregs->efer & EFER_LMA))
+			return false;
+		if (sregs->cr3 >> boot_cpu_data.x86_phys_bits)
+			return false;
+	} else if ((sregs->efer & EFER_LMA) || sregs->cs.l) {
+		return false;
+	}
+	return true;
+}
+
+int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	struct lapicv_svm_vcpu *svm = regs_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	int i;
+
+	if (!regs_sregs_valid(sregs))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(sregs->interrupt_bitmap); i++)
+		if (sregs->interrupt_bitmap[i])
+			return -EINVAL;
+	if (vcpu->apic && lapicv_apic_set_base(vcpu, sregs->apic_base, true))
+		return -EINVAL;
+
+	s->idtr.base = sregs->idt.base;
+	s->idtr.limit = sregs->idt.limit;
+	s->gdtr.base = sregs->gdt.base;
+	s->gdtr.limit = sregs->gdt.limit;
+	s->cr2 = sregs->cr2;
+	s->cr3 = sregs->cr3;
+	if (vcpu->apic)
+		lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI,
+				      (sregs->cr8 & 0xf) << 4);
+	else
+		svm->vmcb->control.int_ctl =
+			(svm->vmcb->control.int_ctl & ~V_TPR_MASK) |
+			(sregs->cr8 & V_TPR_MASK);
+	s->efer = sregs->efer | EFER_SVME;
+	s->cr0 = sregs->cr0;
+	s->cr4 = sregs->cr4;
+	regs_set_seg(&s->cs, &sregs->cs);
+	regs_set_seg(&s->ds, &sregs->ds);
+	regs_set_seg(&s->es, &sregs->es);
+	regs_set_seg(&s->fs, &sregs->fs);
+	regs_set_seg(&s->gs, &sregs->gs);
+	regs_set_seg(&s->ss, &sregs->ss);
+	regs_set_seg(&s->tr, &sregs->tr);
+	regs_set_seg(&s->ldtr, &sregs->ldt);
+	s->cpl = sregs->ss.dpl & 3;
+	return 0;
+}

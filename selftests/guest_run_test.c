@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Real guest code under KVM_RUN, on /dev/lapicv (its SVM runner) and on
+ * /dev/kvm (kvm_amd) with the same expectations.
+ *
+ * The guest half is the assembly below, copied to guest-physical 0x10000
+ * of one memslot and run in 64-bit mode with an identity map of the first
+ * 2 MiB, a GDT, an IDT and a stack that the host half builds, as KVM's
+ * selftests do before their library exists here.  The guest reports over
+ * port I/O (KVM_EXIT_IO), one value per port:
+ *
+ *	0x10  OUT 1   0x11, then the host checks RIP still points at the OUT
+ *	0x11  OUT 4   RDMSR(APIC base) low half
+ *	0x12  OUT 4   CPUID(0).EBX
+ *	0x13  OUT 4   CPUID(1).EDX
+ *	0x14  IN 1    the host answers 0x5a (completed by an immediate_exit)
+ *	0x15  OUT 1   the byte the IN read
+ *	0x16  OUT 1   RDMSR of an unknown MSR raised #GP (the handler's count)
+ *	0x17  OUT 1   after a HLT with IF=0, ended by KVM_SET_MP_STATE
+ *	0x18  OUT 1   the MSI vector's handler ran (KVM only, see below)
+ *	0x19  OUT 1   after "sti; hlt", ended by an MSI from another thread
+ *
+ * Interrupt injection into guests is a later stage of lapicv's runner:
+ * until then the MSI ends the HLT on both devices, KVM also delivers the
+ * vector (port 0x18), lapicv leaves it pending; the test checks what both
+ * do: the halt ends, the vector is in IRR or ISR.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "lapicv_util.h"
+#include "guest_run.h"
+
+#ifndef KVM_SET_USER_MEMORY_REGION2
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+
+#define KVM_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, \
+					 struct kvm_userspace_memory_region2)
+#endif
+#ifndef KVM_CAP_USER_MEMORY2
+#define KVM_CAP_USER_MEMORY2	231
+#endif
+
+#define MEM_SIZE	0x200000UL
+#define GDT_GPA		0x1000
+#define PML4_GPA	0x2000
+#define PDPT_GPA	0x3000
+#define PD_GPA		0x4000
+#define IDT_GPA		0x5000
+#define CODE_GPA	0x10000
+#define STACK_TOP	0x80000
+#define MSI_VECTOR	0x40
+/* FPU, PSE, PAE, APIC, FXSR, SSE, SSE2, ...: what KVM checks CR4 against. */
+#define LEAF1_EDX	0x078bfbffu
+
+asm(".pushsection .rodata.guest, \"a\"\n"
+	"guest_start:\n"
+	/* #GP: count it in R15, skip the 2-byte RDMSR, return. */
+	"guest_gp:\n"
+	"	inc %r15\n"
+	"	addq $2, 8(%rsp)\n"
+	"	add $8, %rsp\n"
+	"	iretq\n"
+	/* The MSI vector: report it; no EOI, the test ends soon after. */
+	"guest_msi:\n"
+	"	push %rax\n"
+	"	push %rdx\n"
+	"	mov $0x18, %dx\n"
+	"	mov $1, %al\n"
+	"	out %al, %dx\n"
+	"	pop %rdx\n"
+	"	pop %rax\n"
+	"	iretq\n"
+	"guest_main:\n"
+	"	cli\n"
+	"	xor %r15, %r15\n"
+	"	mov $0x10, %dx\n"
+	"	mov $0x11, %al\n"
+	"	out %al, %dx\n"
+	"guest_after_out:\n"
+	"	mov $0x1b, %ecx\n"
+	"	rdmsr\n"
+	"	mov $0x11, %dx\n"
+	"	out %eax, %dx\n"
+	"	xor %eax, %eax\n"
+	"	xor %ecx, %ecx\n"
+	"	cpuid\n"
+	"	mov %ebx, %eax\n"
+	"	mov $0x12, %dx\n"
+	"	out %eax, %dx\n"
+	"	mov $1, %eax\n"
+	"	xor %ecx, %ecx\n"
+	"	cpuid\n"
+	"	mov %edx, %eax\n"
+	"	mov $0x13, %dx\n"
+	"	out %eax, %dx\n"
+	"	mov $0x14, %dx\n"
+	"	mov $0xff, %eax\n"
+	"	in %dx, %al\n"
+	"guest_after_in:\n"
+	"	mov $0x15, %dx\n"
+	"	out %al, %dx\n"
+	"	mov $0xc0011234, %ecx\n"
+	"	rdmsr\n"
+	"	mov %r15, %rax\n"
+	"	mov $0x16, %dx\n"
+	"	out %al, %dx\n"
+	"	hlt\n"
+	"	mov $0x17, %dx\n"
+	"	out %al, %dx\n"
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	mov $0x19, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
+	/* No IDT: the first exception is a triple fault. */
+	"guest_shutdown:\n"
+	"	ud2\n"
+	"guest_end:\n"
+	".popsection\n");
+
+struct guest {
+	int dev, vm, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *mem;
+};
+
+static uint64_t code_gpa(void (*sym)(void))
+{
+	return CODE_GPA + ((uintptr_t)sym - (uintptr_t)guest_start);
+}
+
+static void set_gate(uint8_t *mem, int vec, uint64_t addr)
+{
+	uint64_t *g = (uint64_t *)(mem + IDT_GPA + vec * 16);
+
+	g[0] = (addr & 0xffff) | 8ULL << 16 | 0x8eULL << 40 |
+	       ((addr >> 16) & 0xffff) << 48;
+	g[1] = addr >> 32;
+}
+
+static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int l)
+{
+	memset(s, 0, sizeof(*s));
+	s->limit = 0xffffffff;
+	s->selector = sel;
+	s->type = type;
+	s->present = 1;
+	s->s = 1;
+	s->l = l;
+	s->db = !l;
+	s->g = 1;
+}
+
+/* Pages pinned for the process ("VmPin" in /proc/self/status, kB). */
+static long vm_pinned_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int set_region(int vm, uint32_t slot, uint64_t gpa, uint64_t size,
+		      void *hva)
+{
+	struct kvm_userspace_memory_region2 r = {
+		.slot = slot, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	return ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r);
+}
+
+static int set_cpuid(int vcpu)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[4];
+	} c;
+
+	memset(&c, 0, sizeof(c));
+	c.hdr.nent = 4;
+	c.e[0].function = 0;
+	c.e[0].eax = 1;
+	memcpy(&c.e[0].ebx, "Auth", 4);
+	memcpy(&c.e[0].edx, "enti", 4);
+	memcpy(&c.e[0].ecx, "cAMD", 4);
+	c.e[1].function = 1;
+	c.e[1].eax = 0x00a00f11;
+	c.e[1].edx = LEAF1_EDX;
+	c.e[2].function = 0x80000000;
+	c.e[2].eax = 0x80000001;
+	/* Long mode, NX and SYSCALL: KVM checks EFER against them. */
+	c.e[3].function = 0x80000001;
+	c.e[3].edx = 1u << 29 | 1u << 20 | 1u << 11;
+	return ioctl(vcpu, KVM_SET_CPUID2, &c);
+}
+
+/* A VM with an in-kernel irqchip, one vCPU at @entry, guest memory set. */
+static int fail(int line)
+{
+	fprintf(stderr, "# guest_create: line %d: %s\n", line, strerror(errno));
+	return -1;
+}
+
+static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	uint64_t *gdt;
+	int sz;
+
+	memset(g, 0, sizeof(*g));
+	g->dev = open_dev();
+	if (g->dev < 0)
+		return fail(__LINE__);
+	g->vm = vm_create(g->dev);
+	if (g->vm < 0 || ioctl(g->vm, KVM_CREATE_IRQCHIP, 0))
+		return fail(__LINE__);
+	g->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g->mem == MAP_FAILED)
+		return fail(__LINE__);
+	if (set_region(g->vm, 0, 0, MEM_SIZE, g->mem))
+		return fail(__LINE__);
+	g->vcpu = vcpu_create(g->vm, 0);
+	sz = ioctl(g->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (g->vcpu < 0 || sz < (int)sizeof(*g->run))
+		return fail(__LINE__);
+	g->run_size = sz;
+	g->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
+	if (g->run == MAP_FAILED || set_cpuid(g->vcpu))
+		return fail(__LINE__);
+
+	memcpy(g->mem + CODE_GPA, (void *)guest_start,
+	       (uintptr_t)guest_end - (uintptr_t)guest_start);
+	gdt = (uint64_t *)(g->mem + GDT_GPA);
+	gdt[1] = 0x00af9b000000ffffULL;		/* 64-bit code, selector 8 */
+	gdt[2] = 0x00cf93000000ffffULL;		/* data, selector 0x10 */
+	*(uint64_t *)(g->mem + PML4_GPA) = PDPT_GPA | 3;
+	*(uint64_t *)(g->mem + PDPT_GPA) = PD_GPA | 3;
+	*(uint64_t *)(g->mem + PD_GPA) = 0x83;	/* 2 MiB at 0, RW */
+	if (with_idt) {
+		set_gate(g->mem, 13, code_gpa(guest_gp));
+		set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
+	}
+
+	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
+		return fail(__LINE__);
+	seg(&sregs.cs, 8, 11, 1);
+	seg(&sregs.ds, 0x10, 3, 0);
+	sregs.es = sregs.ds;
+	sregs.fs = sregs.ds;
+	sregs.gs = sregs.ds;
+	sregs.ss = sregs.ds;
+	sregs.tr.limit = 0x67;
+	sregs.tr.type = 11;
+	sregs.tr.present = 1;
+	sregs.gdt.base = GDT_GPA;
+	sregs.gdt.limit = 0x17;
+	sregs.idt.base = IDT_GPA;
+	sregs.idt.limit = with_idt ? 0xfff : 0;
+	sregs.cr0 = 0x80000033;		/* PG | NE | ET | MP | PE */
+	sregs.cr3 = PML4_GPA;
+	sregs.cr4 = 0x620;		/* OSXMMEXCPT | OSFXSR | PAE */
+	sregs.efer = 0x500;		/* LMA | LME */
+	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
+		return fail(__LINE__);
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = entry;
+	regs.rsp = STACK_TOP;
+	regs.rflags = 2;
+	return ioctl(g->vcpu, KVM_SET_REGS, &regs);
+}
+
+static void guest_destroy(struct guest *g)
+{
+	if (g->run && g->run != MAP_FAILED)
+		munmap(g->run, g->run_size);
+	if (g->mem && g->mem != MAP_FAILED)
+		munmap(g->mem, MEM_SIZE);
+	close(g->vcpu);
+	close(g->vm);
+	close(g->dev);
+}
+
+static uint64_t pio_value(struct guest *g)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, (uint8_t *)g->run + g->run->io.data_offset, g->run->io.size);
+	return v;
+}
+
+/* KVM_RUN until the next port I/O exit; its port, or -1. */
+static int run_to_io(struct guest *g)
+{
+	if (ioctl(g->vcpu, KVM_RUN, 0))
+		return -1;
+	if (g->run->exit_reason != KVM_EXIT_IO)
+		return -1;
+	return g->run->io.port;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+struct kicker {
+	pthread_t target;
+	int vm;
+	int stop;		/* __atomic */
+	bool msi;
+};
+
+/*
+ * Poke the vCPU thread every 10 ms until told to stop: seldom enough that
+ * a KVM_RUN gets to the halt between two signals even in TCG.
+ */
+static void *kicker_thread(void *arg)
+{
+	struct kicker *k = arg;
+	struct timespec ms = { 0, 10000000 };
+	struct kvm_msi msi = {
+		.address_lo = 0xfee00000,	/* APIC ID 0, physical */
+		.data = MSI_VECTOR,		/* fixed, edge */
+	};
+
+	while (!__atomic_load_n(&k->stop, __ATOMIC_ACQUIRE)) {
+		if (k->msi)
+			ioctl(k->vm, KVM_SIGNAL_MSI, &msi);
+		else
+			pthread_kill(k->target, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+	return NULL;
+}
+
+TEST(caps)
+{
+	int dev = open_dev();
+
+	ASSERT_OK(dev);
+	if (!check_ext(dev, KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	EXPECT_LT(0, check_ext(dev, KVM_CAP_USER_MEMORY2));
+	EXPECT_LT(0, check_ext(dev, KVM_CAP_GET_TSC_KHZ));
+	EXPECT_LT(0, check_ext(dev, KVM_CAP_SET_BOOT_CPU_ID));
+	EXPECT_LT(0, check_ext(dev, KVM_CAP_IRQCHIP));
+	/* The kvm_run page and the PIO page at least. */
+	EXPECT_LE(2 * 4096, ioctl(dev, KVM_GET_VCPU_MMAP_SIZE, 0));
+	EXPECT_ERRNO(ioctl(dev, KVM_GET_VCPU_MMAP_SIZE, 1), EINVAL);
+	close(dev);
+}
+
+TEST(boot_cpu_id)
+{
+	struct kvm_msrs *m;
+	int dev = open_dev(), vm, v0, v1;
+	long max_id;
+	char buf[sizeof(*m) + sizeof(m->entries[0])];
+
+	ASSERT_OK(dev);
+	vm = vm_create(dev);
+	ASSERT_OK(vm);
+	ASSERT_OK(ioctl(vm, KVM_CREATE_IRQCHIP, 0));
+	ASSERT_ERRNO(ioctl(vm, KVM_CREATE_IRQCHIP, 0), EEXIST);
+	max_id = check_ext(vm, KVM_CAP_MAX_VCPU_ID);
+	/* KVM's bound is one past the last id. */
+	EXPECT_ERRNO(ioctl(vm, KVM_SET_BOOT_CPU_ID, max_id + 1), EINVAL);
+	ASSERT_OK(ioctl(vm, KVM_SET_BOOT_CPU_ID, 1));
+	v0 = vcpu_create(vm, 0);
+	v1 = vcpu_create(vm, 1);
+	ASSERT_OK(v0);
+	ASSERT_OK(v1);
+	EXPECT_ERRNO(ioctl(vm, KVM_SET_BOOT_CPU_ID, 0), EBUSY);
+	m = (struct kvm_msrs *)buf;
+	memset(buf, 0, sizeof(buf));
+	m->nmsrs = 1;
+	m->entries[0].index = 0x1b;
+	ASSERT_EQ(1, ioctl(v0, KVM_GET_MSRS, m));
+	EXPECT_EQ(0xfee00800ULL, m->entries[0].data);
+	ASSERT_EQ(1, ioctl(v1, KVM_GET_MSRS, m));
+	EXPECT_EQ(0xfee00900ULL, m->entries[0].data);
+	/* No IOAPIC or PIC state behind KVM_CREATE_IRQCHIP on lapicv. */
+	close(v1);
+	close(v0);
+	close(vm);
+	close(dev);
+}
+
+TEST(guest_exits)
+{
+	struct kicker k = { .stop = 0 };
+	struct kvm_mp_state mp;
+	struct kvm_lapic_state lapic;
+	struct kvm_regs regs;
+	struct sigaction sa;
+	pthread_t thr;
+	struct guest g;
+	uint32_t v;
+	int r;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_main), true));
+
+	/* OUT: the data in the PIO page, RIP still at the OUT. */
+	ASSERT_EQ(0x10, run_to_io(&g));
+	EXPECT_EQ(KVM_EXIT_IO_OUT, g.run->io.direction);
+	EXPECT_EQ(1, g.run->io.size);
+	EXPECT_EQ(1, g.run->io.count);
+	EXPECT_EQ(0x11, pio_value(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(code_gpa(guest_after_out) - 1, regs.rip);
+
+	/* RDMSR(APIC base): enabled BSP at the default address. */
+	ASSERT_EQ(0x11, run_to_io(&g));
+	EXPECT_EQ(4, g.run->io.size);
+	EXPECT_EQ(0xfee00900, pio_value(&g));
+	/* CPUID from the KVM_SET_CPUID2 table, APIC bit live. */
+	ASSERT_EQ(0x12, run_to_io(&g));
+	memcpy(&v, "Auth", 4);
+	EXPECT_EQ(v, pio_value(&g));
+	ASSERT_EQ(0x13, run_to_io(&g));
+	EXPECT_EQ(LEAF1_EDX, pio_value(&g));
+
+	/* IN: completed by an immediate_exit KVM_RUN, as KVM's ucalls do. */
+	ASSERT_EQ(0x14, run_to_io(&g));
+	EXPECT_EQ(KVM_EXIT_IO_IN, g.run->io.direction);
+	*((uint8_t *)g.run + g.run->io.data_offset) = 0x5a;
+	g.run->immediate_exit = 1;
+	ASSERT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EINTR);
+	g.run->immediate_exit = 0;
+	/* immediate_exit leaves the last exit reason alone. */
+	EXPECT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(code_gpa(guest_after_in), regs.rip);
+	EXPECT_EQ(0x5a, regs.rax & 0xffffffff);
+	ASSERT_EQ(0x15, run_to_io(&g));
+	EXPECT_EQ(0x5a, pio_value(&g));
+
+	/* An unknown MSR: #GP into the guest's handler, once. */
+	ASSERT_EQ(0x16, run_to_io(&g));
+	EXPECT_EQ(1, pio_value(&g));
+
+	/*
+	 * HLT with IF=0: only a signal ends KVM_RUN (EINTR, KVM_EXIT_INTR);
+	 * the vCPU stays halted until the VMM makes it runnable.  The
+	 * kicker signals until a KVM_RUN returns with the vCPU halted.
+	 */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	k.target = pthread_self();
+	ASSERT_OK(-pthread_create(&thr, NULL, kicker_thread, &k));
+	for (;;) {
+		r = ioctl(g.vcpu, KVM_RUN, 0);
+		if (r == -1 && errno == EINTR) {
+			EXPECT_EQ(KVM_EXIT_INTR, g.run->exit_reason);
+			ASSERT_OK(ioctl(g.vcpu, KVM_GET_MP_STATE, &mp));
+			if (mp.mp_state == KVM_MP_STATE_HALTED)
+				break;
+			continue;
+		}
+		ASSERT_OK(r);
+		ASSERT_TRUE(false) TH_LOG("exit %u before the halt",
+					  g.run->exit_reason);
+	}
+	__atomic_store_n(&k.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(thr, NULL);
+	mp.mp_state = KVM_MP_STATE_RUNNABLE;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_MP_STATE, &mp));
+	ASSERT_EQ(0x17, run_to_io(&g));
+
+	/*
+	 * "sti; hlt": an MSI from another thread ends the halt.  The APIC
+	 * must be software-enabled, or fixed interrupts are dropped.
+	 */
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+	k.stop = 0;
+	k.msi = true;
+	k.vm = g.vm;
+	ASSERT_OK(-pthread_create(&thr, NULL, kicker_thread, &k));
+	r = run_to_io(&g);
+	if (r == 0x18)		/* KVM delivered the vector too */
+		r = run_to_io(&g);
+	__atomic_store_n(&k.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(thr, NULL);
+	ASSERT_EQ(0x19, r);
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	/* Pending (IRR, at 0x200) or taken (ISR, at 0x100). */
+	v = *(uint32_t *)&lapic.regs[0x200 + (MSI_VECTOR / 32) * 16] |
+	    *(uint32_t *)&lapic.regs[0x100 + (MSI_VECTOR / 32) * 16];
+	EXPECT_TRUE(v & (1u << (MSI_VECTOR % 32)));
+	guest_destroy(&g);
+}
+
+TEST(shutdown)
+{
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_shutdown), false));
+	ASSERT_OK(ioctl(g.vcpu, KVM_RUN, 0));
+	EXPECT_EQ(KVM_EXIT_SHUTDOWN, g.run->exit_reason);
+	guest_destroy(&g);
+}
+
+/* Memslot delete and VM destroy leave no page pinned. */
+TEST(unpin)
+{
+	long before = vm_pinned_kb();
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_LE(0, before);
+	ASSERT_OK(guest_create(&g, code_gpa(guest_main), true));
+	ASSERT_EQ(0x10, run_to_io(&g));
+	TH_LOG("VmPin while the guest ran: %ld kB", vm_pinned_kb());
+	/* A slot nobody uses comes and goes. */
+	ASSERT_OK(set_region(g.vm, 1, 0x40000000, 0x10000, g.mem));
+	ASSERT_OK(set_region(g.vm, 1, 0x40000000, 0, NULL));
+	EXPECT_ERRNO(set_region(g.vm, 1, 0x40000000, 0, NULL), EINVAL);
+	/* The guest's own slot, while its vCPU is out of KVM_RUN. */
+	ASSERT_OK(set_region(g.vm, 0, 0, 0, NULL));
+	EXPECT_EQ(before, vm_pinned_kb());
+	ASSERT_OK(set_region(g.vm, 0, 0, MEM_SIZE, g.mem));
+	ASSERT_EQ(0x11, run_to_io(&g));
+	guest_destroy(&g);
+	EXPECT_EQ(before, vm_pinned_kb());
+}
+
+/*
+ * Who owns SVM: with KVM loaded (the kvm suite), lapicv's KVM_RUN is
+ * refused with EBUSY while kvm_amd holds SVM from load
+ * (enable_virt_at_load=1), and works when it does not.
+ */
+TEST(svm_owner)
+{
+	char c = 0;
+	struct guest g;
+	int fd;
+
+	if (!dev_is_kvm() || access("/dev/lapicv", F_OK))
+		SKIP(return, "needs /dev/kvm under test and /dev/lapicv");
+	fd = open("/sys/module/kvm/parameters/enable_virt_at_load", O_RDONLY);
+	if (fd < 0 || read(fd, &c, 1) != 1)
+		SKIP(return, "no kvm.enable_virt_at_load");
+	close(fd);
+	ASSERT_EQ(0, setenv("LAPICV_DEV", "/dev/lapicv", 1));
+	ASSERT_OK(guest_create(&g, code_gpa(guest_main), true));
+	if (c == 'Y')
+		EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EBUSY);
+	else
+		ASSERT_EQ(0x10, run_to_io(&g));
+	guest_destroy(&g);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * AMD SVM for the vCPU runner: owning EFER.SVME, the VMCB, one VMRUN.
+ *
+ * Ownership.  EFER.SVME is a per-CPU switch that one hypervisor at a time
+ * may own.  lapicv turns it on only while some VM of its own runs guests:
+ * lapicv_svm_get() from a VM's first KVM_RUN, lapicv_svm_put() when that
+ * VM is destroyed.  The first reference installs a dynamic CPU-hotplug
+ * state whose callbacks turn SVM on (set SVME, point MSR_VM_HSAVE_PA at
+ * the CPU's save area) on every online CPU and on each CPU that comes
+ * online, and off on each CPU that goes offline; the last reference
+ * removes the state, turning SVM off everywhere.  A CPU whose EFER.SVME
+ * is already set belongs to someone else (kvm_amd with its default
+ * enable_virt_at_load=1): the hotplug core rolls back the CPUs already
+ * done and KVM_RUN returns -EBUSY.  lapicv never registers the kernel's
+ * emergency-virtualization callback: it has one slot, and taking it
+ * would make a later kvm_amd warn; a reboot notifier turns SVM off
+ * instead, and a PM notifier restores it after suspend.
+ *
+ * Entering the guest.  lapicv_svm_enter() follows the order KVM uses:
+ * interrupts off, check that SVM is still on here, CLGI (GIF=0 holds off
+ * interrupts and NMIs), interrupts on (so that a host interrupt in guest
+ * mode exits the guest), VMRUN in vmenter.S, interrupts off, STGI (a
+ * pending NMI is taken here), interrupts on (pending IRQs are taken).
+ * vmenter.S saves the host's FS/GS/TR/LDTR and syscall MSRs with VMSAVE
+ * to a per-CPU page before VMRUN and reloads them with VMLOAD right after,
+ * before anything touches per-CPU data through GS.
+ *
+ * Every vCPU runs with ASID 1 and flushes all ASIDs on every VMRUN: the
+ * simplest correct choice, and what QEMU's SVM emulation does anyway.
+ * Every I/O port and every MSR is intercepted (one shared all-ones map
+ * each); RDTSC is not, so the guest reads the host's TSC (tsc_offset 0).
+ *
+ * Lock card:
+ *
+ * svm_lock
+ *	:Type:     mutex
+ *	:Protects: svm_users, svm_hp_state and the notifier registrations.
+ *	:Order:    a leaf; taken inside lapicv_vm.lock (a VM's first
+ *	           KVM_RUN) and by VM destruction with no lock held.
+ *
+ * struct svm_cpu (per CPU)
+ *	:Written:  on its own CPU only, by the hotplug callbacks, the
+ *	           reboot and PM notifiers' IPIs, with interrupts off.
+ *	           lapicv_svm_enter() reads it on its CPU with interrupts off.
+ */
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/printk.h>
+#include <linux/reboot.h>
+#include <linux/smp.h>
+#include <linux/suspend.h>
+
+#include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/io.h>
+#include <asm/fpu/api.h>
+#include <asm/msr.h>
+#include <asm/svm.h>
+
+#include "svm.h"
+
+/* 12 KiB of I/O permission map and 8 KiB of MSR permission map. */
+#define SVM_IOPM_ORDER		2
+#define SVM_MSRPM_ORDER		1
+
+/* The guest's PAT at RESET, and its debug registers. */
+#define SVM_RESET_PAT		0x0007040600070406ULL
+#define SVM_RESET_DR6		0xffff0ff0ULL
+#define SVM_RESET_DR7		0x400ULL
+/* CR0 at RESET: CD | NW | ET. */
+#define SVM_RESET_CR0		0x60000010ULL
+/* System-segment types of LDTR and TR at RESET. */
+#define SVM_SEG_TYPE_LDT	2
+#define SVM_SEG_TYPE_BUSY_TSS16	3
+/* The one ASID every vCPU uses; 0 belongs to the host. */
+#define SVM_GUEST_ASID		1
+
+struct svm_cpu {
+	/* MSR_VM_HSAVE_PA: where VMRUN keeps host state. */
+	struct page *hsave;
+	/* VMSAVE/VMLOAD of the host's FS/GS/TR/LDTR and MSRs around VMRUN. */
+	struct page *host_state;
+	/* lapicv set EFER.SVME on this CPU and owns it. */
+	bool enabled;
+};
+
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
+
+static DEFINE_MUTEX(svm_lock);
+static unsigned int svm_users;
+static int svm_hp_state;
+static bool svm_has_cpu;
+static struct page *svm_iopm, *svm_msrpm;
+
+int lapicv_svm_supported(void)
+{
+	return svm_has_cpu ? 0 : -ENODEV;
+}
+
+/* ---- per-CPU on and off ---- */
+
+static int svm_cpu_enable(void)
+{
+	struct svm_cpu *c = this_cpu_ptr(&svm_cpus);
+	u64 efer;
+
+	lockdep_assert_irqs_disabled();
+	rdmsrl(MSR_EFER, efer);
+	if (c->enabled) {
+		/* After a resume: the save area pointer did not survive. */
+		wrmsrl(MSR_EFER, efer | EFER_SVME);
+		wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
+		return 0;
+	}
+	if (efer & EFER_SVME)
+		return -EBUSY;
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
+	c->enabled = true;
+	return 0;
+}
+
+static void svm_cpu_disable(void)
+{
+	struct svm_cpu *c = this_cpu_ptr(&svm_cpus);
+	u64 efer;
+
+	lockdep_assert_irqs_disabled();
+	if (!c->enabled)
+		return;
+	c->enabled = false;
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME) {
+		/* GIF must be 1 when SVM goes, or nothing interrupts us. */
+		asm volatile("stgi" ::: "memory");
+		wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	}
+}
+
+static int svm_cpu_online(unsigned int cpu)
+{
+	unsigned long flags;
+	int r;
+
+	local_irq_save(flags);
+	r = svm_cpu_enable();
+	local_irq_restore(flags);
+	if (r)
+		pr_warn("lapicv: SVM is in use by another hypervisor on CPU%u (kvm_amd loaded with enable_virt_at_load=1?): KVM_RUN refused\n",
+			cpu);
+	return r;
+}
+
+static int svm_cpu_offline(unsigned int cpu)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	svm_cpu_disable();
+	local_irq_restore(flags);
+	return 0;
+}
+
+static void svm_cpu_disable_ipi(void *unused)
+{
+	svm_cpu_disable();
+}
+
+static void svm_cpu_restore_ipi(void *unused)
+{
+	if (this_cpu_ptr(&svm_cpus)->enabled)
+		svm_cpu_enable();
+}
+
+/* Reboot or power off: SVM off on every CPU before the machine goes. */
+static int svm_reboot(struct notifier_block *nb, unsigned long action,
+		      void *data)
+{
+	on_each_cpu(svm_cpu_disable_ipi, NULL, 1);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block svm_reboot_nb = {
+	.notifier_call = svm_reboot,
+};
+
+/*
+ * After suspend or hibernation the CPUs that stayed online come back
+ * with MSR_VM_HSAVE_PA lost; the others went through the hotplug
+ * callbacks.  vCPU threads are frozen until this notifier has run.
+ */
+static int svm_pm(struct notifier_block *nb, unsigned long action, void *data)
+{
+	if (action == PM_POST_SUSPEND || action == PM_POST_HIBERNATION ||
+	    action == PM_POST_RESTORE)
+		on_each_cpu(svm_cpu_restore_ipi, NULL, 1);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block svm_pm_nb = {
+	.notifier_call = svm_pm,
+};
+
+int lapicv_svm_get(void)
+{
+	int r = 0;
+
+	if (!svm_has_cpu)
+		return -ENODEV;
+	mutex_lock(&svm_lock);
+	if (svm_users) {
+		svm_users++;
+		goto out;
+	}
+	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "lapicv/svm:online",
+			      svm_cpu_online, svm_cpu_offline);
+	if (r < 0)
+		goto out;
+	svm_hp_state = r;
+	r = 0;
+	register_reboot_notifier(&svm_reboot_nb);
+	register_pm_notifier(&svm_pm_nb);
+	svm_users = 1;
+out:
+	mutex_unlock(&svm_lock);
+	return r;
+}
+
+void lapicv_svm_put(void)
+{
+	mutex_lock(&svm_lock);
+	if (!--svm_users) {
+		unregister_pm_notifier(&svm_pm_nb);
+		unregister_reboot_notifier(&svm_reboot_nb);
+		cpuhp_remove_state(svm_hp_state);
+	}
+	mutex_unlock(&svm_lock);
+}
+
+/* ---- the VMCB ---- */
+
+static void svm_set_intercept(struct vmcb_control_area *c, unsigned int bit)
+{
+	c->intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static void svm_init_seg(struct vmcb_seg *s, u16 attrib)
+{
+	s->selector = 0;
+	s->attrib = attrib;
+	s->limit = 0xffff;
+	s->base = 0;
+}
+
+int lapicv_svm_vcpu_create(struct lapicv_svm_vcpu *svm)
+{
+	struct page *page;
+
+	page = alloc_page(GFP_KERNEL_ACCOUNT);
+	if (!page)
+		return -ENOMEM;
+	if (!fpu_alloc_guest_fpstate(&svm->fpu)) {
+		__free_page(page);
+		return -ENOMEM;
+	}
+	svm->vmcb = page_address(page);
+	svm->vmcb_pa = page_to_phys(page);
+	lapicv_svm_vcpu_reset(svm);
+	return 0;
+}
+
+void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
+{
+	static const unsigned int intercepts[] = {
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_RDPMC,
+		INTERCEPT_CPUID, INTERCEPT_RSM, INTERCEPT_INVD, INTERCEPT_HLT,
+		INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
+		INTERCEPT_TASK_SWITCH, INTERCEPT_FERR_FREEZE,
+		INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN, INTERCEPT_VMMCALL,
+		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
+		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_WBINVD,
+		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV,
+		INTERCEPT_RDPRU,
+	};
+	struct vmcb_control_area *c;
+	struct vmcb_save_area *s;
+	int i;
+
+	clear_page(svm->vmcb);
+	memset(svm->gprs, 0, sizeof(svm->gprs));
+
+	c = &svm->vmcb->control;
+	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
+		svm_set_intercept(c, intercepts[i]);
+	/* Every debug register: the guest's DR0-3 are never loaded. */
+	c->intercepts[INTERCEPT_DR] = 0x00ff00ff;
+	/* Machine checks belong to the host. */
+	c->intercepts[INTERCEPT_EXCEPTION] = BIT(MC_VECTOR);
+	c->iopm_base_pa = svm_iopm ? page_to_phys(svm_iopm) : 0;
+	c->msrpm_base_pa = svm_msrpm ? page_to_phys(svm_msrpm) : 0;
+	c->asid = SVM_GUEST_ASID;
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+
+	/* The architectural RESET state, as KVM's init_vmcb() sets it. */
+	s = &svm->vmcb->save;
+	svm_init_seg(&s->es, SVM_SELECTOR_P_MASK | SVM_SELECTOR_S_MASK |
+			     SVM_SELECTOR_WRITE_MASK);
+	s->ss = s->es;
+	s->ds = s->es;
+	s->fs = s->es;
+	s->gs = s->es;
+	svm_init_seg(&s->cs, SVM_SELECTOR_P_MASK | SVM_SELECTOR_S_MASK |
+			     SVM_SELECTOR_CODE_MASK | SVM_SELECTOR_READ_MASK);
+	s->cs.selector = 0xf000;
+	s->cs.base = 0xffff0000;
+	svm_init_seg(&s->gdtr, 0);
+	svm_init_seg(&s->idtr, 0);
+	svm_init_seg(&s->ldtr, SVM_SELECTOR_P_MASK | SVM_SEG_TYPE_LDT);
+	svm_init_seg(&s->tr, SVM_SELECTOR_P_MASK | SVM_SEG_TYPE_BUSY_TSS16);
+	s->efer = EFER_SVME;
+	s->cr0 = SVM_RESET_CR0;
+	s->dr6 = SVM_RESET_DR6;
+	s->dr7 = SVM_RESET_DR7;
+	s->rflags = X86_EFLAGS_FIXED;
+	s->rip = 0xfff0;
+	s->g_pat = SVM_RESET_PAT;
+	/* RDX at RESET: the family/model/stepping KVM reports without CPUID. */
+	svm->gprs[LAPICV_RDX] = 0x600;
+}
+
+void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm)
+{
+	if (!svm->vmcb)
+		return;
+	fpu_free_guest_fpstate(&svm->fpu);
+	free_page((unsigned long)svm->vmcb);
+	svm->vmcb = NULL;
+}
+
+void lapicv_svm_inject_exception(struct lapicv_svm_vcpu *svm, u8 vector,
+				 bool has_error, u32 error)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
+		       (has_error ? SVM_EVTINJ_VALID_ERR : 0);
+	c->event_inj_err = error;
+}
+
+void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len)
+{
+	struct vmcb *vmcb = svm->vmcb;
+
+	if (boot_cpu_has(X86_FEATURE_NRIPS) && vmcb->control.next_rip)
+		vmcb->save.rip = vmcb->control.next_rip;
+	else
+		vmcb->save.rip += len;
+	/* The instruction completed: no STI/MOV SS shadow is left. */
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+/*
+ * An event the exit interrupted (e.g. an exception whose delivery hit a
+ * nested page fault) is delivered again on the next entry; software
+ * interrupts are not, since re-executing INTn raises them again.
+ */
+static void svm_requeue_event(struct vmcb_control_area *c)
+{
+	u32 info = c->exit_int_info;
+
+	c->event_inj = 0;
+	if (!(info & SVM_EXITINTINFO_VALID) ||
+	    (info & SVM_EXITINTINFO_TYPE_MASK) == SVM_EXITINTINFO_TYPE_SOFT)
+		return;
+	c->event_inj = info;
+	c->event_inj_err = c->exit_int_info_err;
+}
+
+int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
+{
+	struct vmcb *vmcb = svm->vmcb;
+	struct svm_cpu *cpu;
+	int failed;
+
+	vmcb->control.nested_cr3 = nested_cr3;
+	vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	/* Nothing is cached across VMRUNs: the CPU reloads every field. */
+	vmcb->control.clean = 0;
+
+	local_irq_disable();
+	cpu = this_cpu_ptr(&svm_cpus);
+	if (!cpu->enabled) {
+		/* Turned off for a reboot since this VM took its reference. */
+		local_irq_enable();
+		return -EIO;
+	}
+	/* The guest's FPU registers, if a context switch put them away. */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+
+	asm volatile("clgi" ::: "memory");
+	raw_local_irq_enable();
+	failed = lapicv_svm_vmrun(svm->gprs, svm->vmcb_pa,
+				  page_to_phys(cpu->host_state));
+	raw_local_irq_disable();
+	asm volatile("stgi" ::: "memory");
+
+	/* #VMEXIT left DR7 at its reset value: give the host its own back. */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	local_irq_enable();
+
+	if (failed)
+		return -EIO;
+	svm_requeue_event(&vmcb->control);
+	/* A machine check in guest mode is the host's: raise it here. */
+	if (vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + MC_VECTOR)
+		asm volatile("int $0x12");
+	return 0;
+}
+
+/* ---- module load and unload ---- */
+
+static void svm_free_cpu_pages(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *c = per_cpu_ptr(&svm_cpus, cpu);
+
+		if (c->hsave)
+			__free_page(c->hsave);
+		if (c->host_state)
+			__free_page(c->host_state);
+		c->hsave = NULL;
+		c->host_state = NULL;
+	}
+}
+
+int lapicv_svm_init(void)
+{
+	int cpu;
+
+	if (!boot_cpu_has(X86_FEATURE_SVM) || !boot_cpu_has(X86_FEATURE_NPT)) {
+		pr_info("lapicv: no SVM with nested paging: KVM_RUN unavailable\n");
+		return 0;
+	}
+	svm_iopm = alloc_pages(GFP_KERNEL, SVM_IOPM_ORDER);
+	svm_msrpm = alloc_pages(GFP_KERNEL, SVM_MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm)
+		goto nomem;
+	/* All ones: every port and every MSR exits. */
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << SVM_IOPM_ORDER);
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << SVM_MSRPM_ORDER);
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *c = per_cpu_ptr(&svm_cpus, cpu);
+
+		c->hsave = alloc_pages_node(cpu_to_node(cpu),
+					    GFP_KERNEL | __GFP_ZERO, 0);
+		c->host_state = alloc_pages_node(cpu_to_node(cpu),
+						 GFP_KERNEL | __GFP_ZERO, 0);
+		if (!c->hsave || !c->host_state)
+			goto nomem;
+	}
+	svm_has_cpu = true;
+	return 0;
+
+nomem:
+	svm_free_cpu_pages();
+	if (svm_iopm)
+		__free_pages(svm_iopm, SVM_IOPM_ORDER);
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
+	return -ENOMEM;
+}
+
+void lapicv_svm_exit(void)
+{
+	/* Every VM is gone (each fd pins the module): SVM is off. */
+	svm_free_cpu_pages();
+	if (svm_iopm)
+		__free_pages(svm_iopm, SVM_IOPM_ORDER);
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, SVM_MSRPM_ORDER);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The SVM vCPU runner's hardware side (svm/svm.c, svm/vmenter.S): who owns
+ * EFER.SVME, the per-vCPU VMCB, and one trip into the guest.
+ *
+ * Nothing here knows about struct kvm_run or the LAPIC: run.c drives it and
+ * handles the exits, regs.c maps KVM's register structs onto the VMCB.
+ */
+#ifndef _LAPICV_SVM_H
+#define _LAPICV_SVM_H
+
+#include <linux/types.h>
+#include <asm/fpu/api.h>
+#include <asm/svm.h>
+
+struct lapicv_vm;
+
+/* Guest GPRs that VMRUN does not switch, by KVM's register numbering. */
+enum lapicv_gpr {
+	LAPICV_RAX, LAPICV_RCX, LAPICV_RDX, LAPICV_RBX,
+	LAPICV_RSP, LAPICV_RBP, LAPICV_RSI, LAPICV_RDI,
+	LAPICV_R8, LAPICV_R9, LAPICV_R10, LAPICV_R11,
+	LAPICV_R12, LAPICV_R13, LAPICV_R14, LAPICV_R15,
+	LAPICV_NR_GPRS,
+};
+
+/*
+ * One vCPU's SVM state.  RAX, RSP, RIP and RFLAGS live in the VMCB's save
+ * area; gprs[LAPICV_RAX] and gprs[LAPICV_RSP] are unused.  Owned by the
+ * vCPU (vcpu->mutex); vmenter.S reads and writes gprs.
+ */
+struct lapicv_svm_vcpu {
+	unsigned long gprs[LAPICV_NR_GPRS];
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	/* The guest's FPU/SSE/AVX registers while the VMM thread runs. */
+	struct fpu_guest fpu;
+};
+
+/* Module load/unload: the CPU's features, the shared permission maps. */
+int lapicv_svm_init(void);
+void lapicv_svm_exit(void);
+
+/*
+ * 0 when this host can run guests (SVM and NPT), else -ENODEV: the errno
+ * KVM_RUN returns, and why the runner's capabilities read 0.
+ */
+int lapicv_svm_supported(void);
+
+/*
+ * Take / drop one reference on SVM: the first turns EFER.SVME on and sets
+ * a host save area on every online CPU (and on CPUs that come online
+ * later), the last turns it off again.  -EBUSY when another hypervisor
+ * already has SVME set on some CPU, with one line in the kernel log.
+ */
+int lapicv_svm_get(void);
+void lapicv_svm_put(void);
+
+/* The vCPU's VMCB, set to the architectural RESET state; free it. */
+int lapicv_svm_vcpu_create(struct lapicv_svm_vcpu *svm);
+/* Back to RESET: the VMCB's controls and state, the GPRs. */
+void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm);
+void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm);
+
+/*
+ * Enter the guest once and return on #VMEXIT with the exit in
+ * svm->vmcb->control.  The caller holds an SVM reference, has swapped in
+ * the guest FPU and has preemption enabled; interrupts are enabled on
+ * return.  -EIO if SVM was turned off under the vCPU (reboot).
+ */
+int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3);
+
+/* vmenter.S: VMRUN with the guest GPRs; 0, or 1 if an SVM insn faulted. */
+int lapicv_svm_vmrun(unsigned long *gprs, u64 vmcb_pa, u64 host_state_pa);
+
+/* Event injection (EVENTINJ) of a hardware exception. */
+void lapicv_svm_inject_exception(struct lapicv_svm_vcpu *svm, u8 vector,
+				 bool has_error, u32 error);
+
+/* Skip the instruction that exited: @len bytes unless NRIP says. */
+void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len);
+
+#endif /* _LAPICV_SVM_H */
