@@ -11,12 +11,14 @@
  *
  * Order: lapicv_vm.lock -> lapicv_vcpu.mutex -> lapicv_vm.apic_map_lock
  * (irq.c) -> lapicv_inhibits.update_lock (inhibit.c) -> leaf locks
- * (lapicv_vm.memslots_lock in vapic.c, wait queues).
+ * (lapicv_vm.memslots_lock in vapic.c with lapicv_npt.lock in npt.c
+ * inside it, svm_lock in svm/svm.c, wait queues).
  *
  * lapicv_vm.lock
  *	:Type:     mutex
  *	:Protects: created_vcpus, the vCPU array insertions and the VM-wide
- *	           capability state (split irqchip, x2APIC API flags).
+ *	           capability state (irqchip mode, boot CPU id, x2APIC API
+ *	           flags), and svm_held's one change (run.c).
  *	:Order:    taken before lapicv_vcpu.mutex.
  *	:Writers:  KVM_CREATE_VCPU and KVM_ENABLE_CAP (and, under it, the map
  *	           rebuild of a new protected-APIC vCPU).

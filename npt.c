@@ -9,8 +9,9 @@
  * space 0 pins the VMM's page (pin_user_pages_fast() with FOLL_LONGTERM,
  * FOLL_WRITE unless the slot is read-only, from the vCPU thread, whose mm
  * is the VMM's) and installs a leaf to it.  A present leaf is exactly a
- * pinned page: the pin is dropped when the leaf goes, on memslot delete or
- * move (lapicv_memslot_unmap(), from vapic.c) and on VM destruction.  Pins
+ * pinned page: the pin is dropped (the page marked dirty if the leaf was
+ * writable) when the leaf goes, on memslot delete or move
+ * (lapicv_memslot_unmap(), from vapic.c) and on VM destruction.  Pins
  * are accounted to the VMM in mm->pinned_vm ("VmPin" in /proc/PID/status);
  * table pages are charged to its memory cgroup.
  *
@@ -184,8 +185,9 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 
 	r = pin_user_pages_fast(hva, 1, FOLL_LONGTERM | (readonly ? 0 : FOLL_WRITE),
 				&page);
+	/* KVM's answer for memory it cannot map: -EFAULT from KVM_RUN. */
 	if (r != 1)
-		return r < 0 ? r : -EFAULT;
+		return r == -ENOMEM || r == -EINTR ? r : -EFAULT;
 
 	mutex_lock(&npt->lock);
 	/* The slot went away meanwhile, or another vCPU mapped it. */
@@ -218,6 +220,8 @@ struct npt_unpin {
 	struct page **pages;
 	unsigned int n, max;
 	struct page *one;
+	/* The batch's pages were writable: the guest may have dirtied them. */
+	bool dirty;
 	/* Unmap: wait for the vCPUs first; destroy: none can run. */
 	bool sync;
 };
@@ -230,7 +234,7 @@ static void npt_unpin_flush(struct npt_unpin *u)
 		return;
 	if (u->sync)
 		synchronize_srcu(&npt->srcu);
-	unpin_user_pages(u->pages, u->n);
+	unpin_user_pages_dirty_lock(u->pages, u->n, u->dirty);
 	npt->pinned -= u->n;
 	atomic64_sub(u->n, &u->vm->mm->pinned_vm);
 	u->n = 0;
@@ -238,8 +242,11 @@ static void npt_unpin_flush(struct npt_unpin *u)
 
 static void npt_unpin_add(struct npt_unpin *u, u64 pte)
 {
-	if (u->n == u->max)
+	bool dirty = pte & NPT_RW;
+
+	if (u->n == u->max || (u->n && dirty != u->dirty))
 		npt_unpin_flush(u);
+	u->dirty = dirty;
 	u->pages[u->n++] = pfn_to_page((pte & NPT_ADDR) >> PAGE_SHIFT);
 }
 

@@ -4,10 +4,13 @@
  * exits the module handles itself or hands to the VMM.
  *
  * KVM_RUN (KVM's kvm_arch_vcpu_ioctl_run(), vcpu_run()):
- *  1. The first KVM_RUN of a VM takes an SVM reference (svm/svm.c), kept
- *     until the VM is destroyed: -EBUSY while another hypervisor owns SVM,
- *     -ENODEV on a host without SVM and nested paging.  A vCPU without an
- *     in-kernel LAPIC (no KVM_CREATE_IRQCHIP or split irqchip) gets -ENXIO.
+ *  1. -ENODEV on a host without SVM and nested paging, -EOPNOTSUPP with
+ *     the vmx or svm backend (their modelled CPU side is not carried out
+ *     for real guests yet: load lapicv with backend=soft), -ENXIO for a
+ *     vCPU without an in-kernel LAPIC (KVM_CREATE_IRQCHIP or a split
+ *     irqchip).  The first KVM_RUN of a VM takes an SVM reference
+ *     (svm/svm.c), kept until the VM is destroyed: -EBUSY while another
+ *     hypervisor owns SVM.
  *  2. The guest FPU is swapped in for the whole ioctl.
  *  3. A port I/O exit left for the VMM is completed: an IN's data goes to
  *     RAX, RIP moves past the instruction (unless the VMM moved RIP).
@@ -58,6 +61,19 @@
 #include "npt.h"
 #include "run.h"
 #include "timer.h"
+
+int lapicv_runner_supported(void)
+{
+	int r = lapicv_svm_supported();
+
+	if (r)
+		return r;
+	/*
+	 * The vmx and svm backends model the CPU side of posted interrupts
+	 * and AVIC; the runner does not carry that side out yet.
+	 */
+	return lapicv_backend.apicv ? -EOPNOTSUPP : 0;
+}
 
 /* ---- the vCPU's pages ---- */
 
@@ -548,7 +564,7 @@ int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg)
 	lockdep_assert_held(&vcpu->mutex);
 	if (arg)
 		return -EINVAL;
-	r = lapicv_svm_supported();
+	r = lapicv_runner_supported();
 	if (r)
 		return r;
 	if (!vcpu->apic)

@@ -33,6 +33,12 @@ struct lapicv_vcpu_runner {
 	int last_cpu;
 };
 
+/*
+ * 0 when KVM_RUN can run guests here (SVM with nested paging, the soft
+ * backend), else its errno; the runner's capabilities follow it.
+ */
+int lapicv_runner_supported(void);
+
 /* With the vCPU (vm.c): the kvm_run pages and the VMCB. */
 int lapicv_runner_vcpu_create(struct lapicv_vcpu *vcpu);
 void lapicv_runner_vcpu_free(struct lapicv_vcpu *vcpu);

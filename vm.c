@@ -79,7 +79,7 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 		return 1;
 	case KVM_CAP_IMMEDIATE_EXIT:		/* run.c */
 	case KVM_CAP_GET_TSC_KHZ:		/* run.c: RDTSC unintercepted */
-		return !lapicv_svm_supported();
+		return !lapicv_runner_supported();
 	default:
 		return 0;
 	}
