@@ -540,6 +540,92 @@ TEST(shutdown)
 	guest_destroy(&g);
 }
 
+/* KVM_GET/SET_REGS and _SREGS: the RESET state and round trips. */
+TEST(regs)
+{
+	struct kvm_sregs sregs, back;
+	struct kvm_regs regs, rback;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	memset(&g, 0, sizeof(g));
+	g.dev = open_dev();
+	g.vm = vm_create(g.dev);
+	ASSERT_OK(g.vm);
+	ASSERT_OK(ioctl(g.vm, KVM_CREATE_IRQCHIP, 0));
+	g.vcpu = vcpu_create(g.vm, 0);
+	ASSERT_OK(g.vcpu);
+
+	/* RESET: the architectural state at the reset vector. */
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(0xf000, sregs.cs.selector);
+	EXPECT_EQ(0xffff0000ULL, sregs.cs.base);
+	EXPECT_EQ(0xffff, sregs.cs.limit);
+	EXPECT_EQ(10, sregs.cs.type);
+	EXPECT_EQ(1, sregs.cs.present);
+	EXPECT_EQ(1, sregs.cs.s);
+	EXPECT_EQ(3, sregs.ds.type);
+	EXPECT_EQ(0, sregs.ds.selector);
+	EXPECT_EQ(2, sregs.ss.type);
+	EXPECT_EQ(3, sregs.tr.type);	/* busy 16-bit TSS */
+	EXPECT_EQ(2, sregs.ldt.type);
+	EXPECT_EQ(0xffff, sregs.gdt.limit);
+	EXPECT_EQ(0xffff, sregs.idt.limit);
+	EXPECT_EQ(0x60000010ULL, sregs.cr0);
+	EXPECT_EQ(0, sregs.cr3);
+	EXPECT_EQ(0, sregs.cr4);
+	EXPECT_EQ(0, sregs.efer);
+	EXPECT_EQ(0xfee00900ULL, sregs.apic_base);
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0xfff0, regs.rip);
+	EXPECT_EQ(2, regs.rflags);
+	EXPECT_EQ(0x600, regs.rdx);
+
+	/* Long mode without PAE is refused, and changes nothing. */
+	back = sregs;
+	back.cr0 = 0x80000011;
+	back.efer = 0x500;
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_SET_SREGS, &back), EINVAL);
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &back));
+	EXPECT_EQ(0, memcmp(&sregs, &back, sizeof(sregs)));
+
+	/* A 64-bit state reads back as set (G follows the limit). */
+	ASSERT_OK(set_cpuid(g.vcpu));
+	seg(&sregs.cs, 8, 11, 1);
+	seg(&sregs.ds, 0x10, 3, 0);
+	sregs.ss = sregs.ds;
+	sregs.ss.dpl = 0;
+	sregs.gdt.base = GDT_GPA;
+	sregs.gdt.limit = 0x17;
+	sregs.cr0 = 0x80000033;
+	sregs.cr3 = PML4_GPA;
+	sregs.cr4 = 0x620;
+	sregs.efer = 0x500;
+	sregs.cr8 = 5;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_SREGS, &sregs));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &back));
+	EXPECT_EQ(0, memcmp(&sregs.cs, &back.cs, sizeof(sregs.cs)));
+	EXPECT_EQ(0, memcmp(&sregs.ds, &back.ds, sizeof(sregs.ds)));
+	EXPECT_EQ(0, memcmp(&sregs.ss, &back.ss, sizeof(sregs.ss)));
+	EXPECT_EQ(sregs.gdt.base, back.gdt.base);
+	EXPECT_EQ(sregs.cr0, back.cr0);
+	EXPECT_EQ(sregs.cr3, back.cr3);
+	EXPECT_EQ(sregs.cr4, back.cr4);
+	EXPECT_EQ(sregs.efer, back.efer);
+	EXPECT_EQ(5, back.cr8);
+
+	memset(&regs, 0x5a, sizeof(regs));
+	regs.rflags = 0x200;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_REGS, &regs));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_REGS, &rback));
+	regs.rflags |= 2;	/* the fixed bit */
+	EXPECT_EQ(0, memcmp(&regs, &rback, sizeof(regs)));
+	close(g.vcpu);
+	close(g.vm);
+	close(g.dev);
+}
+
 /* Memslot delete and VM destroy leave no page pinned. */
 TEST(unpin)
 {
