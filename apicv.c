@@ -6,12 +6,19 @@
  * The run step (LAPICV_RUN) is the interrupt half of KVM's
  * vcpu_enter_guest(): handle requests, accept INIT/SIPI, inject an expired
  * timer, move posted interrupts into IRR, then inject NMI > ExtINT > the
- * highest deliverable APIC vector, or open an IRQ window when the guest
- * cannot take it.  The VMM supplies what KVM reads from the VMCS/VMCB
- * (RFLAGS.IF, the interrupt shadow, NMI blocking, HLT).  With APICv active,
- * APIC vectors are not injected by software: the modelled CPU delivers
- * them through RVI/SVI (virtual-interrupt delivery) as soon as the guest is
- * interruptible, and no IRQ window is needed for them.
+ * highest deliverable APIC vector.  The VMM supplies what KVM reads from
+ * the VMCS/VMCB (RFLAGS.IF, the interrupt shadow, NMI blocking, HLT).  With
+ * APICv active, APIC vectors are not injected by software: the modelled
+ * CPU delivers them (virtual-interrupt delivery) as soon as the guest is
+ * interruptible.
+ *
+ * One exit contract on every backend: an ExtINT or APIC vector pending
+ * that the guest cannot take now ends the step with IRQ_WINDOW ("step
+ * again once the guest is interruptible").  Whether a window really opens
+ * is what KVM would do: for an ExtINT always, for an APIC vector only
+ * while APICv is inactive (kvm_cpu_has_injectable_intr()).  The open
+ * window is one flag, lapicv_vcpu.irq_window; backends act on its
+ * transitions (enable_irq_window / disable_irq_window).
  *
  * Locking (lapicv.h and inhibit.c hold the cards of the locks used here):
  *
@@ -25,7 +32,8 @@
  *	           both paths end in IRR before the next run step looks.
  *
  * lapicv_vcpu.irq_window
- *	:Written:  by the vCPU's owner only (vcpu->mutex).
+ *	:Written:  by the vCPU's owner only (vcpu->mutex): opened and closed
+ *	           by the run step, closed by INIT/RESET.
  */
 #include "apicv.h"
 #include "lapic.h"
@@ -184,36 +192,33 @@ void lapicv_vcpu_update_apicv(struct lapicv_vcpu *vcpu)
 		else
 			vcpu->stats.apicv_deactivations++;
 		lapicv_apic_update_apicv(apic);
-		lapicv_call_cond(refresh_apicv_exec_ctrl)(vcpu);
 		/*
 		 * Deactivated: interrupts accepted while APICv was on may sit
-		 * in IRR with no request raised, so evaluate them.  Activated:
-		 * SVI must name the highest in-service vector, or the guest's
-		 * next virtualised EOI would clear the wrong one.
+		 * in IRR with no request raised, so evaluate them.
 		 */
 		if (!activate)
 			lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
-		else
-			lapicv_call_cond(hwapic_isr_update)
-				(vcpu, lapicv_apic_find_highest_isr(apic));
 	}
 	up_read(&inh->update_lock);
 }
 
-void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu)
+void lapicv_apicv_pre_state_restore(struct lapicv_vcpu *vcpu)
 {
-	struct lapicv_lapic *apic = vcpu->apic;
-
 	lockdep_assert_held(&vcpu->mutex);
 
-	lapicv_apic_update_apicv(apic);
-	if (apic->apicv_active) {
-		lapicv_call_cond(apicv_post_state_restore)(vcpu);
-		lapicv_call_cond(hwapic_irr_update)
-			(vcpu, lapicv_apic_find_highest_irr(apic));
-		lapicv_call_cond(hwapic_isr_update)
-			(vcpu, lapicv_apic_find_highest_isr(apic));
-	}
+	/*
+	 * The reset at vCPU creation comes before the backend's vcpu_create:
+	 * nothing can have been posted yet.
+	 */
+	if (vcpu->backend)
+		lapicv_call_cond(apicv_pre_state_restore)(vcpu);
+}
+
+void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu)
+{
+	lockdep_assert_held(&vcpu->mutex);
+
+	lapicv_apic_update_apicv(vcpu->apic);
 	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
 }
 
@@ -270,24 +275,13 @@ static void soft_deliver_interrupt(struct lapicv_lapic *apic,
 	lapicv_apic_deliver_irr(apic, vector);
 }
 
-static void soft_enable_irq_window(struct lapicv_vcpu *vcpu)
-{
-	/*
-	 * The modelled "interrupt-window exiting" is vcpu->irq_window
-	 * itself: the run step that finds the guest interruptible closes it.
-	 */
-}
-
 struct lapicv_backend lapicv_soft_backend = {
 	.name			= "soft",
 	.apicv			= false,
 	.required_apicv_inhibits = 0,
 	.deliver_interrupt	= soft_deliver_interrupt,
 	.sync_pir_to_irr	= lapicv_sync_irr_only,
-	.enable_irq_window	= soft_enable_irq_window,
 };
-
-/* ---- acknowledge (KVM's kvm_get_apic_interrupt) ---- */
 
 /* ---- the run step ---- */
 
@@ -304,7 +298,7 @@ static void apicv_open_irq_window(struct lapicv_vcpu *vcpu)
 	vcpu->irq_window = true;
 	vcpu->stats.irq_windows++;
 	trace_lapicv_irq_window(vcpu->vcpu_id, true);
-	lapicv_call(enable_irq_window)(vcpu);
+	lapicv_call_cond(enable_irq_window)(vcpu);
 }
 
 static void apicv_close_irq_window(struct lapicv_vcpu *vcpu)
@@ -313,7 +307,14 @@ static void apicv_close_irq_window(struct lapicv_vcpu *vcpu)
 		return;
 	vcpu->irq_window = false;
 	trace_lapicv_irq_window(vcpu->vcpu_id, false);
-	lapicv_call_cond(irq_window_exit)(vcpu);
+	lapicv_call_cond(disable_irq_window)(vcpu);
+}
+
+void lapicv_apicv_vcpu_reset(struct lapicv_vcpu *vcpu)
+{
+	lockdep_assert_held(&vcpu->mutex);
+
+	apicv_close_irq_window(vcpu);
 }
 
 static void apicv_exit(struct apicv_run_ctx *ctx, u32 reason, u32 vector)
@@ -399,13 +400,15 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			   LAPICV_RUN_INTR, vec);
 		return true;
 	}
+	if (ctx->halted)
+		return false;
 	/*
 	 * With APICv active the modelled CPU delivers the vector itself once
-	 * IF is set: no window, and nothing to report but the pending bit.
+	 * the guest is interruptible, so no window opens (KVM opens none
+	 * either); the exit is the same as on every backend.
 	 */
-	if (apic->apicv_active || ctx->halted)
-		return false;
-	apicv_open_irq_window(vcpu);
+	if (!apic->apicv_active)
+		apicv_open_irq_window(vcpu);
 	apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
 	return true;
 }

@@ -179,12 +179,6 @@ static void apic_set_version(struct lapicv_lapic *apic)
 	lapicv_set_reg(apic, APIC_LVR, v);
 }
 
-static void apic_manage_nmi_watchdog(struct lapicv_lapic *apic, u32 lvt0)
-{
-	apic->lvt0_in_nmi_mode =
-		(lvt0 & (APIC_MODE_MASK | APIC_LVT_MASKED)) == APIC_DM_NMI;
-}
-
 /* ---- IRR, ISR, PPR ---- */
 
 int lapicv_apic_find_highest_irr(struct lapicv_lapic *apic)
@@ -211,12 +205,9 @@ static void apic_clear_isr(struct lapicv_lapic *apic, int vec)
 	if (!lapicv_test_vector(vec, isr))
 		return;
 	apic_clear_vector(vec, isr);
-	/* With APICv active the caches are unused: tell the CPU (SVI). */
-	if (apic->apicv_active) {
-		lapicv_call_cond(hwapic_isr_update)
-			(apic->vcpu, lapicv_apic_find_highest_isr(apic));
+	/* With APICv active the caches are unused. */
+	if (apic->apicv_active)
 		return;
-	}
 	apic->isr_count--;
 	/* The next highest is unknown until ISR is scanned again. */
 	apic->highest_isr_cache = -1;
@@ -339,11 +330,9 @@ static void apic_set_isr(struct lapicv_lapic *apic, int vector)
 
 	if (__test_and_set_bit(LAPICV_VEC_POS(vector), word))
 		return;
-	if (apic->apicv_active) {
-		/* Virtual delivery: SVI names the vector now in service. */
-		lapicv_call_cond(hwapic_isr_update)(apic->vcpu, vector);
+	/* Virtual delivery: the caches are unused. */
+	if (apic->apicv_active)
 		return;
-	}
 	apic->isr_count++;
 	/* Acknowledged vectors are the highest deliverable: cache it. */
 	apic->highest_isr_cache = vector;
@@ -351,8 +340,8 @@ static void apic_set_isr(struct lapicv_lapic *apic, int vector)
 
 /*
  * Move @vector from IRR to ISR and raise PPR: what the CPU's INTA cycle
- * does, or, with APICv active, what virtual-interrupt delivery does to
- * the virtual-APIC page (VIRR, VISR, SVI, RVI, VPPR).
+ * does, or, with APICv active, what the modelled virtual-interrupt
+ * delivery does to the virtual-APIC page.
  */
 void lapicv_apic_ack_interrupt(struct lapicv_lapic *apic, int vector)
 {
@@ -362,9 +351,6 @@ void lapicv_apic_ack_interrupt(struct lapicv_lapic *apic, int vector)
 	apic_set_isr(apic, vector);
 	/* PPR only rises here: nothing new can become deliverable. */
 	__apic_update_ppr(apic, &ppr);
-	if (apic->apicv_active)
-		lapicv_call_cond(hwapic_irr_update)
-			(apic->vcpu, lapicv_apic_find_highest_irr(apic));
 }
 
 /*
@@ -570,8 +556,6 @@ static int apic_write_lvt(struct lapicv_lapic *apic, u32 offset, u32 val)
 
 	if (!apic_lvt_supported(apic, idx))
 		return 1;
-	if (offset == APIC_LVT0)
-		apic_manage_nmi_watchdog(apic, val);
 	/* A software-disabled APIC keeps every LVT masked. */
 	if (!lapicv_apic_sw_enabled(apic))
 		val |= APIC_LVT_MASKED;
@@ -900,7 +884,6 @@ static void apic_reset_regs(struct lapicv_lapic *apic, bool init_event)
 	 */
 	if (apic_is_reset_bsp(apic))
 		lapicv_set_reg(apic, APIC_LVT0, APIC_DM_EXTINT);
-	apic_manage_nmi_watchdog(apic, lapicv_get_reg(apic, APIC_LVT0));
 
 	apic_set_dfr(apic, 0xffffffff);
 	apic_set_spiv(apic, 0xff);
@@ -933,6 +916,9 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Before anything changes: PIR goes with the registers it feeds. */
+	lapicv_apicv_pre_state_restore(vcpu);
+	lapicv_apicv_vcpu_reset(vcpu);
 	if (!init_event) {
 		base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 		if (apic_is_reset_bsp(apic))
@@ -955,8 +941,7 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 	lapicv_timer_restore(apic);
 	/*
 	 * Caches first (KVM 6.12 also sets the IRR hint here), so that PPR
-	 * does not see an ISR vector the reset just cleared; with APICv
-	 * active, RVI and SVI follow (both now empty).
+	 * does not see an ISR vector the reset just cleared.
 	 */
 	apic->irr_pending = true;
 	lapicv_apicv_post_set_state(vcpu);
@@ -1053,6 +1038,11 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 		return r;
 
 	moves_map = apic_state_moves_map(apic, s);
+	/*
+	 * The state is accepted: drop what was posted before the copy.  What
+	 * is posted from here on is newer than the state and must stay.
+	 */
+	lapicv_apicv_pre_state_restore(vcpu);
 	/* SPIV on its own first, so that sw_enabled follows the new value. */
 	apic_set_spiv(apic, __lapicv_get_reg(s->regs, APIC_SPIV));
 	memcpy(apic->regs, s->regs, sizeof(s->regs));
@@ -1065,7 +1055,6 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	 * PPR a VMM reads back depends on it.
 	 */
 	apic_update_ppr(apic);
-	apic_manage_nmi_watchdog(apic, lapicv_get_reg(apic, APIC_LVT0));
 	/* The saved current count restarts the timer where it stood. */
 	lapicv_timer_restore(apic);
 	/*
@@ -1073,7 +1062,7 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	 * state change rather than trust the hint.
 	 */
 	apic->irr_pending = true;
-	/* Caches, APICv's post-restore, RVI/SVI and the event request. */
+	/* The IRR/ISR caches and the event request. */
 	lapicv_apicv_post_set_state(vcpu);
 	apic->arb_prio = 0;
 	return 0;

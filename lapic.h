@@ -65,7 +65,6 @@ struct lapicv_lapic {
 	bool sw_enabled;
 	/* Some IRR bit may be set; always true while apicv_active. */
 	bool irr_pending;
-	bool lvt0_in_nmi_mode;
 	/* TDX-style: the VMM cannot read or write the register page. */
 	bool guest_apic_protected;
 	/* Bits set in ISR; 1 while apicv_active (hardware owns ISR). */

@@ -73,8 +73,6 @@ struct lapicv_vcpu {
 	struct lapicv_vm *vm;
 	/* The id userspace gave KVM_CREATE_VCPU: the initial APIC ID. */
 	u32 vcpu_id;
-	/* Position in creation order, the index into lapicv_vm.vcpus. */
-	u32 vcpu_idx;
 
 	/* One ioctl at a time; see the lock card above. */
 	struct mutex mutex;
@@ -95,7 +93,10 @@ struct lapicv_vcpu {
 
 	/* apicv.c: the backend's state (vmx_pi.c, svm_avic.c); soft: NULL. */
 	void *backend;
-	/* apicv.c: an IRQ window is open, waiting for the guest's IF. */
+	/*
+	 * apicv.c: an IRQ window is open, waiting for the guest's IF.  The
+	 * one flag for it: backends act on its transitions.
+	 */
 	bool irq_window;
 	/*
 	 * Level-triggered vectors the guest EOId for the VMM's IOAPIC

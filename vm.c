@@ -487,7 +487,6 @@ static int __lapicv_vcpu_install(struct lapicv_vm *vm,
 	r = xa_insert(&vm->vcpus, idx, vcpu, GFP_KERNEL_ACCOUNT);
 	if (r)
 		return r;
-	vcpu->vcpu_idx = idx;
 
 	/* The fd's reference; the caller's VM fd keeps vm alive meanwhile. */
 	refcount_inc(&vm->users);

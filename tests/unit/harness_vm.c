@@ -72,7 +72,6 @@ struct lapicv_vcpu *unit_apic_vcpu_add(struct lapicv_vm *vm, u32 id)
 		lapicv_lapic_free(vcpu);
 		goto free;
 	}
-	vcpu->vcpu_idx = idx;
 	atomic_set_release(&vm->online_vcpus, idx + 1);
 	mutex_unlock(&vm->lock);
 	return vcpu;

@@ -5,10 +5,41 @@
  * KVM_CREATE_VCPU leaves them).  Register values are those KVM 6.12 with
  * kvm_amd shows a VMM, which lapic.c follows.
  */
+/*
+ * A seam inside KVM_SET_LAPIC: lapic.c's call of lapicv_timer_restore(),
+ * which comes after the register copy, goes through unit_timer_restore(),
+ * which can deliver an MSI at that point before the real restore (as
+ * tools/testing/vma overrides kernel calls).  Unarmed, it is the real one.
+ */
+#define lapicv_timer_restore(apic) unit_timer_restore(apic)
 #include "../../lapic.c"
+#undef lapicv_timer_restore
 
 #include "test.h"
 #include "unit_vm.h"
+
+void (lapicv_timer_restore)(struct lapicv_lapic *apic);
+
+/* The MSI unit_timer_restore() sends once, when vector is set. */
+static struct {
+	struct lapicv_vm *vm;
+	u32 dest, vector;
+	int delivered;
+} restore_msi;
+
+void unit_timer_restore(struct lapicv_lapic *apic)
+{
+	struct kvm_msi m = {
+		.address_lo = 0xfee00000 | restore_msi.dest << 12,
+		.data = restore_msi.vector,
+	};
+
+	if (restore_msi.vector) {
+		restore_msi.delivered = lapicv_signal_msi(restore_msi.vm, &m);
+		restore_msi.vector = 0;
+	}
+	lapicv_timer_restore(apic);
+}
 
 /* Register access as a vCPU ioctl does it: under the vCPU's mutex. */
 static u32 rd(struct lapicv_lapic *apic, u32 off)
@@ -492,6 +523,36 @@ static bool test_state_x2apic_id_fixup(void)
 	return true;
 }
 
+/*
+ * vmx: an MSI posted while KVM_SET_LAPIC runs, after the register copy,
+ * reaches IRR.  PIR is cleared before the copy (KVM's
+ * apicv_pre_state_restore), not after it, where it would drop this edge.
+ */
+static bool test_vmx_msi_during_set_state_kept(void)
+{
+	struct lapicv_vm *vm = unit_apic_vm_create(1, &lapicv_vmx_backend,
+						   LAPICV_IRQWIN_COUNTER);
+	struct lapicv_lapic *apic = unit_apic(vm, 0);
+	struct lapicv_vcpu *v = apic->vcpu;
+	struct kvm_lapic_state s;
+
+	ASSERT_EQ(wr(apic, APIC_SPIV, APIC_SPIV_APIC_ENABLED | 0xff), 0);
+	ASSERT_TRUE(apic->apicv_active);
+	mutex_lock(&v->mutex);
+	ASSERT_EQ(lapicv_apic_get_state(v, &s), 0);
+	restore_msi.vm = vm;
+	restore_msi.dest = 0;
+	restore_msi.vector = 0x61;
+	ASSERT_EQ(lapicv_apic_set_state(v, &s), 0);
+	ASSERT_EQ(restore_msi.vector, 0);
+	ASSERT_EQ(restore_msi.delivered, 1);
+	ASSERT_EQ(lapicv_apic_get_state(v, &s), 0);
+	mutex_unlock(&v->mutex);
+	ASSERT_TRUE(lapicv_test_vector(0x61, s.regs + APIC_IRR));
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
 /* The lock contract is checked: these entry points need vcpu->mutex. */
 static bool test_entry_points_assert_vcpu_mutex(void)
 {
@@ -526,6 +587,7 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_self_ipi),
 	UNIT_CASE(test_state_roundtrip),
 	UNIT_CASE(test_state_x2apic_id_fixup),
+	UNIT_CASE(test_vmx_msi_during_set_state_kept),
 	UNIT_CASE(test_entry_points_assert_vcpu_mutex),
 };
 
