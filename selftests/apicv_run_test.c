@@ -3,10 +3,12 @@
  * LAPICV_RUN, the run step, for whichever backend the module was loaded
  * with (/sys/module/lapicv/parameters/backend): injection order and
  * acknowledge (IRR -> ISR, PPR), NMI, ExtINT and its IRQ window, the
- * IRQ-window counter's 0<->1 rule (svm), APICv activation across inhibit
- * flips (vmx, svm), INIT/SIPI, and halted vCPUs woken by an MSI or ended
- * by a signal.  All of it is lapicv-only: KVM has no run step without a
- * guest, so every test skips on /dev/kvm.
+ * IRQ-window counter's 0<->1 rule (avic-model), APICv activation across
+ * inhibit flips (vmx-model, avic-model), INIT/SIPI, and halted vCPUs woken
+ * by an MSI or ended by a signal.  Exit reasons are the same on every
+ * backend: only apicv_active, irq_window_open and the inhibits differ.
+ * All of it is lapicv-only: KVM has no run step without a guest, so every
+ * test skips on /dev/kvm.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -25,7 +27,7 @@
 
 #define BACKEND_PARAM	"/sys/module/lapicv/parameters/backend"
 
-/* The backend the module runs with: "soft", "vmx", "svm" or "?". */
+/* The module's backend: "soft", "vmx-model", "avic-model" or "?". */
 static const char *backend(void)
 {
 	static char name[16];
@@ -130,8 +132,8 @@ TEST_F(run, backend_param)
 {
 	struct lapicv_inhibit_state st;
 
-	ASSERT_TRUE(backend_is("soft") || backend_is("vmx") ||
-		    backend_is("svm")) TH_LOG("backend=%s", backend());
+	ASSERT_TRUE(backend_is("soft") || backend_is("vmx-model") ||
+		    backend_is("avic-model")) TH_LOG("backend=%s", backend());
 	ASSERT_OK(get_inhibits(self->v.vm, &st));
 	ASSERT_EQ(!backend_is("soft"), st.apicv_enabled);
 	/* Without a backend DISABLED; else the split irqchip cleared ABSENT. */
@@ -241,23 +243,28 @@ TEST_F(run, nmi)
 }
 
 /*
- * An APIC vector with IF=0: without APICv the step opens an IRQ window;
- * with APICv the modelled CPU delivers it once IF is set, no window.
+ * An APIC vector with IF=0 ends the step with IRQ_WINDOW on every backend.
+ * Only without APICv does a window really open (irq_window_open); with
+ * APICv the modelled CPU delivers the vector once IF is set, so AVIC's
+ * IRQ-window count and IRQWIN stay untouched, as on KVM.
  */
 TEST_F(run, apic_vector_if0)
 {
+	struct lapicv_inhibit_state st;
 	struct lapicv_run r;
 
 	ASSERT_EQ(1, MSI_TO(0, VEC_LOW));
 	ASSERT_OK(run(VCPU0, IF0, &r));
-	if (r.apicv_active) {
-		ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
-		ASSERT_EQ(0, r.irq_window_open);
-	} else {
-		ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
-		ASSERT_EQ(1, r.irq_window_open);
-	}
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+	ASSERT_EQ(!r.apicv_active, r.irq_window_open);
+	ASSERT_EQ(!backend_is("soft"), r.apicv_active);
 	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_APIC);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(0, st.irq_window);
+	ASSERT_FALSE(st.reasons & (1ull << LAPICV_INHIBIT_IRQWIN));
+	/* Still not interruptible (shadow): the same exit again. */
+	ASSERT_OK(run(VCPU0, SHADOW, &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(intr_exit(&r), r.exit_reason);
 	ASSERT_EQ(VEC_LOW, r.vector);
@@ -265,7 +272,7 @@ TEST_F(run, apic_vector_if0)
 }
 
 /*
- * ExtINT with IF=0 opens a window on every backend; on svm the window
+ * ExtINT with IF=0 opens a window on every backend; on avic-model the window
  * holds the VM's IRQ-window count, so IRQWIN is set (0 -> 1 with no
  * other reason: one write of apicv_update_lock), and closing it clears
  * IRQWIN again (one more write).
@@ -275,7 +282,7 @@ TEST_F(run, extint_window)
 	struct kvm_interrupt irq = { .irq = 0x20 };
 	struct lapicv_vm_stats s0, s1, s2;
 	struct lapicv_inhibit_state st;
-	bool svm = backend_is("svm");
+	bool svm = backend_is("avic-model");
 	struct lapicv_run r;
 
 	ASSERT_OK(get_stats(self->v.vm, &s0));
@@ -310,7 +317,7 @@ TEST_F(run, extint_window)
 		ASSERT_EQ(s1.update_lock_writes + 1, s2.update_lock_writes);
 		ASSERT_EQ(s1.irqwin_transitions + 1, s2.irqwin_transitions);
 	}
-	/* The svm window inhibited APICv; the next step re-activates it. */
+	/* The AVIC window inhibited APICv; the next step re-activates it. */
 	if (!backend_is("soft")) {
 		ASSERT_OK(run(VCPU0, IF1, &r));
 		ASSERT_EQ(1, r.apicv_active);
@@ -333,7 +340,7 @@ TEST_F(run, extint_needs_lint0)
 }
 
 /*
- * svm, counter policy: with another reason set, opening and closing the
+ * avic-model, counter policy: with another reason set, opening and closing the
  * window takes no write lock; IRQWIN catches up when that reason goes.
  */
 TEST_F(run, irqwin_counter_lazy)
@@ -343,8 +350,8 @@ TEST_F(run, irqwin_counter_lazy)
 	struct lapicv_inhibit_state st;
 	struct lapicv_run r;
 
-	if (!backend_is("svm") || !policy_is_counter())
-		SKIP(return, "needs backend=svm and irqwin_policy=counter (have %s)",
+	if (!backend_is("avic-model") || !policy_is_counter())
+		SKIP(return, "needs backend=avic-model and irqwin_policy=counter (have %s)",
 		     backend());
 
 	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_PIT_REINJ, true));
@@ -387,7 +394,7 @@ TEST_F(run, irqwin_counter_lazy)
 }
 
 /*
- * svm, legacy policy: every window takes apicv_update_lock for write on
+ * avic-model, legacy policy: every window takes apicv_update_lock for write on
  * open and on close, even while another reason keeps APICv off anyway
  * (the cost the counter policy removes).
  */
@@ -397,8 +404,8 @@ TEST_F(run, irqwin_legacy_writes)
 	struct lapicv_vm_stats s0, s1;
 	struct lapicv_run r;
 
-	if (!backend_is("svm") || policy_is_counter())
-		SKIP(return, "needs backend=svm and irqwin_policy=legacy (have %s)",
+	if (!backend_is("avic-model") || policy_is_counter())
+		SKIP(return, "needs backend=avic-model and irqwin_policy=legacy (have %s)",
 		     backend());
 
 	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_PIT_REINJ, true));
@@ -414,7 +421,7 @@ TEST_F(run, irqwin_legacy_writes)
 }
 
 /*
- * svm, counter policy: two vCPUs waiting for a window take the write
+ * avic-model, counter policy: two vCPUs waiting for a window take the write
  * lock once (0 -> 1) and give it back once (1 -> 0).
  */
 TEST_F(run, irqwin_two_vcpus)
@@ -425,8 +432,8 @@ TEST_F(run, irqwin_two_vcpus)
 	struct lapicv_inhibit_state st;
 	struct lapicv_run r;
 
-	if (!backend_is("svm") || !policy_is_counter())
-		SKIP(return, "needs backend=svm and irqwin_policy=counter (have %s)",
+	if (!backend_is("avic-model") || !policy_is_counter())
+		SKIP(return, "needs backend=avic-model and irqwin_policy=counter (have %s)",
 		     backend());
 
 	/* Let the AP's LINT0 take the PIC's ExtINT too. */
@@ -456,6 +463,78 @@ TEST_F(run, irqwin_two_vcpus)
 	ASSERT_OK(get_stats(self->v.vm, &s0));
 	ASSERT_EQ(s1.update_lock_writes + 1, s0.update_lock_writes);
 	ASSERT_EQ(s1.irqwin_transitions + 1, s0.irqwin_transitions);
+}
+
+/* Start an AP as a guest's BSP does: INIT, then SIPI. */
+static int start_ap(int vm, int ap, int dest)
+{
+	struct lapicv_run r;
+
+	if (signal_msi(vm, MSI_ADDR(dest), 0, DM_INIT) != 1 ||
+	    run(ap, IF1, &r) || r.exit_reason != LAPICV_RUN_INIT ||
+	    signal_msi(vm, MSI_ADDR(dest), 0, DM_SIPI | 0x10) != 1 ||
+	    run(ap, IF1, &r) || r.exit_reason != LAPICV_RUN_SIPI)
+		return -1;
+	return 0;
+}
+
+/*
+ * INIT closes an open IRQ window (KVM's init_vmcb): an AP parked in
+ * wait-for-SIPI holds no IRQ-window count, so on avic-model IRQWIN goes
+ * and AVIC comes back for the whole VM.
+ */
+TEST_F(run, init_closes_irq_window)
+{
+	struct kvm_interrupt irq = { .irq = 0x20 };
+	bool avic = backend_is("avic-model");
+	struct lapicv_inhibit_state st;
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_OK(start_ap(self->v.vm, ap, 1));
+	ASSERT_OK(lapic_write(ap, APIC_LVT0, 0x700));
+	ASSERT_OK(ioctl(ap, KVM_INTERRUPT, &irq));
+	ASSERT_OK(run(ap, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+	ASSERT_EQ(1, r.irq_window_open);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(avic ? 1 : 0, st.irq_window);
+	ASSERT_EQ(avic, !!(st.reasons & (1ull << LAPICV_INHIBIT_IRQWIN)))
+		TH_LOG("reasons: %s", st.names);
+
+	ASSERT_EQ(1, MSI_TO(1, DM_INIT));
+	ASSERT_OK(run(ap, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
+	ASSERT_EQ(0, r.irq_window_open);
+	ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(0, st.irq_window);
+	ASSERT_FALSE(st.reasons & (1ull << LAPICV_INHIBIT_IRQWIN))
+		TH_LOG("reasons: %s", st.names);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(!backend_is("soft"), r.apicv_active);
+}
+
+/*
+ * INIT drops a vector posted before it, also one posted while APICv was
+ * active and left behind when it was inhibited (vmx-model: PIR is cleared
+ * before the reset whatever the APICv state, as KVM's pre-restore hook).
+ */
+TEST_F(run, init_drops_posted_vector)
+{
+	struct kvm_lapic_state s;
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(1, VEC_HIGH));
+	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_BLOCKIRQ, true));
+	ASSERT_EQ(1, MSI_TO(1, DM_INIT));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
+	ASSERT_EQ(0, r.apicv_active);
+	ASSERT_EQ(0, r.pending);
+	ASSERT_OK(get_lapic(ap, &s));
+	ASSERT_FALSE(lapic_test_vec(&s, APIC_IRR, VEC_HIGH));
 }
 
 struct flipper {
