@@ -3,8 +3,9 @@
  * Module init/exit and /dev/lapicv, the system fd.
  *
  * /dev/lapicv answers KVM's system ioctls with KVM's numbers, structs and
- * errnos, so that a VMM written for KVM's split irqchip works by changing
- * the device path.  VM and vCPU fds are vm.c's business.
+ * errnos, so that a VMM's use of KVM's split-irqchip ioctls works by
+ * changing the device path (there is no KVM_RUN: the run step is lapicv's
+ * own LAPICV_RUN).  VM and vCPU fds are vm.c's business.
  */
 #include <linux/fs.h>
 #include <linux/kvm.h>
@@ -47,7 +48,7 @@ static const struct kernel_param_ops irqwin_policy_ops = {
 };
 module_param_cb(irqwin_policy, &irqwin_policy_ops, &lapicv_irqwin_policy, 0644);
 MODULE_PARM_DESC(irqwin_policy,
-		 "IRQ-window inhibit policy of new VMs: counter (default) or legacy");
+		 "IRQ-window inhibit policy of new VMs: counter (default) or legacy (KVM 6.12's write lock per window)");
 
 /*
  * backend=soft|vmx-model|avic-model.  soft (the default) does what it

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Item 3: IRQ-window contention, the seed patch's case (lapicv only; needs
- * the module loaded with backend=svm, where an IRQ window inhibits APICv).
+ * the module loaded with backend=avic-model, where an IRQ window inhibits
+ * APICv).
  *
  * Each of N threads owns one vCPU of one VM and loops:
  *
@@ -278,8 +279,8 @@ int bench_irqwin(void)
 	struct irqwin_result res[2], head[2][2];
 	int other, n, err = 0;
 
-	if (strcmp(lapicv_param("backend"), "svm")) {
-		printf("# irqwin: needs backend=svm (have %s)\n",
+	if (strcmp(lapicv_param("backend"), "avic-model")) {
+		printf("# irqwin: needs backend=avic-model (have %s)\n",
 		       lapicv_param("backend"));
 		return -1;
 	}

@@ -106,14 +106,14 @@ unit() {
 }
 
 # guest <ver>: boot <ver> with the selftests; the newest kernel also runs
-# them on kvm_amd and on the vmx and svm backends.  The console goes to stdout and guest-<major.minor>.log.
+# them on kvm_amd and on the vmx-model and avic-model backends.  The console goes to stdout and guest-<major.minor>.log.
 guest() {
 	local v=$1 tag suites=lapicv backends= img K=() st=0 end=0
 
 	tag=$(echo "$v" | cut -d. -f1,2)
 	if [ "$v" = "$newest" ]; then
 		suites=lapicv,kvm
-		backends=rig_backends=vmx,svm
+		backends=rig_backends=vmx-model,avic-model
 		K=(-K)
 	fi
 	img=$out/guest-$tag.cpio.gz

@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The guest side of `make check` (/run.sh in the initramfs): load lapicv,
-# run every selftest on /dev/lapicv and the demo VMM if packed; with
+# The guest side of `make check` (/run.sh in the initramfs): check the
+# backend parameter (old names refused, soft by default, modinfo naming
+# the models), load lapicv, run every selftest on /dev/lapicv and the demo
+# VMM if packed; with
 # rig_suites=lapicv,kvm also load KVM (kvm_amd) and run the selftests
 # again on /dev/kvm; then unload lapicv and look for kernel splats.
 #
@@ -50,22 +52,46 @@ run_suite() {
 	done
 }
 
+# backend_param: the backend names as documented.  Nothing picks a model:
+# auto, vmx and svm are refused with a message; the models are named as
+# models in modinfo; the default is soft.  Run with lapicv unloaded.
+backend_param() {
+	for b in auto vmx svm; do
+		! insmod $mods/lapicv.ko backend=$b 2>/dev/null &&
+			[ ! -e /sys/module/lapicv ] &&
+			dmesg | grep -q "lapicv: unknown backend=$b: choose soft"
+		step $? "insmod lapicv backend=$b is refused"
+	done
+	strings $mods/lapicv.ko | grep -q -E \
+		'^parm=backend:soft \(default.*vmx-model or avic-model: .*models.*never the hardware$'
+	step $? "modinfo describes backend= soft, vmx-model, avic-model (models)"
+}
+
+# backend_is <name>: the loaded lapicv's backend, as sysfs shows it.
+backend_is() {
+	[ "$(cat /sys/module/lapicv/parameters/backend 2>/dev/null)" = "$1" ]
+}
+
 case ",$suites," in *,kvm,*) kvm=1 ;; *) kvm=0 ;; esac
 demo=0
 [ -x /bin/demo_vmm ] && demo=1
-# rig_backends=vmx,svm: after the default backend, the lapicv suite again
-# with lapicv reloaded as each of these (suite "lapicv-<backend>").
+# rig_backends=vmx-model,avic-model: after the default backend, the
+# lapicv suite again with lapicv reloaded as each of these (suite
+# "lapicv-<backend>").
 backends=$(echo "${rig_backends:-}" | tr ',' ' ')
 nb=$(echo $backends | wc -w)
-rig "1..$((3 + kvm + demo + 2 * nb))"
+rig "1..$((8 + kvm + demo + 2 * nb))"
 
+backend_param
 load $mods/lapicv.order
 step $? "insmod lapicv"
+backend_is soft
+step $? "the default backend is soft (sysfs: $(cat /sys/module/lapicv/parameters/backend 2>&1))"
 run_suite lapicv /dev/lapicv
 
 for b in $backends; do
-	rmmod lapicv && insmod $mods/lapicv.ko backend="$b"
-	step $? "reload lapicv with backend=$b"
+	rmmod lapicv && insmod $mods/lapicv.ko backend="$b" && backend_is "$b"
+	step $? "reload lapicv with backend=$b (sysfs shows it)"
 	run_suite "lapicv-$b" /dev/lapicv
 	rmmod lapicv && load $mods/lapicv.order
 	step $? "reload lapicv with the default backend"
