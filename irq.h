@@ -78,7 +78,9 @@ bool lapicv_apic_map_stale(struct lapicv_vm *vm);
 
 /*
  * Rebuild the map if it was marked dirty.  Takes vm->apic_map_lock, may
- * sleep (allocation); callers hold at most their own vCPU's mutex.
+ * sleep (allocation).  Callers hold their own vCPU's mutex (vCPU ioctls,
+ * INIT and the creation reset) or, for a new protected-APIC vCPU,
+ * vm->lock (KVM_CREATE_VCPU); never another vCPU's mutex.
  */
 void lapicv_recalculate_apic_map(struct lapicv_vm *vm);
 

@@ -291,7 +291,7 @@ static bool test_irq_window_exit_on_every_backend(void)
 		ASSERT_EQ(s.exit, LAPICV_RUN_IRQ_WINDOW);
 		ASSERT_EQ(s.pending, LAPICV_RUN_PENDING_APIC);
 		ASSERT_EQ(s.window, !s.apicv);
-		ASSERT_EQ(s.apicv, b[i] != NULL);
+		ASSERT_EQ(s.apicv, !!b[i]);
 		ASSERT_EQ(atomic_read(&vm->inhibits.irq_window), 0);
 		ASSERT_FALSE(READ_ONCE(vm->inhibits.reasons) &
 			     BIT(LAPICV_INHIBIT_IRQWIN));

@@ -92,8 +92,9 @@ enum lapicv_run_exit {
 	LAPICV_RUN_NMI,		/* an NMI was injected */
 	LAPICV_RUN_EXTINT,	/* the KVM_INTERRUPT vector was injected */
 	LAPICV_RUN_INTR,	/* an APIC vector was injected (IRR->ISR) */
-	LAPICV_RUN_VIRTUAL_INTR,/* APICv delivered an APIC vector (RVI/SVI) */
-	LAPICV_RUN_IRQ_WINDOW,	/* pending, guest not interruptible: window */
+	LAPICV_RUN_VIRTUAL_INTR,/* APICv delivered an APIC vector */
+	/* pending, guest not interruptible: step again once it is */
+	LAPICV_RUN_IRQ_WINDOW,
 	LAPICV_RUN_INIT,	/* INIT accepted: the vCPU waits for SIPI */
 	LAPICV_RUN_SIPI,	/* SIPI accepted: start at vector << 12 */
 	LAPICV_RUN_IOAPIC_EOI,	/* the guest EOId a level vector for the IOAPIC */
@@ -116,7 +117,8 @@ struct lapicv_run {
 	__u32 vector;		/* injected, SIPI or EOI vector; else 0 */
 	__u32 pending;		/* LAPICV_RUN_PENDING_* */
 	__u8 apicv_active;	/* the vCPU's APICv state after the step */
-	__u8 irq_window_open;	/* an IRQ window is open (waiting for IF) */
+	/* a real IRQ window is open (none for APIC vectors with APICv) */
+	__u8 irq_window_open;
 	__u8 halted_out;	/* still halted (only with exit NONE) */
 	__u8 pad;		/* must be 0 */
 	__u64 reserved[4];	/* must be 0 */
@@ -133,7 +135,7 @@ struct lapicv_vcpu_stats {
 	__u64 nmi_injections;
 	__u64 extint_injections;
 	__u64 intr_injections;		/* software acknowledge, IRR -> ISR */
-	__u64 virtual_intr_deliveries;	/* APICv delivery (RVI/SVI) */
+	__u64 virtual_intr_deliveries;	/* modelled APICv delivery */
 	__u64 irq_windows;		/* IRQ windows opened */
 	__u64 halts;			/* sleeps in a halted run step */
 	__u64 halt_wakeups;		/* sleeps ended by work, not a signal */
