@@ -319,7 +319,14 @@ static bool test_svm_init_drops_irq_window(void)
 	struct lapicv_vcpu *ap = lapicv_get_vcpu(vm, 1);
 	struct step s;
 
+	/* Start the AP as a guest does: INIT, then SIPI. */
+	ASSERT_EQ(msi(vm, 1, APIC_DM_INIT), 1);
+	ASSERT_EQ(run(ap, true, false, false).exit, LAPICV_RUN_INIT);
+	ASSERT_EQ(msi(vm, 1, APIC_DM_STARTUP | 0x10), 1);
+	ASSERT_EQ(run(ap, true, false, false).exit, LAPICV_RUN_SIPI);
+
 	mutex_lock(&ap->mutex);
+	lapicv_apic_reg_write(ap->apic, APIC_SPIV, 0x1ff);
 	lapicv_apic_reg_write(ap->apic, APIC_LVT0, APIC_DM_EXTINT);
 	ASSERT_EQ(lapicv_inject_extint(ap, 0x30), 0);
 	mutex_unlock(&ap->mutex);
