@@ -725,8 +725,16 @@ int lapicv_x2apic_msr_write(struct lapicv_lapic *apic, u32 msr, u64 data)
 
 static u64 apic_reserved_base_bits(struct lapicv_lapic *apic)
 {
-	/* Bits 7:0 and 9, and everything at or above MAXPHYADDR. */
-	u64 rsvd = GENMASK_ULL(63, apic->maxphyaddr) | 0x2ff;
+	/*
+	 * Bits 7:0 and 9, and everything at or above MAXPHYADDR.  CPUID may
+	 * claim 64 or more address bits (a byte's worth): then no address bit
+	 * is reserved, as KVM's rsvd_bits() answers for an empty range.  A
+	 * MAXPHYADDR of 0 reserves every bit, as in KVM.
+	 */
+	u64 rsvd = 0x2ff;
+
+	if (apic->maxphyaddr < 64)
+		rsvd |= GENMASK_ULL(63, apic->maxphyaddr);
 
 	if (!apic->cpuid_x2apic)
 		rsvd |= X2APIC_ENABLE;
@@ -1270,14 +1278,19 @@ int lapicv_set_cpuid(struct lapicv_vcpu *vcpu,
 
 	lockdep_assert_held(&vcpu->mutex);
 
-	__apic_update_cpuid(apic, entries, nent);
-	/* KVM's canonical-address checks assume 48 or 57 virtual bits. */
+	/*
+	 * Validate first: a refused table is left as the caller gave it, and
+	 * the vCPU as it was.  (KVM rewrites its own copy of the table before
+	 * checking it and frees it on refusal, so only the order differs.)
+	 * KVM's canonical-address checks assume 48 or 57 virtual bits.
+	 */
 	best = apic_cpuid_find(entries, nent, 0x80000008, CPUID_NO_INDEX);
 	if (best) {
 		vaddr_bits = (best->eax >> 8) & 0xff;
 		if (vaddr_bits != 48 && vaddr_bits != 57 && vaddr_bits != 0)
 			return -EINVAL;
 	}
+	__apic_update_cpuid(apic, entries, nent);
 
 	kvfree(apic->cpuid_entries);
 	apic->cpuid_entries = entries;
