@@ -57,10 +57,14 @@ demo=0
 # with lapicv reloaded as each of these (suite "lapicv-<backend>").
 backends=$(echo "${rig_backends:-}" | tr ',' ' ')
 nb=$(echo $backends | wc -w)
-rig "1..$((3 + kvm + demo + 2 * nb))"
+rig "1..$((4 + kvm + demo + 2 * nb))"
 
 load $mods/lapicv.order
 step $? "insmod lapicv"
+# Root only without udev's rule (udev/60-lapicv.rules), as /dev/kvm.
+mode=$(stat -c '%a %u' /dev/lapicv 2>&1)
+[ "$mode" = "600 0" ]
+step $? "/dev/lapicv is created 0600, uid 0 (got $mode)"
 run_suite lapicv /dev/lapicv
 
 for b in $backends; do
