@@ -812,6 +812,9 @@ int lapicv_get_msr(struct lapicv_vcpu *vcpu, u32 index, u64 *data)
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Nobody outside the guest may read a protected APIC (KVM: TDX). */
+	if (apic->guest_apic_protected)
+		goto fail;
 	if (index == MSR_IA32_APICBASE) {
 		*data = apic->apic_base;
 		return 0;
@@ -823,6 +826,7 @@ int lapicv_get_msr(struct lapicv_vcpu *vcpu, u32 index, u64 *data)
 	if (apic_is_x2apic_msr(index) &&
 	    !lapicv_x2apic_msr_read(apic, index, data))
 		return 0;
+fail:
 	/* A failed read returns 0 in the entry, as KVM's does. */
 	*data = 0;
 	return 1;
@@ -835,6 +839,9 @@ int lapicv_set_msr(struct lapicv_vcpu *vcpu, u32 index, u64 data,
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Nor write it: the entry fails, which stops KVM_SET_MSRS there. */
+	if (apic->guest_apic_protected)
+		return 1;
 	if (index == MSR_IA32_APICBASE)
 		return lapicv_apic_set_base(vcpu, data, host_initiated);
 	if (index == MSR_IA32_TSC_DEADLINE) {

@@ -130,7 +130,7 @@ struct lapicv_vm {
 	/* KVM_CAP_SPLIT_IRQCHIP args[0]; vm->lock. */
 	u32 nr_reserved_ioapic_pins;
 
-	/* LAPICV_X86_PROTECTED_APIC_VM: fixed at creation. */
+	/* LAPICV_ENABLE_PROTECTED_APIC; vm->lock, fixed once a vCPU exists. */
 	bool protected_apic;
 
 	/* KVM_CAP_X2APIC_API flags; vm->lock. */

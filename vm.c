@@ -28,19 +28,6 @@
 #include "vapic.h"
 #include "vm.h"
 
-/*
- * KVM_X86_DEFAULT_VM always; protected-APIC VMs with a backend that can
- * answer for an APIC nobody may read (the vmx backend's posted interrupts).
- */
-static u64 lapicv_vm_types(void)
-{
-	u64 types = BIT_ULL(KVM_X86_DEFAULT_VM);
-
-	if (lapicv_backend.protected_apic_has_interrupt)
-		types |= BIT_ULL(LAPICV_X86_PROTECTED_APIC_VM);
-	return types;
-}
-
 long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 {
 	switch (ext) {
@@ -69,7 +56,12 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 	case KVM_CAP_X2APIC_API:		/* irq.c */
 		return LAPICV_X2APIC_API_VALID_FLAGS;
 	case KVM_CAP_VM_TYPES:
-		return lapicv_vm_types();
+		/*
+		 * Only the default type, as kvm_amd without SEV answers: a
+		 * protected APIC is lapicv's own request, never a VM type
+		 * another hypervisor gives a meaning (5 is KVM's TDX).
+		 */
+		return BIT_ULL(KVM_X86_DEFAULT_VM);
 	case KVM_CAP_BINARY_STATS_FD:		/* stats.c */
 		return 1;
 	default:
@@ -586,6 +578,27 @@ static int lapicv_vm_enable_cap(struct lapicv_vm *vm,
 	}
 }
 
+/*
+ * LAPICV_ENABLE_PROTECTED_APIC: only a backend that can answer for an APIC
+ * nobody may read (protected_apic_has_interrupt) offers it, and only
+ * before the first vCPU, whose LAPIC is created protected or not.
+ */
+static int lapicv_vm_enable_protected_apic(struct lapicv_vm *vm,
+					   unsigned long arg)
+{
+	int r = 0;
+
+	if (arg || !lapicv_backend.protected_apic_has_interrupt)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus)
+		r = -EBUSY;
+	else
+		vm->protected_apic = true;
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
 static int lapicv_vm_set_inhibit(struct lapicv_vm *vm, void __user *argp)
 {
 	struct lapicv_inhibit_op op;
@@ -659,6 +672,8 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return lapicv_vm_get_inhibits(vm, argp);
 	case LAPICV_GET_VM_STATS:
 		return lapicv_vm_get_stats(vm, argp);
+	case LAPICV_ENABLE_PROTECTED_APIC:
+		return lapicv_vm_enable_protected_apic(vm, arg);
 	case KVM_GET_STATS_FD:
 		return lapicv_vm_stats_fd(vm);
 	default:
@@ -686,13 +701,12 @@ int lapicv_vm_create(unsigned long type)
 	struct lapicv_vm *vm;
 	int fd;
 
-	if (type >= 64 || !(lapicv_vm_types() & BIT_ULL(type)))
+	if (type != KVM_X86_DEFAULT_VM)
 		return -EINVAL;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;
-	vm->protected_apic = type == LAPICV_X86_PROTECTED_APIC_VM;
 	refcount_set(&vm->users, 1);
 	mmgrab(current->mm);
 	vm->mm = current->mm;

@@ -154,6 +154,8 @@ struct row {
 static const struct row rows[] = {
 	/* ---- system fd ---- */
 	R(G_SYS, F_SYS, KVM_GET_API_VERSION, "argument 1", VAL(1), E(EINVAL)),
+	R(G_SYS, F_SYS, KVM_CREATE_VM, "type 5 (upstream's TDX)", VAL(5),
+	  E(EINVAL)),
 	R(G_SYS, F_SYS, KVM_CREATE_VM, "type 64", VAL(64), E(EINVAL)),
 	R(G_SYS, F_SYS, KVM_CREATE_VM, "type 0x100000", VAL(0x100000),
 	  E(EINVAL)),
@@ -258,6 +260,8 @@ static const struct row rows[] = {
 	R(G_VM, F_VM, LAPICV_SET_INHIBIT, "set 2",
 	  IN(inh, .reason = LAPICV_INHIBIT_HYPERV, .set = 2), E(EINVAL),
 	  .on = ON_LAPICV),
+	R(G_VM, F_VM_EMPTY, LAPICV_ENABLE_PROTECTED_APIC, "argument 1", VAL(1),
+	  E(EINVAL), .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_GET_INHIBITS, "bad pointer", NONE, E(EFAULT),
 	  .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_GET_INHIBITS, "read-only buffer",
