@@ -108,6 +108,8 @@ struct lapicv_vcpu {
 	struct lapicv_vcpu_stats stats;
 	/* vapic.c: KVM_SET_VAPIC_ADDR's guest-physical address, or 0. */
 	u64 vapic_addr;
+	/* vapic.c: the TPR byte lapicv last wrote to the vapic word. */
+	u8 vapic_tpr;
 };
 
 struct lapicv_vm {

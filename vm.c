@@ -211,8 +211,8 @@ static long lapicv_vcpu_get_cpuid2(struct lapicv_vcpu *vcpu,
 	return 0;
 }
 
-static long lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
-				    unsigned int ioctl, void __user *argp)
+static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
+				      unsigned int ioctl, void __user *argp)
 {
 	struct kvm_interrupt irq;
 	struct kvm_mp_state mp;
@@ -257,7 +257,8 @@ static long lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 }
 
 /*
- * The vapic word around a run step (vapic.c computes it).  As in KVM, a
+ * The vapic word: read at a step's start, written at its end and after a
+ * host-side change of the TPR (the rule is vapic.c's).  As in KVM, a
  * faulting guest address is silently skipped.
  */
 static void lapicv_vcpu_vapic_from_guest(struct lapicv_vcpu *vcpu)
@@ -277,6 +278,20 @@ static void lapicv_vcpu_vapic_to_guest(struct lapicv_vcpu *vcpu)
 	if (lapicv_vapic_hva(vcpu, &hva))
 		(void)put_user(lapicv_vapic_data(vcpu),
 			       (u32 __user *)(unsigned long)hva);
+}
+
+/* A host-side ioctl that changed the TPR writes the word at once. */
+static long lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
+				    unsigned int ioctl, void __user *argp)
+{
+	u32 tpr = lapicv_vapic_tpr(vcpu);
+	long r;
+
+	r = __lapicv_vcpu_lapic_ioctl(vcpu, ioctl, argp);
+	if (lapicv_vapic_tpr(vcpu) != tpr ||
+	    (ioctl == KVM_SET_VAPIC_ADDR && !r))
+		lapicv_vcpu_vapic_to_guest(vcpu);
+	return r;
 }
 
 /* LAPICV_RUN: the run step (apicv.c); "in" is left as the VMM gave it. */
@@ -301,7 +316,8 @@ static long lapicv_vcpu_ioctl_run(struct lapicv_vcpu *vcpu,
 		return -EINTR;
 	lapicv_vcpu_vapic_from_guest(vcpu);
 	r = lapicv_vcpu_run(vcpu, &run);
-	if (!r)
+	/* Also after -EINTR: the step may have changed the APIC. */
+	if (!r || r == -EINTR)
 		lapicv_vcpu_vapic_to_guest(vcpu);
 	mutex_unlock(&vcpu->mutex);
 	/* -EINTR (a signal) still reports the state the step left. */
@@ -315,6 +331,7 @@ static long lapicv_vcpu_ioctl_access(struct lapicv_vcpu *vcpu,
 				     struct lapicv_guest_access __user *uga)
 {
 	struct lapicv_guest_access ga;
+	u32 tpr;
 	long r;
 
 	if (copy_from_user(&ga, uga, sizeof(ga)))
@@ -324,7 +341,10 @@ static long lapicv_vcpu_ioctl_access(struct lapicv_vcpu *vcpu,
 		return -EFAULT;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
+	tpr = lapicv_vapic_tpr(vcpu);
 	r = lapicv_guest_access(vcpu, &ga);
+	if (lapicv_vapic_tpr(vcpu) != tpr)
+		lapicv_vcpu_vapic_to_guest(vcpu);
 	mutex_unlock(&vcpu->mutex);
 	if (!r && copy_to_user(uga, &ga, sizeof(ga)))
 		r = -EFAULT;
