@@ -262,15 +262,16 @@ static void apic_set_tpr(struct lapicv_lapic *apic, u32 tpr)
 /* ---- EOI ---- */
 
 /*
- * A level-triggered vector was EOId: its source, the VMM's IOAPIC, must
- * hear of it (split irqchip: KVM's KVM_EXIT_IOAPIC_EOI), which the next run
- * step reports.  KVM picks the vectors to report from the IOAPIC's GSI
- * routes; lapicv has no GSI routing and reports every vector whose TMR bit
- * says it was accepted level-triggered, which is the IOAPIC's own set.
+ * A vector of the VMM's IOAPIC was EOId: the IOAPIC must hear of it
+ * (split irqchip: KVM's KVM_EXIT_IOAPIC_EOI), which the next run step
+ * reports.  As in KVM, the vectors are those the last scan of the VMM's
+ * GSI routes found for this vCPU (irq_route.c), whatever TMR says now: a
+ * later edge message with the same vector clears TMR, and a level MSI
+ * that is no IOAPIC route needs no EOI.
  */
 static void apic_ioapic_eoi(struct lapicv_lapic *apic, int vec)
 {
-	if (!lapicv_test_vector(vec, apic->regs + APIC_TMR))
+	if (!test_bit(vec, apic->vcpu->ioapic_handled_vectors))
 		return;
 	__set_bit(vec, apic->vcpu->ioapic_eoi_pending);
 	lapicv_make_request(apic->vcpu, LAPICV_REQ_IOAPIC_EOI);
@@ -1074,6 +1075,11 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	if (moves_map)
 		apic_map_dirty(apic);
 	lapicv_recalculate_apic_map(vcpu->vm);
+	/*
+	 * KVM rebuilds the map on every state, and every rebuild rescans the
+	 * IOAPIC routes; the new IRR and ISR count in the scan.
+	 */
+	lapicv_make_all_vcpus_request(vcpu->vm, LAPICV_REQ_SCAN_IOAPIC);
 	apic_set_version(apic);
 	/*
 	 * PPR before the IRR/ISR caches are refreshed, as KVM orders it: the

@@ -24,6 +24,7 @@
 #include "apicv.h"
 #include "lapic.h"
 #include "irq.h"
+#include "irq_route.h"
 #include "lapicv.h"
 #include "vapic.h"
 #include "vm.h"
@@ -53,6 +54,8 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 		return LAPICV_MAX_VCPU_IDS;
 	case KVM_CAP_SIGNAL_MSI:		/* irq.c */
 		return 1;
+	case KVM_CAP_IRQ_ROUTING:		/* irq_route.c */
+		return LAPICV_MAX_IRQ_ROUTES;
 	case KVM_CAP_X2APIC_API:		/* irq.c */
 		return LAPICV_X2APIC_API_VALID_FLAGS;
 	case KVM_CAP_VM_TYPES:
@@ -97,6 +100,7 @@ static void lapicv_vm_destroy(struct lapicv_vm *vm)
 		lapicv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
 	lapicv_apic_map_free(vm);
+	lapicv_irq_routing_free(vm);
 	lapicv_memslots_destroy(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -619,6 +623,30 @@ static int lapicv_vm_enable_protected_apic(struct lapicv_vm *vm,
 	return r;
 }
 
+/* KVM_SET_GSI_ROUTING: the header, then the entries; irq_route.c decides. */
+static int lapicv_vm_set_gsi_routing(struct lapicv_vm *vm,
+				     struct kvm_irq_routing __user *urouting)
+{
+	struct kvm_irq_routing_entry *e = NULL;
+	struct kvm_irq_routing routing;
+	int r;
+
+	if (copy_from_user(&routing, urouting, sizeof(routing)))
+		return -EFAULT;
+	r = lapicv_irq_routing_check(vm, &routing);
+	if (r)
+		return r;
+	if (routing.nr) {
+		e = vmemdup_user(urouting->entries,
+				 array_size(routing.nr, sizeof(*e)));
+		if (IS_ERR(e))
+			return PTR_ERR(e);
+	}
+	r = lapicv_set_irq_routing(vm, e, routing.nr);
+	kvfree(e);
+	return r;
+}
+
 static int lapicv_vm_set_inhibit(struct lapicv_vm *vm, void __user *argp)
 {
 	struct lapicv_inhibit_op op;
@@ -686,6 +714,8 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		return lapicv_signal_msi(vm, &msi);
 	}
+	case KVM_SET_GSI_ROUTING:
+		return lapicv_vm_set_gsi_routing(vm, argp);
 	case LAPICV_SET_INHIBIT:
 		return lapicv_vm_set_inhibit(vm, argp);
 	case LAPICV_GET_INHIBITS:
@@ -734,6 +764,7 @@ int lapicv_vm_create(unsigned long type)
 	mutex_init(&vm->apic_map_lock);
 	xa_init(&vm->vcpus);
 	lapicv_memslots_init(vm);
+	lapicv_irq_routing_init(vm);
 	lapicv_inhibits_init(&vm->inhibits, lapicv_backend.apicv,
 			     lapicv_backend.required_apicv_inhibits,
 			     lapicv_irqwin_policy);
