@@ -111,7 +111,7 @@ TEST_F(base, reserved_bits_maxphyaddr_64)
 	unsigned int phys[] = { 64, 65, 255 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(phys) / sizeof(phys[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(phys); i++) {
 		ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, phys[i]));
 		EXPECT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 63)))
 			TH_LOG("MAXPHYADDR %u", phys[i]);

@@ -166,7 +166,7 @@ TEST_F(prot, msrs_refused)
 	unsigned int i;
 	__u64 data;
 
-	for (i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(msrs); i++) {
 		EXPECT_EQ(0, get_msr(self->vcpu, msrs[i], &data))
 			TH_LOG("KVM_GET_MSRS 0x%x", msrs[i]);
 		EXPECT_EQ(0, set_msr(self->vcpu, msrs[i], 0))

@@ -279,8 +279,7 @@ static const struct row rows[] = {
 	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "type 99",
 	  IN(routing, ROUTES(.type = 99)), E(EINVAL)),
 	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "32-bit IDs, address_hi[7:0] not 0",
-	  IN(routing, ROUTES(.u.msi = { .address_lo = 0xfee01000,
-					.address_hi = 1, .data = 0x41 })),
+	  IN(routing, ROUTES(.u.msi = { 0xfee01000, 1, 0x41 })),
 	  .prep = P_32BIT_IDS, E(EINVAL)),
 	/* api.rst: lapicv has no Hyper-V SynIC; KVM takes the route. */
 	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "HV_SINT route",
