@@ -17,9 +17,11 @@
  * lapicv_vm.lock
  *	:Type:     mutex
  *	:Protects: created_vcpus, the vCPU array insertions and the VM-wide
- *	           capability state (split irqchip, x2APIC API flags).
+ *	           capability state (split irqchip, x2APIC API flags, the
+ *	           protected APIC).
  *	:Order:    taken before lapicv_vcpu.mutex.
- *	:Writers:  KVM_CREATE_VCPU and KVM_ENABLE_CAP (and, under it, the map
+ *	:Writers:  KVM_CREATE_VCPU, KVM_ENABLE_CAP and
+ *	           LAPICV_ENABLE_PROTECTED_APIC (and, under it, the map
  *	           rebuild of a new protected-APIC vCPU).
  *
  * lapicv_vcpu.mutex
