@@ -36,6 +36,7 @@
  *	           by the run step, closed by INIT/RESET.
  */
 #include "apicv.h"
+#include "irq_route.h"
 #include "lapic.h"
 #include "timer.h"
 
@@ -444,6 +445,11 @@ static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 		return true;
 	}
 no_eoi:
+	/* After the EOI report, as KVM's vcpu_enter_guest() orders them. */
+	if (lapicv_check_request(vcpu, LAPICV_REQ_SCAN_IOAPIC)) {
+		lapicv_call(sync_pir_to_irr)(vcpu);
+		lapicv_scan_ioapic_routes(vcpu);
+	}
 
 	if (apicv_run_events(vcpu, ctx))
 		return true;
@@ -482,8 +488,8 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
 
-	if (READ_ONCE(vcpu->requests) || READ_ONCE(apic->pending_events) ||
-	    signal_pending(current))
+	if ((READ_ONCE(vcpu->requests) & ~LAPICV_REQ_NO_WAKEUP) ||
+	    READ_ONCE(apic->pending_events) || signal_pending(current))
 		return true;
 	if (apic->mp_state == KVM_MP_STATE_INIT_RECEIVED)
 		return false;

@@ -114,6 +114,13 @@ int lapicv_irq_delivery_to_apic(struct lapicv_vm *vm,
 				struct lapicv_irq *irq);
 
 /*
+ * Decode an MSI as KVM's kvm_set_msi_irq() does (address_hi's destination
+ * bits 31:8 with KVM_X2APIC_API_USE_32BIT_IDS); always asserted.
+ */
+void lapicv_msi_to_irq(struct lapicv_vm *vm, u32 address_lo, u32 address_hi,
+		       u32 data, struct lapicv_irq *irq);
+
+/*
  * KVM_SIGNAL_MSI after vm.c copied the struct in: -EINVAL for unknown
  * flags, without a split irqchip, or for a non-zero address_hi[7:0] with
  * 32-bit IDs; otherwise lapicv_irq_delivery_to_apic()'s result.

@@ -253,15 +253,16 @@ static void apic_set_tpr(struct lapicv_lapic *apic, u32 tpr)
 /* ---- EOI ---- */
 
 /*
- * A level-triggered vector was EOId: its source, the VMM's IOAPIC, must
- * hear of it (split irqchip: KVM's KVM_EXIT_IOAPIC_EOI), which the next run
- * step reports.  KVM picks the vectors to report from the IOAPIC's GSI
- * routes; lapicv has no GSI routing and reports every vector whose TMR bit
- * says it was accepted level-triggered, which is the IOAPIC's own set.
+ * A vector of the VMM's IOAPIC was EOId: the IOAPIC must hear of it
+ * (split irqchip: KVM's KVM_EXIT_IOAPIC_EOI), which the next run step
+ * reports.  As in KVM, the vectors are those the last scan of the VMM's
+ * GSI routes found for this vCPU (irq_route.c), whatever TMR says now: a
+ * later edge message with the same vector clears TMR, and a level MSI
+ * that is no IOAPIC route needs no EOI.
  */
 static void apic_ioapic_eoi(struct lapicv_lapic *apic, int vec)
 {
-	if (!lapicv_test_vector(vec, apic->regs + APIC_TMR))
+	if (!test_bit(vec, apic->vcpu->ioapic_handled_vectors))
 		return;
 	__set_bit(vec, apic->vcpu->ioapic_eoi_pending);
 	lapicv_make_request(apic->vcpu, LAPICV_REQ_IOAPIC_EOI);
@@ -709,8 +710,16 @@ int lapicv_x2apic_msr_write(struct lapicv_lapic *apic, u32 msr, u64 data)
 
 static u64 apic_reserved_base_bits(struct lapicv_lapic *apic)
 {
-	/* Bits 7:0 and 9, and everything at or above MAXPHYADDR. */
-	u64 rsvd = GENMASK_ULL(63, apic->maxphyaddr) | 0x2ff;
+	/*
+	 * Bits 7:0 and 9, and everything at or above MAXPHYADDR.  CPUID may
+	 * claim 64 or more address bits (a byte's worth): then no address bit
+	 * is reserved, as KVM's rsvd_bits() answers for an empty range.  A
+	 * MAXPHYADDR of 0 reserves every bit, as in KVM.
+	 */
+	u64 rsvd = 0x2ff;
+
+	if (apic->maxphyaddr < 64)
+		rsvd |= GENMASK_ULL(63, apic->maxphyaddr);
 
 	if (!apic->cpuid_x2apic)
 		rsvd |= X2APIC_ENABLE;
@@ -788,6 +797,9 @@ int lapicv_get_msr(struct lapicv_vcpu *vcpu, u32 index, u64 *data)
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Nobody outside the guest may read a protected APIC (KVM: TDX). */
+	if (apic->guest_apic_protected)
+		goto fail;
 	if (index == MSR_IA32_APICBASE) {
 		*data = apic->apic_base;
 		return 0;
@@ -799,6 +811,7 @@ int lapicv_get_msr(struct lapicv_vcpu *vcpu, u32 index, u64 *data)
 	if (apic_is_x2apic_msr(index) &&
 	    !lapicv_x2apic_msr_read(apic, index, data))
 		return 0;
+fail:
 	/* A failed read returns 0 in the entry, as KVM's does. */
 	*data = 0;
 	return 1;
@@ -811,6 +824,9 @@ int lapicv_set_msr(struct lapicv_vcpu *vcpu, u32 index, u64 data,
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Nor write it: the entry fails, which stops KVM_SET_MSRS there. */
+	if (apic->guest_apic_protected)
+		return 1;
 	if (index == MSR_IA32_APICBASE)
 		return lapicv_apic_set_base(vcpu, data, host_initiated);
 	if (index == MSR_IA32_TSC_DEADLINE) {
@@ -1049,6 +1065,11 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	if (moves_map)
 		apic_map_dirty(apic);
 	lapicv_recalculate_apic_map(vcpu->vm);
+	/*
+	 * KVM rebuilds the map on every state, and every rebuild rescans the
+	 * IOAPIC routes; the new IRR and ISR count in the scan.
+	 */
+	lapicv_make_all_vcpus_request(vcpu->vm, LAPICV_REQ_SCAN_IOAPIC);
 	apic_set_version(apic);
 	/*
 	 * PPR before the IRR/ISR caches are refreshed, as KVM orders it: the
@@ -1259,14 +1280,19 @@ int lapicv_set_cpuid(struct lapicv_vcpu *vcpu,
 
 	lockdep_assert_held(&vcpu->mutex);
 
-	__apic_update_cpuid(apic, entries, nent);
-	/* KVM's canonical-address checks assume 48 or 57 virtual bits. */
+	/*
+	 * Validate first: a refused table is left as the caller gave it, and
+	 * the vCPU as it was.  (KVM rewrites its own copy of the table before
+	 * checking it and frees it on refusal, so only the order differs.)
+	 * KVM's canonical-address checks assume 48 or 57 virtual bits.
+	 */
 	best = apic_cpuid_find(entries, nent, 0x80000008, CPUID_NO_INDEX);
 	if (best) {
 		vaddr_bits = (best->eax >> 8) & 0xff;
 		if (vaddr_bits != 48 && vaddr_bits != 57 && vaddr_bits != 0)
 			return -EINVAL;
 	}
+	__apic_update_cpuid(apic, entries, nent);
 
 	kvfree(apic->cpuid_entries);
 	apic->cpuid_entries = entries;

@@ -215,7 +215,8 @@ int lapicv_x2apic_msr_write(struct lapicv_lapic *apic, u32 msr, u64 data);
 /*
  * KVM_GET_MSRS / KVM_SET_MSRS for one entry: MSR_IA32_APICBASE, the x2APIC
  * range and MSR_IA32_TSC_DEADLINE.  0 on success, 1 on failure (the
- * caller stops there and reports how many entries were processed).
+ * caller stops there and reports how many entries were processed).  Every
+ * one fails on a protected APIC, which nobody outside the guest may touch.
  */
 int lapicv_get_msr(struct lapicv_vcpu *vcpu, u32 index, u64 *data);
 int lapicv_set_msr(struct lapicv_vcpu *vcpu, u32 index, u64 data,

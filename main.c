@@ -157,7 +157,11 @@ static struct miscdevice lapicv_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "lapicv",
 	.fops	= &lapicv_dev_fops,
-	.mode	= 0666,
+	/*
+	 * Root only, as the kernel leaves /dev/kvm: udev/60-lapicv.rules
+	 * (make install, DKMS) makes it group kvm, 0660, as KVM's rule does.
+	 */
+	.mode	= 0600,
 };
 
 static int __init lapicv_init(void)

@@ -25,7 +25,7 @@ struct lapicv_pi_desc {
 	u32 rsvd[6];
 } __aligned(64);
 
-/* The vmx backend's per-vCPU state. */
+/* The vmx-model backend's per-vCPU state. */
 struct lapicv_vmx {
 	struct lapicv_pi_desc pi_desc;
 	/* Notifications sent and suppressed (ON already set, or SN). */

@@ -170,6 +170,13 @@ echo "== build"
 st=0; run "$out/modules.log" make -j"$jobs" modules-all || st=$?
 step $st "make modules-all (${kvers[*]})"
 built=$st
+# make install into a DESTDIR: the module and the udev rule for /dev/lapicv.
+st=0; dest=$(mktemp -d)
+run "$out/install.log" make install DESTDIR="$dest" KVER="$newest" || st=$?
+[ $st -ne 0 ] || cmp -s udev/60-lapicv.rules "$dest/lib/udev/rules.d/60-lapicv.rules" || st=1
+[ $st -ne 0 ] || [ -f "$dest/lib/modules/$newest/updates/lapicv.ko" ] || st=1
+rm -rf "$dest"
+step $st "make install DESTDIR=: lapicv.ko and udev/60-lapicv.rules"
 st=0; run "$out/selftests.log" make -j"$jobs" -C selftests || st=$?
 step $st "selftests build"
 [ $st -eq 0 ] || built=1

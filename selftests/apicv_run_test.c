@@ -754,15 +754,33 @@ TEST_F(run, halted_signal_eintr)
 }
 
 /*
- * The guest EOIs a level-triggered vector: the VMM's IOAPIC must hear of
- * it (KVM's KVM_EXIT_IOAPIC_EOI in split-irqchip mode), once; an
- * edge-triggered EOI is not reported.
+ * The VMM's IOAPIC routes (KVM_SET_GSI_ROUTING, reserved pins 0 and 1):
+ * level-triggered VEC_LOW and VEC_HIGH to vCPU 0.
+ */
+static int route_level_vectors(int vm)
+{
+	const struct msi_route routes[] = {
+		{ .gsi = 0, .address_lo = MSI_ADDR(0), .data = 1u << 15 | VEC_LOW },
+		{ .gsi = 1, .address_lo = MSI_ADDR(0), .data = 1u << 15 | VEC_HIGH },
+	};
+
+	return set_msi_routes(vm, routes, 2);
+}
+
+/*
+ * The guest EOIs a level-triggered vector of an IOAPIC route: the VMM's
+ * IOAPIC must hear of it (KVM's KVM_EXIT_IOAPIC_EOI in split-irqchip
+ * mode), once; an edge-triggered EOI is not reported.
  */
 TEST_F(run, level_eoi_reported)
 {
 	const __u32 level = 1u << 15 | 1u << 14;	/* trigger, assert */
+	const struct msi_route route = {
+		.gsi = 1, .address_lo = MSI_ADDR(0), .data = 1u << 15 | VEC_HIGH,
+	};
 	struct lapicv_run r;
 
+	ASSERT_OK(set_msi_routes(self->v.vm, &route, 1));
 	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH | level));
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(intr_exit(&r), r.exit_reason);
@@ -788,6 +806,7 @@ TEST_F(run, level_eois_queue)
 	const __u32 level = 1u << 15 | 1u << 14;
 	struct lapicv_run r;
 
+	ASSERT_OK(route_level_vectors(self->v.vm));
 	ASSERT_EQ(1, MSI_TO(0, VEC_LOW | level));
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(VEC_LOW, r.vector);
@@ -802,6 +821,51 @@ TEST_F(run, level_eois_queue)
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(LAPICV_RUN_IOAPIC_EOI, r.exit_reason);
 	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+}
+
+/*
+ * EOIs follow the routes, not TMR at EOI time (KVM's split irqchip): a
+ * later edge message with the vector of a routed level interrupt in
+ * service clears TMR, and its EOI is still reported, or the VMM's
+ * Remote-IRR would stay set for good; a level MSI that is no IOAPIC
+ * route is not reported.  Before, TMR decided both.
+ */
+#define VEC_OTHER	0xa1
+TEST_F(run, eoi_follows_routes_not_tmr)
+{
+	const __u32 level = 1u << 15 | 1u << 14;
+	struct kvm_lapic_state s;
+	struct lapicv_run r;
+
+	ASSERT_OK(route_level_vectors(self->v.vm));
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH | level));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));		/* edge: TMR cleared */
+	ASSERT_OK(get_lapic(VCPU0, &s));
+	ASSERT_FALSE(lapic_test_vec(&s, APIC_TMR, VEC_HIGH));
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_IOAPIC_EOI, r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	/* The edge one, pending meanwhile: a routed vector, also reported. */
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_IOAPIC_EOI, r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+
+	/* A level MSI of no route: TMR set, no report. */
+	ASSERT_EQ(1, MSI_TO(0, VEC_OTHER | level));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(VEC_OTHER, r.vector);
+	ASSERT_OK(get_lapic(VCPU0, &s));
+	ASSERT_TRUE(lapic_test_vec(&s, APIC_TMR, VEC_OTHER));
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 }

@@ -105,6 +105,10 @@ union input {
 		struct kvm_cpuid2 h;
 		struct kvm_cpuid_entry2 e[4];
 	} cpuid;
+	struct {
+		struct kvm_irq_routing h;
+		struct kvm_irq_routing_entry e[2];
+	} routing;
 };
 
 struct row {
@@ -147,6 +151,11 @@ struct row {
 #define CPUID_LEAF1(c) \
 	.h = { .nent = 2 }, .e = { { .function = 0, .eax = 1 }, \
 	{ .function = 1, .ecx = (c), .edx = CPUID1_EDX_APIC } }
+/* Two MSI routes (GSIs 0 and 1, level, to vCPU 1) and a variant of one. */
+#define ROUTE(g, ...)	{ .gsi = (g), .type = KVM_IRQ_ROUTING_MSI, \
+			  .u.msi = { .address_lo = 0xfee01000, .data = 0x8041 }, \
+			  __VA_ARGS__ }
+#define ROUTES(...)	.h = { .nr = 2 }, .e = { ROUTE(0), ROUTE(1, __VA_ARGS__) }
 #define RUN_OK		.rflags_if = 1
 #define TPR_WRITE	.type = LAPICV_ACCESS_MMIO_WRITE, .size = 4, \
 			.address = APIC_TASKPRI, .data = 0x20
@@ -154,6 +163,8 @@ struct row {
 static const struct row rows[] = {
 	/* ---- system fd ---- */
 	R(G_SYS, F_SYS, KVM_GET_API_VERSION, "argument 1", VAL(1), E(EINVAL)),
+	R(G_SYS, F_SYS, KVM_CREATE_VM, "type 5 (upstream's TDX)", VAL(5),
+	  E(EINVAL)),
 	R(G_SYS, F_SYS, KVM_CREATE_VM, "type 64", VAL(64), E(EINVAL)),
 	R(G_SYS, F_SYS, KVM_CREATE_VM, "type 0x100000", VAL(0x100000),
 	  E(EINVAL)),
@@ -242,6 +253,38 @@ static const struct row rows[] = {
 	  E(EINVAL)),
 	R(G_VM, F_VM, KVM_SET_USER_MEMORY_REGION, "delete an empty slot",
 	  IN(mem, .slot = 5), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "bad pointer", NONE, E(EFAULT)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "header cut short",
+	  EDGE(4, routing, ROUTES()), E(EFAULT)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "nr 4097",
+	  IN(routing, ROUTES(), .h.nr = 4097), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "flags 1",
+	  IN(routing, ROUTES(), .h.flags = 1), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "second entry unreadable",
+	  EDGE(sizeof(struct kvm_irq_routing) +
+	       sizeof(struct kvm_irq_routing_entry) + 8, routing, ROUTES()),
+	  E(EFAULT)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "gsi 4096",
+	  IN(routing, ROUTES(.gsi = 4096)), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "two routes for one GSI",
+	  IN(routing, ROUTES(.gsi = 0)), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "MSI flags 2",
+	  IN(routing, ROUTES(.flags = 2)), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "IRQCHIP route, split irqchip",
+	  IN(routing, ROUTES(.type = KVM_IRQ_ROUTING_IRQCHIP,
+			     .u.irqchip = { KVM_IRQCHIP_IOAPIC, 1 })), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "IRQCHIP route with flags 1",
+	  IN(routing, ROUTES(.type = KVM_IRQ_ROUTING_IRQCHIP, .flags = 1,
+			     .u.irqchip = { KVM_IRQCHIP_IOAPIC, 1 })), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "type 99",
+	  IN(routing, ROUTES(.type = 99)), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "32-bit IDs, address_hi[7:0] not 0",
+	  IN(routing, ROUTES(.u.msi = { 0xfee01000, 1, 0x41 })),
+	  .prep = P_32BIT_IDS, E(EINVAL)),
+	/* api.rst: lapicv has no Hyper-V SynIC; KVM takes the route. */
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "HV_SINT route",
+	  IN(routing, ROUTES(.type = KVM_IRQ_ROUTING_HV_SINT)), E(EINVAL),
+	  .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_SET_INHIBIT, "bad pointer", NONE, E(EFAULT),
 	  .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_SET_INHIBIT, "struct cut short",
@@ -258,6 +301,8 @@ static const struct row rows[] = {
 	R(G_VM, F_VM, LAPICV_SET_INHIBIT, "set 2",
 	  IN(inh, .reason = LAPICV_INHIBIT_HYPERV, .set = 2), E(EINVAL),
 	  .on = ON_LAPICV),
+	R(G_VM, F_VM_EMPTY, LAPICV_ENABLE_PROTECTED_APIC, "argument 1", VAL(1),
+	  E(EINVAL), .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_GET_INHIBITS, "bad pointer", NONE, E(EFAULT),
 	  .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_GET_INHIBITS, "read-only buffer",
@@ -532,6 +577,8 @@ static const struct row rows[] = {
 	  IN(irq, .irq = 0x21), .prep = P_EXTINT, E(EEXIST)),
 	R(G_ORDER, F_VM_NS, KVM_SIGNAL_MSI, "no split irqchip",
 	  IN(msi, MSI_TO_1), E(EINVAL)),
+	R(G_ORDER, F_VM_NS, KVM_SET_GSI_ROUTING, "no split irqchip",
+	  IN(routing, ROUTES()), E(EINVAL)),
 	R(G_ORDER, F_VCPU_NS, KVM_GET_LAPIC, "no split irqchip",
 	  IN(lapic, .regs = { 0 }), E(EINVAL)),
 	R(G_ORDER, F_VCPU_NS, KVM_GET_LAPIC, "no split irqchip, bad pointer",

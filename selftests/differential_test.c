@@ -83,6 +83,7 @@ enum op_kind {
 	OP_GET_MP,
 	OP_X2APIC_API,
 	OP_SET_CPUID,
+	OP_GSI_ROUTING,
 	NR_OPS
 };
 
@@ -107,6 +108,7 @@ static struct {
 	/* Not weighted: drawn mostly in the first tenth of a run (draw()). */
 	[OP_X2APIC_API]		= { "ENABLE_CAP(X2APIC_API)", 0, true },
 	[OP_SET_CPUID]		= { "KVM_SET_CPUID2",	   1, true },
+	[OP_GSI_ROUTING]	= { "KVM_SET_GSI_ROUTING", 2, true },
 };
 
 struct side {
@@ -116,12 +118,14 @@ struct side {
 
 #define MAX_BATCH	4
 #define MAX_CPUID	8
+#define MAX_ROUTES	4
 
 struct op {
 	enum op_kind kind;
 	int vcpu;
 	__u64 a, b;
 	struct kvm_msr_entry batch[MAX_BATCH];	/* OP_MSR_BATCH */
+	struct kvm_irq_routing_entry routes[MAX_ROUTES]; /* OP_GSI_ROUTING */
 	struct kvm_lapic_state st;	/* OP_SET_LAPIC */
 	char desc[256];
 };
@@ -603,6 +607,50 @@ static void draw_msi(struct run *r, struct op *op)
 		 (unsigned long long)op->a, data);
 }
 
+/*
+ * A routing table of up to MAX_ROUTES entries (op->a of them, op->b the
+ * header's flags): mostly valid MSI routes of low GSIs, now and then a GSI
+ * past KVM_MAX_IRQ_ROUTES, a GSI twice, flags, an IRQCHIP route (refused
+ * with a split irqchip), an unknown type or address_hi[7:0] set.
+ */
+static void draw_gsi_routing(struct run *r, struct op *op)
+{
+	unsigned int i;
+	int n;
+
+	op->a = pick(r, MAX_ROUTES + 1);
+	op->b = one_in(r, 30);
+	for (i = 0; i < op->a; i++) {
+		struct kvm_irq_routing_entry *e = &op->routes[i];
+
+		e->gsi = one_in(r, 30) ? 4096 + pick(r, 4) : pick(r, 32);
+		e->type = KVM_IRQ_ROUTING_MSI;
+		if (one_in(r, 20))
+			e->type = pick(r, 2) ? KVM_IRQ_ROUTING_IRQCHIP : 99;
+		e->flags = one_in(r, 20) ? pick(r, 4) : 0;
+		if (e->type == KVM_IRQ_ROUTING_IRQCHIP) {
+			e->u.irqchip.irqchip = pick(r, 3);
+			e->u.irqchip.pin = pick(r, 30);
+			continue;
+		}
+		e->u.msi.address_lo = 0xfee00000 | (rnd_dest(r) & 0xff) << 12 |
+				      (one_in(r, 4) ? 4 : 0);
+		e->u.msi.address_hi = one_in(r, 10) ? pick(r, 256) : 0;
+		e->u.msi.data = rnd_vector(r) | (one_in(r, 2) ? 1u << 15 : 0);
+	}
+	n = snprintf(op->desc, sizeof(op->desc), "SET_GSI_ROUTING(flags %llu:",
+		     (unsigned long long)op->b);
+	for (i = 0; i < op->a && n < (int)sizeof(op->desc); i++)
+		n += snprintf(op->desc + n, sizeof(op->desc) - n,
+			      " gsi %u type %u flags %u %#x/%#x/%#x",
+			      op->routes[i].gsi, op->routes[i].type,
+			      op->routes[i].flags, op->routes[i].u.msi.address_lo,
+			      op->routes[i].u.msi.address_hi,
+			      op->routes[i].u.msi.data);
+	if (n < (int)sizeof(op->desc))
+		snprintf(op->desc + n, sizeof(op->desc) - n, ")");
+}
+
 static enum op_kind draw_kind(struct run *r)
 {
 	unsigned int total = 0, w, k;
@@ -630,7 +678,8 @@ static void draw(struct run *r, struct op *op)
 		CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE, CPUID1_ECX_X2APIC,
 		CPUID1_ECX_X2APIC, CPUID1_ECX_TSC_DEADLINE, 0,
 	};
-	static const unsigned int phys[] = { 48, 48, 40, 36, 0 };
+	/* 64 and up: no address bit reserved (KVM's rsvd_bits()). */
+	static const unsigned int phys[] = { 48, 48, 40, 36, 0, 64, 255 };
 	static const __u64 deadlines[] = { 0, 1, 1ull << 62, ~0ull };
 
 	memset(op, 0, offsetof(struct op, st));
@@ -716,6 +765,9 @@ static void draw(struct run *r, struct op *op)
 		snprintf(op->desc, sizeof(op->desc), "SET_CPUID2(ecx1 %#llx, phys %llu)",
 			 (unsigned long long)op->a, (unsigned long long)op->b);
 		return;
+	case OP_GSI_ROUTING:
+		draw_gsi_routing(r, op);
+		return;
 	case NR_OPS:
 		break;
 	}
@@ -734,6 +786,10 @@ static struct answer apply(struct side *s, const struct op *op)
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e[MAX_BATCH];
 	} m;
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry e[MAX_ROUTES];
+	} rt;
 
 	switch (op->kind) {
 	case OP_SET_LAPIC:
@@ -794,6 +850,13 @@ static struct answer apply(struct side *s, const struct op *op)
 		break;
 	case OP_SET_CPUID:
 		ans.ret = res(set_cpuid(fd, op->a, op->b));
+		break;
+	case OP_GSI_ROUTING:
+		memset(&rt, 0, sizeof(rt));
+		rt.hdr.nr = op->a;
+		rt.hdr.flags = op->b;
+		memcpy(rt.e, op->routes, sizeof(rt.e));
+		ans.ret = res(ioctl(s->vm, KVM_SET_GSI_ROUTING, &rt));
 		break;
 	case NR_OPS:
 		break;

@@ -158,7 +158,7 @@ demo=0
 backends=
 [ $selftests = 1 ] && backends=$(echo "${rig_backends:-}" | tr ',' ' ')
 nb=$(echo $backends | wc -w)
-rig "1..$((8 + kvmload + demo + 2 * nb + 2 * realguest))"
+rig "1..$((9 + kvmload + demo + 2 * nb + 2 * realguest))"
 if [ $realguest = 1 ]; then
 	grep -qw la57 /proc/cpuinfo && levels=5 || levels=4
 	rig "# $levels-level paging (nested paging follows it)"
@@ -169,6 +169,10 @@ load $mods/lapicv.order
 step $? "insmod lapicv"
 backend_is soft
 step $? "the default backend is soft (sysfs: $(cat /sys/module/lapicv/parameters/backend 2>&1))"
+# Root only without udev's rule (udev/60-lapicv.rules), as /dev/kvm.
+mode=$(stat -c '%a %u' /dev/lapicv 2>&1)
+[ "$mode" = "600 0" ]
+step $? "/dev/lapicv is created 0600, uid 0 (got $mode)"
 [ $selftests = 1 ] && run_suite lapicv /dev/lapicv
 
 for b in $backends; do

@@ -26,6 +26,7 @@ struct lapicv_vm *unit_apic_vm_create(unsigned int nr_vcpus,
 	mutex_init(&vm->apic_map_lock);
 	xa_init(&vm->vcpus);
 	lapicv_memslots_init(vm);
+	lapicv_irq_routing_init(vm);
 	lapicv_inhibits_init(&vm->inhibits, lapicv_backend.apicv,
 			     lapicv_backend.required_apicv_inhibits, policy);
 	/* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP), before any vCPU. */
@@ -94,6 +95,8 @@ void unit_apic_vm_destroy(struct lapicv_vm *vm)
 	}
 	xa_destroy(&vm->vcpus);
 	lapicv_apic_map_free(vm);
+	lapicv_irq_routing_free(vm);
+	mutex_destroy(&vm->irq_routing_lock);
 	lapicv_memslots_destroy(vm);
 	mutex_destroy(&vm->memslots_lock);
 	mutex_destroy(&vm->apic_map_lock);

@@ -43,13 +43,17 @@ enum lapicv_inhibit_reason {
 	 (1u << LAPICV_INHIBIT_SEV))
 
 /*
- * KVM_CREATE_VM type of a protected-APIC VM (TDX-style guest_apic_protected;
- * the number KVM uses for KVM_X86_TDX_VM): the VMM cannot read or write the
- * guest's APIC (KVM_GET_LAPIC, KVM_SET_LAPIC and LAPICV_GUEST_ACCESS fail
- * with -EINVAL), and interrupts reach the guest only through posted
- * interrupts.  Offered by the vmx backend only (KVM_CAP_VM_TYPES).
+ * LAPICV_ENABLE_PROTECTED_APIC (VM fd, argument 0): make the VM a
+ * protected-APIC VM (TDX-style guest_apic_protected): the VMM cannot read
+ * or write the guest's APIC (KVM_GET_LAPIC, KVM_SET_LAPIC,
+ * LAPICV_GUEST_ACCESS: -EINVAL; KVM_GET/SET_MSRS on the APIC MSRs, the APIC
+ * base and TSC deadline: the entry fails), and interrupts reach the guest
+ * only through posted interrupts.  Only before the first vCPU (then
+ * -EBUSY); -EINVAL for a non-zero argument or on a backend that cannot
+ * answer for an APIC nobody may read (all but vmx-model).  Asking again before
+ * the first vCPU succeeds.  KVM_CREATE_VM takes KVM_X86_DEFAULT_VM only.
  */
-#define LAPICV_X86_PROTECTED_APIC_VM	5
+#define LAPICV_ENABLE_PROTECTED_APIC	_IO(LAPICVIO, 0x03)
 
 /* LAPICV_SET_INHIBIT (VM fd): set (set = 1) or clear (set = 0) a reason. */
 struct lapicv_inhibit_op {
@@ -141,11 +145,11 @@ struct lapicv_vcpu_stats {
 	__u64 halt_wakeups;		/* sleeps ended by work, not a signal */
 	__u64 apicv_activations;
 	__u64 apicv_deactivations;
-	__u64 pi_notifications;		/* vmx: posted, notification sent */
-	__u64 pi_suppressed;		/* vmx: posted, ON or SN already set */
-	__u64 pir_syncs;		/* vmx: PIR -> IRR moved a vector */
-	__u64 avic_doorbells;		/* svm: target was running */
-	__u64 avic_wakeups;		/* svm: target was not running */
+	__u64 pi_notifications;		/* vmx-model: posted, notification sent */
+	__u64 pi_suppressed;		/* vmx-model: posted, ON or SN already set */
+	__u64 pir_syncs;		/* vmx-model: PIR -> IRR moved a vector */
+	__u64 avic_doorbells;		/* avic-model: target was running */
+	__u64 avic_wakeups;		/* avic-model: target was not running */
 	__u64 reserved[17];
 };
 
