@@ -45,6 +45,7 @@
 
 #include "lapicv_internal.h"
 #include "inhibit.h"
+#include "events.h"
 
 /*
  * Limits.  KVM sizes them from CONFIG_KVM_MAX_NR_VCPUS; lapicv fixes them.
@@ -62,6 +63,8 @@ enum lapicv_request {
 	LAPICV_REQ_APICV_UPDATE,	/* refresh apicv_active */
 	/* report ioapic_eoi_pending to the VMM (KVM_EXIT_IOAPIC_EOI) */
 	LAPICV_REQ_IOAPIC_EOI,
+	/* an SMI arrived: latch it in events.smi_pending (KVM_REQ_SMI) */
+	LAPICV_REQ_SMI,
 	LAPICV_NR_REQUESTS,
 };
 
@@ -104,6 +107,8 @@ struct lapicv_vcpu {
 	 * VMM may forward several EOIs between run steps.  Owner only.
 	 */
 	DECLARE_BITMAP(ioapic_eoi_pending, 256);
+	/* events.c: NMI, SMI, shadow, injected events (card in events.h). */
+	struct lapicv_events events;
 	/* apicv.c: counters, written by the vCPU's owner (vcpu->mutex). */
 	struct lapicv_vcpu_stats stats;
 	/* vapic.c: KVM_SET_VAPIC_ADDR's guest-physical address, or 0. */
