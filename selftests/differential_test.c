@@ -939,7 +939,7 @@ static void log_events(struct __test_metadata *_metadata, int vcpu,
 
 	for (i = 0; i < sizeof(*e); i++)
 		snprintf(hex + 2 * i, 3, "%02x", b[i]);
-	TH_LOG("vCPU %d GET_VCPU_EVENTS %s: exc %u/%u/%u/%#x intr %u/%u/%u/%u nmi %u/%u/%u flags %#x smi %u/%u/%u/%u",
+	TH_LOG("vCPU %d %s: exc %u/%u/%u/%#x intr %u/%u/%u/%u nmi %u/%u/%u fl %#x smi %u/%u/%u/%u",
 	       vcpu, who, e->exception.injected, e->exception.nr,
 	       e->exception.has_error_code, e->exception.error_code,
 	       e->interrupt.injected, e->interrupt.nr, e->interrupt.soft,
@@ -1017,8 +1017,8 @@ static bool same_snap(struct __test_metadata *_metadata, struct run *r,
 	if (a->ev_ret != b->ev_ret || memcmp(&a->ev, &b->ev, sizeof(a->ev))) {
 		TH_LOG("vCPU %d GET_VCPU_EVENTS: lapicv %ld kvm %ld", vcpu,
 		       a->ev_ret, b->ev_ret);
-		log_events(_metadata, vcpu, "lapicv", &a->ev);
-		log_events(_metadata, vcpu, "kvm   ", &b->ev);
+		log_events(_metadata, vcpu, "events lapicv", &a->ev);
+		log_events(_metadata, vcpu, "events kvm   ", &b->ev);
 		same = false;
 	}
 	(void)r;
