@@ -14,8 +14,9 @@
  * except what senders on other vCPUs touch in lapicv_apic_accept_irq():
  * TMR bits (atomic bit operations), IRR and irr_pending (the backend's
  * deliver_interrupt), pending_events and sipi_vector (vector first, then
- * the bit, with a write barrier), nmi_queued (atomic), arb_prio,
- * smi_pending and pv_unhalted (plain stores, as KVM's).
+ * the bit, with a write barrier), the vCPU's nmi_queued (atomic) and
+ * LAPICV_REQ_SMI (a request bit), arb_prio and pv_unhalted (plain stores,
+ * as KVM's).
  */
 #include "apicv.h"
 #include "inhibit.h"
@@ -407,10 +408,11 @@ int lapicv_apic_accept_irq(struct lapicv_lapic *apic,
 		apic->pv_unhalted = true;
 		break;
 	case APIC_DM_SMI:
-		apic->smi_pending = true;
+		/* Latched by the owner, as KVM's KVM_REQ_SMI. */
+		lapicv_make_request(vcpu, LAPICV_REQ_SMI);
 		break;
 	case APIC_DM_NMI:
-		atomic_inc(&apic->nmi_queued);
+		lapicv_events_queue_nmi(&vcpu->events);
 		break;
 	case APIC_DM_INIT:
 		/* INIT level de-assert is ignored by everything since P4. */
@@ -963,10 +965,8 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 	lapicv_apicv_post_set_state(vcpu);
 	apic_update_ppr(apic);
 	apic->arb_prio = 0;
-	/* KVM's vCPU reset drops queued NMIs and SMIs too. */
-	atomic_set(&apic->nmi_queued, 0);
-	apic->nmi_pending = 0;
-	apic->smi_pending = false;
+	/* KVM's vCPU reset drops queued and injected events too. */
+	lapicv_events_reset(vcpu);
 	lapicv_recalculate_apic_map(vcpu->vm);
 }
 
@@ -1143,13 +1143,21 @@ int lapicv_set_mp_state(struct lapicv_vcpu *vcpu,
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/*
+	 * INIT/SIPI states are never blocked here (no SMM, no nesting), but
+	 * KVM takes an SMI before INIT: not while one is latched.
+	 */
+	if ((mp->mp_state == KVM_MP_STATE_INIT_RECEIVED ||
+	     mp->mp_state == KVM_MP_STATE_SIPI_RECEIVED) &&
+	    vcpu->events.smi_pending)
+		return -EINVAL;
+
 	switch (mp->mp_state) {
 	case KVM_MP_STATE_UNINITIALIZED:
 	case KVM_MP_STATE_RUNNABLE:
 	case KVM_MP_STATE_HALTED:
 	case KVM_MP_STATE_AP_RESET_HOLD:
 	case KVM_MP_STATE_INIT_RECEIVED:
-		/* INIT/SIPI states are never blocked: no SMM, no nesting. */
 		apic->mp_state = mp->mp_state;
 		break;
 	case KVM_MP_STATE_SIPI_RECEIVED:
@@ -1170,7 +1178,7 @@ int lapicv_set_mp_state(struct lapicv_vcpu *vcpu,
 
 int lapicv_inject_nmi(struct lapicv_vcpu *vcpu)
 {
-	atomic_inc(&vcpu->apic->nmi_queued);
+	lapicv_events_queue_nmi(&vcpu->events);
 	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
 	return 0;
 }

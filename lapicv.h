@@ -48,6 +48,7 @@
 
 #include "lapicv_internal.h"
 #include "inhibit.h"
+#include "events.h"
 
 /*
  * Limits.  KVM sizes them from CONFIG_KVM_MAX_NR_VCPUS; lapicv fixes them.
@@ -67,6 +68,8 @@ enum lapicv_request {
 	LAPICV_REQ_IOAPIC_EOI,
 	/* rescan ioapic_handled_vectors (irq_route.c); wakes no sleeper */
 	LAPICV_REQ_SCAN_IOAPIC,
+	/* an SMI arrived: latch it in events.smi_pending (KVM_REQ_SMI) */
+	LAPICV_REQ_SMI,
 	LAPICV_NR_REQUESTS,
 };
 
@@ -120,6 +123,8 @@ struct lapicv_vcpu {
 	 * Owner only.
 	 */
 	DECLARE_BITMAP(ioapic_handled_vectors, 256);
+	/* events.c: NMI, SMI, shadow, injected events (card in events.h). */
+	struct lapicv_events events;
 	/* apicv.c: counters, written by the vCPU's owner (vcpu->mutex). */
 	struct lapicv_vcpu_stats stats;
 	/* vapic.c: KVM_SET_VAPIC_ADDR's guest-physical address, or 0. */

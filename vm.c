@@ -38,6 +38,7 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 	case KVM_CAP_TSC_DEADLINE_TIMER:	/* timer.c */
 	case KVM_CAP_EXT_CPUID:			/* lapic.c, main.c */
 	case KVM_CAP_MP_STATE:			/* lapic.c */
+	case KVM_CAP_VCPU_EVENTS:		/* events.c */
 	case KVM_CAP_USER_MEMORY:		/* vapic.c */
 	case KVM_CAP_VAPIC:			/* vapic.c */
 	case KVM_CAP_READONLY_MEM:		/* vapic.c */
@@ -215,6 +216,22 @@ static long lapicv_vcpu_get_cpuid2(struct lapicv_vcpu *vcpu,
 	return 0;
 }
 
+/* KVM_GET/SET_VCPU_EVENTS: copy in and out here, the logic in events.c. */
+static long lapicv_vcpu_events_ioctl(struct lapicv_vcpu *vcpu,
+				     unsigned int ioctl, void __user *argp)
+{
+	struct kvm_vcpu_events e;
+
+	if (ioctl == KVM_GET_VCPU_EVENTS) {
+		/* Every byte of e is written, padding and reserved included. */
+		lapicv_get_vcpu_events(vcpu, &e);
+		return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
+	}
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	return lapicv_set_vcpu_events(vcpu, &e);
+}
+
 static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 				      unsigned int ioctl, void __user *argp)
 {
@@ -255,6 +272,11 @@ static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 		if (copy_from_user(&va, argp, sizeof(va)))
 			return -EFAULT;
 		return lapicv_vapic_set_addr(vcpu, va.vapic_addr);
+	case KVM_SMI:
+		return lapicv_inject_smi(vcpu);
+	case KVM_GET_VCPU_EVENTS:
+	case KVM_SET_VCPU_EVENTS:
+		return lapicv_vcpu_events_ioctl(vcpu, ioctl, argp);
 	default:
 		return -ENOIOCTLCMD;
 	}
@@ -405,6 +427,9 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_GET_MP_STATE:
 	case KVM_SET_MP_STATE:
 	case KVM_SET_VAPIC_ADDR:
+	case KVM_SMI:
+	case KVM_GET_VCPU_EVENTS:
+	case KVM_SET_VCPU_EVENTS:
 		/* Without a LAPIC, KVM_GET_LAPIC's answer for them all. */
 		r = vcpu->apic ? lapicv_vcpu_lapic_ioctl(vcpu, ioctl,
 							 (void __user *)arg) :

@@ -103,9 +103,11 @@ struct irqwin_vm {
 
 static int vcpu_accept_extint(int vcpu)
 {
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct kvm_lapic_state s;
 
-	if (get_lapic(vcpu, &s))
+	/* An AP runs only once started (KVM keeps UNINITIALIZED blocked). */
+	if (ioctl(vcpu, KVM_SET_MP_STATE, &mp) || get_lapic(vcpu, &s))
 		return -1;
 	lapic_set_reg(&s, APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
 	lapic_set_reg(&s, APIC_LVT0, LVT_DM_EXTINT);

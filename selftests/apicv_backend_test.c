@@ -47,8 +47,11 @@ FIXTURE_SETUP(backend)
 	REQUIRE_LAPICV();
 	memset(&self->v, -1, sizeof(self->v));
 	ASSERT_OK(irq_vm_create(&self->v, NULL));
-	for (i = 0; i < NR_VCPUS; i++)
+	/* APs run once started: KVM keeps an UNINITIALIZED vCPU blocked. */
+	for (i = 0; i < NR_VCPUS; i++) {
 		ASSERT_OK(lapic_setup(self->v.vcpu[i], 0, APIC_DFR_FLAT));
+		ASSERT_OK(set_mp_state(self->v.vcpu[i], KVM_MP_STATE_RUNNABLE));
+	}
 }
 
 FIXTURE_TEARDOWN(backend)

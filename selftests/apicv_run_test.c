@@ -114,8 +114,11 @@ FIXTURE_SETUP(run)
 	REQUIRE_LAPICV();
 	memset(&self->v, -1, sizeof(self->v));
 	ASSERT_OK(irq_vm_create(&self->v, NULL));
-	for (i = 0; i < NR_VCPUS; i++)
+	/* APs run once started: KVM keeps an UNINITIALIZED vCPU blocked. */
+	for (i = 0; i < NR_VCPUS; i++) {
 		ASSERT_OK(lapic_setup(self->v.vcpu[i], 0, APIC_DFR_FLAT));
+		ASSERT_OK(set_mp_state(self->v.vcpu[i], KVM_MP_STATE_RUNNABLE));
+	}
 	TH_LOG("backend %s", backend());
 }
 
@@ -146,7 +149,7 @@ TEST_F(run, bad_input)
 	struct lapicv_run r;
 
 	memset(&r, 0, sizeof(r));
-	r.reserved[3] = 1;
+	r.reserved[2] = 1;
 	ASSERT_ERRNO(ioctl(VCPU0, LAPICV_RUN, &r), EINVAL);
 	memset(&r, 0, sizeof(r));
 	r.flags = 1;
@@ -943,6 +946,240 @@ TEST_F(run, wait_for_sipi_sleeps)
 		 (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	EXPECT_LT(cpu_ms, 150) TH_LOG("the step used %ld ms of CPU", cpu_ms);
 	ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+}
+
+static int get_events(int vcpu, struct kvm_vcpu_events *e)
+{
+	return ioctl(vcpu, KVM_GET_VCPU_EVENTS, e);
+}
+
+static int set_events(int vcpu, const struct kvm_vcpu_events *e)
+{
+	struct kvm_vcpu_events copy = *e;
+
+	return ioctl(vcpu, KVM_SET_VCPU_EVENTS, &copy);
+}
+
+/* A step that must sleep: a 200 ms alarm ends it with EINTR. */
+static int run_until_alarm(int vcpu, struct run_in in, struct lapicv_run *r)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value.tv_usec = 200000 };
+
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+		return -2;
+	return run(vcpu, in, r);
+}
+
+/*
+ * A never-started AP (UNINITIALIZED) does not run: a queued NMI waits,
+ * the step sleeps until INIT, which resets the NMI away (KVM keeps such a
+ * vCPU in kvm_vcpu_block() until INIT).
+ */
+TEST_F(run, uninitialized_waits_for_init)
+{
+	int ap = self->v.vcpu[1];
+	struct kvm_vcpu_events e;
+	struct waker w = { self->v.vm, 1, DM_INIT, 200 };
+	struct lapicv_run r;
+	pthread_t t;
+
+	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_UNINITIALIZED));
+	ASSERT_OK(ioctl(ap, KVM_NMI));
+	ASSERT_EQ(1, MSI_TO(1, VEC_LOW));
+	ASSERT_ERRNO(run_until_alarm(ap, IF1, &r), EINTR);
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(KVM_MP_STATE_UNINITIALIZED, get_mp_state(ap));
+	ASSERT_OK(get_events(ap, &e));
+	ASSERT_EQ(1, e.nmi.pending);
+	/* INIT wakes it, and the step reports it. */
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_msi_later, &w));
+	ASSERT_OK(run(ap, IF1, &r));
+	pthread_join(t, NULL);
+	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
+	ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+	ASSERT_OK(get_events(ap, &e));
+	ASSERT_EQ(0, e.nmi.pending);
+}
+
+/* AP_RESET_HOLD waits for a wake-up event, then runs (KVM's vcpu_block()). */
+TEST_F(run, ap_reset_hold_waits)
+{
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_AP_RESET_HOLD));
+	ASSERT_ERRNO(run_until_alarm(ap, IF1, &r), EINTR);
+	ASSERT_EQ(1, r.halted_out);
+	ASSERT_EQ(KVM_MP_STATE_AP_RESET_HOLD, get_mp_state(ap));
+	ASSERT_EQ(1, MSI_TO(1, VEC_HIGH));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
+}
+
+/*
+ * A HALTED MP state the VMM restored keeps the vCPU halted whatever the
+ * step says, until a wake-up event; a signal leaves it HALTED.
+ */
+TEST_F(run, restored_halted_blocks)
+{
+	struct lapicv_run r;
+
+	ASSERT_OK(set_mp_state(VCPU0, KVM_MP_STATE_HALTED));
+	ASSERT_ERRNO(run_until_alarm(VCPU0, IF1, &r), EINTR);
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(1, r.halted_out);
+	ASSERT_EQ(KVM_MP_STATE_HALTED, get_mp_state(VCPU0));
+	/* IF=0: an APIC vector is no wake-up event. */
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));
+	ASSERT_ERRNO(run_until_alarm(VCPU0, IF0, &r), EINTR);
+	ASSERT_EQ(KVM_MP_STATE_HALTED, get_mp_state(VCPU0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(0, r.halted_out);
+	ASSERT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(VCPU0));
+}
+
+/* A latched SMI is reported as pending; lapicv cannot take it. */
+TEST_F(run, smi_stays_pending)
+{
+	struct kvm_vcpu_events e = { .flags = KVM_VCPUEVENT_VALID_SMM };
+	struct lapicv_run r;
+
+	ASSERT_OK(ioctl(VCPU0, KVM_SMI));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(LAPICV_RUN_PENDING_SMI, r.pending);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_PENDING_SMI, r.pending);
+	ASSERT_ERRNO(set_mp_state(VCPU0, KVM_MP_STATE_INIT_RECEIVED), EINVAL);
+	ASSERT_OK(set_events(VCPU0, &e));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(0, r.pending);
+}
+
+/* The step's NMI blocking and shadow are the events' state afterwards. */
+TEST_F(run, inputs_are_event_state)
+{
+	struct run_in blocked = { .if_flag = true, .shadow = true,
+				  .nmi_blocked = true };
+	struct kvm_vcpu_events e;
+	struct lapicv_run r;
+
+	ASSERT_OK(run(VCPU0, blocked, &r));
+	ASSERT_OK(get_events(VCPU0, &e));
+	ASSERT_EQ(1, e.nmi.masked);
+	ASSERT_EQ(KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI,
+		  e.interrupt.shadow);
+	/* An NMI delivered blocks NMIs until the guest's IRET. */
+	ASSERT_OK(ioctl(VCPU0, KVM_NMI));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NMI, r.exit_reason);
+	ASSERT_EQ(0, r.event_flags);
+	ASSERT_OK(get_events(VCPU0, &e));
+	ASSERT_EQ(1, e.nmi.masked);
+	ASSERT_EQ(0, e.interrupt.shadow);
+	ASSERT_EQ(0, e.nmi.injected);
+}
+
+/*
+ * Events restored as injected go first, one per step, in KVM's order
+ * (exception, NMI, interrupt), whatever IF says; new events wait.
+ */
+TEST_F(run, injected_events_carried_out)
+{
+	struct kvm_vcpu_events e;
+	struct lapicv_run r;
+
+	memset(&e, 0, sizeof(e));
+	e.exception.injected = 1;
+	e.exception.nr = 14;
+	e.exception.has_error_code = 1;
+	e.exception.error_code = 0x10;
+	e.nmi.injected = 1;
+	e.interrupt.injected = 1;
+	e.interrupt.nr = 0x33;
+	ASSERT_OK(set_events(VCPU0, &e));
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_EXCEPTION, r.exit_reason);
+	ASSERT_EQ(14, r.vector);
+	ASSERT_EQ(LAPICV_RUN_EVENT_REINJECTED | LAPICV_RUN_EVENT_ERROR_CODE,
+		  r.event_flags);
+	ASSERT_EQ(0x10, r.error_code);
+	/* The out fields need not be cleared for the next step. */
+	r.rflags_if = 0;
+	ASSERT_OK(ioctl(VCPU0, LAPICV_RUN, &r));
+	ASSERT_EQ(LAPICV_RUN_NMI, r.exit_reason);
+	ASSERT_EQ(LAPICV_RUN_EVENT_REINJECTED, r.event_flags);
+	ASSERT_EQ(0, r.error_code);
+	ASSERT_OK(get_events(VCPU0, &e));
+	ASSERT_EQ(1, e.nmi.masked);
+	ASSERT_EQ(0, e.nmi.injected);
+	ASSERT_EQ(1, e.interrupt.injected);
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_INTR, r.exit_reason);
+	ASSERT_EQ(0x33, r.vector);
+	ASSERT_EQ(LAPICV_RUN_EVENT_REINJECTED, r.event_flags);
+	ASSERT_OK(get_events(VCPU0, &e));
+	ASSERT_EQ(0, e.exception.injected);
+	ASSERT_EQ(0, e.interrupt.injected);
+	/* Then the new one. */
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_EQ(0, r.event_flags);
+	/* A soft interrupt (INTn) says so. */
+	memset(&e, 0, sizeof(e));
+	e.interrupt.injected = 1;
+	e.interrupt.soft = 1;
+	e.interrupt.nr = 0x80;
+	ASSERT_OK(set_events(VCPU0, &e));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_INTR, r.exit_reason);
+	ASSERT_EQ(0x80, r.vector);
+	ASSERT_EQ(LAPICV_RUN_EVENT_REINJECTED | LAPICV_RUN_EVENT_SOFT,
+		  r.event_flags);
+}
+
+/* A halted vCPU carries out an injected event only once woken. */
+TEST_F(run, injected_event_waits_for_wakeup)
+{
+	struct run_in halted = { .if_flag = true, .halted = true };
+	struct kvm_vcpu_events e;
+	struct lapicv_run r;
+
+	memset(&e, 0, sizeof(e));
+	e.interrupt.injected = 1;
+	e.interrupt.nr = 0x35;
+	ASSERT_OK(set_events(VCPU0, &e));
+	ASSERT_ERRNO(run_until_alarm(VCPU0, halted, &r), EINTR);
+	ASSERT_EQ(KVM_MP_STATE_HALTED, get_mp_state(VCPU0));
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_INTR, r.exit_reason);
+	ASSERT_EQ(0x35, r.vector);
+	ASSERT_EQ(0, r.halted_out);
+	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_APIC);
+	ASSERT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(VCPU0));
+}
+
+/* KVM_SET_VCPU_EVENTS's SIPI vector starts a SIPI_RECEIVED vCPU. */
+TEST_F(run, restored_sipi_vector)
+{
+	struct kvm_vcpu_events e = {
+		.flags = KVM_VCPUEVENT_VALID_SIPI_VECTOR, .sipi_vector = 0x9a,
+	};
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_OK(set_events(ap, &e));
+	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_SIPI_RECEIVED));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_SIPI, r.exit_reason);
+	ASSERT_EQ(0x9a, r.vector);
 }
 
 /* Without the split irqchip a vCPU has no LAPIC: nothing to run. */

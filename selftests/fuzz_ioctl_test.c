@@ -482,6 +482,9 @@ static const struct cmd cmds[] = {
 	{ KVM_GET_MP_STATE,		vcpu_slot },
 	{ KVM_SET_MP_STATE,		vcpu_slot },
 	{ KVM_SET_VAPIC_ADDR,		vcpu_slot },
+	{ KVM_SMI,			vcpu_slot },
+	{ KVM_GET_VCPU_EVENTS,		vcpu_slot },
+	{ KVM_SET_VCPU_EVENTS,		vcpu_slot },
 	{ KVM_RUN,			vcpu_slot },
 	{ LAPICV_RUN,			vcpu_slot },
 	{ LAPICV_RUN,			vcpu_slot },
@@ -498,7 +501,7 @@ static bool arg_is_value(unsigned long nr)
 	       nr == KVM_CREATE_VCPU || nr == KVM_GET_API_VERSION ||
 	       nr == KVM_GET_VCPU_MMAP_SIZE || nr == KVM_NMI ||
 	       nr == KVM_RUN || nr == KVM_CREATE_IRQCHIP ||
-	       nr == LAPICV_ENABLE_PROTECTED_APIC;
+	       nr == LAPICV_ENABLE_PROTECTED_APIC || nr == KVM_SMI;
 }
 
 static unsigned long value_arg(struct thread *t, unsigned long nr)

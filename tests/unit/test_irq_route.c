@@ -36,9 +36,12 @@ static struct lapicv_vm *vm_up(unsigned int n)
 	vm->nr_reserved_ioapic_pins = PINS;
 	for (i = 0; i < n; i++) {
 		struct lapicv_lapic *apic = unit_apic(vm, i);
+		/* Started APs: a never-started one waits for INIT in a step. */
+		const struct kvm_mp_state mp = { KVM_MP_STATE_RUNNABLE };
 
 		mutex_lock(&apic->vcpu->mutex);
 		lapicv_apic_reg_write(apic, APIC_SPIV, APIC_SPIV_APIC_ENABLED | 0xff);
+		WARN_ON(lapicv_set_mp_state(apic->vcpu, &mp));
 		mutex_unlock(&apic->vcpu->mutex);
 	}
 	return vm;

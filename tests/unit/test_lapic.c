@@ -265,9 +265,9 @@ static bool test_accept_on_disabled_apic(void)
 	ASSERT_EQ(accept(apic, APIC_DM_FIXED, 0x40, false), 0);
 	ASSERT_EQ(lapicv_apic_find_highest_irr(apic), -1);
 	ASSERT_EQ(accept(apic, APIC_DM_NMI, 0, false), 1);
-	ASSERT_EQ(atomic_read(&apic->nmi_queued), 1);
+	ASSERT_EQ(atomic_read(&apic->vcpu->events.nmi_queued), 1);
 	ASSERT_EQ(accept(apic, APIC_DM_SMI, 0, false), 1);
-	ASSERT_TRUE(apic->smi_pending);
+	ASSERT_TRUE(test_bit(LAPICV_REQ_SMI, &apic->vcpu->requests));
 	ASSERT_EQ(accept(apic, APIC_DM_EXTINT, 0x20, false), 0);
 	unit_apic_vm_destroy(vm);
 	return true;
@@ -430,7 +430,7 @@ static bool test_x2apic_id_ldr_and_msrs(void)
 				 (5ULL << 32) | APIC_DM_NMI, false), 0);
 	ASSERT_EQ(lapicv_get_msr(v, APIC_BASE_MSR + (APIC_ICR >> 4), &data), 0);
 	ASSERT_EQ(data, (5ULL << 32) | APIC_DM_NMI);
-	ASSERT_EQ(atomic_read(&unit_apic(vm, 5)->nmi_queued), 1);
+	ASSERT_EQ(atomic_read(&lapicv_get_vcpu(vm, 5)->events.nmi_queued), 1);
 	mutex_unlock(&v->mutex);
 	unit_apic_vm_destroy(vm);
 	return true;

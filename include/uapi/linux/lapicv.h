@@ -102,12 +102,25 @@ enum lapicv_run_exit {
 	LAPICV_RUN_INIT,	/* INIT accepted: the vCPU waits for SIPI */
 	LAPICV_RUN_SIPI,	/* SIPI accepted: start at vector << 12 */
 	LAPICV_RUN_IOAPIC_EOI,	/* the guest EOId a level vector for the IOAPIC */
+	LAPICV_RUN_EXCEPTION,	/* an exception restored as injected, vector */
 };
+
+/*
+ * lapicv_run.event_flags: how the exit's event was injected.  An event
+ * restored as injected by KVM_SET_VCPU_EVENTS (exception, NMI, interrupt)
+ * is carried out before anything new, one per step: exit EXCEPTION, NMI or
+ * INTR (the APIC is not touched) with _REINJECTED.
+ */
+#define LAPICV_RUN_EVENT_REINJECTED	(1u << 0)
+#define LAPICV_RUN_EVENT_SOFT		(1u << 1) /* INTR: INTn, not external */
+#define LAPICV_RUN_EVENT_ERROR_CODE	(1u << 2) /* EXCEPTION: error_code */
 
 /* lapicv_run.pending: what is still pending after the step. */
 #define LAPICV_RUN_PENDING_NMI		(1u << 0)
 #define LAPICV_RUN_PENDING_EXTINT	(1u << 1)
 #define LAPICV_RUN_PENDING_APIC		(1u << 2)
+/* An SMI is latched: lapicv has no SMM, KVM_SET_VCPU_EVENTS clears it. */
+#define LAPICV_RUN_PENDING_SMI		(1u << 3)
 
 struct lapicv_run {
 	/* in: the guest's state, as the VMM's vCPU sees it */
@@ -125,7 +138,9 @@ struct lapicv_run {
 	__u8 irq_window_open;
 	__u8 halted_out;	/* still halted (only with exit NONE) */
 	__u8 pad;		/* must be 0 */
-	__u64 reserved[4];	/* must be 0 */
+	__u32 event_flags;	/* LAPICV_RUN_EVENT_* of the exit's event */
+	__u32 error_code;	/* with LAPICV_RUN_EVENT_ERROR_CODE, else 0 */
+	__u64 reserved[3];	/* must be 0 */
 };
 
 #define LAPICV_RUN		_IOWR(LAPICVIO, 0x80, struct lapicv_run)
