@@ -14,6 +14,7 @@
 #   make check-debug     the selftests on a KASAN/lockdep/kmemleak debug kernel
 #                        (slow: not part of make check)
 #   make install         install lapicv.ko into /lib/modules/$(KVER)/updates
+#                        and the udev rule for /dev/lapicv (DESTDIR= stages)
 #
 # Each kernel version builds in build/<version>/ (a tree of symlinks), so
 # builds for 6.1 and 6.12 never share objects.
@@ -58,9 +59,16 @@ modules-all:
 		$(MAKE) --no-print-directory KVER=$$v modules || exit 1; \
 	done
 
+# DESTDIR=<dir> stages the files (the module and the udev rule that makes
+# /dev/lapicv group kvm, mode 0660) without running depmod or udevadm.
+UDEV_RULES := /lib/udev/rules.d/60-lapicv.rules
 install: modules
-	install -D -m 0644 $(BUILD)/lapicv.ko /lib/modules/$(KVER)/updates/lapicv.ko
+	install -D -m 0644 $(BUILD)/lapicv.ko $(DESTDIR)/lib/modules/$(KVER)/updates/lapicv.ko
+	install -D -m 0644 $(SRCDIR)/udev/60-lapicv.rules $(DESTDIR)$(UDEV_RULES)
+ifeq ($(DESTDIR),)
 	depmod -a $(KVER)
+	-udevadm control --reload-rules
+endif
 
 # checkpatch.pl comes from the kernel source the test rig extracts; see
 # scripts/guest-kernels.sh.  Kernel code gets no --ignore entries.

@@ -5,13 +5,23 @@
  *
  * The run step (LAPICV_RUN) is the interrupt half of KVM's
  * vcpu_enter_guest(): handle requests, accept INIT/SIPI, inject an expired
- * timer, move posted interrupts into IRR, then inject NMI > ExtINT > the
- * highest deliverable APIC vector, or open an IRQ window when the guest
- * cannot take it.  The VMM supplies what KVM reads from the VMCS/VMCB
- * (RFLAGS.IF, the interrupt shadow, NMI blocking, HLT).  With APICv active,
- * APIC vectors are not injected by software: the modelled CPU delivers
- * them through RVI/SVI (virtual-interrupt delivery) as soon as the guest is
- * interruptible, and no IRQ window is needed for them.
+ * timer, move posted interrupts into IRR, then carry out an event restored
+ * as injected (KVM_SET_VCPU_EVENTS) or inject NMI > ExtINT > the highest
+ * deliverable APIC vector.  As in KVM's vcpu_run(), a vCPU that is not
+ * RUNNABLE does not enter the guest: UNINITIALIZED and INIT_RECEIVED wait
+ * for INIT/SIPI, HALTED and AP_RESET_HOLD for a wake-up event.  The VMM
+ * supplies what KVM reads from the VMCS/VMCB (RFLAGS.IF, the interrupt
+ * shadow, NMI blocking, HLT).  With APICv active, APIC vectors are not
+ * injected by software: the modelled CPU delivers them (virtual-interrupt
+ * delivery) as soon as the guest is interruptible.
+ *
+ * One exit contract on every backend: an ExtINT or APIC vector pending
+ * that the guest cannot take now ends the step with IRQ_WINDOW ("step
+ * again once the guest is interruptible").  Whether a window really opens
+ * is what KVM would do: for an ExtINT always, for an APIC vector only
+ * while APICv is inactive (kvm_cpu_has_injectable_intr()).  The open
+ * window is one flag, lapicv_vcpu.irq_window; backends act on its
+ * transitions (enable_irq_window / disable_irq_window).
  *
  * Locking (lapicv.h and inhibit.c hold the cards of the locks used here):
  *
@@ -25,9 +35,11 @@
  *	           both paths end in IRR before the next run step looks.
  *
  * lapicv_vcpu.irq_window
- *	:Written:  by the vCPU's owner only (vcpu->mutex).
+ *	:Written:  by the vCPU's owner only (vcpu->mutex): opened and closed
+ *	           by the run step, closed by INIT/RESET.
  */
 #include "apicv.h"
+#include "irq_route.h"
 #include "lapic.h"
 #include "timer.h"
 
@@ -184,36 +196,33 @@ void lapicv_vcpu_update_apicv(struct lapicv_vcpu *vcpu)
 		else
 			vcpu->stats.apicv_deactivations++;
 		lapicv_apic_update_apicv(apic);
-		lapicv_call_cond(refresh_apicv_exec_ctrl)(vcpu);
 		/*
 		 * Deactivated: interrupts accepted while APICv was on may sit
-		 * in IRR with no request raised, so evaluate them.  Activated:
-		 * SVI must name the highest in-service vector, or the guest's
-		 * next virtualised EOI would clear the wrong one.
+		 * in IRR with no request raised, so evaluate them.
 		 */
 		if (!activate)
 			lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
-		else
-			lapicv_call_cond(hwapic_isr_update)
-				(vcpu, lapicv_apic_find_highest_isr(apic));
 	}
 	up_read(&inh->update_lock);
 }
 
-void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu)
+void lapicv_apicv_pre_state_restore(struct lapicv_vcpu *vcpu)
 {
-	struct lapicv_lapic *apic = vcpu->apic;
-
 	lockdep_assert_held(&vcpu->mutex);
 
-	lapicv_apic_update_apicv(apic);
-	if (apic->apicv_active) {
-		lapicv_call_cond(apicv_post_state_restore)(vcpu);
-		lapicv_call_cond(hwapic_irr_update)
-			(vcpu, lapicv_apic_find_highest_irr(apic));
-		lapicv_call_cond(hwapic_isr_update)
-			(vcpu, lapicv_apic_find_highest_isr(apic));
-	}
+	/*
+	 * The reset at vCPU creation comes before the backend's vcpu_create:
+	 * nothing can have been posted yet.
+	 */
+	if (vcpu->backend)
+		lapicv_call_cond(apicv_pre_state_restore)(vcpu);
+}
+
+void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu)
+{
+	lockdep_assert_held(&vcpu->mutex);
+
+	lapicv_apic_update_apicv(vcpu->apic);
 	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
 }
 
@@ -270,24 +279,13 @@ static void soft_deliver_interrupt(struct lapicv_lapic *apic,
 	lapicv_apic_deliver_irr(apic, vector);
 }
 
-static void soft_enable_irq_window(struct lapicv_vcpu *vcpu)
-{
-	/*
-	 * The modelled "interrupt-window exiting" is vcpu->irq_window
-	 * itself: the run step that finds the guest interruptible closes it.
-	 */
-}
-
 struct lapicv_backend lapicv_soft_backend = {
 	.name			= "soft",
 	.apicv			= false,
 	.required_apicv_inhibits = 0,
 	.deliver_interrupt	= soft_deliver_interrupt,
 	.sync_pir_to_irr	= lapicv_sync_irr_only,
-	.enable_irq_window	= soft_enable_irq_window,
 };
-
-/* ---- acknowledge (KVM's kvm_get_apic_interrupt) ---- */
 
 /* ---- the run step ---- */
 
@@ -304,7 +302,7 @@ static void apicv_open_irq_window(struct lapicv_vcpu *vcpu)
 	vcpu->irq_window = true;
 	vcpu->stats.irq_windows++;
 	trace_lapicv_irq_window(vcpu->vcpu_id, true);
-	lapicv_call(enable_irq_window)(vcpu);
+	lapicv_call_cond(enable_irq_window)(vcpu);
 }
 
 static void apicv_close_irq_window(struct lapicv_vcpu *vcpu)
@@ -313,7 +311,14 @@ static void apicv_close_irq_window(struct lapicv_vcpu *vcpu)
 		return;
 	vcpu->irq_window = false;
 	trace_lapicv_irq_window(vcpu->vcpu_id, false);
-	lapicv_call_cond(irq_window_exit)(vcpu);
+	lapicv_call_cond(disable_irq_window)(vcpu);
+}
+
+void lapicv_apicv_vcpu_reset(struct lapicv_vcpu *vcpu)
+{
+	lockdep_assert_held(&vcpu->mutex);
+
+	apicv_close_irq_window(vcpu);
 }
 
 static void apicv_exit(struct apicv_run_ctx *ctx, u32 reason, u32 vector)
@@ -322,6 +327,58 @@ static void apicv_exit(struct apicv_run_ctx *ctx, u32 reason, u32 vector)
 	ctx->run->vector = vector;
 }
 
+/*
+ * A software-injected interrupt was delivered: as KVM after the entry,
+ * the event state keeps its vector, no longer in flight.
+ */
+static void apicv_intr_delivered(struct lapicv_events *ev, int vec)
+{
+	ev->interrupt.nr = vec;
+	ev->interrupt.soft = false;
+}
+
+/*
+ * Carry out the event restored as injected, in KVM's order (exception,
+ * NMI, interrupt; kvm_check_and_inject_events()), one per step.  KVM has
+ * one injection slot and forgets the others at the next exit; lapicv
+ * keeps them for the following steps.
+ */
+static void apicv_run_reinject(struct lapicv_vcpu *vcpu,
+			       struct apicv_run_ctx *ctx)
+{
+	struct lapicv_events *ev = &vcpu->events;
+	struct lapicv_run *run = ctx->run;
+
+	run->event_flags = LAPICV_RUN_EVENT_REINJECTED;
+	if (ev->exception.injected) {
+		ev->exception.injected = false;
+		apicv_exit(ctx, LAPICV_RUN_EXCEPTION, ev->exception.nr);
+		if (ev->exception.has_error_code) {
+			run->event_flags |= LAPICV_RUN_EVENT_ERROR_CODE;
+			run->error_code = ev->exception.error_code;
+		}
+	} else if (ev->nmi_injected) {
+		ev->nmi_injected = false;
+		ev->nmi_masked = true;
+		apicv_exit(ctx, LAPICV_RUN_NMI, 2);
+	} else {
+		ev->interrupt.injected = false;
+		if (ev->interrupt.soft)
+			run->event_flags |= LAPICV_RUN_EVENT_SOFT;
+		apicv_exit(ctx, LAPICV_RUN_INTR, ev->interrupt.nr);
+	}
+}
+
+/* UNINITIALIZED and INIT_RECEIVED: only INIT (and SIPI) move the vCPU. */
+static bool apicv_waits_for_init(const struct lapicv_lapic *apic)
+{
+	return apic->mp_state == KVM_MP_STATE_UNINITIALIZED ||
+	       apic->mp_state == KVM_MP_STATE_INIT_RECEIVED;
+}
+
+static bool apicv_has_events(struct lapicv_vcpu *vcpu,
+			     struct apicv_run_ctx *ctx);
+
 /* INIT/SIPI; true when the step ends here. */
 static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx)
@@ -329,6 +386,12 @@ static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 	struct lapicv_lapic *apic = vcpu->apic;
 	unsigned long done;
 
+	/*
+	 * KVM's vcpu_block() ends HLT for any INIT or SIPI, even a SIPI it
+	 * then drops outside wait-for-SIPI.
+	 */
+	if (READ_ONCE(apic->pending_events))
+		ctx->halted = false;
 	lapicv_apic_accept_events(vcpu);
 	/* What this or an earlier accept (KVM_GET_MP_STATE) acted on. */
 	done = apic->accepted_events;
@@ -354,17 +417,25 @@ static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx, int max_irr)
 {
+	struct lapicv_events *ev = &vcpu->events;
 	struct lapicv_lapic *apic = vcpu->apic;
-	struct lapicv_run *run = ctx->run;
 	int vec;
 
+	/* Restored in-flight events go first, and alone (KVM's can_inject). */
+	if (lapicv_events_need_reinjection(ev)) {
+		/* Halted: only after a wake-up event, as KVM's vcpu_block(). */
+		if (ctx->halted && !apicv_has_events(vcpu, ctx))
+			return false;
+		apicv_run_reinject(vcpu, ctx);
+		return true;
+	}
+
 	/* Collapse queued NMIs as the CPU's NMI latch does. */
-	apic->nmi_pending = min(apic->nmi_pending +
-				atomic_xchg(&apic->nmi_queued, 0),
-				run->nmi_blocked ? 1u : 2u);
-	if (apic->nmi_pending && !run->nmi_blocked &&
-	    !run->interrupt_shadow) {
-		apic->nmi_pending--;
+	lapicv_events_process_nmi(vcpu);
+	if (ev->nmi_pending && !ev->nmi_masked && !ev->shadow) {
+		ev->nmi_pending--;
+		/* Delivering an NMI blocks NMIs until the guest's IRET. */
+		ev->nmi_masked = true;
 		vcpu->stats.nmi_injections++;
 		apicv_exit(ctx, LAPICV_RUN_NMI, 2);
 		return true;
@@ -374,6 +445,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 		if (ctx->interruptible) {
 			apicv_exit(ctx, LAPICV_RUN_EXTINT,
 				   apic->pending_external_vector);
+			apicv_intr_delivered(ev, apic->pending_external_vector);
 			apic->pending_external_vector = -1;
 			vcpu->stats.extint_injections++;
 			return true;
@@ -395,17 +467,21 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 		else
 			vcpu->stats.intr_injections++;
 		lapicv_apic_ack_interrupt(apic, vec);
+		if (!apic->apicv_active)
+			apicv_intr_delivered(ev, vec);
 		apicv_exit(ctx, apic->apicv_active ? LAPICV_RUN_VIRTUAL_INTR :
 			   LAPICV_RUN_INTR, vec);
 		return true;
 	}
+	if (ctx->halted)
+		return false;
 	/*
 	 * With APICv active the modelled CPU delivers the vector itself once
-	 * IF is set: no window, and nothing to report but the pending bit.
+	 * the guest is interruptible, so no window opens (KVM opens none
+	 * either); the exit is the same as on every backend.
 	 */
-	if (apic->apicv_active || ctx->halted)
-		return false;
-	apicv_open_irq_window(vcpu);
+	if (!apic->apicv_active)
+		apicv_open_irq_window(vcpu);
 	apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
 	return true;
 }
@@ -441,11 +517,20 @@ static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 		return true;
 	}
 no_eoi:
+	/* After the EOI report, as KVM's vcpu_enter_guest() orders them. */
+	if (lapicv_check_request(vcpu, LAPICV_REQ_SCAN_IOAPIC)) {
+		lapicv_call(sync_pir_to_irr)(vcpu);
+		lapicv_scan_ioapic_routes(vcpu);
+	}
 
+	lapicv_events_process_smi(vcpu);
 	if (apicv_run_events(vcpu, ctx))
 		return true;
-	/* Wait-for-SIPI ignores everything else, as the CPU does. */
-	if (apic->mp_state == KVM_MP_STATE_INIT_RECEIVED)
+	/*
+	 * Wait-for-SIPI ignores everything else, as the CPU does, and KVM
+	 * keeps a never-started vCPU blocked likewise until INIT.
+	 */
+	if (apicv_waits_for_init(apic))
 		return false;
 
 	if (lapicv_timer_pending(apic))
@@ -475,19 +560,33 @@ no_eoi:
  * in wait-for-SIPI.  An IRR bit counts even without a request, because
  * AVIC senders raise none while APICv is active.
  */
-static bool apicv_has_events(struct lapicv_vcpu *vcpu,
-			     struct apicv_run_ctx *ctx)
+static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
 
-	if (READ_ONCE(apic->pending_events) || signal_pending(current))
+	if ((READ_ONCE(vcpu->requests) & ~LAPICV_REQ_NO_WAKEUP) ||
+	    READ_ONCE(apic->pending_events) || signal_pending(current))
 		return true;
-	if (apic->mp_state == KVM_MP_STATE_INIT_RECEIVED)
+	if (apicv_waits_for_init(apic))
 		return false;
+	return apicv_has_events(vcpu, ctx);
+}
+
+/*
+ * The wake-up events of a halted vCPU (KVM's kvm_vcpu_has_events()), as
+ * far as the run step can act on them.  A latched SMI is not one: lapicv
+ * cannot take it.
+ */
+static bool apicv_has_events(struct lapicv_vcpu *vcpu,
+			     struct apicv_run_ctx *ctx)
+{
+	struct lapicv_events *ev = &vcpu->events;
+	struct lapicv_lapic *apic = vcpu->apic;
+
 	if (lapicv_timer_pending(apic) || READ_ONCE(apic->pv_unhalted))
 		return true;
-	if ((atomic_read(&apic->nmi_queued) || apic->nmi_pending) &&
-	    !ctx->run->nmi_blocked && !ctx->run->interrupt_shadow)
+	if ((atomic_read(&ev->nmi_queued) || ev->nmi_pending) &&
+	    !ev->nmi_masked && !ev->shadow)
 		return true;
 	if (!ctx->interruptible)
 		return false;
@@ -501,11 +600,6 @@ static bool apicv_has_events(struct lapicv_vcpu *vcpu,
 					      lapicv_apic_find_highest_irr(apic)) >= 0;
 }
 
-static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
-{
-	return READ_ONCE(vcpu->requests) || apicv_has_events(vcpu, ctx);
-}
-
 /*
  * Sleep like kvm_vcpu_block(): until the LAPIC has work or a signal
  * arrives.  Senders set their reason before lapicv_vcpu_kick(), and
@@ -514,18 +608,12 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
-	bool set_halted = apic->mp_state == KVM_MP_STATE_RUNNABLE ||
-			  apic->mp_state == KVM_MP_STATE_HALTED;
 	int r;
 
-	if (set_halted)
-		apic->mp_state = KVM_MP_STATE_HALTED;
 	lapicv_call_cond(vcpu_blocking)(vcpu);
 	vcpu->stats.halts++;
 	r = wait_event_interruptible(vcpu->wq, apicv_has_work(vcpu, ctx));
 	lapicv_call_cond(vcpu_unblocking)(vcpu);
-	if (set_halted && apic->mp_state == KVM_MP_STATE_HALTED)
-		apic->mp_state = KVM_MP_STATE_RUNNABLE;
 	/* A PV unhalt (REMRD) ends HLT, as KVM's vcpu_block() does. */
 	if (apic->pv_unhalted) {
 		apic->pv_unhalted = false;
@@ -543,9 +631,8 @@ static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
  */
 bool lapicv_vcpu_has_events(struct lapicv_vcpu *vcpu, bool interruptible)
 {
-	struct lapicv_run run = { .rflags_if = interruptible, .halted = 1 };
 	struct apicv_run_ctx ctx = {
-		.run = &run, .interruptible = interruptible, .halted = true,
+		.interruptible = interruptible, .halted = true,
 	};
 
 	return apicv_has_events(vcpu, &ctx);
@@ -553,21 +640,12 @@ bool lapicv_vcpu_has_events(struct lapicv_vcpu *vcpu, bool interruptible)
 
 int lapicv_vcpu_block(struct lapicv_vcpu *vcpu, bool interruptible)
 {
-	struct lapicv_run run = { .rflags_if = interruptible, .halted = 1 };
 	struct apicv_run_ctx ctx = {
-		.run = &run, .interruptible = interruptible, .halted = true,
+		.interruptible = interruptible, .halted = true,
 	};
-	int r;
 
 	lockdep_assert_held(&vcpu->mutex);
-	lapicv_call_cond(vcpu_blocking)(vcpu);
-	vcpu->stats.halts++;
-	r = wait_event_interruptible(vcpu->wq, apicv_has_work(vcpu, &ctx));
-	lapicv_call_cond(vcpu_unblocking)(vcpu);
-	if (r || signal_pending(current))
-		return -EINTR;
-	vcpu->stats.halt_wakeups++;
-	return 0;
+	return apicv_block(vcpu, &ctx);
 }
 
 bool lapicv_run_valid(const struct lapicv_run *run)
@@ -588,9 +666,9 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 	struct apicv_run_ctx ctx = {
 		.run = run,
 		.interruptible = run->rflags_if && !run->interrupt_shadow,
-		.halted = run->halted,
 	};
 	struct lapicv_lapic *apic = vcpu->apic;
+	struct lapicv_events *ev = &vcpu->events;
 	int r = 0;
 
 	lockdep_assert_held(&vcpu->mutex);
@@ -603,7 +681,23 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 
 	run->exit_reason = LAPICV_RUN_NONE;
 	run->vector = 0;
+	run->event_flags = 0;
+	run->error_code = 0;
 	vcpu->stats.runs++;
+	/* The VMM's word for the guest's state is the state for this step. */
+	ev->nmi_masked = run->nmi_blocked;
+	ev->shadow = run->interrupt_shadow ? LAPICV_SHADOW_ANY : 0;
+	/*
+	 * HLT makes a RUNNABLE vCPU HALTED (KVM's kvm_emulate_halt()), and a
+	 * HALTED or AP_RESET_HOLD vCPU, restored so or left so by a step a
+	 * signal ended, stays blocked until a wake-up event, whatever the
+	 * step says.
+	 */
+	if (run->halted && apic->mp_state == KVM_MP_STATE_RUNNABLE)
+		apic->mp_state = KVM_MP_STATE_HALTED;
+	ctx.halted = apic->mp_state == KVM_MP_STATE_HALTED ||
+		     apic->mp_state == KVM_MP_STATE_AP_RESET_HOLD ||
+		     run->halted;
 	lapicv_call_cond(vcpu_load)(vcpu);
 	while (!apicv_run_once(vcpu, &ctx)) {
 		r = apicv_block(vcpu, &ctx);
@@ -611,14 +705,16 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 			break;
 	}
 	lapicv_call_cond(vcpu_put)(vcpu);
-	/* A vCPU the VMM restored as halted runs again once woken. */
+	/* Woken: the vCPU runs again (KVM's vcpu_block()). */
 	if (!ctx.halted && (apic->mp_state == KVM_MP_STATE_HALTED ||
 			    apic->mp_state == KVM_MP_STATE_AP_RESET_HOLD))
 		apic->mp_state = KVM_MP_STATE_RUNNABLE;
 
 	run->pending = 0;
-	if (atomic_read(&apic->nmi_queued) || apic->nmi_pending)
+	if (atomic_read(&ev->nmi_queued) || ev->nmi_pending)
 		run->pending |= LAPICV_RUN_PENDING_NMI;
+	if (ev->smi_pending)
+		run->pending |= LAPICV_RUN_PENDING_SMI;
 	if (apic->pending_external_vector != -1 && lapicv_apic_accept_pic_intr(apic))
 		run->pending |= LAPICV_RUN_PENDING_EXTINT;
 	if (lapicv_apic_deliverable_vector(apic, lapicv_apic_find_highest_irr(apic)) >= 0)

@@ -3,9 +3,11 @@
  * APICv: the backend ops table, per-vCPU activation and the run step.
  *
  * A backend is what KVM's vendor module is to x86.c for interrupts: soft
- * (no APICv), vmx (posted interrupts, vmx_pi.c) or svm (AVIC, svm_avic.c).
- * One is chosen at module load; its hooks are reached through static calls
- * declared from the list in ops.h, so the core has no vendor branches.
+ * (no APICv, the default), or one of lapicv's own models of the CPU's side
+ * of APICv: vmx-model (posted interrupts, vmx_pi.c) or avic-model (AVIC,
+ * svm_avic.c).  Neither model uses the hardware.  One is chosen by name at
+ * module load; its hooks are reached through static calls declared from
+ * the list in ops.h, so the core has no vendor branches.
  */
 #ifndef _LAPICV_APICV_H
 #define _LAPICV_APICV_H
@@ -29,8 +31,6 @@ struct lapicv_backend {
 	/* A halted run step goes to sleep / wakes up. */
 	void (*vcpu_blocking)(struct lapicv_vcpu *vcpu);
 	void (*vcpu_unblocking)(struct lapicv_vcpu *vcpu);
-	/* apicv_active changed: switch the modelled execution controls. */
-	void (*refresh_apicv_exec_ctrl)(struct lapicv_vcpu *vcpu);
 	/*
 	 * A fixed or lowest-priority interrupt was accepted by @apic (TMR
 	 * already updated): make it pending and get the vCPU to see it.  Any
@@ -42,15 +42,18 @@ struct lapicv_backend {
 	int (*sync_pir_to_irr)(struct lapicv_vcpu *vcpu);
 	/* Something is posted but not yet in IRR (a wake-up condition). */
 	bool (*has_posted_interrupt)(struct lapicv_vcpu *vcpu);
-	/* With APICv active: the highest IRR / ISR changed (RVI / SVI). */
-	void (*hwapic_irr_update)(struct lapicv_vcpu *vcpu, int max_irr);
-	void (*hwapic_isr_update)(struct lapicv_vcpu *vcpu, int max_isr);
-	/* KVM_SET_LAPIC replaced the register page while APICv is active. */
-	void (*apicv_post_state_restore)(struct lapicv_vcpu *vcpu);
-	/* Ask for an exit when the guest can take an interrupt. */
+	/*
+	 * KVM_SET_LAPIC (after its checks) or INIT/RESET is about to replace
+	 * the register page: drop what is posted outside it.  Whatever the
+	 * APICv state.
+	 */
+	void (*apicv_pre_state_restore)(struct lapicv_vcpu *vcpu);
+	/*
+	 * apicv.c's IRQ window (lapicv_vcpu.irq_window) opened / closed:
+	 * act on the transition (svm: the VM's IRQ-window count).
+	 */
 	void (*enable_irq_window)(struct lapicv_vcpu *vcpu);
-	/* The guest became interruptible with a window open. */
-	void (*irq_window_exit)(struct lapicv_vcpu *vcpu);
+	void (*disable_irq_window)(struct lapicv_vcpu *vcpu);
 	/* guest_apic_protected VMs: is an interrupt pending? */
 	bool (*protected_apic_has_interrupt)(struct lapicv_vcpu *vcpu);
 	/* Fill in the backend's counters of @st. */
@@ -148,11 +151,25 @@ void lapicv_apic_update_apicv(struct lapicv_lapic *apic);
 void lapicv_vcpu_update_apicv(struct lapicv_vcpu *vcpu);
 
 /*
- * KVM_SET_LAPIC's APICv tail (kvm_apic_set_state()): refresh caches and,
- * with APICv active, the backend's post-restore, RVI and SVI.  lapic.c
- * calls it after the register page is in place.  vcpu->mutex.
+ * KVM_SET_LAPIC and INIT/RESET, once the request is known to succeed and
+ * before the register page changes: the backend drops what it posted
+ * outside the page (KVM's apicv_pre_state_restore).  vcpu->mutex.
+ */
+void lapicv_apicv_pre_state_restore(struct lapicv_vcpu *vcpu);
+
+/*
+ * KVM_SET_LAPIC's APICv tail (kvm_apic_set_state()): refresh the IRR/ISR
+ * caches and raise an event request.  lapic.c calls it after the register
+ * page is in place.  vcpu->mutex.
  */
 void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu);
+
+/*
+ * INIT or RESET of the vCPU: close an open IRQ window, as KVM's
+ * init_vmcb()/vmx_vcpu_reset() clear the window-exiting controls.
+ * vcpu->mutex.
+ */
+void lapicv_apicv_vcpu_reset(struct lapicv_vcpu *vcpu);
 
 /*
  * LAPICV_GUEST_ACCESS after vm.c copied the struct in: 0, or -EINVAL for

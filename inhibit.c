@@ -18,7 +18,7 @@
  * update_lock for read around the count's update makes the two paths meet:
  * a racing change of another reason either is seen (no toggle needed) or
  * sees the new count.  The legacy policy takes the lock for write on every
- * window, as KVM did before, so both can be measured on the same code.
+ * window, as KVM 6.12 does, so both can be measured on the same code.
  *
  * Lock card (mirrored in Documentation/locking.rst):
  *

@@ -17,7 +17,10 @@ enum lapicv_irqwin_policy {
 	 * the count moves between 0 and 1 and no other reason is set.
 	 */
 	LAPICV_IRQWIN_COUNTER,
-	/* Set and clear IRQWIN for write on every window (KVM before 6.15). */
+	/*
+	 * Set and clear IRQWIN for write on every window, as KVM 6.12 does
+	 * (Documentation/api.rst says what is known of the counter upstream).
+	 */
 	LAPICV_IRQWIN_LEGACY,
 };
 

@@ -351,6 +351,8 @@ void lapicv_recalculate_apic_map(struct lapicv_vm *vm)
 
 	if (old)
 		kvfree_rcu(old, rcu);
+	/* Who an IOAPIC route reaches may have changed (KVM: the same). */
+	lapicv_make_all_vcpus_request(vm, LAPICV_REQ_SCAN_IOAPIC);
 }
 
 void lapicv_apic_map_free(struct lapicv_vm *vm)
@@ -644,37 +646,42 @@ int lapicv_irq_delivery_to_apic(struct lapicv_vm *vm,
 #define MSI_DATA_DM(d)		(((d) >> 8) & 0x7)
 #define MSI_DATA_LEVEL_TRIG	BIT(15)
 
-int lapicv_signal_msi(struct lapicv_vm *vm, const struct kvm_msi *msi)
+void lapicv_msi_to_irq(struct lapicv_vm *vm, u32 address_lo, u32 address_hi,
+		       u32 data, struct lapicv_irq *irq)
 {
-	bool x2apic_format = READ_ONCE(vm->x2apic_format);
-	struct lapicv_irq irq = {
-		.vector		= MSI_DATA_VECTOR(msi->data),
+	*irq = (struct lapicv_irq) {
+		.vector		= MSI_DATA_VECTOR(data),
 		/* APIC_DM_* is the data word's field, in ICR position. */
-		.delivery_mode	= MSI_DATA_DM(msi->data) << 8,
-		.dest_mode	= msi->address_lo & MSI_ADDR_DEST_LOGICAL ?
+		.delivery_mode	= MSI_DATA_DM(data) << 8,
+		.dest_mode	= address_lo & MSI_ADDR_DEST_LOGICAL ?
 				  APIC_DEST_LOGICAL : APIC_DEST_PHYSICAL,
 		.level		= true,
-		.trig_mode	= !!(msi->data & MSI_DATA_LEVEL_TRIG),
+		.trig_mode	= !!(data & MSI_DATA_LEVEL_TRIG),
 		.shorthand	= APIC_DEST_NOSHORT,
-		.dest_id	= MSI_ADDR_DEST_ID(msi->address_lo),
-		.msi_redir_hint	= !!(msi->address_lo & MSI_ADDR_REDIR_HINT),
+		.dest_id	= MSI_ADDR_DEST_ID(address_lo),
+		.msi_redir_hint	= !!(address_lo & MSI_ADDR_REDIR_HINT),
 	};
+	/*
+	 * With 32-bit IDs, address_hi[31:8] carries destination bits 31:8.
+	 * Without them the whole of address_hi is ignored.
+	 */
+	if (READ_ONCE(vm->x2apic_format))
+		irq->dest_id |= address_hi & ~0xffu;
+}
+
+int lapicv_signal_msi(struct lapicv_vm *vm, const struct kvm_msi *msi)
+{
+	struct lapicv_irq irq;
 
 	/* Device ids are accepted and ignored: there is no IOMMU here. */
 	if (!lapicv_irqchip_in_kernel(vm) || (msi->flags & ~KVM_MSI_VALID_DEVID))
 		return -EINVAL;
+	/* With 32-bit IDs, address_hi's low byte must be zero. */
+	if (READ_ONCE(vm->x2apic_format) && (msi->address_hi & 0xff))
+		return -EINVAL;
 
-	if (x2apic_format) {
-		/*
-		 * With 32-bit IDs, address_hi[31:8] carries destination bits
-		 * 31:8 and its low byte must be zero.  Without them the whole
-		 * of address_hi is ignored.
-		 */
-		if (msi->address_hi & 0xff)
-			return -EINVAL;
-		irq.dest_id |= msi->address_hi & ~0xffu;
-	}
-
+	lapicv_msi_to_irq(vm, msi->address_lo, msi->address_hi, msi->data,
+			  &irq);
 	return lapicv_irq_delivery_to_apic(vm, NULL, &irq);
 }
 

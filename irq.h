@@ -78,7 +78,9 @@ bool lapicv_apic_map_stale(struct lapicv_vm *vm);
 
 /*
  * Rebuild the map if it was marked dirty.  Takes vm->apic_map_lock, may
- * sleep (allocation); callers hold at most their own vCPU's mutex.
+ * sleep (allocation).  Callers hold their own vCPU's mutex (vCPU ioctls,
+ * INIT and the creation reset) or, for a new protected-APIC vCPU,
+ * vm->lock (KVM_CREATE_VCPU); never another vCPU's mutex.
  */
 void lapicv_recalculate_apic_map(struct lapicv_vm *vm);
 
@@ -110,6 +112,13 @@ bool lapicv_apic_match_dest(struct lapicv_lapic *target,
 int lapicv_irq_delivery_to_apic(struct lapicv_vm *vm,
 				struct lapicv_lapic *src,
 				struct lapicv_irq *irq);
+
+/*
+ * Decode an MSI as KVM's kvm_set_msi_irq() does (address_hi's destination
+ * bits 31:8 with KVM_X2APIC_API_USE_32BIT_IDS); always asserted.
+ */
+void lapicv_msi_to_irq(struct lapicv_vm *vm, u32 address_lo, u32 address_hi,
+		       u32 data, struct lapicv_irq *irq);
 
 /*
  * KVM_SIGNAL_MSI after vm.c copied the struct in: -EINVAL for unknown

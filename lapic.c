@@ -14,8 +14,9 @@
  * except what senders on other vCPUs touch in lapicv_apic_accept_irq():
  * TMR bits (atomic bit operations), IRR and irr_pending (the backend's
  * deliver_interrupt), pending_events and sipi_vector (vector first, then
- * the bit, with a write barrier), nmi_queued (atomic), arb_prio,
- * smi_pending and pv_unhalted (plain stores, as KVM's).
+ * the bit, with a write barrier), the vCPU's nmi_queued (atomic) and
+ * LAPICV_REQ_SMI (a request bit), arb_prio and pv_unhalted (plain stores,
+ * as KVM's).
  */
 #include "apicv.h"
 #include "inhibit.h"
@@ -179,12 +180,6 @@ static void apic_set_version(struct lapicv_lapic *apic)
 	lapicv_set_reg(apic, APIC_LVR, v);
 }
 
-static void apic_manage_nmi_watchdog(struct lapicv_lapic *apic, u32 lvt0)
-{
-	apic->lvt0_in_nmi_mode =
-		(lvt0 & (APIC_MODE_MASK | APIC_LVT_MASKED)) == APIC_DM_NMI;
-}
-
 /* ---- IRR, ISR, PPR ---- */
 
 int lapicv_apic_find_highest_irr(struct lapicv_lapic *apic)
@@ -211,12 +206,9 @@ static void apic_clear_isr(struct lapicv_lapic *apic, int vec)
 	if (!lapicv_test_vector(vec, isr))
 		return;
 	apic_clear_vector(vec, isr);
-	/* With APICv active the caches are unused: tell the CPU (SVI). */
-	if (apic->apicv_active) {
-		lapicv_call_cond(hwapic_isr_update)
-			(apic->vcpu, lapicv_apic_find_highest_isr(apic));
+	/* With APICv active the caches are unused. */
+	if (apic->apicv_active)
 		return;
-	}
 	apic->isr_count--;
 	/* The next highest is unknown until ISR is scanned again. */
 	apic->highest_isr_cache = -1;
@@ -262,17 +254,16 @@ static void apic_set_tpr(struct lapicv_lapic *apic, u32 tpr)
 /* ---- EOI ---- */
 
 /*
- * A level-triggered vector was EOId: its source, the VMM's IOAPIC, must
- * hear of it (split irqchip: KVM's KVM_EXIT_IOAPIC_EOI), which the next run
- * step reports.  KVM picks the vectors to report from the IOAPIC's GSI
- * routes; lapicv has no GSI routing and reports every vector whose TMR bit
- * says it was accepted level-triggered, which is the IOAPIC's own set.
+ * A vector of the VMM's IOAPIC was EOId: the IOAPIC must hear of it
+ * (split irqchip: KVM's KVM_EXIT_IOAPIC_EOI), which the next run step
+ * reports.  As in KVM, the vectors are those the last scan of the VMM's
+ * GSI routes found for this vCPU (irq_route.c), whatever TMR says now: a
+ * later edge message with the same vector clears TMR, and a level MSI
+ * that is no IOAPIC route needs no EOI.
  */
 static void apic_ioapic_eoi(struct lapicv_lapic *apic, int vec)
 {
-	/* KVM_CREATE_IRQCHIP's VMs have no IOAPIC to tell (api.rst). */
-	if (apic->vcpu->vm->irqchip != LAPICV_IRQCHIP_SPLIT ||
-	    !lapicv_test_vector(vec, apic->regs + APIC_TMR))
+	if (!test_bit(vec, apic->vcpu->ioapic_handled_vectors))
 		return;
 	__set_bit(vec, apic->vcpu->ioapic_eoi_pending);
 	lapicv_make_request(apic->vcpu, LAPICV_REQ_IOAPIC_EOI);
@@ -341,11 +332,9 @@ static void apic_set_isr(struct lapicv_lapic *apic, int vector)
 
 	if (__test_and_set_bit(LAPICV_VEC_POS(vector), word))
 		return;
-	if (apic->apicv_active) {
-		/* Virtual delivery: SVI names the vector now in service. */
-		lapicv_call_cond(hwapic_isr_update)(apic->vcpu, vector);
+	/* Virtual delivery: the caches are unused. */
+	if (apic->apicv_active)
 		return;
-	}
 	apic->isr_count++;
 	/* Acknowledged vectors are the highest deliverable: cache it. */
 	apic->highest_isr_cache = vector;
@@ -353,8 +342,8 @@ static void apic_set_isr(struct lapicv_lapic *apic, int vector)
 
 /*
  * Move @vector from IRR to ISR and raise PPR: what the CPU's INTA cycle
- * does, or, with APICv active, what virtual-interrupt delivery does to
- * the virtual-APIC page (VIRR, VISR, SVI, RVI, VPPR).
+ * does, or, with APICv active, what the modelled virtual-interrupt
+ * delivery does to the virtual-APIC page.
  */
 void lapicv_apic_ack_interrupt(struct lapicv_lapic *apic, int vector)
 {
@@ -364,9 +353,6 @@ void lapicv_apic_ack_interrupt(struct lapicv_lapic *apic, int vector)
 	apic_set_isr(apic, vector);
 	/* PPR only rises here: nothing new can become deliverable. */
 	__apic_update_ppr(apic, &ppr);
-	if (apic->apicv_active)
-		lapicv_call_cond(hwapic_irr_update)
-			(apic->vcpu, lapicv_apic_find_highest_irr(apic));
 }
 
 /*
@@ -422,10 +408,11 @@ int lapicv_apic_accept_irq(struct lapicv_lapic *apic,
 		apic->pv_unhalted = true;
 		break;
 	case APIC_DM_SMI:
-		apic->smi_pending = true;
+		/* Latched by the owner, as KVM's KVM_REQ_SMI. */
+		lapicv_make_request(vcpu, LAPICV_REQ_SMI);
 		break;
 	case APIC_DM_NMI:
-		atomic_inc(&apic->nmi_queued);
+		lapicv_events_queue_nmi(&vcpu->events);
 		break;
 	case APIC_DM_INIT:
 		/* INIT level de-assert is ignored by everything since P4. */
@@ -572,8 +559,6 @@ static int apic_write_lvt(struct lapicv_lapic *apic, u32 offset, u32 val)
 
 	if (!apic_lvt_supported(apic, idx))
 		return 1;
-	if (offset == APIC_LVT0)
-		apic_manage_nmi_watchdog(apic, val);
 	/* A software-disabled APIC keeps every LVT masked. */
 	if (!lapicv_apic_sw_enabled(apic))
 		val |= APIC_LVT_MASKED;
@@ -727,8 +712,16 @@ int lapicv_x2apic_msr_write(struct lapicv_lapic *apic, u32 msr, u64 data)
 
 static u64 apic_reserved_base_bits(struct lapicv_lapic *apic)
 {
-	/* Bits 7:0 and 9, and everything at or above MAXPHYADDR. */
-	u64 rsvd = GENMASK_ULL(63, apic->maxphyaddr) | 0x2ff;
+	/*
+	 * Bits 7:0 and 9, and everything at or above MAXPHYADDR.  CPUID may
+	 * claim 64 or more address bits (a byte's worth): then no address bit
+	 * is reserved, as KVM's rsvd_bits() answers for an empty range.  A
+	 * MAXPHYADDR of 0 reserves every bit, as in KVM.
+	 */
+	u64 rsvd = 0x2ff;
+
+	if (apic->maxphyaddr < 64)
+		rsvd |= GENMASK_ULL(63, apic->maxphyaddr);
 
 	if (!apic->cpuid_x2apic)
 		rsvd |= X2APIC_ENABLE;
@@ -806,6 +799,9 @@ int lapicv_get_msr(struct lapicv_vcpu *vcpu, u32 index, u64 *data)
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Nobody outside the guest may read a protected APIC (KVM: TDX). */
+	if (apic->guest_apic_protected)
+		goto fail;
 	if (index == MSR_IA32_APICBASE) {
 		*data = apic->apic_base;
 		return 0;
@@ -817,6 +813,7 @@ int lapicv_get_msr(struct lapicv_vcpu *vcpu, u32 index, u64 *data)
 	if (apic_is_x2apic_msr(index) &&
 	    !lapicv_x2apic_msr_read(apic, index, data))
 		return 0;
+fail:
 	/* A failed read returns 0 in the entry, as KVM's does. */
 	*data = 0;
 	return 1;
@@ -829,6 +826,9 @@ int lapicv_set_msr(struct lapicv_vcpu *vcpu, u32 index, u64 data,
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Nor write it: the entry fails, which stops KVM_SET_MSRS there. */
+	if (apic->guest_apic_protected)
+		return 1;
 	if (index == MSR_IA32_APICBASE)
 		return lapicv_apic_set_base(vcpu, data, host_initiated);
 	if (index == MSR_IA32_TSC_DEADLINE) {
@@ -902,7 +902,6 @@ static void apic_reset_regs(struct lapicv_lapic *apic, bool init_event)
 	 */
 	if (apic_is_reset_bsp(apic))
 		lapicv_set_reg(apic, APIC_LVT0, APIC_DM_EXTINT);
-	apic_manage_nmi_watchdog(apic, lapicv_get_reg(apic, APIC_LVT0));
 
 	apic_set_dfr(apic, 0xffffffff);
 	apic_set_spiv(apic, 0xff);
@@ -935,6 +934,9 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Before anything changes: PIR goes with the registers it feeds. */
+	lapicv_apicv_pre_state_restore(vcpu);
+	lapicv_apicv_vcpu_reset(vcpu);
 	if (!init_event) {
 		base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 		if (apic_is_reset_bsp(apic))
@@ -957,17 +959,14 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 	lapicv_timer_restore(apic);
 	/*
 	 * Caches first (KVM 6.12 also sets the IRR hint here), so that PPR
-	 * does not see an ISR vector the reset just cleared; with APICv
-	 * active, RVI and SVI follow (both now empty).
+	 * does not see an ISR vector the reset just cleared.
 	 */
 	apic->irr_pending = true;
 	lapicv_apicv_post_set_state(vcpu);
 	apic_update_ppr(apic);
 	apic->arb_prio = 0;
-	/* KVM's vCPU reset drops queued NMIs and SMIs too. */
-	atomic_set(&apic->nmi_queued, 0);
-	apic->nmi_pending = 0;
-	apic->smi_pending = false;
+	/* KVM's vCPU reset drops queued and injected events too. */
+	lapicv_events_reset(vcpu);
 	lapicv_recalculate_apic_map(vcpu->vm);
 }
 
@@ -1055,19 +1054,28 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 		return r;
 
 	moves_map = apic_state_moves_map(apic, s);
+	/*
+	 * The state is accepted: drop what was posted before the copy.  What
+	 * is posted from here on is newer than the state and must stay.
+	 */
+	lapicv_apicv_pre_state_restore(vcpu);
 	/* SPIV on its own first, so that sw_enabled follows the new value. */
 	apic_set_spiv(apic, __lapicv_get_reg(s->regs, APIC_SPIV));
 	memcpy(apic->regs, s->regs, sizeof(s->regs));
 	if (moves_map)
 		apic_map_dirty(apic);
 	lapicv_recalculate_apic_map(vcpu->vm);
+	/*
+	 * KVM rebuilds the map on every state, and every rebuild rescans the
+	 * IOAPIC routes; the new IRR and ISR count in the scan.
+	 */
+	lapicv_make_all_vcpus_request(vcpu->vm, LAPICV_REQ_SCAN_IOAPIC);
 	apic_set_version(apic);
 	/*
 	 * PPR before the IRR/ISR caches are refreshed, as KVM orders it: the
 	 * PPR a VMM reads back depends on it.
 	 */
 	apic_update_ppr(apic);
-	apic_manage_nmi_watchdog(apic, lapicv_get_reg(apic, APIC_LVT0));
 	/* The saved current count restarts the timer where it stood. */
 	lapicv_timer_restore(apic);
 	/*
@@ -1075,7 +1083,7 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	 * state change rather than trust the hint.
 	 */
 	apic->irr_pending = true;
-	/* Caches, APICv's post-restore, RVI/SVI and the event request. */
+	/* The IRR/ISR caches and the event request. */
 	lapicv_apicv_post_set_state(vcpu);
 	apic->arb_prio = 0;
 	return 0;
@@ -1135,13 +1143,21 @@ int lapicv_set_mp_state(struct lapicv_vcpu *vcpu,
 
 	lockdep_assert_held(&vcpu->mutex);
 
+	/*
+	 * INIT/SIPI states are never blocked here (no SMM, no nesting), but
+	 * KVM takes an SMI before INIT: not while one is latched.
+	 */
+	if ((mp->mp_state == KVM_MP_STATE_INIT_RECEIVED ||
+	     mp->mp_state == KVM_MP_STATE_SIPI_RECEIVED) &&
+	    vcpu->events.smi_pending)
+		return -EINVAL;
+
 	switch (mp->mp_state) {
 	case KVM_MP_STATE_UNINITIALIZED:
 	case KVM_MP_STATE_RUNNABLE:
 	case KVM_MP_STATE_HALTED:
 	case KVM_MP_STATE_AP_RESET_HOLD:
 	case KVM_MP_STATE_INIT_RECEIVED:
-		/* INIT/SIPI states are never blocked: no SMM, no nesting. */
 		apic->mp_state = mp->mp_state;
 		break;
 	case KVM_MP_STATE_SIPI_RECEIVED:
@@ -1162,7 +1178,7 @@ int lapicv_set_mp_state(struct lapicv_vcpu *vcpu,
 
 int lapicv_inject_nmi(struct lapicv_vcpu *vcpu)
 {
-	atomic_inc(&vcpu->apic->nmi_queued);
+	lapicv_events_queue_nmi(&vcpu->events);
 	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
 	return 0;
 }
@@ -1272,14 +1288,19 @@ int lapicv_set_cpuid(struct lapicv_vcpu *vcpu,
 
 	lockdep_assert_held(&vcpu->mutex);
 
-	__apic_update_cpuid(apic, entries, nent);
-	/* KVM's canonical-address checks assume 48 or 57 virtual bits. */
+	/*
+	 * Validate first: a refused table is left as the caller gave it, and
+	 * the vCPU as it was.  (KVM rewrites its own copy of the table before
+	 * checking it and frees it on refusal, so only the order differs.)
+	 * KVM's canonical-address checks assume 48 or 57 virtual bits.
+	 */
 	best = apic_cpuid_find(entries, nent, 0x80000008, CPUID_NO_INDEX);
 	if (best) {
 		vaddr_bits = (best->eax >> 8) & 0xff;
 		if (vaddr_bits != 48 && vaddr_bits != 57 && vaddr_bits != 0)
 			return -EINVAL;
 	}
+	__apic_update_cpuid(apic, entries, nent);
 
 	kvfree(apic->cpuid_entries);
 	apic->cpuid_entries = entries;

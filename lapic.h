@@ -65,7 +65,6 @@ struct lapicv_lapic {
 	bool sw_enabled;
 	/* Some IRR bit may be set; always true while apicv_active. */
 	bool irr_pending;
-	bool lvt0_in_nmi_mode;
 	/* TDX-style: the VMM cannot read or write the register page. */
 	bool guest_apic_protected;
 	/* Bits set in ISR; 1 while apicv_active (hardware owns ISR). */
@@ -98,17 +97,7 @@ struct lapicv_lapic {
 	bool cpuid_tsc_deadline;
 	u8 maxphyaddr;
 
-	/* lapic.c: event state KVM keeps in kvm_vcpu_arch. */
-	/* NMIs queued by KVM_NMI and NMI deliveries, for the run step. */
-	atomic_t nmi_queued;
-	/*
-	 * NMIs the run step has taken from nmi_queued: at most two, or one
-	 * while NMIs are blocked, as the CPU latches them (KVM's
-	 * process_nmi()).  Owner only.
-	 */
-	unsigned int nmi_pending;
-	/* An SMI was delivered; lapicv has no SMM, so it only records it. */
-	bool smi_pending;
+	/* lapic.c: event state KVM keeps in kvm_vcpu_arch (NMIs: events.h). */
 	/* A REMRD (PV unhalt) message arrived: a halted vCPU reads RUNNABLE. */
 	bool pv_unhalted;
 	/* ExtINT vector from the VMM's PIC (KVM_INTERRUPT), or -1. */
@@ -216,7 +205,8 @@ int lapicv_x2apic_msr_write(struct lapicv_lapic *apic, u32 msr, u64 data);
 /*
  * KVM_GET_MSRS / KVM_SET_MSRS for one entry: MSR_IA32_APICBASE, the x2APIC
  * range and MSR_IA32_TSC_DEADLINE.  0 on success, 1 on failure (the
- * caller stops there and reports how many entries were processed).
+ * caller stops there and reports how many entries were processed).  Every
+ * one fails on a protected APIC, which nobody outside the guest may touch.
  */
 int lapicv_get_msr(struct lapicv_vcpu *vcpu, u32 index, u64 *data);
 int lapicv_set_msr(struct lapicv_vcpu *vcpu, u32 index, u64 data,
@@ -229,7 +219,7 @@ void lapicv_apic_send_ipi(struct lapicv_lapic *apic, u32 icr_low,
 /*
  * Accept one interrupt message at one destination (KVM's
  * __apic_accept_irq()): sets IRR/TMR, pending INIT/SIPI, or queues an
- * NMI/SMI, then raises LAPICV_REQ_EVENT and kicks.  Returns 1 if the
+ * NMI (events.h) or requests an SMI, then raises LAPICV_REQ_EVENT and kicks.  Returns 1 if the
  * message was accepted, 0 if dropped (disabled APIC, INIT de-assert, ...).
  * Callable from any context that may run irq.c's delivery, without the
  * target's mutex: every field a sender touches is set atomically.

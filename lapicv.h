@@ -12,15 +12,18 @@
  * Order: lapicv_vm.lock -> lapicv_vcpu.mutex -> lapicv_vm.apic_map_lock
  * (irq.c) -> lapicv_inhibits.update_lock (inhibit.c) -> leaf locks
  * (lapicv_vm.memslots_lock in vapic.c with lapicv_npt.lock in npt.c
- * inside it, svm_lock in svm/svm.c, wait queues).
+ * inside it, lapicv_vm.irq_routing_lock in irq_route.c, svm_lock in
+ * svm/svm.c, wait queues).
  *
  * lapicv_vm.lock
  *	:Type:     mutex
  *	:Protects: created_vcpus, the vCPU array insertions and the VM-wide
  *	           capability state (irqchip mode, boot CPU id, x2APIC API
- *	           flags), and svm_held's one change (run.c).
+ *	           flags, the protected APIC), and svm_held's one change
+ *	           (run.c).
  *	:Order:    taken before lapicv_vcpu.mutex.
- *	:Writers:  KVM_CREATE_VCPU and KVM_ENABLE_CAP (and, under it, the map
+ *	:Writers:  KVM_CREATE_VCPU, KVM_ENABLE_CAP and
+ *	           LAPICV_ENABLE_PROTECTED_APIC (and, under it, the map
  *	           rebuild of a new protected-APIC vCPU).
  *
  * lapicv_vcpu.mutex
@@ -47,6 +50,7 @@
 
 #include "lapicv_internal.h"
 #include "inhibit.h"
+#include "events.h"
 
 /*
  * Limits.  KVM sizes them from CONFIG_KVM_MAX_NR_VCPUS; lapicv fixes them.
@@ -64,8 +68,15 @@ enum lapicv_request {
 	LAPICV_REQ_APICV_UPDATE,	/* refresh apicv_active */
 	/* report ioapic_eoi_pending to the VMM (KVM_EXIT_IOAPIC_EOI) */
 	LAPICV_REQ_IOAPIC_EOI,
+	/* rescan ioapic_handled_vectors (irq_route.c); wakes no sleeper */
+	LAPICV_REQ_SCAN_IOAPIC,
+	/* an SMI arrived: latch it in events.smi_pending (KVM_REQ_SMI) */
+	LAPICV_REQ_SMI,
 	LAPICV_NR_REQUESTS,
 };
+
+/* Requests a halted vCPU does not wake for (KVM_REQUEST_NO_WAKEUP). */
+#define LAPICV_REQ_NO_WAKEUP	BIT(LAPICV_REQ_SCAN_IOAPIC)
 
 struct lapicv_vm;
 struct lapicv_lapic;
@@ -79,13 +90,12 @@ enum lapicv_irqchip {
 	LAPICV_IRQCHIP_KERNEL,	/* KVM_CREATE_IRQCHIP: LAPIC, no IOAPIC/PIC */
 	LAPICV_IRQCHIP_SPLIT,	/* KVM_CAP_SPLIT_IRQCHIP */
 };
+struct lapicv_irq_routing;
 
 struct lapicv_vcpu {
 	struct lapicv_vm *vm;
 	/* The id userspace gave KVM_CREATE_VCPU: the initial APIC ID. */
 	u32 vcpu_id;
-	/* Position in creation order, the index into lapicv_vm.vcpus. */
-	u32 vcpu_idx;
 
 	/* One ioctl at a time; see the lock card above. */
 	struct mutex mutex;
@@ -106,7 +116,10 @@ struct lapicv_vcpu {
 
 	/* apicv.c: the backend's state (vmx_pi.c, svm_avic.c); soft: NULL. */
 	void *backend;
-	/* apicv.c: an IRQ window is open, waiting for the guest's IF. */
+	/*
+	 * apicv.c: an IRQ window is open, waiting for the guest's IF.  The
+	 * one flag for it: backends act on its transitions.
+	 */
 	bool irq_window;
 	/*
 	 * Level-triggered vectors the guest EOId for the VMM's IOAPIC
@@ -115,12 +128,22 @@ struct lapicv_vcpu {
 	 * VMM may forward several EOIs between run steps.  Owner only.
 	 */
 	DECLARE_BITMAP(ioapic_eoi_pending, 256);
+	/*
+	 * irq_route.c: the vectors of the VMM's IOAPIC routes that reach
+	 * this vCPU, whose EOIs are reported (KVM's ioapic_handled_vectors).
+	 * Owner only.
+	 */
+	DECLARE_BITMAP(ioapic_handled_vectors, 256);
+	/* events.c: NMI, SMI, shadow, injected events (card in events.h). */
+	struct lapicv_events events;
 	/* apicv.c: counters, written by the vCPU's owner (vcpu->mutex). */
 	struct lapicv_vcpu_stats stats;
 	/* vapic.c: KVM_SET_VAPIC_ADDR's guest-physical address, or 0. */
 	u64 vapic_addr;
 	/* run.c: KVM_RUN's state (kvm_run page, VMCB, GPRs). */
 	struct lapicv_vcpu_runner *runner;
+	/* vapic.c: the TPR byte lapicv last wrote to the vapic word. */
+	u8 vapic_tpr;
 };
 
 struct lapicv_vm {
@@ -144,10 +167,14 @@ struct lapicv_vm {
 	u32 bsp_vcpu_id;
 	/* run.c: this VM holds an SVM reference (svm/svm.c); vm->lock. */
 	bool svm_held;
-	/* KVM_CAP_SPLIT_IRQCHIP args[0]; vm->lock. */
+	/*
+	 * KVM_CAP_SPLIT_IRQCHIP args[0]: GSIs below it are the VMM's IOAPIC
+	 * pins (irq_route.c's scan).  Written under vm->lock before any vCPU
+	 * exists, read-only after.
+	 */
 	u32 nr_reserved_ioapic_pins;
 
-	/* LAPICV_X86_PROTECTED_APIC_VM: fixed at creation. */
+	/* LAPICV_ENABLE_PROTECTED_APIC; vm->lock, fixed once a vCPU exists. */
 	bool protected_apic;
 
 	/* KVM_CAP_X2APIC_API flags; vm->lock. */
@@ -163,6 +190,11 @@ struct lapicv_vm {
 	struct mutex apic_map_lock;
 	/* irq.c's CLEAN/DIRTY/UPDATE_IN_PROGRESS state of apic_map. */
 	atomic_t apic_map_dirty;
+
+	/* irq_route.c: KVM_SET_GSI_ROUTING's table (RCU), or NULL. */
+	struct lapicv_irq_routing __rcu *irq_routing;
+	/* Serialises table replacements; a leaf lock, see irq_route.c. */
+	struct mutex irq_routing_lock;
 
 	/* vapic.c: KVM_SET_USER_MEMORY_REGION's regions, by slot (RCU). */
 	struct xarray memslots;
@@ -201,6 +233,21 @@ static inline void lapicv_make_request(struct lapicv_vcpu *vcpu,
 				       enum lapicv_request req)
 {
 	set_bit(req, &vcpu->requests);
+}
+
+/*
+ * Set @req on every online vCPU without a kick: for requests a sleeping
+ * vCPU need not wake for (LAPICV_REQ_NO_WAKEUP), as KVM's
+ * kvm_make_all_cpus_request() for those.
+ */
+static inline void lapicv_make_all_vcpus_request(struct lapicv_vm *vm,
+						 enum lapicv_request req)
+{
+	struct lapicv_vcpu *vcpu;
+	unsigned int i;
+
+	for (i = 0; (vcpu = lapicv_get_vcpu(vm, i)); i++)
+		lapicv_make_request(vcpu, req);
 }
 
 /*

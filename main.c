@@ -3,8 +3,9 @@
  * Module init/exit and /dev/lapicv, the system fd.
  *
  * /dev/lapicv answers KVM's system ioctls with KVM's numbers, structs and
- * errnos, so that a VMM written for KVM's split irqchip works by changing
- * the device path.  VM and vCPU fds are vm.c's business.
+ * errnos, so that a VMM's use of KVM's split-irqchip ioctls works by
+ * changing the device path (there is no KVM_RUN: the run step is lapicv's
+ * own LAPICV_RUN).  VM and vCPU fds are vm.c's business.
  */
 #include <linux/fs.h>
 #include <linux/kvm.h>
@@ -13,9 +14,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
-#include <asm/cpufeature.h>
 #include <asm/processor.h>
-#include <asm/vmxfeatures.h>
 
 #include "apicv.h"
 #include "lapicv.h"
@@ -51,39 +50,20 @@ static const struct kernel_param_ops irqwin_policy_ops = {
 };
 module_param_cb(irqwin_policy, &irqwin_policy_ops, &lapicv_irqwin_policy, 0644);
 MODULE_PARM_DESC(irqwin_policy,
-		 "IRQ-window inhibit policy of new VMs: counter (default) or legacy");
+		 "IRQ-window inhibit policy of new VMs: counter (default) or legacy (KVM 6.12's write lock per window)");
 
 /*
- * backend=auto|soft|vmx|svm.  Until init, the requested name; afterwards
- * the chosen backend's name, which is what sysfs shows.  Read-only once
- * loaded: VMs keep static calls pointing at one backend.
+ * backend=soft|vmx-model|avic-model.  soft (the default) does what it
+ * says; the two models are lapicv's own software models of the CPU's side
+ * of VT-x posted interrupts and of AMD AVIC, chosen only by name: nothing
+ * picks one from the host's CPU, and neither uses the hardware.  Read-only
+ * once loaded: VMs keep static calls pointing at one backend.
  */
-static char lapicv_backend_param[8] = "auto";
+static char lapicv_backend_param[16] = "soft";
 module_param_string(backend, lapicv_backend_param,
 		    sizeof(lapicv_backend_param), 0444);
 MODULE_PARM_DESC(backend,
-		 "APICv backend: auto (vmx with posted interrupts, svm with AVIC, else soft), soft, vmx or svm");
-
-/* VT-x with posted interrupts, as the kernel read the VMX capabilities. */
-static bool lapicv_host_has_posted_intr(void)
-{
-#ifdef CONFIG_X86_VMX_FEATURE_NAMES
-	return boot_cpu_has(X86_FEATURE_VMX) &&
-	       (boot_cpu_data.vmx_capability[VMX_FEATURE_POSTED_INTR / 32] &
-		BIT(VMX_FEATURE_POSTED_INTR % 32));
-#else
-	return false;
-#endif
-}
-
-static const struct lapicv_backend *lapicv_backend_auto(void)
-{
-	if (lapicv_host_has_posted_intr())
-		return &lapicv_vmx_backend;
-	if (boot_cpu_has(X86_FEATURE_SVM) && boot_cpu_has(X86_FEATURE_AVIC))
-		return &lapicv_svm_backend;
-	return &lapicv_soft_backend;
-}
+		 "soft (default, no APICv), vmx-model or avic-model: lapicv's own software models of VT-x posted interrupts / AMD AVIC, never the hardware");
 
 static int lapicv_backend_choose(void)
 {
@@ -93,21 +73,18 @@ static int lapicv_backend_choose(void)
 	const struct lapicv_backend *b = NULL;
 	int i, r;
 
-	if (sysfs_streq(lapicv_backend_param, "auto")) {
-		b = lapicv_backend_auto();
-	} else {
-		for (i = 0; i < ARRAY_SIZE(named); i++)
-			if (sysfs_streq(lapicv_backend_param, named[i]->name))
-				b = named[i];
-	}
+	for (i = 0; i < ARRAY_SIZE(named); i++)
+		if (sysfs_streq(lapicv_backend_param, named[i]->name))
+			b = named[i];
 	if (!b) {
-		pr_err("lapicv: unknown backend=%s (auto, soft, vmx or svm)\n",
+		pr_err("lapicv: unknown backend=%s: choose soft (the default), vmx-model or avic-model (auto, vmx and svm are gone: the models never use the hardware)\n",
 		       lapicv_backend_param);
 		return -EINVAL;
 	}
 	r = lapicv_backend_setup(b);
 	if (r)
 		return r;
+	/* sysfs shows the canonical name, whatever spacing was given. */
 	strscpy(lapicv_backend_param, b->name, sizeof(lapicv_backend_param));
 	pr_info("lapicv: backend %s\n", b->name);
 	return 0;
@@ -184,7 +161,11 @@ static struct miscdevice lapicv_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "lapicv",
 	.fops	= &lapicv_dev_fops,
-	.mode	= 0666,
+	/*
+	 * Root only, as the kernel leaves /dev/kvm: udev/60-lapicv.rules
+	 * (make install, DKMS) makes it group kvm, 0660, as KVM's rule does.
+	 */
+	.mode	= 0600,
 };
 
 static int __init lapicv_init(void)
@@ -212,5 +193,5 @@ static void __exit lapicv_exit(void)
 module_init(lapicv_init);
 module_exit(lapicv_exit);
 
-MODULE_DESCRIPTION("KVM's local APIC and APICv machinery as a loadable backend");
+MODULE_DESCRIPTION("KVM's local APIC and APICv machinery behind KVM's split-irqchip ioctls; APICv backends vmx-model and avic-model are software models, never the hardware");
 MODULE_LICENSE("GPL");

@@ -26,15 +26,12 @@ LAPICV_OP_OPTIONAL(vcpu_load);
 LAPICV_OP_OPTIONAL(vcpu_put);
 LAPICV_OP_OPTIONAL(vcpu_blocking);
 LAPICV_OP_OPTIONAL(vcpu_unblocking);
-LAPICV_OP_OPTIONAL(refresh_apicv_exec_ctrl);
 LAPICV_OP(deliver_interrupt);
 LAPICV_OP(sync_pir_to_irr);
 LAPICV_OP_OPTIONAL_RET0(has_posted_interrupt);
-LAPICV_OP_OPTIONAL(hwapic_irr_update);
-LAPICV_OP_OPTIONAL(hwapic_isr_update);
-LAPICV_OP_OPTIONAL(apicv_post_state_restore);
-LAPICV_OP(enable_irq_window);
-LAPICV_OP_OPTIONAL(irq_window_exit);
+LAPICV_OP_OPTIONAL(apicv_pre_state_restore);
+LAPICV_OP_OPTIONAL(enable_irq_window);
+LAPICV_OP_OPTIONAL(disable_irq_window);
 LAPICV_OP_OPTIONAL_RET0(protected_apic_has_interrupt);
 LAPICV_OP_OPTIONAL(vcpu_stats);
 

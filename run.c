@@ -5,7 +5,7 @@
  *
  * KVM_RUN (KVM's kvm_arch_vcpu_ioctl_run(), vcpu_run()):
  *  1. -ENODEV on a host without SVM and nested paging, -EOPNOTSUPP with
- *     the vmx or svm backend (their modelled CPU side is not carried out
+ *     the vmx-model or avic-model backend (their modelled CPU side is not carried out
  *     for real guests yet: load lapicv with backend=soft), -ENXIO for a
  *     vCPU without an in-kernel LAPIC (KVM_CREATE_IRQCHIP or a split
  *     irqchip).  The first KVM_RUN of a VM takes an SVM reference
@@ -69,8 +69,8 @@ int lapicv_runner_supported(void)
 	if (r)
 		return r;
 	/*
-	 * The vmx and svm backends model the CPU side of posted interrupts
-	 * and AVIC; the runner does not carry that side out yet.
+	 * The vmx-model and avic-model backends model the CPU side of posted
+	 * interrupts and AVIC; the runner does not carry that side out yet.
 	 */
 	return lapicv_backend.apicv ? -EOPNOTSUPP : 0;
 }

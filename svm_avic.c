@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The svm backend: AMD AVIC (APM vol. 2, 15.29), with the CPU's side
- * modelled.
+ * The avic-model backend: AMD AVIC (APM vol. 2, 15.29), with the CPU's
+ * side modelled by lapicv (neither AVIC nor SVM is used).
  *
  * The backing page is the LAPIC register page itself, as in KVM: AVIC reads
- * and writes IRR, ISR, TPR and PPR there.  Each vCPU has its entry of the
- * physical APIC ID table with the IsRunning bit, set while the vCPU is in
- * the run step and not blocked (KVM's avic_vcpu_load/put and
+ * and writes IRR, ISR, TPR and PPR there.  Of each vCPU's physical APIC ID
+ * table entry only IsRunning is modelled, set while the vCPU is in the run
+ * step and not blocked (KVM's avic_vcpu_load/put and
  * avic_vcpu_blocking).  A sender sets the IRR bit in the backing page, then
  * rings the doorbell of a running target (the modelled doorbell is a count
  * plus a kick of the run step) or wakes a sleeping one.  Interrupts are
@@ -15,9 +15,12 @@
  *
  * The IRQ window: V_IRQ is ignored while AVIC is enabled, so a vCPU that
  * needs a window (an ExtINT, or any interrupt while AVIC is inhibited)
- * holds a count in the VM's IRQ-window counter from svm_set_vintr() to
- * svm_clear_vintr(), made idempotent by avic_irq_window; the counter drives
- * the VM-wide IRQWIN inhibit (inhibit.c, the seed patch's rule).
+ * holds a count in the VM's IRQ-window counter while apicv.c's window
+ * (lapicv_vcpu.irq_window) is open: enable_irq_window takes it, as the
+ * seed patch's svm_set_vintr() does, and disable_irq_window (the guest
+ * became interruptible, or INIT/RESET) gives it back, as svm_clear_vintr().
+ * apicv.c calls them on transitions only, so each vCPU holds one count at
+ * most; the counter drives the VM-wide IRQWIN inhibit (inhibit.c).
  *
  * Locking: IRR bits and IsRunning are read and written atomically by
  * senders; the rest is the vCPU owner's (vcpu->mutex).  The IRQ-window
@@ -34,14 +37,7 @@ static struct lapicv_avic *to_avic(struct lapicv_vcpu *vcpu)
 
 static void avic_set_running(struct lapicv_vcpu *vcpu, bool running)
 {
-	struct lapicv_avic *avic = to_avic(vcpu);
-	u64 e = READ_ONCE(avic->physical_id_entry);
-
-	if (running)
-		e |= LAPICV_AVIC_IS_RUNNING;
-	else
-		e &= ~LAPICV_AVIC_IS_RUNNING;
-	WRITE_ONCE(avic->physical_id_entry, e);
+	WRITE_ONCE(to_avic(vcpu)->is_running, running);
 	/*
 	 * Pairs with the sender's barrier between its IRR bit and its read
 	 * of IsRunning: either it rings/wakes, or this vCPU sees the bit.
@@ -56,15 +52,6 @@ static int svm_vcpu_create(struct lapicv_vcpu *vcpu)
 	avic = kzalloc(sizeof(*avic), GFP_KERNEL_ACCOUNT);
 	if (!avic)
 		return -ENOMEM;
-	/*
-	 * The address field holds the backing page as lapicv knows it (a
-	 * kernel virtual address: no CPU walks this table).
-	 */
-	if (vcpu->apic)
-		avic->physical_id_entry = LAPICV_AVIC_VALID |
-			((u64)(uintptr_t)vcpu->apic->regs &
-			 LAPICV_AVIC_BACKING_PAGE_MASK);
-	avic->avic_ctrl = vcpu->apic && vcpu->apic->apicv_active;
 	atomic64_set(&avic->doorbells, 0);
 	atomic64_set(&avic->wakeups, 0);
 	vcpu->backend = avic;
@@ -87,11 +74,6 @@ static void svm_vcpu_put(struct lapicv_vcpu *vcpu)
 	avic_set_running(vcpu, false);
 }
 
-static void svm_refresh_apicv_exec_ctrl(struct lapicv_vcpu *vcpu)
-{
-	to_avic(vcpu)->avic_ctrl = vcpu->apic->apicv_active;
-}
-
 static void svm_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
 				  int trig_mode, int vector)
 {
@@ -110,7 +92,7 @@ static void svm_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
 	/* The IRR bit before IsRunning is read; pairs with avic_set_running. */
 	smp_mb__after_atomic();
 
-	if (READ_ONCE(avic->physical_id_entry) & LAPICV_AVIC_IS_RUNNING) {
+	if (READ_ONCE(avic->is_running)) {
 		atomic64_inc(&avic->doorbells);
 		trace_lapicv_deliver(vcpu->vcpu_id, vector,
 				     LAPICV_DELIVER_DOORBELL);
@@ -126,28 +108,16 @@ static void svm_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
 	lapicv_vcpu_kick(vcpu);
 }
 
-/* KVM's svm_set_vintr() with the seed patch. */
+/* The window opened: the seed patch's svm_set_vintr(). */
 static void svm_enable_irq_window(struct lapicv_vcpu *vcpu)
 {
-	struct lapicv_avic *avic = to_avic(vcpu);
-
-	if (!avic->avic_irq_window) {
-		avic->avic_irq_window = true;
-		lapicv_irq_window_inc_or_dec(vcpu->vm, true);
-	}
-	avic->vintr = true;
+	lapicv_irq_window_inc_or_dec(vcpu->vm, true);
 }
 
-/* KVM's svm_clear_vintr(), from the VINTR intercept. */
-static void svm_irq_window_exit(struct lapicv_vcpu *vcpu)
+/* The window closed: svm_clear_vintr(). */
+static void svm_disable_irq_window(struct lapicv_vcpu *vcpu)
 {
-	struct lapicv_avic *avic = to_avic(vcpu);
-
-	if (avic->avic_irq_window) {
-		avic->avic_irq_window = false;
-		lapicv_irq_window_inc_or_dec(vcpu->vm, false);
-	}
-	avic->vintr = false;
+	lapicv_irq_window_inc_or_dec(vcpu->vm, false);
 }
 
 static void svm_vcpu_stats(struct lapicv_vcpu *vcpu,
@@ -160,7 +130,7 @@ static void svm_vcpu_stats(struct lapicv_vcpu *vcpu,
 }
 
 struct lapicv_backend lapicv_svm_backend = {
-	.name			= "svm",
+	.name			= "avic-model",
 	.apicv			= true,
 	/* KVM's AVIC_REQUIRED_APICV_INHIBITS. */
 	.required_apicv_inhibits = BIT(LAPICV_INHIBIT_DISABLED) |
@@ -181,11 +151,10 @@ struct lapicv_backend lapicv_svm_backend = {
 	.vcpu_put		= svm_vcpu_put,
 	.vcpu_blocking		= svm_vcpu_put,
 	.vcpu_unblocking	= svm_vcpu_load,
-	.refresh_apicv_exec_ctrl = svm_refresh_apicv_exec_ctrl,
 	.deliver_interrupt	= svm_deliver_interrupt,
 	/* AVIC posts into IRR directly: nothing to move. */
 	.sync_pir_to_irr	= lapicv_sync_irr_only,
 	.enable_irq_window	= svm_enable_irq_window,
-	.irq_window_exit	= svm_irq_window_exit,
+	.disable_irq_window	= svm_disable_irq_window,
 	.vcpu_stats		= svm_vcpu_stats,
 };

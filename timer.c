@@ -15,14 +15,17 @@
  *	:Type:     no lock of its own.
  *	:Protects: n/a.  Most writes by the vCPU's context (its mutex held)
  *	           follow hrtimer_cancel(), so the callback cannot run beside
- *	           them.  Two do not, as in KVM: an LVTT write that keeps the
+ *	           them.  One does not, as in KVM: an LVTT write that keeps the
  *	           mode updates timer_mode and the period's clamp with the
- *	           timer armed, and injecting a periodic expiry advances the
- *	           target while the next period may fire; the callback then
- *	           sees the old or the new value, each a consistent timer.
+ *	           timer armed; the callback then sees the old or the new
+ *	           value, each a consistent timer.
  *	:Writers:  the vCPU's context; and the hrtimer callback, which writes
- *	           only "pending" (atomic), expired_tscdeadline and, in
- *	           periodic mode, target_expiration and tscdeadline.
+ *	           only "pending" (atomic) and, in periodic mode,
+ *	           target_expiration and tscdeadline.  A periodic target is
+ *	           advanced by the callback at each expiry, and by the vCPU's
+ *	           context only when it (re)starts a stopped timer already
+ *	           past its target (apic_start_sw_period()); injecting the
+ *	           expiry leaves it alone.
  *	:Readers:  TMCCT and MSR reads run alongside the callback without a
  *	           lock, as in KVM: target_expiration and timer_mode are read
  *	           and written with READ_ONCE()/WRITE_ONCE(), and a read that
@@ -127,9 +130,6 @@ static void apic_timer_expired(struct lapicv_lapic *apic, bool from_timer_fn)
 
 	if (atomic_read(&t->pending))
 		return;
-
-	if (apic_lvtt_tscdeadline(apic))
-		t->expired_tscdeadline = t->tscdeadline;
 
 	atomic_inc(&t->pending);
 	if (from_timer_fn)
@@ -421,7 +421,6 @@ u32 lapicv_timer_read_tmcct(struct lapicv_lapic *apic)
 void lapicv_timer_restore(struct lapicv_lapic *apic)
 {
 	lapicv_timer_cancel(apic);
-	apic->lapic_timer.expired_tscdeadline = 0;
 	lapicv_timer_update_lvtt(apic);
 	/* Stopped above: only the divisor changes, nothing to rescale. */
 	apic_update_divide_count(apic);

@@ -21,8 +21,8 @@ struct lapicv_lapic;
 
 /*
  * The APIC timer; owned by timer.c.  The hrtimer callback touches only
- * "pending", expired_tscdeadline, the periodic re-arm (target_expiration,
- * tscdeadline) and the vCPU's wake-up, as KVM's does.
+ * "pending", the periodic re-arm (target_expiration, tscdeadline) and the
+ * vCPU's wake-up, as KVM's does.
  */
 struct lapicv_timer {
 	struct hrtimer timer;
@@ -32,7 +32,6 @@ struct lapicv_timer {
 	/* LVTT mode bits the guest's CPUID allows; 0 until KVM_SET_CPUID2. */
 	u32 timer_mode_mask;
 	u64 tscdeadline;		/* host TSC; also kept in periodic mode */
-	u64 expired_tscdeadline;	/* tscdeadline at the last expiry */
 	atomic_t pending;		/* expiries not yet injected */
 };
 

@@ -11,8 +11,19 @@
  *
  * The vapic word (KVM's kvm_lapic_sync_to_vapic()) is
  *   TPR | (highest ISR & 0xf0) << 8 | highest IRR << 24
- * written after each run step; before a step the guest's TPR is read back
- * from its low byte (kvm_lapic_sync_from_vapic()).
+ *
+ * The rule, KVM's order for a run with the guest running between steps:
+ * lapicv writes the word at the end of each run step (KVM: before entry),
+ * when KVM_SET_VAPIC_ADDR sets it, and after a host-side ioctl
+ * (KVM_SET_LAPIC, KVM_SET_MSRS, LAPICV_GUEST_ACCESS) that changed the
+ * TPR; it remembers the TPR byte it wrote.  At the start of each step
+ * (KVM: after exit, kvm_lapic_sync_from_vapic()) it takes the word's TPR
+ * byte only if it differs from the one it wrote: then the guest wrote it.
+ * So a host-side TPR change is in the word at once and stays, a guest's
+ * TPR write between steps is taken, also across host-side ioctls that
+ * leave the TPR alone, and a step never reads back a stale byte.  In KVM
+ * the guest's write is taken at the exit before any host ioctl, and a
+ * host TPR change made after it wins: the same outcome.
  *
  * Lock card:
  *
@@ -27,7 +38,7 @@
  *	           is never modified, only replaced, and freed after a grace
  *	           period.
  *
- * lapicv_vcpu.vapic_addr
+ * lapicv_vcpu.vapic_addr, lapicv_vcpu.vapic_tpr
  *	:Written:  by the vCPU's owner (vcpu->mutex).
  */
 #include "lapic.h"
@@ -199,8 +210,19 @@ void lapicv_vapic_sync_from(struct lapicv_vcpu *vcpu, u32 data)
 {
 	lockdep_assert_held(&vcpu->mutex);
 
-	/* The guest's TPR writes went to the vapic page, not the APIC. */
-	lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, data & 0xff);
+	/*
+	 * The guest's TPR writes went to the vapic page, not the APIC; a byte
+	 * lapicv wrote itself is no news, and may be older than the APIC's.
+	 */
+	if ((data & 0xff) != vcpu->vapic_tpr)
+		lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, data & 0xff);
+}
+
+u32 lapicv_vapic_tpr(struct lapicv_vcpu *vcpu)
+{
+	lockdep_assert_held(&vcpu->mutex);
+
+	return vcpu->apic ? lapicv_get_reg(vcpu->apic, APIC_TASKPRI) & 0xff : 0;
 }
 
 u32 lapicv_vapic_data(struct lapicv_vcpu *vcpu)
@@ -216,5 +238,6 @@ u32 lapicv_vapic_data(struct lapicv_vcpu *vcpu)
 		max_irr = 0;
 	if (max_isr < 0)
 		max_isr = 0;
+	vcpu->vapic_tpr = tpr;
 	return tpr | (max_isr & 0xf0) << 8 | (u32)max_irr << 24;
 }

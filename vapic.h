@@ -52,13 +52,18 @@ void lapicv_memslot_unmap(struct lapicv_vm *vm,
 int lapicv_vapic_set_addr(struct lapicv_vcpu *vcpu, u64 gpa);
 
 /*
- * The run step's vapic sync.  Before it: the user address to read the
- * guest's TPR from (false if none), then lapicv_vapic_sync_from() with
- * the word read.  After it: the user address and the word to write
- * (KVM's kvm_lapic_sync_to_vapic() layout).  vcpu->mutex held.
+ * The vapic sync (vapic.c states the rule).  vcpu->mutex held.
+ * lapicv_vapic_hva(): the user address of the word, false if none.
+ * lapicv_vapic_sync_from(): at a step's start, with the word read there:
+ * takes its TPR byte if the guest changed it since lapicv_vapic_data().
+ * lapicv_vapic_data(): the word to write (KVM's kvm_lapic_sync_to_vapic()
+ * layout); remembers its TPR byte.
+ * lapicv_vapic_tpr(): the APIC's TPR, to tell whether a host-side ioctl
+ * changed it (then the word is written at once).
  */
 bool lapicv_vapic_hva(struct lapicv_vcpu *vcpu, u64 *hva);
 void lapicv_vapic_sync_from(struct lapicv_vcpu *vcpu, u32 data);
 u32 lapicv_vapic_data(struct lapicv_vcpu *vcpu);
+u32 lapicv_vapic_tpr(struct lapicv_vcpu *vcpu);
 
 #endif /* _LAPICV_VAPIC_H */

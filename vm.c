@@ -24,24 +24,12 @@
 #include "apicv.h"
 #include "lapic.h"
 #include "irq.h"
+#include "irq_route.h"
 #include "lapicv.h"
 #include "npt.h"
 #include "run.h"
 #include "vapic.h"
 #include "vm.h"
-
-/*
- * KVM_X86_DEFAULT_VM always; protected-APIC VMs with a backend that can
- * answer for an APIC nobody may read (the vmx backend's posted interrupts).
- */
-static u64 lapicv_vm_types(void)
-{
-	u64 types = BIT_ULL(KVM_X86_DEFAULT_VM);
-
-	if (lapicv_backend.protected_apic_has_interrupt)
-		types |= BIT_ULL(LAPICV_X86_PROTECTED_APIC_VM);
-	return types;
-}
 
 long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 {
@@ -52,6 +40,7 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 	case KVM_CAP_TSC_DEADLINE_TIMER:	/* timer.c */
 	case KVM_CAP_EXT_CPUID:			/* lapic.c, main.c */
 	case KVM_CAP_MP_STATE:			/* lapic.c */
+	case KVM_CAP_VCPU_EVENTS:		/* events.c */
 	case KVM_CAP_USER_MEMORY:		/* vapic.c */
 	case KVM_CAP_VAPIC:			/* vapic.c */
 	case KVM_CAP_READONLY_MEM:		/* vapic.c */
@@ -68,10 +57,17 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 		return LAPICV_MAX_VCPU_IDS;
 	case KVM_CAP_SIGNAL_MSI:		/* irq.c */
 		return 1;
+	case KVM_CAP_IRQ_ROUTING:		/* irq_route.c */
+		return LAPICV_MAX_IRQ_ROUTES;
 	case KVM_CAP_X2APIC_API:		/* irq.c */
 		return LAPICV_X2APIC_API_VALID_FLAGS;
 	case KVM_CAP_VM_TYPES:
-		return lapicv_vm_types();
+		/*
+		 * Only the default type, as kvm_amd without SEV answers: a
+		 * protected APIC is lapicv's own request, never a VM type
+		 * another hypervisor gives a meaning (5 is KVM's TDX).
+		 */
+		return BIT_ULL(KVM_X86_DEFAULT_VM);
 	case KVM_CAP_BINARY_STATS_FD:		/* stats.c */
 	case KVM_CAP_USER_MEMORY2:		/* vapic.c */
 	case KVM_CAP_IRQCHIP:			/* LAPIC only: api.rst */
@@ -115,6 +111,7 @@ static void lapicv_vm_destroy(struct lapicv_vm *vm)
 	xa_destroy(&vm->vcpus);
 	lapicv_apic_map_free(vm);
 	lapicv_npt_destroy(vm);
+	lapicv_irq_routing_free(vm);
 	lapicv_memslots_destroy(vm);
 	if (vm->svm_held)
 		lapicv_svm_put();
@@ -231,8 +228,24 @@ static long lapicv_vcpu_get_cpuid2(struct lapicv_vcpu *vcpu,
 	return 0;
 }
 
-static long lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
-				    unsigned int ioctl, void __user *argp)
+/* KVM_GET/SET_VCPU_EVENTS: copy in and out here, the logic in events.c. */
+static long lapicv_vcpu_events_ioctl(struct lapicv_vcpu *vcpu,
+				     unsigned int ioctl, void __user *argp)
+{
+	struct kvm_vcpu_events e;
+
+	if (ioctl == KVM_GET_VCPU_EVENTS) {
+		/* Every byte of e is written, padding and reserved included. */
+		lapicv_get_vcpu_events(vcpu, &e);
+		return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
+	}
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	return lapicv_set_vcpu_events(vcpu, &e);
+}
+
+static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
+				      unsigned int ioctl, void __user *argp)
 {
 	struct kvm_interrupt irq;
 	struct kvm_mp_state mp;
@@ -271,13 +284,19 @@ static long lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 		if (copy_from_user(&va, argp, sizeof(va)))
 			return -EFAULT;
 		return lapicv_vapic_set_addr(vcpu, va.vapic_addr);
+	case KVM_SMI:
+		return lapicv_inject_smi(vcpu);
+	case KVM_GET_VCPU_EVENTS:
+	case KVM_SET_VCPU_EVENTS:
+		return lapicv_vcpu_events_ioctl(vcpu, ioctl, argp);
 	default:
 		return -ENOIOCTLCMD;
 	}
 }
 
 /*
- * The vapic word around a run step (vapic.c computes it).  As in KVM, a
+ * The vapic word: read at a step's start, written at its end and after a
+ * host-side change of the TPR (the rule is vapic.c's).  As in KVM, a
  * faulting guest address is silently skipped.
  */
 static void lapicv_vcpu_vapic_from_guest(struct lapicv_vcpu *vcpu)
@@ -297,6 +316,20 @@ static void lapicv_vcpu_vapic_to_guest(struct lapicv_vcpu *vcpu)
 	if (lapicv_vapic_hva(vcpu, &hva))
 		(void)put_user(lapicv_vapic_data(vcpu),
 			       (u32 __user *)(unsigned long)hva);
+}
+
+/* A host-side ioctl that changed the TPR writes the word at once. */
+static long lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
+				    unsigned int ioctl, void __user *argp)
+{
+	u32 tpr = lapicv_vapic_tpr(vcpu);
+	long r;
+
+	r = __lapicv_vcpu_lapic_ioctl(vcpu, ioctl, argp);
+	if (lapicv_vapic_tpr(vcpu) != tpr ||
+	    (ioctl == KVM_SET_VAPIC_ADDR && !r))
+		lapicv_vcpu_vapic_to_guest(vcpu);
+	return r;
 }
 
 /* LAPICV_RUN: the run step (apicv.c); "in" is left as the VMM gave it. */
@@ -321,7 +354,8 @@ static long lapicv_vcpu_ioctl_run(struct lapicv_vcpu *vcpu,
 		return -EINTR;
 	lapicv_vcpu_vapic_from_guest(vcpu);
 	r = lapicv_vcpu_run(vcpu, &run);
-	if (!r)
+	/* Also after -EINTR: the step may have changed the APIC. */
+	if (!r || r == -EINTR)
 		lapicv_vcpu_vapic_to_guest(vcpu);
 	mutex_unlock(&vcpu->mutex);
 	/* -EINTR (a signal) still reports the state the step left. */
@@ -335,6 +369,7 @@ static long lapicv_vcpu_ioctl_access(struct lapicv_vcpu *vcpu,
 				     struct lapicv_guest_access __user *uga)
 {
 	struct lapicv_guest_access ga;
+	u32 tpr;
 	long r;
 
 	if (copy_from_user(&ga, uga, sizeof(ga)))
@@ -344,7 +379,10 @@ static long lapicv_vcpu_ioctl_access(struct lapicv_vcpu *vcpu,
 		return -EFAULT;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
+	tpr = lapicv_vapic_tpr(vcpu);
 	r = lapicv_guest_access(vcpu, &ga);
+	if (lapicv_vapic_tpr(vcpu) != tpr)
+		lapicv_vcpu_vapic_to_guest(vcpu);
 	mutex_unlock(&vcpu->mutex);
 	if (!r && copy_to_user(uga, &ga, sizeof(ga)))
 		r = -EFAULT;
@@ -426,6 +464,9 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_GET_MP_STATE:
 	case KVM_SET_MP_STATE:
 	case KVM_SET_VAPIC_ADDR:
+	case KVM_SMI:
+	case KVM_GET_VCPU_EVENTS:
+	case KVM_SET_VCPU_EVENTS:
 		/* Without a LAPIC, KVM_GET_LAPIC's answer for them all. */
 		r = vcpu->apic ? lapicv_vcpu_lapic_ioctl(vcpu, ioctl,
 							 (void __user *)arg) :
@@ -552,7 +593,6 @@ static int __lapicv_vcpu_install(struct lapicv_vm *vm,
 	r = xa_insert(&vm->vcpus, idx, vcpu, GFP_KERNEL_ACCOUNT);
 	if (r)
 		return r;
-	vcpu->vcpu_idx = idx;
 
 	/* The fd's reference; the caller's VM fd keeps vm alive meanwhile. */
 	refcount_inc(&vm->users);
@@ -689,6 +729,27 @@ static int lapicv_vm_set_boot_cpu_id(struct lapicv_vm *vm, unsigned long id)
 	return r;
 }
 
+/*
+ * LAPICV_ENABLE_PROTECTED_APIC: only a backend that can answer for an APIC
+ * nobody may read (protected_apic_has_interrupt) offers it, and only
+ * before the first vCPU, whose LAPIC is created protected or not.
+ */
+static int lapicv_vm_enable_protected_apic(struct lapicv_vm *vm,
+					   unsigned long arg)
+{
+	int r = 0;
+
+	if (arg || !lapicv_backend.protected_apic_has_interrupt)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus)
+		r = -EBUSY;
+	else
+		vm->protected_apic = true;
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
 /* KVM_SET_USER_MEMORY_REGION(2): one memslot implementation (vapic.c). */
 static int lapicv_vm_set_memory_region(struct lapicv_vm *vm,
 				       unsigned int ioctl, void __user *argp)
@@ -712,6 +773,30 @@ static int lapicv_vm_set_memory_region(struct lapicv_vm *vm,
 		       mem.memory_size))
 		return -EINVAL;
 	return lapicv_set_memory_region(vm, &mem);
+}
+
+/* KVM_SET_GSI_ROUTING: the header, then the entries; irq_route.c decides. */
+static int lapicv_vm_set_gsi_routing(struct lapicv_vm *vm,
+				     struct kvm_irq_routing __user *urouting)
+{
+	struct kvm_irq_routing_entry *e = NULL;
+	struct kvm_irq_routing routing;
+	int r;
+
+	if (copy_from_user(&routing, urouting, sizeof(routing)))
+		return -EFAULT;
+	r = lapicv_irq_routing_check(vm, &routing);
+	if (r)
+		return r;
+	if (routing.nr) {
+		e = vmemdup_user(urouting->entries,
+				 array_size(routing.nr, sizeof(*e)));
+		if (IS_ERR(e))
+			return PTR_ERR(e);
+	}
+	r = lapicv_set_irq_routing(vm, e, routing.nr);
+	kvfree(e);
+	return r;
 }
 
 static int lapicv_vm_set_inhibit(struct lapicv_vm *vm, void __user *argp)
@@ -786,12 +871,16 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		return lapicv_signal_msi(vm, &msi);
 	}
+	case KVM_SET_GSI_ROUTING:
+		return lapicv_vm_set_gsi_routing(vm, argp);
 	case LAPICV_SET_INHIBIT:
 		return lapicv_vm_set_inhibit(vm, argp);
 	case LAPICV_GET_INHIBITS:
 		return lapicv_vm_get_inhibits(vm, argp);
 	case LAPICV_GET_VM_STATS:
 		return lapicv_vm_get_stats(vm, argp);
+	case LAPICV_ENABLE_PROTECTED_APIC:
+		return lapicv_vm_enable_protected_apic(vm, arg);
 	case KVM_GET_STATS_FD:
 		return lapicv_vm_stats_fd(vm);
 	default:
@@ -819,13 +908,12 @@ int lapicv_vm_create(unsigned long type)
 	struct lapicv_vm *vm;
 	int fd;
 
-	if (type >= 64 || !(lapicv_vm_types() & BIT_ULL(type)))
+	if (type != KVM_X86_DEFAULT_VM)
 		return -EINVAL;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return -ENOMEM;
-	vm->protected_apic = type == LAPICV_X86_PROTECTED_APIC_VM;
 	refcount_set(&vm->users, 1);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
@@ -833,6 +921,7 @@ int lapicv_vm_create(unsigned long type)
 	mutex_init(&vm->apic_map_lock);
 	xa_init(&vm->vcpus);
 	lapicv_memslots_init(vm);
+	lapicv_irq_routing_init(vm);
 	if (lapicv_npt_create(vm)) {
 		mmdrop(vm->mm);
 		kfree(vm);

@@ -3,7 +3,7 @@
 #
 # The guest side of `make bench` (/run.sh in the initramfs, packed by
 # scripts/bench.sh): load kvm_amd and lapicv, run lapicv_bench for each
-# item, reloading lapicv with backend=soft, vmx and svm for the run-step
+# item, reloading lapicv with backend=soft, vmx-model and avic-model for the run-step
 # items, and say whether the kernel complained.  Kernel command line words
 # rig_bench_<x>=<y> set BENCH_<X> (seconds, reps, threads, scale_max) and
 # rig_bench_items picks items (default: ioctl,irqwin,run,scale,mem).
@@ -50,11 +50,11 @@ if want ioctl || want scale || want mem; then
 	lapicv_load
 	want ioctl && bench ioctl
 fi
-if want irqwin && lapicv_load backend=svm; then
+if want irqwin && lapicv_load backend=avic-model; then
 	bench irqwin
 fi
 if want run; then
-	for b in soft vmx svm; do
+	for b in soft vmx-model avic-model; do
 		lapicv_load backend=$b && bench run
 	done
 fi

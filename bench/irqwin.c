@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Item 3: IRQ-window contention, the seed patch's case (lapicv only; needs
- * the module loaded with backend=svm, where an IRQ window inhibits APICv).
+ * the module loaded with backend=avic-model, where an IRQ window inhibits
+ * APICv).
  *
  * Each of N threads owns one vCPU of one VM and loops:
  *
@@ -102,9 +103,11 @@ struct irqwin_vm {
 
 static int vcpu_accept_extint(int vcpu)
 {
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct kvm_lapic_state s;
 
-	if (get_lapic(vcpu, &s))
+	/* An AP runs only once started (KVM keeps UNINITIALIZED blocked). */
+	if (ioctl(vcpu, KVM_SET_MP_STATE, &mp) || get_lapic(vcpu, &s))
 		return -1;
 	lapic_set_reg(&s, APIC_SPIV, APIC_SPIV_ENABLE | 0xff);
 	lapic_set_reg(&s, APIC_LVT0, LVT_DM_EXTINT);
@@ -278,8 +281,8 @@ int bench_irqwin(void)
 	struct irqwin_result res[2], head[2][2];
 	int other, n, err = 0;
 
-	if (strcmp(lapicv_param("backend"), "svm")) {
-		printf("# irqwin: needs backend=svm (have %s)\n",
+	if (strcmp(lapicv_param("backend"), "avic-model")) {
+		printf("# irqwin: needs backend=avic-model (have %s)\n",
 		       lapicv_param("backend"));
 		return -1;
 	}

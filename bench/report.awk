@@ -34,17 +34,17 @@ END {
 
 	print ""
 	print "== 2. run step round trip per backend, ns (lapicv only)"
-	printf "  %-8s %14s %14s %14s %14s\n", "backend", "MSI+run+EOI",
+	printf "  %-10s %14s %14s %14s %14s\n", "backend", "MSI+run+EOI",
 	       "..EOI by MSRS", "MSI alone", "wake-up"
-	split("soft vmx svm", bes)
+	split("soft vmx-model avic-model", bes)
 	for (i = 1; i in bes; i++)
-		printf "  %-8s %14s %14s %14s %14s\n", bes[i],
+		printf "  %-10s %14s %14s %14s %14s\n", bes[i],
 		       ns("roundtrip_ns_" bes[i]),
 		       ns("roundtrip_setmsrs_eoi_ns_" bes[i]),
 		       ns("signal_msi_ns_" bes[i]), ns("wakeup_ns_" bes[i])
 
 	print ""
-	print "== 3. IRQ-window contention, backend=svm"
+	print "== 3. IRQ-window contention, backend=avic-model"
 	printf "  %-9s %-8s %7s %10s %11s %12s %10s %12s\n", "other", "policy",
 	       "threads", "windows/s", "writes/win", "transit/win", "writes/tr",
 	       "toggles/win"

@@ -506,6 +506,10 @@ static void act5_inhibit(struct demo *d)
 	say("5. An inhibit turns APICv off and on again\n");
 	get_inhibits(d->vm, &st);
 	say("   Backend in use (%s): %s.\n", BACKEND_PARAM, d->backend);
+	if (strcmp(d->backend, "soft"))
+		say("   (%s is lapicv's own software model of the CPU's side of\n"
+		    "   APICv, chosen by name at load: it never uses the hardware.)\n",
+		    d->backend);
 	say("   The inhibit reasons it honours:");
 	for (i = 0, col = 34; i < LAPICV_NR_INHIBITS; i++) {
 		if (!(st.required & (1ull << i)))

@@ -5,11 +5,17 @@
 #   1. install what is missing (deps.sh), fetch the guest kernels and the
 #      kselftest/checkpatch files into the cache (guest-kernels.sh);
 #   2. build lapicv.ko for every installed kernel, the selftests and the
-#      demo VMM;
+#      demo VMM; KVM's own selftests and selftest library from
+#      linux-source-6.12 (kvm-selftests.sh, cached) and lapicv's real-guest
+#      selftests against that library (selftests/guest);
 #   3. boot each Debian kernel in QEMU: the newest (6.12) runs the
-#      selftests on /dev/lapicv and on /dev/kvm (kvm_amd), the others on
-#      /dev/lapicv only; meanwhile build lapicv.ko again with W=1 C=1 in
-#      selftests/build/lint/ (any warning fails) and run checkpatch;
+#      selftests on /dev/lapicv and on /dev/kvm (kvm_amd), and the
+#      real-guest suites (KVM's selftests, selftests/guest) on kvm_amd and
+#      on lapicv; the others run the selftests on /dev/lapicv only;
+#      LAPICV_NO5LVL=1 adds a boot of the newest kernel with no5lvl
+#      (4-level paging) for the real-guest suites; meanwhile build
+#      lapicv.ko again with W=1 C=1 in selftests/build/lint/ (any warning
+#      fails) and run checkpatch;
 #   4. print one line per suite and, last, "N passed, N failed, N skipped".
 # Exit status 0 only if nothing failed.  Logs stay in selftests/build/check/.
 set -euo pipefail
@@ -47,7 +53,7 @@ finish() {
 	echo "[host rig check] 1..$n" >>"$host"
 	echo
 	echo "== summary after $SECONDS s (logs in ${out#"$top"/}/)"
-	bash scripts/tap-summary.sh "${logs[@]}"
+	bash scripts/tap-summary.sh -s ' (kvm|guest)-selftests$' "${logs[@]}"
 	exit $?
 }
 
@@ -105,23 +111,46 @@ unit() {
 	record $st "$t0" "make $target $*"
 }
 
-# guest <ver>: boot <ver> with the selftests; the newest kernel also runs
-# them on kvm_amd and on the vmx and svm backends.  The console goes to stdout and guest-<major.minor>.log.
+# stage <name> <dir> <test>...: $out/realguest/<name>/, what
+# mkinitramfs.sh -R packs: the list of the tests expected and a link to each
+# one <dir> has, so that the guest fails the ones that did not build.
+stage() {
+	local d=$out/realguest/$1 dir=$2 t
+
+	shift 2
+	mkdir -p "$d"
+	for t in "$@"; do
+		echo "$t" >>"$d/list"
+		[ ! -x "$dir/$t" ] || ln -s "$(realpath "$dir/$t")" "$d/$t"
+	done
+}
+
+# guest <ver> [no5lvl]: boot <ver> with the selftests; the newest kernel
+# also runs them on kvm_amd and on the vmx-model and avic-model backends, and the
+# real-guest suites (KVM's selftests, selftests/guest) on kvm_amd and on
+# lapicv.  "no5lvl" boots the newest kernel with 4-level paging for the
+# real-guest suites alone (tag <major.minor>-no5lvl).  The console goes to
+# stdout and guest-<tag>.log.
 guest() {
-	local v=$1 tag suites=lapicv backends= img K=() st=0 end=0
+	local v=$1 tag suites=lapicv args=() pack=(-t selftests/build) img
+	local st=0 end=0 realguest=(-R kvm-selftests="$out/realguest/kvm-selftests"
+		-R guest-selftests="$out/realguest/guest-selftests")
 
 	tag=$(echo "$v" | cut -d. -f1,2)
-	if [ "$v" = "$newest" ]; then
-		suites=lapicv,kvm
-		backends=rig_backends=vmx,svm
-		K=(-K)
+	if [ "${2:-}" = no5lvl ]; then
+		tag=$tag-no5lvl suites=realguest args=(no5lvl)
+		pack=(-K "${realguest[@]}")
+	elif [ "$v" = "$newest" ]; then
+		suites=lapicv,kvm,realguest
+		args=(rig_backends=vmx-model,avic-model)
+		pack+=(-K "${realguest[@]}")
 	fi
 	img=$out/guest-$tag.cpio.gz
-	echo "== guest $v: suites $suites"
-	bash scripts/mkinitramfs.sh "${K[@]}" -t selftests/build "$v" "$img" \
+	echo "== guest $v: suites $suites${args[*]:+, ${args[*]}}"
+	bash scripts/mkinitramfs.sh "${pack[@]}" "$v" "$img" \
 		scripts/guest/check.sh samples/build/demo_vmm
 	bash scripts/qemu-run.sh "$v" "$img" rig_tag="$tag" \
-		rig_suites="$suites" $backends | tee "$out/guest-$tag.log" || st=$?
+		rig_suites="$suites" "${args[@]}" | tee "$out/guest-$tag.log" || st=$?
 	grep -qx 'rig: end' "$out/guest-$tag.log" || end=1
 	return $((st || end))
 }
@@ -141,12 +170,36 @@ echo "== build"
 st=0; run "$out/modules.log" make -j"$jobs" modules-all || st=$?
 step $st "make modules-all (${kvers[*]})"
 built=$st
+# make install into a DESTDIR: the module and the udev rule for /dev/lapicv.
+st=0; dest=$(mktemp -d)
+run "$out/install.log" make install DESTDIR="$dest" KVER="$newest" || st=$?
+[ $st -ne 0 ] || cmp -s udev/60-lapicv.rules "$dest/lib/udev/rules.d/60-lapicv.rules" || st=1
+[ $st -ne 0 ] || [ -f "$dest/lib/modules/$newest/updates/lapicv.ko" ] || st=1
+rm -rf "$dest"
+step $st "make install DESTDIR=: lapicv.ko and udev/60-lapicv.rules"
 st=0; run "$out/selftests.log" make -j"$jobs" -C selftests || st=$?
 step $st "selftests build"
 [ $st -eq 0 ] || built=1
 st=0; run "$out/samples.log" make -C samples || st=$?
 step $st "samples build"
 [ $st -eq 0 ] || built=1
+# KVM's own selftests and its selftest library (scripts/kvm-selftests.sh,
+# cached), and lapicv's real-guest selftests linked with that library.  A
+# failure here fails these steps and, in the guest, every test it left
+# unbuilt; the other guests still run.
+st=0
+ksft=$(bash scripts/kvm-selftests.sh 2>"$out/kvm-selftests.log") || st=$?
+[ $st -eq 0 ] || sed 's/^/    /' "$out/kvm-selftests.log"
+step $st "KVM's selftests and libkvm.a from linux-source-6.12 (cached)"
+stage kvm-selftests "${ksft:-/nonexistent}/bin" $(bash scripts/kvm-selftests.sh list)
+st=0
+[ -n "$ksft" ] || echo "no KVM selftest library" >"$out/guest-selftests.log"
+[ -z "$ksft" ] || run "$out/guest-selftests.log" \
+	make -C selftests/guest KVM_SELFTESTS="$ksft" || st=$?
+[ -n "$ksft" ] || st=1
+step $st "selftests/guest build (real-guest tests, KVM's selftest library)"
+stage guest-selftests selftests/build/guest \
+	$(basename -s .c selftests/guest/*_test.c)
 
 # Single-threaded TCG keeps one core busy: the newest guest runs in the
 # foreground while a background job does the lint builds, checkpatch and
@@ -176,6 +229,11 @@ background=$!
 if [ "$built" -eq 0 ]; then
 	st=0; guest "$newest" || st=$?
 	step $st "guest $newest ran to the end"
+	# LAPICV_NO5LVL=1: the real-guest suites again, on 4-level paging.
+	if [ "${LAPICV_NO5LVL:-0}" = 1 ]; then
+		st=0; guest "$newest" no5lvl || st=$?
+		step $st "guest $newest no5lvl ran to the end"
+	fi
 fi
 wait $background || true
 echo "== lint, checkpatch${older:+ and the older guests}"
@@ -191,8 +249,9 @@ if [ "$built" -ne 0 ]; then
 		step 1 "guest $v not booted: the build failed"
 	done
 fi
-for v in "$newest" "${older[@]}"; do
-	log=$out/guest-$(echo "$v" | cut -d. -f1,2).log
+tag=$(echo "$newest" | cut -d. -f1,2)
+for log in "$out/guest-$tag.log" "$out/guest-$tag-no5lvl.log" \
+	   $(for v in "${older[@]}"; do echo "$out/guest-$(echo "$v" | cut -d. -f1,2).log"; done); do
 	[ ! -f "$log" ] || logs+=("$log")
 done
 for t in unit unit-tsan fuzz; do

@@ -7,7 +7,9 @@
 #   2. copy the module's sources and dkms.conf to /usr/src/lapicv-<ver>;
 #   3. dkms add, then for each kernel dkms build and dkms install, and
 #      check that /lib/modules/<kernel>/updates/dkms/lapicv.ko exists and
-#      is the module for that kernel (modinfo vermagic);
+#      is the module for that kernel (modinfo vermagic), and that
+#      POST_INSTALL installed the udev rule for /dev/lapicv (and, at the
+#      end, that POST_REMOVE removed it with the last module);
 #   4. dkms remove --all and delete /usr/src/lapicv-<ver>, also on
 #      failure, so the machine is left as it was.
 # Installing into /lib/modules of a kernel that is not running is fine:
@@ -19,6 +21,8 @@ cd "$top"
 name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' dkms.conf)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 src=/usr/src/$name-$ver
+# The udev rule that makes /dev/lapicv group kvm, 0660 (dkms-udev.sh).
+rules=/lib/udev/rules.d/60-lapicv.rules
 out=$top/build/dkms-check
 mkdir -p "$out"
 
@@ -52,7 +56,9 @@ cleanup
 
 # The module's sources only: what `make modules` needs, and dkms.conf.
 mkdir -p "$src"
-cp -a Makefile Kbuild dkms.conf ./*.c ./*.h include "$src/"
+mkdir -p "$src/scripts"
+cp -a Makefile Kbuild dkms.conf ./*.c ./*.h include udev "$src/"
+cp -a scripts/dkms-udev.sh "$src/scripts/"
 
 fail=0
 step() {
@@ -96,6 +102,8 @@ for k in "${kvers[@]}"; do
 	step $st "${found:-$ko} installed, vermagic ${magic:-?}"
 	st=0; grep -q "updates/dkms/$name.ko" "/lib/modules/$k/modules.dep" || st=1
 	step $st "depmod lists it for $k"
+	st=0; cmp -s udev/60-lapicv.rules "$rules" || st=1
+	step $st "POST_INSTALL installed $rules"
 done
 dkms status "$name/$ver" 2>/dev/null | sed 's/^/# /'
 st=0; run "$out/remove.log" dkms remove "$name/$ver" --all || st=$?
@@ -104,5 +112,7 @@ for k in "${kvers[@]}"; do
 	st=0; ls /lib/modules/"$k"/updates/dkms/"$name".ko* >/dev/null 2>&1 && st=1
 	step $st "nothing left in /lib/modules/$k/updates/dkms"
 done
+st=0; [ ! -e "$rules" ] || st=1
+step $st "POST_REMOVE removed $rules with the last module"
 [ $fail -eq 0 ] && echo "dkms-check: passed" || echo "dkms-check: FAILED (logs in ${out#"$top"/}/)"
 exit $fail

@@ -9,7 +9,7 @@
 # reference count and slab usage.
 #
 # Environment: FUZZ_SECONDS (default 60), FUZZ_SEED (default: the time;
-# printed), FUZZ_BACKEND (soft, vmx, svm; default: the module's auto),
+# printed), FUZZ_BACKEND (soft, vmx-model, avic-model; default: soft),
 # FUZZ_TESTS (the selftests to run, default fuzz_ioctl_test; e.g.
 # "torture_test" with TORTURE_SECONDS to torture one backend),
 # FUZZ_KVER (default: the newest installed headers), LAPICV_QEMU_TIMEOUT

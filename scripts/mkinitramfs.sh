@@ -3,12 +3,16 @@
 #
 # Pack a guest initramfs for the Debian kernel <ver> from the cache:
 #
-#   mkinitramfs.sh [-K] [-t DIR] <ver> <out.cpio.gz> <run-script> [file...]
+#   mkinitramfs.sh [-K] [-t DIR] [-R NAME=DIR]... <ver> <out.cpio.gz> <run-script> [file...]
 #
 #   /init                 scripts/guest/init: mounts, CPU flags, /run.sh, off
 #   /run.sh               <run-script>
 #   /bin/                 busybox (applets linked at boot) and each <file>
 #   /tests/               the executables in DIR (-t), e.g. selftests/build
+#   /realguest/NAME/      (-R, repeatable) the executables in DIR and its
+#                         list of the names expected there, for the real-guest
+#                         suites (KVM's selftests, selftests/guest);
+#                         /realguest/order lists the NAMEs in -R order
 #   /lib/modules/         build/<ver>/lapicv.ko and, with -K, kvm-amd from
 #                         the kernel package with its dependencies, all
 #                         uncompressed; lapicv.order and kvm.order list them
@@ -18,16 +22,18 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kvm=0
 tests=
-while getopts Kt: opt; do
+realguest=()
+while getopts Kt:R: opt; do
 	case $opt in
 	K) kvm=1 ;;
 	t) tests=$OPTARG ;;
+	R) realguest+=("$OPTARG") ;;
 	*) exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
 if [ $# -lt 3 ]; then
-	echo "usage: $0 [-K] [-t DIR] <ver> <out.cpio.gz> <run-script> [file...]" >&2
+	echo "usage: $0 [-K] [-t DIR] [-R NAME=DIR]... <ver> <out.cpio.gz> <run-script> [file...]" >&2
 	exit 2
 fi
 ver=$1 out=$2 run=$3
@@ -51,6 +57,15 @@ done
 if [ -n "$tests" ]; then
 	find "$tests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$root/tests/" \;
 fi
+for r in "${realguest[@]}"; do
+	name=${r%%=*} dir=${r#*=}
+	[ -f "$dir/list" ] || { echo "no $dir/list" >&2; exit 1; }
+	mkdir -p "$root/realguest/$name"
+	cp "$dir/list" "$root/realguest/$name/list"
+	find -L "$dir" -maxdepth 1 -type f -perm -u+x \
+		-exec cp {} "$root/realguest/$name/" \;
+	echo "$name" >>"$root/realguest/order"
+done
 
 # The kernel package's file for module <name> (kvm_amd -> kvm-amd.ko.xz).
 module_file() {

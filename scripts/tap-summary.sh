@@ -5,7 +5,11 @@
 # total as the last line: "N passed, N failed, N skipped".  Exit 1 if
 # anything failed.
 #
-#   tap-summary.sh <log>...
+#   tap-summary.sh [-s REGEX] <log>...
+#
+# -s: under the line of each suite whose name ("<tag> <suite> <name>")
+# matches the extended REGEX, name every skipped result with its reason
+# (the real-guest suites, where one result is one test program).
 #
 # A suite is every line prefixed "[<tag> <suite> <name>] ", e.g.
 # "[6.12 kvm vm_test] ok 3 vm.split_irqchip_max_pins".  "ok ... # SKIP"
@@ -16,7 +20,13 @@
 # every result it printed passed.
 set -euo pipefail
 
-cat "$@" | tr -d '\r' | awk '
+itemize='^$'
+if [ "${1:-}" = -s ]; then
+	itemize=$2
+	shift 2
+fi
+
+cat "$@" | tr -d '\r' | awk -v itemize="$itemize" '
 match($0, /^\[[^] ]+ [^] ]+ [^] ]+\] ?/) {
 	key = substr($0, 2, RLENGTH - 2)
 	sub(/\] ?$/, "", key)
@@ -28,9 +38,15 @@ match($0, /^\[[^] ]+ [^] ]+ [^] ]+\] ?/) {
 	if (line ~ /^1\.\.[0-9]+/) {
 		plan[key] = substr(line, 4) + 0
 	} else if (line ~ /^ok [0-9]+/) {
-		if (line ~ /# [Ss][Kk][Ii][Pp]/)
+		if (line ~ /# [Ss][Kk][Ii][Pp]/) {
 			skip[key]++
-		else
+			if (key ~ itemize) {
+				sub(/^ok [0-9]+ */, "", line)
+				sub(/ \([0-9.]+ s\)/, "", line)
+				sub(/ *# [Ss][Kk][Ii][Pp] */, ": ", line)
+				skipped[key] = skipped[key] "    skipped: " line "\n"
+			}
+		} else
 			pass[key]++
 	} else if (line ~ /^not ok [0-9]+/) {
 		fail[key]++
@@ -61,8 +77,9 @@ END {
 			fail[k]++
 			note = note sprintf(" (exit status %d)", status[k])
 		}
-		printf("%-32s %3d passed, %d failed, %d skipped%s\n", k,
+		printf("%-36s %3d passed, %d failed, %d skipped%s\n", k,
 		       pass[k], fail[k], skip[k], note)
+		printf("%s", skipped[k])
 		tp += pass[k]; tf += fail[k]; ts += skip[k]
 	}
 	if (!nkeys)

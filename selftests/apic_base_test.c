@@ -99,6 +99,32 @@ TEST_F(base, reserved_bits_cpuid)
 	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 36)));
 }
 
+/*
+ * CPUID may claim 64 or more physical address bits (the field is a byte):
+ * then no address bit is reserved (KVM's rsvd_bits() of an empty range),
+ * and the architectural reserved bits still are.
+ */
+TEST_F(base, reserved_bits_maxphyaddr_64)
+{
+	int vcpu = self->v.vcpu[1];
+	__u64 base = APIC_BASE_DEFAULT | APIC_BASE_EN;
+	unsigned int phys[] = { 64, 65, 255 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(phys); i++) {
+		ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, phys[i]));
+		EXPECT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 63)))
+			TH_LOG("MAXPHYADDR %u", phys[i]);
+		EXPECT_EQ(base | (1ull << 63), msr(vcpu, MSR_IA32_APICBASE));
+		EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 9)));
+		EXPECT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, base));
+	}
+	/* 63 bits: bit 63 alone is reserved. */
+	ASSERT_OK(set_cpuid(vcpu, CPUID1_ECX_X2APIC, 63));
+	EXPECT_EQ(0, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 63)));
+	EXPECT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, base | (1ull << 62)));
+}
+
 /* EXTD without EN is the invalid mode, whatever the CPUID. */
 TEST_F(base, invalid_mode)
 {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Backend behaviour behind LAPICV_RUN, seen through LAPICV_GET_VCPU_STATS:
- * posted-interrupt delivery with ON and SN (vmx), doorbells and wake-ups
- * (svm), and no interrupt lost while two threads send and the vCPU runs
+ * posted-interrupt delivery with ON and SN (vmx-model), doorbells and
+ * wake-ups (avic-model), and no interrupt lost while two threads send and the vCPU runs
  * (every backend).  lapicv-only: each test skips on /dev/kvm.
  */
 #define _GNU_SOURCE
@@ -47,8 +47,11 @@ FIXTURE_SETUP(backend)
 	REQUIRE_LAPICV();
 	memset(&self->v, -1, sizeof(self->v));
 	ASSERT_OK(irq_vm_create(&self->v, NULL));
-	for (i = 0; i < NR_VCPUS; i++)
+	/* APs run once started: KVM keeps an UNINITIALIZED vCPU blocked. */
+	for (i = 0; i < NR_VCPUS; i++) {
 		ASSERT_OK(lapic_setup(self->v.vcpu[i], 0, APIC_DFR_FLAT));
+		ASSERT_OK(set_mp_state(self->v.vcpu[i], KVM_MP_STATE_RUNNABLE));
+	}
 }
 
 FIXTURE_TEARDOWN(backend)
@@ -82,7 +85,7 @@ static void *send_msis(void *arg)
 }
 
 /*
- * vmx: outside the run step SN is set, so posting notifies nobody: the
+ * vmx-model: outside the run step SN is set, so posting notifies nobody: the
  * first MSI sets ON, the second finds ON set.  The next step syncs both
  * into IRR in one go.  A halted step clears SN: an MSI then notifies.
  */
@@ -94,8 +97,8 @@ TEST_F(backend, vmx_posted_on_sn)
 	struct lapicv_run r;
 	pthread_t t;
 
-	if (!backend_is("vmx"))
-		SKIP(return, "needs backend=vmx");
+	if (!backend_is("vmx-model"))
+		SKIP(return, "needs backend=vmx-model");
 	ASSERT_OK(lapicv_run_step(self->v.vcpu[0], false, false, &r));
 	ASSERT_EQ(1, r.apicv_active);
 
@@ -126,15 +129,15 @@ TEST_F(backend, vmx_posted_on_sn)
 	ASSERT_EQ(1, st.virtual_intr_deliveries);
 }
 
-/* vmx with APICv inhibited: delivery falls back to IRR, nothing posted. */
+/* vmx-model with APICv inhibited: delivery falls back to IRR, nothing posted. */
 TEST_F(backend, vmx_inhibited_uses_irr)
 {
 	struct lapicv_inhibit_op op = { LAPICV_INHIBIT_BLOCKIRQ, 1 };
 	struct lapicv_vcpu_stats st;
 	struct lapicv_run r;
 
-	if (!backend_is("vmx"))
-		SKIP(return, "needs backend=vmx");
+	if (!backend_is("vmx-model"))
+		SKIP(return, "needs backend=vmx-model");
 	ASSERT_OK(ioctl(self->v.vm, LAPICV_SET_INHIBIT, &op));
 	ASSERT_OK(lapicv_run_step(self->v.vcpu[0], false, false, &r));
 	ASSERT_EQ(0, r.apicv_active);
@@ -147,7 +150,7 @@ TEST_F(backend, vmx_inhibited_uses_irr)
 	ASSERT_EQ(1, st.apicv_deactivations);
 }
 
-/* svm: a target outside the run step is not running: a wake-up. */
+/* avic-model: a target outside the run step is not running: a wake-up. */
 TEST_F(backend, svm_wakeup_not_running)
 {
 	struct sender s = { self->v.vm, 1, 0x81, 256, 1, 200 };
@@ -155,8 +158,8 @@ TEST_F(backend, svm_wakeup_not_running)
 	struct lapicv_run r;
 	pthread_t t;
 
-	if (!backend_is("svm"))
-		SKIP(return, "needs backend=svm");
+	if (!backend_is("avic-model"))
+		SKIP(return, "needs backend=avic-model");
 	ASSERT_OK(lapicv_run_step(self->v.vcpu[0], false, false, &r));
 	ASSERT_EQ(1, r.apicv_active);
 	ASSERT_EQ(1, MSI_TO(0, 0x41));
@@ -178,8 +181,8 @@ TEST_F(backend, svm_wakeup_not_running)
 /*
  * Two threads send every vector 0x20..0xff (even / odd) many times while
  * the vCPU runs steps with IF=0 (nothing acknowledged): afterwards every
- * vector must be in IRR.  With vmx this races posting against the PIR
- * sync; with svm, IRQ windows toggle APICv meanwhile.
+ * vector must be in IRR.  With vmx-model this races posting against the
+ * PIR sync; with avic-model, setting IRR against the doorbell.
  */
 TEST_F(backend, no_lost_interrupt)
 {

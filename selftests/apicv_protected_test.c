@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Protected-APIC VMs (LAPICV_X86_PROTECTED_APIC_VM, TDX-style
+ * Protected-APIC VMs (LAPICV_ENABLE_PROTECTED_APIC, TDX-style
  * guest_apic_protected): the VMM can neither read nor write the guest's
- * APIC, interrupts still reach it through posted interrupts, and a halted
- * vCPU learns of them through the backend's protected_apic_has_interrupt.
- * lapicv-only; only the vmx backend offers the VM type.
+ * APIC, through the LAPIC ioctls or the MSRs, interrupts still reach it
+ * through posted interrupts, and a halted vCPU learns of them through the
+ * backend's protected_apic_has_interrupt.  lapicv-only but for the VM
+ * types, which must read as kvm_amd's: only the vmx-model backend offers the
+ * request.
  */
 #include <pthread.h>
 #include <string.h>
@@ -20,39 +22,92 @@
 #ifndef KVM_CAP_VM_TYPES
 #define KVM_CAP_VM_TYPES	235
 #endif
+/* Upstream's KVM_X86_TDX_VM, which nothing here may claim to offer. */
+#define X86_TDX_VM		5
 
 #define VEC	0x61
 
-static bool protected_offered(int dev)
+/*
+ * KVM_CAP_VM_TYPES is the default type alone, as kvm_amd without SEV
+ * answers, and type 5 (TDX upstream) is refused as kvm_amd refuses it.
+ */
+TEST(vm_types_default_only)
 {
-	return check_ext(dev, KVM_CAP_VM_TYPES) &
-	       (1 << LAPICV_X86_PROTECTED_APIC_VM);
-}
+	int dev;
 
-/* The VM type exists exactly when KVM_CAP_VM_TYPES says so. */
-TEST(vm_type_follows_cap)
-{
-	int dev, vm;
-
-	REQUIRE_LAPICV();
 	dev = open_dev();
 	ASSERT_OK(dev);
-	ASSERT_EQ(1, check_ext(dev, KVM_CAP_VM_TYPES) & 1);
-	vm = ioctl(dev, KVM_CREATE_VM, LAPICV_X86_PROTECTED_APIC_VM);
-	if (protected_offered(dev)) {
-		ASSERT_OK(vm);
-		close(vm);
-	} else {
-		ASSERT_EQ(-1, vm);
-		ASSERT_EQ(EINVAL, errno);
-	}
+	EXPECT_EQ(1, check_ext(dev, KVM_CAP_VM_TYPES) & ((1 << X86_TDX_VM) | 1));
+	EXPECT_ERRNO(ioctl(dev, KVM_CREATE_VM, X86_TDX_VM), EINVAL);
 	EXPECT_ERRNO(ioctl(dev, KVM_CREATE_VM, 64), EINVAL);
 	EXPECT_ERRNO(ioctl(dev, KVM_CREATE_VM, ~0ul), EINVAL);
 	close(dev);
 }
 
-FIXTURE(prot) {
+/* Try the request on a new VM: 0 when the backend offers it. */
+static int probe_protected(int dev)
+{
+	int vm = vm_create(dev), r;
+
+	if (vm < 0)
+		return -1;
+	r = ioctl(vm, LAPICV_ENABLE_PROTECTED_APIC, 0);
+	close(vm);
+	return r;
+}
+
+/*
+ * The request: a non-zero argument is refused; before the first vCPU it
+ * succeeds on a backend that can answer for a protected APIC (and again
+ * when repeated), is refused with EINVAL elsewhere, and once a vCPU
+ * exists it is refused with EBUSY.
+ */
+TEST(enable_protected_apic)
+{
 	int dev, vm, vcpu;
+	bool offered;
+
+	REQUIRE_LAPICV();
+	dev = open_dev();
+	ASSERT_OK(dev);
+	offered = probe_protected(dev) == 0;
+	if (!offered)
+		ASSERT_EQ(EINVAL, errno);
+	vm = vm_create(dev);
+	ASSERT_OK(vm);
+	EXPECT_ERRNO(ioctl(vm, LAPICV_ENABLE_PROTECTED_APIC, 1), EINVAL);
+	if (offered) {
+		ASSERT_OK(ioctl(vm, LAPICV_ENABLE_PROTECTED_APIC, 0));
+		ASSERT_OK(ioctl(vm, LAPICV_ENABLE_PROTECTED_APIC, 0));
+	}
+	ASSERT_OK(vm_enable_split_irqchip(vm, SPLIT_IRQCHIP_PINS));
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_OK(vcpu);
+	EXPECT_ERRNO(ioctl(vm, LAPICV_ENABLE_PROTECTED_APIC, 0),
+		     offered ? EBUSY : EINVAL);
+	close(vcpu);
+	close(vm);
+
+	/* A VM that has vCPUs and did not ask stays unprotected. */
+	vm = vm_create(dev);
+	ASSERT_OK(vm);
+	ASSERT_OK(vm_enable_split_irqchip(vm, SPLIT_IRQCHIP_PINS));
+	vcpu = vcpu_create(vm, 0);
+	ASSERT_OK(vcpu);
+	EXPECT_ERRNO(ioctl(vm, LAPICV_ENABLE_PROTECTED_APIC, 0),
+		     offered ? EBUSY : EINVAL);
+	{
+		struct kvm_lapic_state s;
+
+		EXPECT_EQ(0, ioctl(vcpu, KVM_GET_LAPIC, &s));
+	}
+	close(vcpu);
+	close(vm);
+	close(dev);
+}
+
+FIXTURE(prot) {
+	int dev, vm, vcpu, vcpu1;
 };
 
 FIXTURE_SETUP(prot)
@@ -60,18 +115,22 @@ FIXTURE_SETUP(prot)
 	REQUIRE_LAPICV();
 	self->dev = open_dev();
 	ASSERT_OK(self->dev);
-	if (!protected_offered(self->dev))
+	if (probe_protected(self->dev))
 		SKIP(return, "the loaded backend offers no protected-APIC VMs");
-	self->vm = ioctl(self->dev, KVM_CREATE_VM,
-			 LAPICV_X86_PROTECTED_APIC_VM);
+	self->vm = vm_create(self->dev);
 	ASSERT_OK(self->vm);
+	ASSERT_OK(ioctl(self->vm, LAPICV_ENABLE_PROTECTED_APIC, 0));
 	ASSERT_OK(vm_enable_split_irqchip(self->vm, SPLIT_IRQCHIP_PINS));
 	self->vcpu = vcpu_create(self->vm, 0);
 	ASSERT_OK(self->vcpu);
+	self->vcpu1 = vcpu_create(self->vm, 1);
+	ASSERT_OK(self->vcpu1);
 }
 
 FIXTURE_TEARDOWN(prot)
 {
+	if (self->vcpu1 > 0)
+		close(self->vcpu1);
 	if (self->vcpu > 0)
 		close(self->vcpu);
 	if (self->vm > 0)
@@ -92,6 +151,37 @@ TEST_F(prot, state_refused)
 	EXPECT_ERRNO(ioctl(self->vcpu, KVM_GET_LAPIC, &s), EINVAL);
 	EXPECT_ERRNO(ioctl(self->vcpu, KVM_SET_LAPIC, &s), EINVAL);
 	EXPECT_ERRNO(ioctl(self->vcpu, LAPICV_GUEST_ACCESS, &ga), EINVAL);
+}
+
+/* KVM_GET/SET_MSRS: each APIC entry fails, so the count stops at 0. */
+TEST_F(prot, msrs_refused)
+{
+	static const __u32 msrs[] = {
+		MSR_IA32_APICBASE, MSR_IA32_TSC_DEADLINE,
+		X2APIC_MSR(APIC_ID), X2APIC_MSR(APIC_TASKPRI),
+		X2APIC_MSR(APIC_SPIV), X2APIC_MSR(APIC_IRR),
+		X2APIC_MSR(APIC_ISR), X2APIC_MSR(APIC_ICR),
+	};
+	struct lapicv_run r;
+	unsigned int i;
+	__u64 data;
+
+	for (i = 0; i < ARRAY_SIZE(msrs); i++) {
+		EXPECT_EQ(0, get_msr(self->vcpu, msrs[i], &data))
+			TH_LOG("KVM_GET_MSRS 0x%x", msrs[i]);
+		EXPECT_EQ(0, set_msr(self->vcpu, msrs[i], 0))
+			TH_LOG("KVM_SET_MSRS 0x%x", msrs[i]);
+	}
+	/* A fixed IPI to vCPU 1 through the ICR is not sent. */
+	EXPECT_EQ(0, set_msr(self->vcpu, X2APIC_MSR(APIC_ICR),
+			     (1ull << 32) | VEC));
+	ASSERT_OK(lapicv_run_step(self->vcpu1, true, false, &r));
+	EXPECT_EQ(0u, r.vector);
+	EXPECT_EQ(0u, r.pending & LAPICV_RUN_PENDING_APIC);
+	/* Nor an EOI, a TPR or a disabled APIC: vCPU 0 still takes an MSI. */
+	ASSERT_EQ(1, signal_msi(self->vm, MSI_ADDR(0), 0, VEC));
+	ASSERT_OK(lapicv_run_step(self->vcpu, true, false, &r));
+	EXPECT_EQ(VEC, r.vector);
 }
 
 /* An MSI is posted and delivered virtually at the next run step. */

@@ -3,10 +3,12 @@
  * LAPICV_RUN, the run step, for whichever backend the module was loaded
  * with (/sys/module/lapicv/parameters/backend): injection order and
  * acknowledge (IRR -> ISR, PPR), NMI, ExtINT and its IRQ window, the
- * IRQ-window counter's 0<->1 rule (svm), APICv activation across inhibit
- * flips (vmx, svm), INIT/SIPI, and halted vCPUs woken by an MSI or ended
- * by a signal.  All of it is lapicv-only: KVM has no run step without a
- * guest, so every test skips on /dev/kvm.
+ * IRQ-window counter's 0<->1 rule (avic-model), APICv activation across
+ * inhibit flips (vmx-model, avic-model), INIT/SIPI, and halted vCPUs woken
+ * by an MSI or ended by a signal.  Exit reasons are the same on every
+ * backend: only apicv_active, irq_window_open and the inhibits differ.
+ * All of it is lapicv-only: KVM has no run step without a guest, so every
+ * test skips on /dev/kvm.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -25,7 +27,7 @@
 
 #define BACKEND_PARAM	"/sys/module/lapicv/parameters/backend"
 
-/* The backend the module runs with: "soft", "vmx", "svm" or "?". */
+/* The module's backend: "soft", "vmx-model", "avic-model" or "?". */
 static const char *backend(void)
 {
 	static char name[16];
@@ -112,8 +114,11 @@ FIXTURE_SETUP(run)
 	REQUIRE_LAPICV();
 	memset(&self->v, -1, sizeof(self->v));
 	ASSERT_OK(irq_vm_create(&self->v, NULL));
-	for (i = 0; i < NR_VCPUS; i++)
+	/* APs run once started: KVM keeps an UNINITIALIZED vCPU blocked. */
+	for (i = 0; i < NR_VCPUS; i++) {
 		ASSERT_OK(lapic_setup(self->v.vcpu[i], 0, APIC_DFR_FLAT));
+		ASSERT_OK(set_mp_state(self->v.vcpu[i], KVM_MP_STATE_RUNNABLE));
+	}
 	TH_LOG("backend %s", backend());
 }
 
@@ -130,8 +135,8 @@ TEST_F(run, backend_param)
 {
 	struct lapicv_inhibit_state st;
 
-	ASSERT_TRUE(backend_is("soft") || backend_is("vmx") ||
-		    backend_is("svm")) TH_LOG("backend=%s", backend());
+	ASSERT_TRUE(backend_is("soft") || backend_is("vmx-model") ||
+		    backend_is("avic-model")) TH_LOG("backend=%s", backend());
 	ASSERT_OK(get_inhibits(self->v.vm, &st));
 	ASSERT_EQ(!backend_is("soft"), st.apicv_enabled);
 	/* Without a backend DISABLED; else the split irqchip cleared ABSENT. */
@@ -144,7 +149,7 @@ TEST_F(run, bad_input)
 	struct lapicv_run r;
 
 	memset(&r, 0, sizeof(r));
-	r.reserved[3] = 1;
+	r.reserved[2] = 1;
 	ASSERT_ERRNO(ioctl(VCPU0, LAPICV_RUN, &r), EINVAL);
 	memset(&r, 0, sizeof(r));
 	r.flags = 1;
@@ -241,23 +246,28 @@ TEST_F(run, nmi)
 }
 
 /*
- * An APIC vector with IF=0: without APICv the step opens an IRQ window;
- * with APICv the modelled CPU delivers it once IF is set, no window.
+ * An APIC vector with IF=0 ends the step with IRQ_WINDOW on every backend.
+ * Only without APICv does a window really open (irq_window_open); with
+ * APICv the modelled CPU delivers the vector once IF is set, so AVIC's
+ * IRQ-window count and IRQWIN stay untouched, as on KVM.
  */
 TEST_F(run, apic_vector_if0)
 {
+	struct lapicv_inhibit_state st;
 	struct lapicv_run r;
 
 	ASSERT_EQ(1, MSI_TO(0, VEC_LOW));
 	ASSERT_OK(run(VCPU0, IF0, &r));
-	if (r.apicv_active) {
-		ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
-		ASSERT_EQ(0, r.irq_window_open);
-	} else {
-		ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
-		ASSERT_EQ(1, r.irq_window_open);
-	}
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+	ASSERT_EQ(!r.apicv_active, r.irq_window_open);
+	ASSERT_EQ(!backend_is("soft"), r.apicv_active);
 	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_APIC);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(0, st.irq_window);
+	ASSERT_FALSE(st.reasons & (1ull << LAPICV_INHIBIT_IRQWIN));
+	/* Still not interruptible (shadow): the same exit again. */
+	ASSERT_OK(run(VCPU0, SHADOW, &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(intr_exit(&r), r.exit_reason);
 	ASSERT_EQ(VEC_LOW, r.vector);
@@ -265,7 +275,7 @@ TEST_F(run, apic_vector_if0)
 }
 
 /*
- * ExtINT with IF=0 opens a window on every backend; on svm the window
+ * ExtINT with IF=0 opens a window on every backend; on avic-model the window
  * holds the VM's IRQ-window count, so IRQWIN is set (0 -> 1 with no
  * other reason: one write of apicv_update_lock), and closing it clears
  * IRQWIN again (one more write).
@@ -275,7 +285,7 @@ TEST_F(run, extint_window)
 	struct kvm_interrupt irq = { .irq = 0x20 };
 	struct lapicv_vm_stats s0, s1, s2;
 	struct lapicv_inhibit_state st;
-	bool svm = backend_is("svm");
+	bool svm = backend_is("avic-model");
 	struct lapicv_run r;
 
 	ASSERT_OK(get_stats(self->v.vm, &s0));
@@ -310,7 +320,7 @@ TEST_F(run, extint_window)
 		ASSERT_EQ(s1.update_lock_writes + 1, s2.update_lock_writes);
 		ASSERT_EQ(s1.irqwin_transitions + 1, s2.irqwin_transitions);
 	}
-	/* The svm window inhibited APICv; the next step re-activates it. */
+	/* The AVIC window inhibited APICv; the next step re-activates it. */
 	if (!backend_is("soft")) {
 		ASSERT_OK(run(VCPU0, IF1, &r));
 		ASSERT_EQ(1, r.apicv_active);
@@ -333,7 +343,7 @@ TEST_F(run, extint_needs_lint0)
 }
 
 /*
- * svm, counter policy: with another reason set, opening and closing the
+ * avic-model, counter policy: with another reason set, opening and closing the
  * window takes no write lock; IRQWIN catches up when that reason goes.
  */
 TEST_F(run, irqwin_counter_lazy)
@@ -343,8 +353,8 @@ TEST_F(run, irqwin_counter_lazy)
 	struct lapicv_inhibit_state st;
 	struct lapicv_run r;
 
-	if (!backend_is("svm") || !policy_is_counter())
-		SKIP(return, "needs backend=svm and irqwin_policy=counter (have %s)",
+	if (!backend_is("avic-model") || !policy_is_counter())
+		SKIP(return, "needs backend=avic-model and irqwin_policy=counter (have %s)",
 		     backend());
 
 	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_PIT_REINJ, true));
@@ -387,7 +397,7 @@ TEST_F(run, irqwin_counter_lazy)
 }
 
 /*
- * svm, legacy policy: every window takes apicv_update_lock for write on
+ * avic-model, legacy policy: every window takes apicv_update_lock for write on
  * open and on close, even while another reason keeps APICv off anyway
  * (the cost the counter policy removes).
  */
@@ -397,8 +407,8 @@ TEST_F(run, irqwin_legacy_writes)
 	struct lapicv_vm_stats s0, s1;
 	struct lapicv_run r;
 
-	if (!backend_is("svm") || policy_is_counter())
-		SKIP(return, "needs backend=svm and irqwin_policy=legacy (have %s)",
+	if (!backend_is("avic-model") || policy_is_counter())
+		SKIP(return, "needs backend=avic-model and irqwin_policy=legacy (have %s)",
 		     backend());
 
 	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_PIT_REINJ, true));
@@ -414,7 +424,7 @@ TEST_F(run, irqwin_legacy_writes)
 }
 
 /*
- * svm, counter policy: two vCPUs waiting for a window take the write
+ * avic-model, counter policy: two vCPUs waiting for a window take the write
  * lock once (0 -> 1) and give it back once (1 -> 0).
  */
 TEST_F(run, irqwin_two_vcpus)
@@ -425,8 +435,8 @@ TEST_F(run, irqwin_two_vcpus)
 	struct lapicv_inhibit_state st;
 	struct lapicv_run r;
 
-	if (!backend_is("svm") || !policy_is_counter())
-		SKIP(return, "needs backend=svm and irqwin_policy=counter (have %s)",
+	if (!backend_is("avic-model") || !policy_is_counter())
+		SKIP(return, "needs backend=avic-model and irqwin_policy=counter (have %s)",
 		     backend());
 
 	/* Let the AP's LINT0 take the PIC's ExtINT too. */
@@ -456,6 +466,78 @@ TEST_F(run, irqwin_two_vcpus)
 	ASSERT_OK(get_stats(self->v.vm, &s0));
 	ASSERT_EQ(s1.update_lock_writes + 1, s0.update_lock_writes);
 	ASSERT_EQ(s1.irqwin_transitions + 1, s0.irqwin_transitions);
+}
+
+/* Start an AP as a guest's BSP does: INIT, then SIPI. */
+static int start_ap(int vm, int ap, int dest)
+{
+	struct lapicv_run r;
+
+	if (signal_msi(vm, MSI_ADDR(dest), 0, DM_INIT) != 1 ||
+	    run(ap, IF1, &r) || r.exit_reason != LAPICV_RUN_INIT ||
+	    signal_msi(vm, MSI_ADDR(dest), 0, DM_SIPI | 0x10) != 1 ||
+	    run(ap, IF1, &r) || r.exit_reason != LAPICV_RUN_SIPI)
+		return -1;
+	return 0;
+}
+
+/*
+ * INIT closes an open IRQ window (KVM's init_vmcb): an AP parked in
+ * wait-for-SIPI holds no IRQ-window count, so on avic-model IRQWIN goes
+ * and AVIC comes back for the whole VM.
+ */
+TEST_F(run, init_closes_irq_window)
+{
+	struct kvm_interrupt irq = { .irq = 0x20 };
+	bool avic = backend_is("avic-model");
+	struct lapicv_inhibit_state st;
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_OK(start_ap(self->v.vm, ap, 1));
+	ASSERT_OK(lapic_write(ap, APIC_LVT0, 0x700));
+	ASSERT_OK(ioctl(ap, KVM_INTERRUPT, &irq));
+	ASSERT_OK(run(ap, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_IRQ_WINDOW, r.exit_reason);
+	ASSERT_EQ(1, r.irq_window_open);
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(avic ? 1 : 0, st.irq_window);
+	ASSERT_EQ(avic, !!(st.reasons & (1ull << LAPICV_INHIBIT_IRQWIN)))
+		TH_LOG("reasons: %s", st.names);
+
+	ASSERT_EQ(1, MSI_TO(1, DM_INIT));
+	ASSERT_OK(run(ap, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
+	ASSERT_EQ(0, r.irq_window_open);
+	ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+	ASSERT_OK(get_inhibits(self->v.vm, &st));
+	ASSERT_EQ(0, st.irq_window);
+	ASSERT_FALSE(st.reasons & (1ull << LAPICV_INHIBIT_IRQWIN))
+		TH_LOG("reasons: %s", st.names);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(!backend_is("soft"), r.apicv_active);
+}
+
+/*
+ * INIT drops a vector posted before it, also one posted while APICv was
+ * active and left behind when it was inhibited (vmx-model: PIR is cleared
+ * before the reset whatever the APICv state, as KVM's pre-restore hook).
+ */
+TEST_F(run, init_drops_posted_vector)
+{
+	struct kvm_lapic_state s;
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_EQ(1, MSI_TO(1, VEC_HIGH));
+	ASSERT_OK(set_inhibit(self->v.vm, LAPICV_INHIBIT_BLOCKIRQ, true));
+	ASSERT_EQ(1, MSI_TO(1, DM_INIT));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
+	ASSERT_EQ(0, r.apicv_active);
+	ASSERT_EQ(0, r.pending);
+	ASSERT_OK(get_lapic(ap, &s));
+	ASSERT_FALSE(lapic_test_vec(&s, APIC_IRR, VEC_HIGH));
 }
 
 struct flipper {
@@ -675,15 +757,33 @@ TEST_F(run, halted_signal_eintr)
 }
 
 /*
- * The guest EOIs a level-triggered vector: the VMM's IOAPIC must hear of
- * it (KVM's KVM_EXIT_IOAPIC_EOI in split-irqchip mode), once; an
- * edge-triggered EOI is not reported.
+ * The VMM's IOAPIC routes (KVM_SET_GSI_ROUTING, reserved pins 0 and 1):
+ * level-triggered VEC_LOW and VEC_HIGH to vCPU 0.
+ */
+static int route_level_vectors(int vm)
+{
+	const struct msi_route routes[] = {
+		{ .gsi = 0, .address_lo = MSI_ADDR(0), .data = 1u << 15 | VEC_LOW },
+		{ .gsi = 1, .address_lo = MSI_ADDR(0), .data = 1u << 15 | VEC_HIGH },
+	};
+
+	return set_msi_routes(vm, routes, 2);
+}
+
+/*
+ * The guest EOIs a level-triggered vector of an IOAPIC route: the VMM's
+ * IOAPIC must hear of it (KVM's KVM_EXIT_IOAPIC_EOI in split-irqchip
+ * mode), once; an edge-triggered EOI is not reported.
  */
 TEST_F(run, level_eoi_reported)
 {
 	const __u32 level = 1u << 15 | 1u << 14;	/* trigger, assert */
+	const struct msi_route route = {
+		.gsi = 1, .address_lo = MSI_ADDR(0), .data = 1u << 15 | VEC_HIGH,
+	};
 	struct lapicv_run r;
 
+	ASSERT_OK(set_msi_routes(self->v.vm, &route, 1));
 	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH | level));
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(intr_exit(&r), r.exit_reason);
@@ -709,6 +809,7 @@ TEST_F(run, level_eois_queue)
 	const __u32 level = 1u << 15 | 1u << 14;
 	struct lapicv_run r;
 
+	ASSERT_OK(route_level_vectors(self->v.vm));
 	ASSERT_EQ(1, MSI_TO(0, VEC_LOW | level));
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(VEC_LOW, r.vector);
@@ -723,6 +824,51 @@ TEST_F(run, level_eois_queue)
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(LAPICV_RUN_IOAPIC_EOI, r.exit_reason);
 	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+}
+
+/*
+ * EOIs follow the routes, not TMR at EOI time (KVM's split irqchip): a
+ * later edge message with the vector of a routed level interrupt in
+ * service clears TMR, and its EOI is still reported, or the VMM's
+ * Remote-IRR would stay set for good; a level MSI that is no IOAPIC
+ * route is not reported.  Before, TMR decided both.
+ */
+#define VEC_OTHER	0xa1
+TEST_F(run, eoi_follows_routes_not_tmr)
+{
+	const __u32 level = 1u << 15 | 1u << 14;
+	struct kvm_lapic_state s;
+	struct lapicv_run r;
+
+	ASSERT_OK(route_level_vectors(self->v.vm));
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH | level));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));		/* edge: TMR cleared */
+	ASSERT_OK(get_lapic(VCPU0, &s));
+	ASSERT_FALSE(lapic_test_vec(&s, APIC_TMR, VEC_HIGH));
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_IOAPIC_EOI, r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	/* The edge one, pending meanwhile: a routed vector, also reported. */
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_IOAPIC_EOI, r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+
+	/* A level MSI of no route: TMR set, no report. */
+	ASSERT_EQ(1, MSI_TO(0, VEC_OTHER | level));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(VEC_OTHER, r.vector);
+	ASSERT_OK(get_lapic(VCPU0, &s));
+	ASSERT_TRUE(lapic_test_vec(&s, APIC_TMR, VEC_OTHER));
+	ASSERT_OK(guest_write(VCPU0, APIC_EOI, 0));
 	ASSERT_OK(run(VCPU0, IF1, &r));
 	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
 }
@@ -800,6 +946,240 @@ TEST_F(run, wait_for_sipi_sleeps)
 		 (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	EXPECT_LT(cpu_ms, 150) TH_LOG("the step used %ld ms of CPU", cpu_ms);
 	ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+}
+
+static int get_events(int vcpu, struct kvm_vcpu_events *e)
+{
+	return ioctl(vcpu, KVM_GET_VCPU_EVENTS, e);
+}
+
+static int set_events(int vcpu, const struct kvm_vcpu_events *e)
+{
+	struct kvm_vcpu_events copy = *e;
+
+	return ioctl(vcpu, KVM_SET_VCPU_EVENTS, &copy);
+}
+
+/* A step that must sleep: a 200 ms alarm ends it with EINTR. */
+static int run_until_alarm(int vcpu, struct run_in in, struct lapicv_run *r)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value.tv_usec = 200000 };
+
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+		return -2;
+	return run(vcpu, in, r);
+}
+
+/*
+ * A never-started AP (UNINITIALIZED) does not run: a queued NMI waits,
+ * the step sleeps until INIT, which resets the NMI away (KVM keeps such a
+ * vCPU in kvm_vcpu_block() until INIT).
+ */
+TEST_F(run, uninitialized_waits_for_init)
+{
+	int ap = self->v.vcpu[1];
+	struct kvm_vcpu_events e;
+	struct waker w = { self->v.vm, 1, DM_INIT, 200 };
+	struct lapicv_run r;
+	pthread_t t;
+
+	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_UNINITIALIZED));
+	ASSERT_OK(ioctl(ap, KVM_NMI));
+	ASSERT_EQ(1, MSI_TO(1, VEC_LOW));
+	ASSERT_ERRNO(run_until_alarm(ap, IF1, &r), EINTR);
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(KVM_MP_STATE_UNINITIALIZED, get_mp_state(ap));
+	ASSERT_OK(get_events(ap, &e));
+	ASSERT_EQ(1, e.nmi.pending);
+	/* INIT wakes it, and the step reports it. */
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_msi_later, &w));
+	ASSERT_OK(run(ap, IF1, &r));
+	pthread_join(t, NULL);
+	ASSERT_EQ(LAPICV_RUN_INIT, r.exit_reason);
+	ASSERT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+	ASSERT_OK(get_events(ap, &e));
+	ASSERT_EQ(0, e.nmi.pending);
+}
+
+/* AP_RESET_HOLD waits for a wake-up event, then runs (KVM's vcpu_block()). */
+TEST_F(run, ap_reset_hold_waits)
+{
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_AP_RESET_HOLD));
+	ASSERT_ERRNO(run_until_alarm(ap, IF1, &r), EINTR);
+	ASSERT_EQ(1, r.halted_out);
+	ASSERT_EQ(KVM_MP_STATE_AP_RESET_HOLD, get_mp_state(ap));
+	ASSERT_EQ(1, MSI_TO(1, VEC_HIGH));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
+}
+
+/*
+ * A HALTED MP state the VMM restored keeps the vCPU halted whatever the
+ * step says, until a wake-up event; a signal leaves it HALTED.
+ */
+TEST_F(run, restored_halted_blocks)
+{
+	struct lapicv_run r;
+
+	ASSERT_OK(set_mp_state(VCPU0, KVM_MP_STATE_HALTED));
+	ASSERT_ERRNO(run_until_alarm(VCPU0, IF1, &r), EINTR);
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(1, r.halted_out);
+	ASSERT_EQ(KVM_MP_STATE_HALTED, get_mp_state(VCPU0));
+	/* IF=0: an APIC vector is no wake-up event. */
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));
+	ASSERT_ERRNO(run_until_alarm(VCPU0, IF0, &r), EINTR);
+	ASSERT_EQ(KVM_MP_STATE_HALTED, get_mp_state(VCPU0));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(0, r.halted_out);
+	ASSERT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(VCPU0));
+}
+
+/* A latched SMI is reported as pending; lapicv cannot take it. */
+TEST_F(run, smi_stays_pending)
+{
+	struct kvm_vcpu_events e = { .flags = KVM_VCPUEVENT_VALID_SMM };
+	struct lapicv_run r;
+
+	ASSERT_OK(ioctl(VCPU0, KVM_SMI));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NONE, r.exit_reason);
+	ASSERT_EQ(LAPICV_RUN_PENDING_SMI, r.pending);
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_PENDING_SMI, r.pending);
+	ASSERT_ERRNO(set_mp_state(VCPU0, KVM_MP_STATE_INIT_RECEIVED), EINVAL);
+	ASSERT_OK(set_events(VCPU0, &e));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(0, r.pending);
+}
+
+/* The step's NMI blocking and shadow are the events' state afterwards. */
+TEST_F(run, inputs_are_event_state)
+{
+	struct run_in blocked = { .if_flag = true, .shadow = true,
+				  .nmi_blocked = true };
+	struct kvm_vcpu_events e;
+	struct lapicv_run r;
+
+	ASSERT_OK(run(VCPU0, blocked, &r));
+	ASSERT_OK(get_events(VCPU0, &e));
+	ASSERT_EQ(1, e.nmi.masked);
+	ASSERT_EQ(KVM_X86_SHADOW_INT_MOV_SS | KVM_X86_SHADOW_INT_STI,
+		  e.interrupt.shadow);
+	/* An NMI delivered blocks NMIs until the guest's IRET. */
+	ASSERT_OK(ioctl(VCPU0, KVM_NMI));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_NMI, r.exit_reason);
+	ASSERT_EQ(0, r.event_flags);
+	ASSERT_OK(get_events(VCPU0, &e));
+	ASSERT_EQ(1, e.nmi.masked);
+	ASSERT_EQ(0, e.interrupt.shadow);
+	ASSERT_EQ(0, e.nmi.injected);
+}
+
+/*
+ * Events restored as injected go first, one per step, in KVM's order
+ * (exception, NMI, interrupt), whatever IF says; new events wait.
+ */
+TEST_F(run, injected_events_carried_out)
+{
+	struct kvm_vcpu_events e;
+	struct lapicv_run r;
+
+	memset(&e, 0, sizeof(e));
+	e.exception.injected = 1;
+	e.exception.nr = 14;
+	e.exception.has_error_code = 1;
+	e.exception.error_code = 0x10;
+	e.nmi.injected = 1;
+	e.interrupt.injected = 1;
+	e.interrupt.nr = 0x33;
+	ASSERT_OK(set_events(VCPU0, &e));
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_EXCEPTION, r.exit_reason);
+	ASSERT_EQ(14, r.vector);
+	ASSERT_EQ(LAPICV_RUN_EVENT_REINJECTED | LAPICV_RUN_EVENT_ERROR_CODE,
+		  r.event_flags);
+	ASSERT_EQ(0x10, r.error_code);
+	/* The out fields need not be cleared for the next step. */
+	r.rflags_if = 0;
+	ASSERT_OK(ioctl(VCPU0, LAPICV_RUN, &r));
+	ASSERT_EQ(LAPICV_RUN_NMI, r.exit_reason);
+	ASSERT_EQ(LAPICV_RUN_EVENT_REINJECTED, r.event_flags);
+	ASSERT_EQ(0, r.error_code);
+	ASSERT_OK(get_events(VCPU0, &e));
+	ASSERT_EQ(1, e.nmi.masked);
+	ASSERT_EQ(0, e.nmi.injected);
+	ASSERT_EQ(1, e.interrupt.injected);
+	ASSERT_OK(run(VCPU0, IF0, &r));
+	ASSERT_EQ(LAPICV_RUN_INTR, r.exit_reason);
+	ASSERT_EQ(0x33, r.vector);
+	ASSERT_EQ(LAPICV_RUN_EVENT_REINJECTED, r.event_flags);
+	ASSERT_OK(get_events(VCPU0, &e));
+	ASSERT_EQ(0, e.exception.injected);
+	ASSERT_EQ(0, e.interrupt.injected);
+	/* Then the new one. */
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(intr_exit(&r), r.exit_reason);
+	ASSERT_EQ(VEC_HIGH, r.vector);
+	ASSERT_EQ(0, r.event_flags);
+	/* A soft interrupt (INTn) says so. */
+	memset(&e, 0, sizeof(e));
+	e.interrupt.injected = 1;
+	e.interrupt.soft = 1;
+	e.interrupt.nr = 0x80;
+	ASSERT_OK(set_events(VCPU0, &e));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_INTR, r.exit_reason);
+	ASSERT_EQ(0x80, r.vector);
+	ASSERT_EQ(LAPICV_RUN_EVENT_REINJECTED | LAPICV_RUN_EVENT_SOFT,
+		  r.event_flags);
+}
+
+/* A halted vCPU carries out an injected event only once woken. */
+TEST_F(run, injected_event_waits_for_wakeup)
+{
+	struct run_in halted = { .if_flag = true, .halted = true };
+	struct kvm_vcpu_events e;
+	struct lapicv_run r;
+
+	memset(&e, 0, sizeof(e));
+	e.interrupt.injected = 1;
+	e.interrupt.nr = 0x35;
+	ASSERT_OK(set_events(VCPU0, &e));
+	ASSERT_ERRNO(run_until_alarm(VCPU0, halted, &r), EINTR);
+	ASSERT_EQ(KVM_MP_STATE_HALTED, get_mp_state(VCPU0));
+	ASSERT_EQ(1, MSI_TO(0, VEC_HIGH));
+	ASSERT_OK(run(VCPU0, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_INTR, r.exit_reason);
+	ASSERT_EQ(0x35, r.vector);
+	ASSERT_EQ(0, r.halted_out);
+	ASSERT_TRUE(r.pending & LAPICV_RUN_PENDING_APIC);
+	ASSERT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(VCPU0));
+}
+
+/* KVM_SET_VCPU_EVENTS's SIPI vector starts a SIPI_RECEIVED vCPU. */
+TEST_F(run, restored_sipi_vector)
+{
+	struct kvm_vcpu_events e = {
+		.flags = KVM_VCPUEVENT_VALID_SIPI_VECTOR, .sipi_vector = 0x9a,
+	};
+	int ap = self->v.vcpu[1];
+	struct lapicv_run r;
+
+	ASSERT_OK(set_events(ap, &e));
+	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_SIPI_RECEIVED));
+	ASSERT_OK(run(ap, IF1, &r));
+	ASSERT_EQ(LAPICV_RUN_SIPI, r.exit_reason);
+	ASSERT_EQ(0x9a, r.vector);
 }
 
 /* Without the split irqchip a vCPU has no LAPIC: nothing to run. */

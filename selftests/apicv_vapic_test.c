@@ -174,4 +174,100 @@ TEST_F(vapic, sync_layout)
 	ASSERT_EQ(0, *word);
 }
 
+static __u32 tpr(int vcpu)
+{
+	struct kvm_lapic_state l;
+
+	if (get_lapic(vcpu, &l))
+		return ~0u;
+	return lapic_reg(&l, APIC_TASKPRI);
+}
+
+static int step(int vcpu)
+{
+	struct lapicv_run r;
+
+	memset(&r, 0, sizeof(r));
+	return ioctl(vcpu, LAPICV_RUN, &r);
+}
+
+static int guest_mmio_write(int vcpu, __u32 off, __u32 val)
+{
+	struct lapicv_guest_access ga = {
+		.type = LAPICV_ACCESS_MMIO_WRITE, .size = 4,
+		.address = off, .data = val,
+	};
+
+	return ioctl(vcpu, LAPICV_GUEST_ACCESS, &ga);
+}
+
+/*
+ * A TPR the VMM sets between steps (KVM_SET_LAPIC, LAPICV_GUEST_ACCESS,
+ * KVM_SET_MSRS) is in the word at once and survives the next step, as in
+ * KVM, which writes the word before entry; a TPR the guest writes to the
+ * word between steps is still taken, also across a host change that
+ * leaves the TPR alone, and loses to a later host TPR change.  Before the
+ * fix, each step read back the stale byte the last step left.
+ */
+TEST_F(vapic, host_tpr_wins)
+{
+	__u32 *word = (__u32 *)(self->mem + 0x10);
+	int vcpu = VCPU0;
+	__u64 base;
+
+	REQUIRE_LAPICV();
+	ASSERT_OK(set_region(VM, 0, 0, GPA, PAGE, self->mem));
+	ASSERT_OK(set_vapic(vcpu, GPA + 0x10));
+	ASSERT_OK(step(vcpu));
+	ASSERT_EQ(0u, *word & 0xff);
+
+	ASSERT_OK(lapic_write(vcpu, APIC_TASKPRI, 0x30));
+	EXPECT_EQ(0x30u, *word & 0xff);
+	ASSERT_OK(step(vcpu));
+	EXPECT_EQ(0x30u, tpr(vcpu));
+
+	ASSERT_OK(guest_mmio_write(vcpu, APIC_TASKPRI, 0x40));
+	EXPECT_EQ(0x40u, *word & 0xff);
+	ASSERT_OK(step(vcpu));
+	EXPECT_EQ(0x40u, tpr(vcpu));
+
+	/* The guest's own write, then a host change that leaves TPR alone. */
+	*word = 0x60;
+	ASSERT_EQ(1, get_msr(vcpu, MSR_IA32_APICBASE, &base));
+	ASSERT_EQ(1, set_msr(vcpu, MSR_IA32_APICBASE, base));
+	EXPECT_EQ(0x60u, *word & 0xff);
+	ASSERT_OK(step(vcpu));
+	EXPECT_EQ(0x60u, tpr(vcpu));
+
+	/* The guest's write, then a host TPR change: the host's wins. */
+	*word = 0x70;
+	ASSERT_OK(lapic_write(vcpu, APIC_TASKPRI, 0x20));
+	EXPECT_EQ(0x20u, *word & 0xff);
+	ASSERT_OK(step(vcpu));
+	EXPECT_EQ(0x20u, tpr(vcpu));
+
+	/* x2APIC: the TPR MSR. */
+	ASSERT_OK(set_cpuid_x2apic(vcpu));
+	ASSERT_OK(enter_x2apic(vcpu, true));
+	ASSERT_EQ(1, set_msr(vcpu, X2APIC_MSR(APIC_TASKPRI), 0x50));
+	EXPECT_EQ(0x50u, *word & 0xff);
+	ASSERT_OK(step(vcpu));
+	EXPECT_EQ(0x50u, tpr(vcpu));
+}
+
+/* A new vapic address gets the word at once, not the page's old byte. */
+TEST_F(vapic, new_address_written)
+{
+	__u32 *word = (__u32 *)(self->mem + 0x20);
+
+	REQUIRE_LAPICV();
+	ASSERT_OK(set_region(VM, 0, 0, GPA, PAGE, self->mem));
+	ASSERT_OK(lapic_write(VCPU0, APIC_TASKPRI, 0x20));
+	*word = 0xff;
+	ASSERT_OK(set_vapic(VCPU0, GPA + 0x20));
+	EXPECT_EQ(0x20u, *word & 0xff);
+	ASSERT_OK(step(VCPU0));
+	EXPECT_EQ(0x20u, tpr(VCPU0));
+}
+
 TEST_HARNESS_MAIN

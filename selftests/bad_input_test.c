@@ -8,7 +8,8 @@
  * Each row gets a fresh set of fds (a split-irqchip VM with vCPUs 0 and 1,
  * a VM without split irqchip with vCPU 0, a split VM without vCPUs), a
  * snapshot of everything a VMM can read back (KVM_GET_LAPIC, MP state,
- * APIC base, KVM_GET_CPUID2 of every vCPU; LAPICV_GET_INHIBITS of every
+ * APIC base, KVM_GET_CPUID2, KVM_GET_VCPU_EVENTS of every vCPU;
+ * LAPICV_GET_INHIBITS of every
  * VM and LAPICV_GET_VCPU_STATS on lapicv), the failing ioctl, and a second
  * snapshot that must equal the first: a refused ioctl changes nothing.
  *
@@ -80,6 +81,9 @@ enum {
 	P_X2APIC_ID,	/* 32-bit IDs, vCPU 0 in x2APIC; .in: ID 5, SPIV 0 */
 	P_32BIT_IDS,	/* KVM_X2APIC_API_USE_32BIT_IDS on F_VM */
 	P_ADJ_SLOT,	/* F_VM: slot 2 (1 page) right after slot 0 */
+	P_WFS,		/* vCPU 1 in wait-for-SIPI (INIT_RECEIVED) */
+	P_SMI,		/* vCPU 1 with an SMI latched (SET_VCPU_EVENTS) */
+	P_EVENTS,	/* .in = vCPU 0's KVM_GET_VCPU_EVENTS, plus .in's flags */
 };
 
 enum { ON_BOTH, ON_LAPICV, ON_KVM };
@@ -97,6 +101,7 @@ union input {
 	struct lapicv_run run;
 	struct lapicv_guest_access ga;
 	struct lapicv_inhibit_op inh;
+	struct kvm_vcpu_events ev;
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e[2];
@@ -105,6 +110,10 @@ union input {
 		struct kvm_cpuid2 h;
 		struct kvm_cpuid_entry2 e[4];
 	} cpuid;
+	struct {
+		struct kvm_irq_routing h;
+		struct kvm_irq_routing_entry e[2];
+	} routing;
 };
 
 struct row {
@@ -147,6 +156,11 @@ struct row {
 #define CPUID_LEAF1(c) \
 	.h = { .nent = 2 }, .e = { { .function = 0, .eax = 1 }, \
 	{ .function = 1, .ecx = (c), .edx = CPUID1_EDX_APIC } }
+/* Two MSI routes (GSIs 0 and 1, level, to vCPU 1) and a variant of one. */
+#define ROUTE(g, ...)	{ .gsi = (g), .type = KVM_IRQ_ROUTING_MSI, \
+			  .u.msi = { .address_lo = 0xfee01000, .data = 0x8041 }, \
+			  __VA_ARGS__ }
+#define ROUTES(...)	.h = { .nr = 2 }, .e = { ROUTE(0), ROUTE(1, __VA_ARGS__) }
 #define RUN_OK		.rflags_if = 1
 #define TPR_WRITE	.type = LAPICV_ACCESS_MMIO_WRITE, .size = 4, \
 			.address = APIC_TASKPRI, .data = 0x20
@@ -154,6 +168,8 @@ struct row {
 static const struct row rows[] = {
 	/* ---- system fd ---- */
 	R(G_SYS, F_SYS, KVM_GET_API_VERSION, "argument 1", VAL(1), E(EINVAL)),
+	R(G_SYS, F_SYS, KVM_CREATE_VM, "type 5 (upstream's TDX)", VAL(5),
+	  E(EINVAL)),
 	R(G_SYS, F_SYS, KVM_CREATE_VM, "type 64", VAL(64), E(EINVAL)),
 	R(G_SYS, F_SYS, KVM_CREATE_VM, "type 0x100000", VAL(0x100000),
 	  E(EINVAL)),
@@ -242,6 +258,38 @@ static const struct row rows[] = {
 	  E(EINVAL)),
 	R(G_VM, F_VM, KVM_SET_USER_MEMORY_REGION, "delete an empty slot",
 	  IN(mem, .slot = 5), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "bad pointer", NONE, E(EFAULT)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "header cut short",
+	  EDGE(4, routing, ROUTES()), E(EFAULT)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "nr 4097",
+	  IN(routing, ROUTES(), .h.nr = 4097), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "flags 1",
+	  IN(routing, ROUTES(), .h.flags = 1), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "second entry unreadable",
+	  EDGE(sizeof(struct kvm_irq_routing) +
+	       sizeof(struct kvm_irq_routing_entry) + 8, routing, ROUTES()),
+	  E(EFAULT)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "gsi 4096",
+	  IN(routing, ROUTES(.gsi = 4096)), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "two routes for one GSI",
+	  IN(routing, ROUTES(.gsi = 0)), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "MSI flags 2",
+	  IN(routing, ROUTES(.flags = 2)), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "IRQCHIP route, split irqchip",
+	  IN(routing, ROUTES(.type = KVM_IRQ_ROUTING_IRQCHIP,
+			     .u.irqchip = { KVM_IRQCHIP_IOAPIC, 1 })), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "IRQCHIP route with flags 1",
+	  IN(routing, ROUTES(.type = KVM_IRQ_ROUTING_IRQCHIP, .flags = 1,
+			     .u.irqchip = { KVM_IRQCHIP_IOAPIC, 1 })), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "type 99",
+	  IN(routing, ROUTES(.type = 99)), E(EINVAL)),
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "32-bit IDs, address_hi[7:0] not 0",
+	  IN(routing, ROUTES(.u.msi = { 0xfee01000, 1, 0x41 })),
+	  .prep = P_32BIT_IDS, E(EINVAL)),
+	/* api.rst: lapicv has no Hyper-V SynIC; KVM takes the route. */
+	R(G_VM, F_VM, KVM_SET_GSI_ROUTING, "HV_SINT route",
+	  IN(routing, ROUTES(.type = KVM_IRQ_ROUTING_HV_SINT)), E(EINVAL),
+	  .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_SET_INHIBIT, "bad pointer", NONE, E(EFAULT),
 	  .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_SET_INHIBIT, "struct cut short",
@@ -258,6 +306,8 @@ static const struct row rows[] = {
 	R(G_VM, F_VM, LAPICV_SET_INHIBIT, "set 2",
 	  IN(inh, .reason = LAPICV_INHIBIT_HYPERV, .set = 2), E(EINVAL),
 	  .on = ON_LAPICV),
+	R(G_VM, F_VM_EMPTY, LAPICV_ENABLE_PROTECTED_APIC, "argument 1", VAL(1),
+	  E(EINVAL), .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_GET_INHIBITS, "bad pointer", NONE, E(EFAULT),
 	  .on = ON_LAPICV),
 	R(G_VM, F_VM, LAPICV_GET_INHIBITS, "read-only buffer",
@@ -358,6 +408,33 @@ static const struct row rows[] = {
 	  IN(mp, .mp_state = KVM_MP_STATE_SUSPENDED), E(EINVAL)),
 	R(G_VCPU, F_VCPU1, KVM_SET_MP_STATE, "state ~0",
 	  IN(mp, .mp_state = ~0u), E(EINVAL)),
+	R(G_VCPU, F_VCPU, KVM_GET_VCPU_EVENTS, "bad pointer", NONE, E(EFAULT)),
+	R(G_VCPU, F_VCPU, KVM_GET_VCPU_EVENTS, "read-only buffer",
+	  RO(ev, .flags = 0), E(EFAULT)),
+	R(G_VCPU, F_VCPU, KVM_SET_VCPU_EVENTS, "bad pointer", NONE, E(EFAULT)),
+	R(G_VCPU, F_VCPU, KVM_SET_VCPU_EVENTS, "struct cut short",
+	  EDGE(32, ev, .nmi.masked = 1), E(EFAULT)),
+	R(G_VCPU, F_VCPU, KVM_SET_VCPU_EVENTS, "flags bit 6",
+	  IN(ev, .flags = 1u << 6, .nmi.masked = 1), E(EINVAL)),
+	R(G_VCPU, F_VCPU, KVM_SET_VCPU_EVENTS, "flags ~0",
+	  IN(ev, .flags = ~0u, .nmi.masked = 1), E(EINVAL)),
+	R(G_VCPU, F_VCPU, KVM_SET_VCPU_EVENTS, "VALID_PAYLOAD (cap not enabled)",
+	  IN(ev, .flags = KVM_VCPUEVENT_VALID_PAYLOAD, .nmi.masked = 1),
+	  E(EINVAL)),
+	R(G_VCPU, F_VCPU, KVM_SET_VCPU_EVENTS, "exception 32 injected",
+	  IN(ev, .exception = { .injected = 1, .nr = 32 }, .nmi.masked = 1),
+	  E(EINVAL)),
+	R(G_VCPU, F_VCPU, KVM_SET_VCPU_EVENTS, "exception 2 (NMI) injected",
+	  IN(ev, .exception = { .injected = 1, .nr = 2 }, .nmi.masked = 1),
+	  E(EINVAL)),
+	/* KVM applies the rest first: the row passes the current state. */
+	R(G_VCPU, F_VCPU, KVM_SET_VCPU_EVENTS, "VALID_TRIPLE_FAULT (cap not enabled)",
+	  IN(ev, .flags = KVM_VCPUEVENT_VALID_TRIPLE_FAULT), .prep = P_EVENTS,
+	  E(EINVAL)),
+	/* api.rst: lapicv has no SMM; KVM enters it. */
+	R(G_VCPU, F_VCPU, KVM_SET_VCPU_EVENTS, "smi.smm 1",
+	  IN(ev, .flags = KVM_VCPUEVENT_VALID_SMM, .smi.smm = 1), E(EINVAL),
+	  .on = ON_LAPICV),
 	R(G_VCPU, F_VCPU, KVM_SET_VAPIC_ADDR, "bad pointer", NONE, E(EFAULT)),
 	R(G_VCPU, F_VCPU, KVM_SET_VAPIC_ADDR, "gpa in no slot",
 	  IN(va, .vapic_addr = NO_SLOT_GPA), E(EINVAL)),
@@ -387,8 +464,8 @@ static const struct row rows[] = {
 	  E(EINVAL), .on = ON_LAPICV),
 	R(G_VCPU, F_VCPU, LAPICV_RUN, "pad 1", IN(run, RUN_OK, .pad = 1),
 	  E(EINVAL), .on = ON_LAPICV),
-	R(G_VCPU, F_VCPU, LAPICV_RUN, "reserved[3] 1",
-	  IN(run, RUN_OK, .reserved = { 0, 0, 0, 1 }), E(EINVAL),
+	R(G_VCPU, F_VCPU, LAPICV_RUN, "reserved[2] 1",
+	  IN(run, RUN_OK, .reserved = { 0, 0, 1 }), E(EINVAL),
 	  .on = ON_LAPICV),
 	R(G_VCPU, F_VCPU, LAPICV_RUN, "rflags_if 2", IN(run, .rflags_if = 2),
 	  E(EINVAL), .on = ON_LAPICV),
@@ -457,6 +534,10 @@ static const struct row rows[] = {
 	  E(ENOTTY)),
 	R(G_FD_KIND, F_VM, KVM_INTERRUPT, "vCPU ioctl on a VM fd",
 	  IN(irq, .irq = 0x20), E(ENOTTY)),
+	R(G_FD_KIND, F_VM, KVM_SMI, "vCPU ioctl on a VM fd", VAL(0),
+	  E(ENOTTY)),
+	R(G_FD_KIND, F_VM, KVM_GET_VCPU_EVENTS, "vCPU ioctl on a VM fd",
+	  IN(ev, .flags = 0), E(ENOTTY)),
 	R(G_FD_KIND, F_VM, LAPICV_RUN, "vCPU ioctl on a VM fd",
 	  IN(run, RUN_OK), E(ENOTTY), .on = ON_LAPICV),
 	R(G_FD_KIND, F_VCPU, KVM_GET_API_VERSION, "system ioctl on a vCPU fd",
@@ -512,6 +593,11 @@ static const struct row rows[] = {
 	  IN(irq, .irq = 0x20), E(EIO), .child = true),
 	R(G_CHILD, F_VCPU1, KVM_SET_MP_STATE, "vCPU fd",
 	  IN(mp, .mp_state = KVM_MP_STATE_RUNNABLE), E(EIO), .child = true),
+	R(G_CHILD, F_VCPU, KVM_SMI, "vCPU fd", VAL(0), E(EIO), .child = true),
+	R(G_CHILD, F_VCPU, KVM_GET_VCPU_EVENTS, "vCPU fd", IN(ev, .flags = 0),
+	  E(EIO), .child = true),
+	R(G_CHILD, F_VCPU, KVM_SET_VCPU_EVENTS, "vCPU fd",
+	  IN(ev, .nmi.masked = 1), E(EIO), .child = true),
 	R(G_CHILD, F_VCPU, KVM_GET_STATS_FD, "vCPU fd", VAL(0),
 	  E(EIO), .child = true),
 	R(G_CHILD, F_VCPU, LAPICV_RUN, "vCPU fd", IN(run, RUN_OK),
@@ -530,8 +616,20 @@ static const struct row rows[] = {
 	  IN(cap, .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 }), E(EEXIST)),
 	R(G_ORDER, F_VCPU, KVM_INTERRUPT, "an ExtINT already pending",
 	  IN(irq, .irq = 0x21), .prep = P_EXTINT, E(EEXIST)),
+	/* KVM takes an SMI before INIT: no INIT/SIPI state while one waits. */
+	R(G_ORDER, F_VCPU1, KVM_SET_MP_STATE, "INIT_RECEIVED with an SMI pending",
+	  IN(mp, .mp_state = KVM_MP_STATE_INIT_RECEIVED), .prep = P_SMI,
+	  E(EINVAL)),
+	R(G_ORDER, F_VCPU1, KVM_SET_MP_STATE, "SIPI_RECEIVED with an SMI pending",
+	  IN(mp, .mp_state = KVM_MP_STATE_SIPI_RECEIVED), .prep = P_SMI,
+	  E(EINVAL)),
+	R(G_ORDER, F_VCPU1, KVM_SET_VCPU_EVENTS, "SMI pending in INIT_RECEIVED",
+	  IN(ev, .flags = KVM_VCPUEVENT_VALID_SMM, .smi.pending = 1),
+	  .prep = P_WFS, E(EINVAL)),
 	R(G_ORDER, F_VM_NS, KVM_SIGNAL_MSI, "no split irqchip",
 	  IN(msi, MSI_TO_1), E(EINVAL)),
+	R(G_ORDER, F_VM_NS, KVM_SET_GSI_ROUTING, "no split irqchip",
+	  IN(routing, ROUTES()), E(EINVAL)),
 	R(G_ORDER, F_VCPU_NS, KVM_GET_LAPIC, "no split irqchip",
 	  IN(lapic, .regs = { 0 }), E(EINVAL)),
 	R(G_ORDER, F_VCPU_NS, KVM_GET_LAPIC, "no split irqchip, bad pointer",
@@ -563,6 +661,12 @@ static const struct row rows[] = {
 	  .on = ON_LAPICV),
 	R(G_ORDER, F_VCPU_NS, KVM_INTERRUPT, "no split irqchip",
 	  IN(irq, .irq = 0x20), E(EINVAL), .on = ON_LAPICV),
+	R(G_ORDER, F_VCPU_NS, KVM_SMI, "no split irqchip", VAL(0), E(EINVAL),
+	  .on = ON_LAPICV),
+	R(G_ORDER, F_VCPU_NS, KVM_GET_VCPU_EVENTS, "no split irqchip",
+	  IN(ev, .flags = 0), E(EINVAL), .on = ON_LAPICV),
+	R(G_ORDER, F_VCPU_NS, KVM_SET_VCPU_EVENTS, "no split irqchip",
+	  IN(ev, .flags = 0), E(EINVAL), .on = ON_LAPICV),
 	R(G_ORDER, F_VCPU_NS, LAPICV_RUN, "no split irqchip", IN(run, RUN_OK),
 	  E(ENXIO), .on = ON_LAPICV),
 	R(G_ORDER, F_VCPU_NS, LAPICV_GUEST_ACCESS, "no split irqchip",
@@ -578,7 +682,7 @@ struct env {
 
 /* Everything a VMM can read back, with each getter's result. */
 struct vcpu_snap {
-	long lapic_r, mp_r, base_r, cpuid_r, stats_r;
+	long lapic_r, mp_r, base_r, cpuid_r, stats_r, ev_r;
 	struct kvm_lapic_state lapic;
 	struct kvm_mp_state mp;
 	__u64 base;
@@ -587,6 +691,7 @@ struct vcpu_snap {
 		struct kvm_cpuid_entry2 e[8];
 	} cpuid;
 	struct lapicv_vcpu_stats stats;
+	struct kvm_vcpu_events ev;
 };
 
 struct vm_snap {
@@ -621,6 +726,7 @@ static void snapshot(struct env *e, struct snap *s)
 		v->base_r = res(get_msr(fd, MSR_IA32_APICBASE, &v->base));
 		v->cpuid.h.nent = ARRAY_SIZE(v->cpuid.e);
 		v->cpuid_r = res(ioctl(fd, KVM_GET_CPUID2, &v->cpuid));
+		v->ev_r = res(ioctl(fd, KVM_GET_VCPU_EVENTS, &v->ev));
 		if (!dev_is_kvm())
 			v->stats_r = res(ioctl(fd, LAPICV_GET_VCPU_STATS,
 					       &v->stats));
@@ -652,6 +758,9 @@ static const char *snap_diff(const struct snap *a, const struct snap *b)
 		else if (x->cpuid_r != y->cpuid_r ||
 			 memcmp(&x->cpuid, &y->cpuid, sizeof(x->cpuid)))
 			what = "KVM_GET_CPUID2";
+		else if (x->ev_r != y->ev_r ||
+			 memcmp(&x->ev, &y->ev, sizeof(x->ev)))
+			what = "KVM_GET_VCPU_EVENTS";
 		else if (x->stats_r != y->stats_r ||
 			 memcmp(&x->stats, &y->stats, sizeof(x->stats)))
 			what = "LAPICV_GET_VCPU_STATS";
@@ -749,6 +858,7 @@ static void env_destroy(struct env *e)
 static int prep(struct env *e, const struct row *r, union input *in)
 {
 	struct kvm_interrupt irq = { .irq = 0x20 };
+	struct kvm_vcpu_events ev = { 0 };
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_X2APIC_API,
 		.args[0] = KVM_X2APIC_API_USE_32BIT_IDS,
@@ -775,6 +885,17 @@ static int prep(struct env *e, const struct row *r, union input *in)
 		return ioctl(e->fd[F_VM], KVM_ENABLE_CAP, &cap);
 	case P_ADJ_SLOT:
 		return add_slot(e->fd[F_VM], 2, SLOT0_GPA + 2 * PAGE, 1, 3, 0);
+	case P_WFS:
+		return set_mp_state(e->fd[F_VCPU1], KVM_MP_STATE_INIT_RECEIVED);
+	case P_SMI:
+		ev.flags = KVM_VCPUEVENT_VALID_SMM;
+		ev.smi.pending = 1;
+		return ioctl(e->fd[F_VCPU1], KVM_SET_VCPU_EVENTS, &ev);
+	case P_EVENTS:
+		if (ioctl(vcpu, KVM_GET_VCPU_EVENTS, &in->ev))
+			return -1;
+		in->ev.flags = r->in.ev.flags;
+		return 0;
 	default:
 		return 0;
 	}

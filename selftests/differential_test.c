@@ -13,7 +13,15 @@
  *  - one KVM_GET_MSRS of the APIC base, the TSC deadline and every readable
  *    x2APIC register: the count processed and all the values (TMCCT's
  *    value masked);
- *  - KVM_GET_CPUID2 (its leaf 1 APIC bit follows the APIC base).
+ *  - KVM_GET_CPUID2 (its leaf 1 APIC bit follows the APIC base);
+ *  - KVM_GET_VCPU_EVENTS, the whole struct (NMIs latched by it, as KVM's
+ *    process_nmi() does, on both devices alike).
+ *
+ * KVM_SET_VCPU_EVENTS is drawn with smi.smm 0 and without
+ * KVM_VCPUEVENT_VALID_TRIPLE_FAULT: entering SMM is refused by lapicv,
+ * which has none, and KVM applies the rest of the struct before it refuses
+ * the triple-fault flag, lapicv nothing (both documented differences,
+ * Documentation/api.rst; vcpu_events_test.c covers them).
  *
  * Timers: only timer-independent state is compared.  TMCCT is the one value
  * that depends on time; an expiry is invisible to a VMM that never runs the
@@ -83,6 +91,10 @@ enum op_kind {
 	OP_GET_MP,
 	OP_X2APIC_API,
 	OP_SET_CPUID,
+	OP_GSI_ROUTING,
+	OP_GET_EVENTS,
+	OP_SET_EVENTS,
+	OP_SMI,
 	NR_OPS
 };
 
@@ -107,6 +119,10 @@ static struct {
 	/* Not weighted: drawn mostly in the first tenth of a run (draw()). */
 	[OP_X2APIC_API]		= { "ENABLE_CAP(X2APIC_API)", 0, true },
 	[OP_SET_CPUID]		= { "KVM_SET_CPUID2",	   1, true },
+	[OP_GSI_ROUTING]	= { "KVM_SET_GSI_ROUTING", 2, true },
+	[OP_GET_EVENTS]		= { "KVM_GET_VCPU_EVENTS", 2, true },
+	[OP_SET_EVENTS]		= { "KVM_SET_VCPU_EVENTS", 6, true },
+	[OP_SMI]		= { "KVM_SMI",		   2, true },
 };
 
 struct side {
@@ -116,12 +132,15 @@ struct side {
 
 #define MAX_BATCH	4
 #define MAX_CPUID	8
+#define MAX_ROUTES	4
 
 struct op {
 	enum op_kind kind;
 	int vcpu;
 	__u64 a, b;
 	struct kvm_msr_entry batch[MAX_BATCH];	/* OP_MSR_BATCH */
+	struct kvm_irq_routing_entry routes[MAX_ROUTES]; /* OP_GSI_ROUTING */
+	struct kvm_vcpu_events ev;	/* OP_SET_EVENTS */
 	struct kvm_lapic_state st;	/* OP_SET_LAPIC */
 	char desc[256];
 };
@@ -143,6 +162,8 @@ struct snap {
 	long cpuid_ret;
 	__u32 nent;
 	struct kvm_cpuid_entry2 cpuid[MAX_CPUID];
+	long ev_ret;
+	struct kvm_vcpu_events ev;
 };
 
 struct run {
@@ -603,6 +624,97 @@ static void draw_msi(struct run *r, struct op *op)
 		 (unsigned long long)op->a, data);
 }
 
+/*
+ * A routing table of up to MAX_ROUTES entries (op->a of them, op->b the
+ * header's flags): mostly valid MSI routes of low GSIs, now and then a GSI
+ * past KVM_MAX_IRQ_ROUTES, a GSI twice, flags, an IRQCHIP route (refused
+ * with a split irqchip), an unknown type or address_hi[7:0] set.
+ */
+static void draw_gsi_routing(struct run *r, struct op *op)
+{
+	unsigned int i;
+	int n;
+
+	op->a = pick(r, MAX_ROUTES + 1);
+	op->b = one_in(r, 30);
+	for (i = 0; i < op->a; i++) {
+		struct kvm_irq_routing_entry *e = &op->routes[i];
+
+		e->gsi = one_in(r, 30) ? 4096 + pick(r, 4) : pick(r, 32);
+		e->type = KVM_IRQ_ROUTING_MSI;
+		if (one_in(r, 20))
+			e->type = pick(r, 2) ? KVM_IRQ_ROUTING_IRQCHIP : 99;
+		e->flags = one_in(r, 20) ? pick(r, 4) : 0;
+		if (e->type == KVM_IRQ_ROUTING_IRQCHIP) {
+			e->u.irqchip.irqchip = pick(r, 3);
+			e->u.irqchip.pin = pick(r, 30);
+			continue;
+		}
+		e->u.msi.address_lo = 0xfee00000 | (rnd_dest(r) & 0xff) << 12 |
+				      (one_in(r, 4) ? 4 : 0);
+		e->u.msi.address_hi = one_in(r, 10) ? pick(r, 256) : 0;
+		e->u.msi.data = rnd_vector(r) | (one_in(r, 2) ? 1u << 15 : 0);
+	}
+	n = snprintf(op->desc, sizeof(op->desc), "SET_GSI_ROUTING(flags %llu:",
+		     (unsigned long long)op->b);
+	for (i = 0; i < op->a && n < (int)sizeof(op->desc); i++)
+		n += snprintf(op->desc + n, sizeof(op->desc) - n,
+			      " gsi %u type %u flags %u %#x/%#x/%#x",
+			      op->routes[i].gsi, op->routes[i].type,
+			      op->routes[i].flags, op->routes[i].u.msi.address_lo,
+			      op->routes[i].u.msi.address_hi,
+			      op->routes[i].u.msi.data);
+	if (n < (int)sizeof(op->desc))
+		snprintf(op->desc + n, sizeof(op->desc) - n, ")");
+}
+
+/*
+ * KVM_SET_VCPU_EVENTS: the current events with a few fields changed, or
+ * random bytes everywhere; the valid flags in any combination, now and
+ * then one that fails (the payload flag, an unknown bit), never SMM entry
+ * nor the triple-fault flag (see the top of the file).
+ */
+static void draw_set_events(struct run *r, struct op *op)
+{
+	struct kvm_vcpu_events *e = &op->ev;
+	__u8 *b = (__u8 *)e;
+	unsigned int i, n;
+
+	/* The GET is repeated by the snapshot on both sides: no drift. */
+	if (one_in(r, 2) ||
+	    ioctl(r->s[0].vcpu[op->vcpu], KVM_GET_VCPU_EVENTS, e)) {
+		for (i = 0; i < sizeof(*e); i++)
+			b[i] = one_in(r, 2) ? 0 : (__u8)rnd(r);
+	} else {
+		n = 1 + pick(r, 3);
+		for (i = 0; i < n; i++)
+			b[pick(r, sizeof(*e))] = (__u8)rnd(r);
+	}
+	e->exception.injected = one_in(r, 3);
+	e->exception.nr = one_in(r, 8) ? (__u8)rnd(r) :
+			  one_in(r, 16) ? 2 : pick(r, 32);
+	e->interrupt.injected = one_in(r, 3);
+	e->nmi.injected = one_in(r, 4);
+	e->nmi.pending = one_in(r, 4) ? (__u8)rnd(r) : pick(r, 3);
+	e->nmi.masked = one_in(r, 2) ? 0 : (__u8)rnd(r);
+	e->smi.smm = 0;
+	e->smi.pending = one_in(r, 3);
+	e->smi.latched_init = one_in(r, 6);
+	e->flags = pick(r, 16);
+	if (one_in(r, 20))
+		e->flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
+	if (one_in(r, 20))
+		e->flags |= BIT(6 + pick(r, 26));
+	snprintf(op->desc, sizeof(op->desc),
+		 "SET_VCPU_EVENTS(flags %#x exc %u/%u/%u/%#x intr %u/%u/%u/%u nmi %u/%u/%u sipi %#x smi %u/%u/%u)",
+		 e->flags, e->exception.injected, e->exception.nr,
+		 e->exception.has_error_code, e->exception.error_code,
+		 e->interrupt.injected, e->interrupt.nr, e->interrupt.soft,
+		 e->interrupt.shadow, e->nmi.injected, e->nmi.pending,
+		 e->nmi.masked, e->sipi_vector, e->smi.pending,
+		 e->smi.smm_inside_nmi, e->smi.latched_init);
+}
+
 static enum op_kind draw_kind(struct run *r)
 {
 	unsigned int total = 0, w, k;
@@ -630,10 +742,11 @@ static void draw(struct run *r, struct op *op)
 		CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE, CPUID1_ECX_X2APIC,
 		CPUID1_ECX_X2APIC, CPUID1_ECX_TSC_DEADLINE, 0,
 	};
-	static const unsigned int phys[] = { 48, 48, 40, 36, 0 };
+	/* 64 and up: no address bit reserved (KVM's rsvd_bits()). */
+	static const unsigned int phys[] = { 48, 48, 40, 36, 0, 64, 255 };
 	static const __u64 deadlines[] = { 0, 1, 1ull << 62, ~0ull };
 
-	memset(op, 0, offsetof(struct op, st));
+	memset(op, 0, offsetof(struct op, ev));
 	op->vcpu = pick(r, NR_VCPUS);
 	/*
 	 * X2APIC_API: a few times in the first tenth of the run, as a VMM
@@ -716,6 +829,18 @@ static void draw(struct run *r, struct op *op)
 		snprintf(op->desc, sizeof(op->desc), "SET_CPUID2(ecx1 %#llx, phys %llu)",
 			 (unsigned long long)op->a, (unsigned long long)op->b);
 		return;
+	case OP_GSI_ROUTING:
+		draw_gsi_routing(r, op);
+		return;
+	case OP_GET_EVENTS:
+		snprintf(op->desc, sizeof(op->desc), "GET_VCPU_EVENTS");
+		return;
+	case OP_SET_EVENTS:
+		draw_set_events(r, op);
+		return;
+	case OP_SMI:
+		snprintf(op->desc, sizeof(op->desc), "KVM_SMI");
+		return;
 	case NR_OPS:
 		break;
 	}
@@ -725,6 +850,7 @@ static struct answer apply(struct side *s, const struct op *op)
 {
 	struct answer ans = { 0, 0 };
 	int fd = s->vcpu[op->vcpu];
+	struct kvm_vcpu_events ev;
 	struct kvm_enable_cap cap;
 	struct kvm_interrupt irq;
 	struct kvm_lapic_state st;
@@ -734,6 +860,10 @@ static struct answer apply(struct side *s, const struct op *op)
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e[MAX_BATCH];
 	} m;
+	struct {
+		struct kvm_irq_routing hdr;
+		struct kvm_irq_routing_entry e[MAX_ROUTES];
+	} rt;
 
 	switch (op->kind) {
 	case OP_SET_LAPIC:
@@ -795,6 +925,24 @@ static struct answer apply(struct side *s, const struct op *op)
 	case OP_SET_CPUID:
 		ans.ret = res(set_cpuid(fd, op->a, op->b));
 		break;
+	case OP_GSI_ROUTING:
+		memset(&rt, 0, sizeof(rt));
+		rt.hdr.nr = op->a;
+		rt.hdr.flags = op->b;
+		memcpy(rt.e, op->routes, sizeof(rt.e));
+		ans.ret = res(ioctl(s->vm, KVM_SET_GSI_ROUTING, &rt));
+		break;
+	case OP_GET_EVENTS:
+		/* The struct itself is compared by the snapshot. */
+		ans.ret = res(ioctl(fd, KVM_GET_VCPU_EVENTS, &ev));
+		break;
+	case OP_SET_EVENTS:
+		ev = op->ev;
+		ans.ret = res(ioctl(fd, KVM_SET_VCPU_EVENTS, &ev));
+		break;
+	case OP_SMI:
+		ans.ret = res(ioctl(fd, KVM_SMI));
+		break;
 	case NR_OPS:
 		break;
 	}
@@ -840,6 +988,28 @@ static void take_snap(struct side *s, int vcpu, bool with_mp, struct snap *sn)
 	sn->cpuid_ret = res(ioctl(fd, KVM_GET_CPUID2, &c));
 	sn->nent = c.hdr.nent;
 	memcpy(sn->cpuid, c.e, sizeof(sn->cpuid));
+	/* Poisoned first: every byte must come from the device. */
+	memset(&sn->ev, 0xa5, sizeof(sn->ev));
+	sn->ev_ret = res(ioctl(fd, KVM_GET_VCPU_EVENTS, &sn->ev));
+}
+
+static void log_events(struct __test_metadata *_metadata, int vcpu,
+		       const char *who, const struct kvm_vcpu_events *e)
+{
+	const __u8 *b = (const __u8 *)e;
+	char hex[2 * sizeof(*e) + 1];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(*e); i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	TH_LOG("vCPU %d %s: exc %u/%u/%u/%#x intr %u/%u/%u/%u nmi %u/%u/%u fl %#x smi %u/%u/%u/%u",
+	       vcpu, who, e->exception.injected, e->exception.nr,
+	       e->exception.has_error_code, e->exception.error_code,
+	       e->interrupt.injected, e->interrupt.nr, e->interrupt.soft,
+	       e->interrupt.shadow, e->nmi.injected, e->nmi.pending,
+	       e->nmi.masked, e->flags, e->smi.smm, e->smi.pending,
+	       e->smi.smm_inside_nmi, e->smi.latched_init);
+	TH_LOG("  bytes %s", hex);
 }
 
 static void log_history(struct __test_metadata *_metadata, struct run *r)
@@ -905,6 +1075,13 @@ static bool same_snap(struct __test_metadata *_metadata, struct run *r,
 		TH_LOG("vCPU %d CPUID entry %u kvm:    %#x.%u flags %#x %#x %#x %#x %#x",
 		       vcpu, i, y->function, y->index, y->flags, y->eax,
 		       y->ebx, y->ecx, y->edx);
+		same = false;
+	}
+	if (a->ev_ret != b->ev_ret || memcmp(&a->ev, &b->ev, sizeof(a->ev))) {
+		TH_LOG("vCPU %d GET_VCPU_EVENTS: lapicv %ld kvm %ld", vcpu,
+		       a->ev_ret, b->ev_ret);
+		log_events(_metadata, vcpu, "events lapicv", &a->ev);
+		log_events(_metadata, vcpu, "events kvm   ", &b->ev);
 		same = false;
 	}
 	(void)r;

@@ -336,6 +336,27 @@ static void gen_msi(struct thread *t, void *p)
 		m->pad[below(t, 12)] = 1;
 }
 
+/* A GSI routing table: mostly a few MSI routes of low GSIs. */
+static void gen_routing(struct thread *t, void *p)
+{
+	struct kvm_irq_routing *rt = p;
+	unsigned int i, n = below(t, 6);
+
+	memset(rt, 0, sizeof(*rt) + n * sizeof(rt->entries[0]));
+	rt->nr = chance(t, 90) ? n : boundary32(t);
+	if (chance(t, 5))
+		rt->flags = boundary32(t);
+	for (i = 0; i < n; i++) {
+		struct kvm_irq_routing_entry *e = &rt->entries[i];
+
+		e->gsi = chance(t, 90) ? below(t, 40) : boundary32(t);
+		e->type = chance(t, 85) ? KVM_IRQ_ROUTING_MSI : below(t, 6);
+		if (chance(t, 5))
+			e->flags = boundary32(t);
+		gen_msi(t, &e->u.msi);
+	}
+}
+
 static void gen_run(struct thread *t, void *p, bool may_halt)
 {
 	struct lapicv_run *r = p;
@@ -446,6 +467,8 @@ static const struct cmd cmds[] = {
 	{ LAPICV_SET_INHIBIT,		vm_slot },
 	{ LAPICV_GET_INHIBITS,		vm_slot },
 	{ LAPICV_GET_VM_STATS,		vm_slot },
+	{ LAPICV_ENABLE_PROTECTED_APIC,	vm_slot },
+	{ KVM_SET_GSI_ROUTING,		vm_slot },
 	{ KVM_GET_LAPIC,		vcpu_slot },
 	{ KVM_SET_LAPIC,		vcpu_slot },
 	{ KVM_SET_LAPIC,		vcpu_slot },
@@ -459,6 +482,9 @@ static const struct cmd cmds[] = {
 	{ KVM_GET_MP_STATE,		vcpu_slot },
 	{ KVM_SET_MP_STATE,		vcpu_slot },
 	{ KVM_SET_VAPIC_ADDR,		vcpu_slot },
+	{ KVM_SMI,			vcpu_slot },
+	{ KVM_GET_VCPU_EVENTS,		vcpu_slot },
+	{ KVM_SET_VCPU_EVENTS,		vcpu_slot },
 	{ KVM_RUN,			vcpu_slot },
 	{ LAPICV_RUN,			vcpu_slot },
 	{ LAPICV_RUN,			vcpu_slot },
@@ -474,7 +500,8 @@ static bool arg_is_value(unsigned long nr)
 	return nr == KVM_CREATE_VM || nr == KVM_CHECK_EXTENSION ||
 	       nr == KVM_CREATE_VCPU || nr == KVM_GET_API_VERSION ||
 	       nr == KVM_GET_VCPU_MMAP_SIZE || nr == KVM_NMI ||
-	       nr == KVM_RUN || nr == KVM_CREATE_IRQCHIP;
+	       nr == KVM_RUN || nr == KVM_CREATE_IRQCHIP ||
+	       nr == LAPICV_ENABLE_PROTECTED_APIC || nr == KVM_SMI;
 }
 
 static unsigned long value_arg(struct thread *t, unsigned long nr)
@@ -512,6 +539,9 @@ static void *gen_arg(struct thread *t, struct argbuf *ab, unsigned long nr,
 		break;
 	case KVM_SIGNAL_MSI:
 		gen_msi(t, p);
+		break;
+	case KVM_SET_GSI_ROUTING:
+		gen_routing(t, p);
 		break;
 	case LAPICV_RUN:
 		gen_run(t, p, may_halt);

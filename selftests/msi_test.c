@@ -433,7 +433,8 @@ static uint64_t map_inhibits(struct __test_metadata *_metadata, int vm)
 
 /*
  * lapicv only: what the map cannot express inhibits APICv, with KVM's
- * three reasons.  Needs a backend that honours them (vmx, svm).
+ * three reasons.  Needs a backend that honours them (vmx-model,
+ * avic-model).
  */
 TEST_F(msi, map_inhibits)
 {

@@ -425,8 +425,11 @@ TEST_F_TIMEOUT(torture, run_msi_ipi_inhibit_set_lapic, 7200)
 	refcnt0 = read_long(REFCNT_PATH);
 	memset(&v, -1, sizeof(v));
 	ASSERT_OK(irq_vm_create(&v, NULL));
-	for (i = 0; i < NR_VCPUS; i++)
+	/* APs run once started: KVM keeps an UNINITIALIZED vCPU blocked. */
+	for (i = 0; i < NR_VCPUS; i++) {
 		ASSERT_OK(lapic_setup(v.vcpu[i], 0, APIC_DFR_FLAT));
+		ASSERT_OK(set_mp_state(v.vcpu[i], KVM_MP_STATE_RUNNABLE));
+	}
 
 	for (i = 0; i < NR_THREADS; i++) {
 		threads[i].idx = i;

@@ -8,7 +8,7 @@
  * `make bench`: `make -C bench host` builds build/host_irqwin.
  *
  * Each thread owns one vCPU of one VM and loops as the run step of
- * backend=svm does around an ExtINT window: open (svm_enable_irq_window:
+ * backend=avic-model does around an ExtINT window: open (svm_enable_irq_window:
  * lapicv_irq_window_inc_or_dec(vm, true)), handle an APICv update request
  * as apicv.c does (read the reasons under update_lock for read), spin
  * WORK_NS for the rest of the window (what the syscalls and the guest

@@ -1,10 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The guest side of `make check` (/run.sh in the initramfs): load lapicv,
-# run every selftest on /dev/lapicv and the demo VMM if packed; with
-# rig_suites=lapicv,kvm also load KVM (kvm_amd) and run the selftests
-# again on /dev/kvm; then unload lapicv and look for kernel splats.
+# The guest side of `make check` (/run.sh in the initramfs): check the
+# backend parameter (old names refused, soft by default, modinfo naming
+# the models), load lapicv, then, by the words in rig_suites (default
+# "lapicv"):
+#   lapicv     every selftest on /dev/lapicv, and the demo VMM if packed;
+#   kvm        load KVM (kvm_amd) and run the selftests again on /dev/kvm;
+#   realguest  the real-guest binaries packed in /realguest/<name>/ (KVM's
+#              own selftests, selftests/guest), which open /dev/kvm: first on
+#              kvm_amd, then on lapicv, with kvm.ko reloaded with
+#              enable_virt_at_load=0 (its sysfs parameters stay, which KVM's
+#              library reads; SVM stays free) and /dev/kvm made lapicv's node;
+# then unload lapicv and look for kernel splats.
 #
 # Every line meant for the host is prefixed "[<tag> <suite> <name>] ":
 # the selftests' TAP plus "# exit=<status>", and the rig's own TAP under
@@ -50,22 +58,126 @@ run_suite() {
 	done
 }
 
-case ",$suites," in *,kvm,*) kvm=1 ;; *) kvm=0 ;; esac
-demo=0
-[ -x /bin/demo_vmm ] && demo=1
-# rig_backends=vmx,svm: after the default backend, the lapicv suite again
-# with lapicv reloaded as each of these (suite "lapicv-<backend>").
-backends=$(echo "${rig_backends:-}" | tr ',' ' ')
-nb=$(echo $backends | wc -w)
-rig "1..$((3 + kvm + demo + 2 * nb))"
+# backend_param: the backend names as documented.  Nothing picks a model:
+# auto, vmx and svm are refused with a message; the models are named as
+# models in modinfo; the default is soft.  Run with lapicv unloaded.
+backend_param() {
+	for b in auto vmx svm; do
+		! insmod $mods/lapicv.ko backend=$b 2>/dev/null &&
+			[ ! -e /sys/module/lapicv ] &&
+			dmesg | grep -q "lapicv: unknown backend=$b: choose soft"
+		step $? "insmod lapicv backend=$b is refused"
+	done
+	strings $mods/lapicv.ko | grep -q -E \
+		'^parm=backend:soft \(default.*vmx-model or avic-model: .*models.*never the hardware$'
+	step $? "modinfo describes backend= soft, vmx-model, avic-model (models)"
+}
 
+# backend_is <name>: the loaded lapicv's backend, as sysfs shows it.
+backend_is() {
+	[ "$(cat /sys/module/lapicv/parameters/backend 2>/dev/null)" = "$1" ]
+}
+
+# now: seconds since boot, to the hundredth.
+now() {
+	cut -d' ' -f1 /proc/uptime
+}
+
+# run_realguest <suite> <dir>: the binaries <dir>/list names, in KVM's
+# selftest convention (exit 0 passed, 4 skipped, anything else failed),
+# one TAP result each under "[<tag> <suite> <dir's name>]".  A skip carries
+# the reason the test printed; a binary the list names but <dir> lacks
+# fails.  What the binaries print goes to the log as "# | " lines.
+run_realguest() {
+	key="$tag $1 ${2##*/}"
+	echo "[$key] 1..$(grep -c . "$2/list")"
+	i=0
+	bad=0
+	while read -r name; do
+		i=$((i + 1))
+		if [ ! -x "$2/$name" ]; then
+			echo "[$key] not ok $i $name # the binary is missing"
+			bad=1
+			continue
+		fi
+		t0=$(now)
+		{
+			timeout 180 "$2/$name" </dev/null 2>&1
+			echo $? >/tmp/realguest.rc
+		} | tee /tmp/realguest.out | sed "s/^/[$key] # | /"
+		rc=$(cat /tmp/realguest.rc)
+		t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+		case $rc in
+		0)
+			echo "[$key] ok $i $name ($t s)"
+			;;
+		4)
+			why=$(awk '/# SKIP/ { r = $0; sub(/.*# SKIP */, "", r); sub(/^- */, "", r) }
+				   END { print r == "" ? "exit status 4, no reason printed" : r }' \
+				/tmp/realguest.out)
+			echo "[$key] ok $i $name ($t s) # SKIP $why"
+			;;
+		*)
+			echo "[$key] not ok $i $name (exit status $rc after $t s)"
+			bad=1
+			;;
+		esac
+	done <"$2/list"
+	echo "[$key] # exit=$bad"
+}
+
+# realguest_suites <suite>: run_realguest for each packed directory, in
+# the order they were packed.
+realguest_suites() {
+	if [ ! -f /realguest/order ]; then
+		echo "[$tag $1 realguest] 1..1"
+		echo "[$tag $1 realguest] not ok 1 real-guest binaries packed (mkinitramfs.sh -R)"
+		echo "[$tag $1 realguest] # exit=1"
+		return
+	fi
+	while read -r d; do
+		run_realguest "$1" "/realguest/$d"
+	done </realguest/order
+}
+
+# misc_node <misc device>: make /dev/kvm the node of that misc device.
+misc_node() {
+	dev=$(cat "/sys/class/misc/$1/dev") || return 1
+	rm -f /dev/kvm && mknod /dev/kvm c "${dev%%:*}" "${dev#*:}"
+}
+
+case ",$suites," in *,lapicv,*) selftests=1 ;; *) selftests=0 ;; esac
+case ",$suites," in *,kvm,*) kvm=1 ;; *) kvm=0 ;; esac
+case ",$suites," in *,realguest,*) realguest=1 ;; *) realguest=0 ;; esac
+kvmload=$((kvm | realguest))
+demo=0
+[ $selftests = 1 ] && [ -x /bin/demo_vmm ] && demo=1
+# rig_backends=vmx-model,avic-model: after the default backend, the
+# lapicv suite again with lapicv reloaded as each of these (suite
+# "lapicv-<backend>").
+backends=
+[ $selftests = 1 ] && backends=$(echo "${rig_backends:-}" | tr ',' ' ')
+nb=$(echo $backends | wc -w)
+rig "1..$((9 + kvmload + demo + 2 * nb + 2 * realguest))"
+if [ $realguest = 1 ]; then
+	grep -qw la57 /proc/cpuinfo && levels=5 || levels=4
+	rig "# $levels-level paging (nested paging follows it)"
+fi
+
+backend_param
 load $mods/lapicv.order
 step $? "insmod lapicv"
-run_suite lapicv /dev/lapicv
+backend_is soft
+step $? "the default backend is soft (sysfs: $(cat /sys/module/lapicv/parameters/backend 2>&1))"
+# Root only without udev's rule (udev/60-lapicv.rules), as /dev/kvm.
+mode=$(stat -c '%a %u' /dev/lapicv 2>&1)
+[ "$mode" = "600 0" ]
+step $? "/dev/lapicv is created 0600, uid 0 (got $mode)"
+[ $selftests = 1 ] && run_suite lapicv /dev/lapicv
 
 for b in $backends; do
-	rmmod lapicv && insmod $mods/lapicv.ko backend="$b"
-	step $? "reload lapicv with backend=$b"
+	rmmod lapicv && insmod $mods/lapicv.ko backend="$b" && backend_is "$b"
+	step $? "reload lapicv with backend=$b (sysfs shows it)"
 	run_suite "lapicv-$b" /dev/lapicv
 	rmmod lapicv && load $mods/lapicv.order
 	step $? "reload lapicv with the default backend"
@@ -77,10 +189,24 @@ if [ $demo = 1 ]; then
 	echo "$out" | while read -r l; do rig "# $l"; done
 fi
 
-if [ $kvm = 1 ]; then
+if [ $kvmload = 1 ]; then
 	load $mods/kvm.order
 	step $? "insmod $(tr '\n' ' ' <$mods/kvm.order)"
-	run_suite kvm /dev/kvm
+fi
+[ $kvm = 1 ] && run_suite kvm /dev/kvm
+
+if [ $realguest = 1 ]; then
+	realguest_suites kvm
+	rmmod kvm_amd kvm && insmod $mods/kvm.ko enable_virt_at_load=0 &&
+		insmod $mods/kvm-amd.ko &&
+		[ "$(cat /sys/module/kvm/parameters/enable_virt_at_load)" = N ] &&
+		[ -f /sys/module/kvm/parameters/force_emulation_prefix ] &&
+		[ -f /sys/module/kvm_amd/parameters/avic ]
+	step $? "kvm, kvm-amd reloaded with enable_virt_at_load=0, parameters in sysfs"
+	misc_node lapicv
+	step $? "/dev/kvm made lapicv's node ($(cat /sys/class/misc/lapicv/dev))"
+	realguest_suites lapicv
+	misc_node kvm
 fi
 
 rmmod lapicv

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The guest side of `make demo` (/run.sh in the initramfs): load lapicv,
-# run the demo VMM with the default backend, then reload lapicv with
-# backend=vmx and backend=svm and tell acts 3-6 again (interrupts, timer,
+# run the demo VMM with the default backend (soft), then reload lapicv
+# with backend=vmx-model and backend=avic-model (lapicv's own models of
+# the CPU's side of APICv) and tell acts 3-6 again (interrupts, timer,
 # inhibits, counters) on each; unload lapicv and say whether the kernel
 # complained.  "demo: ok" comes last, and only if every step succeeded.
 status=ok
@@ -27,7 +28,7 @@ else
 	status=failed
 fi
 
-for b in vmx svm; do
+for b in vmx-model avic-model; do
 	echo
 	if rmmod lapicv && insmod /lib/modules/lapicv.ko backend="$b"; then
 		say "reloaded lapicv.ko with backend=$b: acts 3-6 again"

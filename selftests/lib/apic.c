@@ -2,6 +2,7 @@
 /*
  * APIC helpers shared by the selftests; see apic.h.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -115,6 +116,28 @@ int signal_msi(int vm, __u32 lo, __u32 hi, __u32 data)
 	};
 
 	return ioctl(vm, KVM_SIGNAL_MSI, &msi);
+}
+
+int set_msi_routes(int vm, const struct msi_route *routes, unsigned int n)
+{
+	struct kvm_irq_routing *t;
+	unsigned int i;
+	int r;
+
+	t = calloc(1, sizeof(*t) + n * sizeof(t->entries[0]));
+	if (!t)
+		return -1;
+	t->nr = n;
+	for (i = 0; i < n; i++) {
+		t->entries[i].gsi = routes[i].gsi;
+		t->entries[i].type = KVM_IRQ_ROUTING_MSI;
+		t->entries[i].u.msi.address_lo = routes[i].address_lo;
+		t->entries[i].u.msi.address_hi = routes[i].address_hi;
+		t->entries[i].u.msi.data = routes[i].data;
+	}
+	r = ioctl(vm, KVM_SET_GSI_ROUTING, t);
+	free(t);
+	return r;
 }
 
 int enable_x2apic_api(int vm, __u64 flags)

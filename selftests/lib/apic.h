@@ -111,6 +111,16 @@ int get_mp_state(int vcpu);
 int set_mp_state(int vcpu, __u32 state);
 
 int signal_msi(int vm, __u32 lo, __u32 hi, __u32 data);
+/* One MSI route of KVM_SET_GSI_ROUTING's table. */
+struct msi_route {
+	__u32 gsi, address_lo, address_hi, data;
+};
+
+/*
+ * KVM_SET_GSI_ROUTING with @n MSI routes (the table replaced whole);
+ * returns what the ioctl returned.
+ */
+int set_msi_routes(int vm, const struct msi_route *routes, unsigned int n);
 /* KVM_ENABLE_CAP(KVM_CAP_X2APIC_API) with @flags. */
 int enable_x2apic_api(int vm, __u64 flags);
 

@@ -79,7 +79,6 @@ struct lapicv_vcpu *unit_vcpu_add(struct lapicv_vm *vm, u32 id)
 	idx = vm->created_vcpus++;
 	vcpu->vm = vm;
 	vcpu->vcpu_id = id;
-	vcpu->vcpu_idx = idx;
 	mutex_init(&vcpu->mutex);
 	init_waitqueue_head(&vcpu->wq);
 	if (xa_insert(&vm->vcpus, idx, vcpu, GFP_KERNEL)) {

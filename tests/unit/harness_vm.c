@@ -26,6 +26,7 @@ struct lapicv_vm *unit_apic_vm_create(unsigned int nr_vcpus,
 	mutex_init(&vm->apic_map_lock);
 	xa_init(&vm->vcpus);
 	lapicv_memslots_init(vm);
+	lapicv_irq_routing_init(vm);
 	lapicv_inhibits_init(&vm->inhibits, lapicv_backend.apicv,
 			     lapicv_backend.required_apicv_inhibits, policy);
 	/* KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP), before any vCPU. */
@@ -72,7 +73,6 @@ struct lapicv_vcpu *unit_apic_vcpu_add(struct lapicv_vm *vm, u32 id)
 		lapicv_lapic_free(vcpu);
 		goto free;
 	}
-	vcpu->vcpu_idx = idx;
 	atomic_set_release(&vm->online_vcpus, idx + 1);
 	mutex_unlock(&vm->lock);
 	return vcpu;
@@ -95,6 +95,8 @@ void unit_apic_vm_destroy(struct lapicv_vm *vm)
 	}
 	xa_destroy(&vm->vcpus);
 	lapicv_apic_map_free(vm);
+	lapicv_irq_routing_free(vm);
+	mutex_destroy(&vm->irq_routing_lock);
 	lapicv_memslots_destroy(vm);
 	mutex_destroy(&vm->memslots_lock);
 	mutex_destroy(&vm->apic_map_lock);

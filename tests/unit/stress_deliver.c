@@ -227,10 +227,13 @@ static struct lapicv_vm *vm_for_stress(const struct lapicv_backend *b)
 
 	for (i = 0; i < 2; i++) {
 		struct lapicv_vcpu *v = lapicv_get_vcpu(vm, i);
+		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 		struct lapicv_run run = { .rflags_if = 1 };
 
 		mutex_lock(&v->mutex);
 		lapicv_apic_reg_write(v->apic, APIC_SPIV, 0x1ff);
+		/* The AP runs once started: UNINITIALIZED would sleep. */
+		lapicv_set_mp_state(v, &mp);
 		lapicv_vcpu_run(v, &run);
 		mutex_unlock(&v->mutex);
 	}

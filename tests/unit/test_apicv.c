@@ -268,6 +268,124 @@ static bool test_halted_step_interrupted(void)
 	return true;
 }
 
+/*
+ * One exit contract on every backend: an APIC vector the guest cannot
+ * take (IF=0) ends the step with IRQ_WINDOW.  Only a backend without
+ * active APICv really opens a window (KVM's kvm_cpu_has_injectable_intr()
+ * is false for APIC vectors while APICv is active), so AVIC stays on.
+ */
+static bool test_irq_window_exit_on_every_backend(void)
+{
+	const struct lapicv_backend *b[] = {
+		NULL, &lapicv_vmx_backend, &lapicv_svm_backend,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(b); i++) {
+		struct lapicv_vm *vm = vm_up(1, b[i]);
+		struct lapicv_vcpu *v = lapicv_get_vcpu(vm, 0);
+		struct step s;
+
+		ASSERT_EQ(msi(vm, 0, 0x40), 1);
+		s = run(v, false, false, false);
+		ASSERT_EQ(s.exit, LAPICV_RUN_IRQ_WINDOW);
+		ASSERT_EQ(s.pending, LAPICV_RUN_PENDING_APIC);
+		ASSERT_EQ(s.window, !s.apicv);
+		ASSERT_EQ(s.apicv, !!b[i]);
+		ASSERT_EQ(atomic_read(&vm->inhibits.irq_window), 0);
+		ASSERT_FALSE(READ_ONCE(vm->inhibits.reasons) &
+			     BIT(LAPICV_INHIBIT_IRQWIN));
+		/* Still not interruptible: the same exit again. */
+		s = run(v, true, true, false);
+		ASSERT_EQ(s.exit, LAPICV_RUN_IRQ_WINDOW);
+		s = run(v, true, false, false);
+		ASSERT_EQ(s.exit, s.apicv ? LAPICV_RUN_VIRTUAL_INTR :
+			  LAPICV_RUN_INTR);
+		ASSERT_EQ(s.vector, 0x40);
+		ASSERT_FALSE(s.window);
+		unit_apic_vm_destroy(vm);
+	}
+	return true;
+}
+
+/*
+ * svm: INIT drops an open IRQ window (KVM's init_vmcb), so a parked AP
+ * does not hold the IRQ-window count and AVIC stays on for the VM.
+ */
+static bool test_svm_init_drops_irq_window(void)
+{
+	struct lapicv_vm *vm = vm_up(2, &lapicv_svm_backend);
+	struct lapicv_vcpu *bsp = lapicv_get_vcpu(vm, 0);
+	struct lapicv_vcpu *ap = lapicv_get_vcpu(vm, 1);
+	struct step s;
+
+	/* Start the AP as a guest does: INIT, then SIPI. */
+	ASSERT_EQ(msi(vm, 1, APIC_DM_INIT), 1);
+	ASSERT_EQ(run(ap, true, false, false).exit, LAPICV_RUN_INIT);
+	ASSERT_EQ(msi(vm, 1, APIC_DM_STARTUP | 0x10), 1);
+	ASSERT_EQ(run(ap, true, false, false).exit, LAPICV_RUN_SIPI);
+
+	mutex_lock(&ap->mutex);
+	lapicv_apic_reg_write(ap->apic, APIC_SPIV, 0x1ff);
+	lapicv_apic_reg_write(ap->apic, APIC_LVT0, APIC_DM_EXTINT);
+	ASSERT_EQ(lapicv_inject_extint(ap, 0x30), 0);
+	mutex_unlock(&ap->mutex);
+	s = run(ap, false, false, false);
+	ASSERT_EQ(s.exit, LAPICV_RUN_IRQ_WINDOW);
+	ASSERT_TRUE(s.window);
+	ASSERT_EQ(atomic_read(&vm->inhibits.irq_window), 1);
+	ASSERT_EQ(READ_ONCE(vm->inhibits.reasons), BIT(LAPICV_INHIBIT_IRQWIN));
+
+	mutex_lock(&bsp->mutex);
+	lapicv_apic_reg_write(bsp->apic, APIC_ICR2, 1 << 24);
+	lapicv_apic_reg_write(bsp->apic, APIC_ICR, APIC_DM_INIT | APIC_INT_ASSERT);
+	mutex_unlock(&bsp->mutex);
+	s = run(ap, false, false, false);
+	ASSERT_EQ(s.exit, LAPICV_RUN_INIT);
+	ASSERT_FALSE(s.window);
+	ASSERT_EQ(ap->apic->mp_state, KVM_MP_STATE_INIT_RECEIVED);
+	ASSERT_EQ(atomic_read(&vm->inhibits.irq_window), 0);
+	ASSERT_EQ(READ_ONCE(vm->inhibits.reasons), 0);
+	/* The BSP gets AVIC back at its next step. */
+	s = run(bsp, true, false, false);
+	ASSERT_TRUE(s.apicv);
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
+/*
+ * vmx: INIT drops what was posted, whether or not APICv is active (KVM's
+ * pre-state-restore hook): a vector posted before APICv was inhibited
+ * must not reach IRR after the reset.
+ */
+static bool test_vmx_init_drops_pir_while_inhibited(void)
+{
+	struct lapicv_vm *vm = vm_up(2, &lapicv_vmx_backend);
+	struct lapicv_vcpu *bsp = lapicv_get_vcpu(vm, 0);
+	struct lapicv_vcpu *ap = lapicv_get_vcpu(vm, 1);
+	struct kvm_lapic_state st;
+	struct step s;
+
+	ASSERT_TRUE(ap->apic->apicv_active);
+	ASSERT_EQ(msi(vm, 1, 0x44), 1);
+	ASSERT_FALSE(lapicv_test_vector(0x44, ap->apic->regs + APIC_IRR));
+	lapicv_set_or_clear_inhibit(vm, LAPICV_INHIBIT_BLOCKIRQ, true);
+	mutex_lock(&bsp->mutex);
+	lapicv_apic_reg_write(bsp->apic, APIC_ICR2, 1 << 24);
+	lapicv_apic_reg_write(bsp->apic, APIC_ICR, APIC_DM_INIT | APIC_INT_ASSERT);
+	mutex_unlock(&bsp->mutex);
+	s = run(ap, true, false, false);
+	ASSERT_EQ(s.exit, LAPICV_RUN_INIT);
+	ASSERT_FALSE(s.apicv);
+	mutex_lock(&ap->mutex);
+	ASSERT_EQ(lapicv_apic_get_state(ap, &st), 0);
+	mutex_unlock(&ap->mutex);
+	ASSERT_FALSE(lapicv_test_vector(0x44, st.regs + APIC_IRR));
+	ASSERT_EQ(lapicv_apic_find_highest_irr(ap->apic), -1);
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
 static const struct unit_case cases[] = {
 	UNIT_CASE(test_nmi_then_extint_then_apic),
 	UNIT_CASE(test_nmi_blocked_and_shadow),
@@ -277,6 +395,9 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_vmx_posted_interrupt_sync),
 	UNIT_CASE(test_init_sipi_exits),
 	UNIT_CASE(test_halted_step_interrupted),
+	UNIT_CASE(test_irq_window_exit_on_every_backend),
+	UNIT_CASE(test_svm_init_drops_irq_window),
+	UNIT_CASE(test_vmx_init_drops_pir_while_inhibited),
 };
 
 int main(int argc, char **argv)

@@ -226,7 +226,7 @@ static bool test_ipi_shorthands(void)
 	ASSERT_EQ(irr_has(vm, 0x93), BIT(2));
 	/* An NMI IPI queues an NMI, no IRR bit. */
 	lapicv_apic_send_ipi(src, APIC_DM_NMI, 3 << 24);
-	ASSERT_EQ(atomic_read(&unit_apic(vm, 3)->nmi_queued), 1);
+	ASSERT_EQ(atomic_read(&lapicv_get_vcpu(vm, 3)->events.nmi_queued), 1);
 	unit_apic_vm_destroy(vm);
 	return true;
 }

@@ -124,11 +124,46 @@ static bool test_vapic_word(void)
 	return true;
 }
 
+/*
+ * A step's start takes the word's TPR byte only if the guest changed it
+ * since lapicv wrote the word: a TPR the host set after the last step
+ * stands.  Before, the step read back the stale byte over it.
+ */
+static bool test_vapic_host_tpr_wins(void)
+{
+	struct lapicv_vm *vm = unit_apic_vm_create(1, NULL, LAPICV_IRQWIN_COUNTER);
+	struct lapicv_vcpu *v = lapicv_get_vcpu(vm, 0);
+	u32 word;
+
+	mutex_lock(&v->mutex);
+	lapicv_apic_reg_write(v->apic, APIC_SPIV, 0x1ff);
+	/* The end of a step writes the word with TPR 0. */
+	word = lapicv_vapic_data(v);
+	ASSERT_EQ(word & 0xff, 0);
+	/* KVM_SET_MSRS / KVM_SET_LAPIC / LAPICV_GUEST_ACCESS set TPR 0x30. */
+	lapicv_apic_reg_write(v->apic, APIC_TASKPRI, 0x30);
+	/* The next step's start reads the word the guest did not touch. */
+	lapicv_vapic_sync_from(v, word);
+	ASSERT_EQ(lapicv_get_reg(v->apic, APIC_TASKPRI), 0x30);
+	/* The guest's own write to the word is taken. */
+	lapicv_vapic_sync_from(v, word | 0x50);
+	ASSERT_EQ(lapicv_get_reg(v->apic, APIC_TASKPRI), 0x50);
+	/* Written again, then the guest lowers it to what lapicv wrote before. */
+	word = lapicv_vapic_data(v);
+	ASSERT_EQ(word & 0xff, 0x50);
+	lapicv_vapic_sync_from(v, 0);
+	ASSERT_EQ(lapicv_get_reg(v->apic, APIC_TASKPRI), 0);
+	mutex_unlock(&v->mutex);
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
 static const struct unit_case cases[] = {
 	UNIT_CASE(test_region_checks),
 	UNIT_CASE(test_region_overlap_and_changes),
 	UNIT_CASE(test_vapic_addr),
 	UNIT_CASE(test_vapic_word),
+	UNIT_CASE(test_vapic_host_tpr_wins),
 };
 
 int main(int argc, char **argv)

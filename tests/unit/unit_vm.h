@@ -7,6 +7,7 @@
 
 #include "apicv.h"
 #include "irq.h"
+#include "irq_route.h"
 #include "lapic.h"
 #include "vapic.h"
 

@@ -43,13 +43,17 @@ enum lapicv_inhibit_reason {
 	 (1u << LAPICV_INHIBIT_SEV))
 
 /*
- * KVM_CREATE_VM type of a protected-APIC VM (TDX-style guest_apic_protected;
- * the number KVM uses for KVM_X86_TDX_VM): the VMM cannot read or write the
- * guest's APIC (KVM_GET_LAPIC, KVM_SET_LAPIC and LAPICV_GUEST_ACCESS fail
- * with -EINVAL), and interrupts reach the guest only through posted
- * interrupts.  Offered by the vmx backend only (KVM_CAP_VM_TYPES).
+ * LAPICV_ENABLE_PROTECTED_APIC (VM fd, argument 0): make the VM a
+ * protected-APIC VM (TDX-style guest_apic_protected): the VMM cannot read
+ * or write the guest's APIC (KVM_GET_LAPIC, KVM_SET_LAPIC,
+ * LAPICV_GUEST_ACCESS: -EINVAL; KVM_GET/SET_MSRS on the APIC MSRs, the APIC
+ * base and TSC deadline: the entry fails), and interrupts reach the guest
+ * only through posted interrupts.  Only before the first vCPU (then
+ * -EBUSY); -EINVAL for a non-zero argument or on a backend that cannot
+ * answer for an APIC nobody may read (all but vmx-model).  Asking again before
+ * the first vCPU succeeds.  KVM_CREATE_VM takes KVM_X86_DEFAULT_VM only.
  */
-#define LAPICV_X86_PROTECTED_APIC_VM	5
+#define LAPICV_ENABLE_PROTECTED_APIC	_IO(LAPICVIO, 0x03)
 
 /* LAPICV_SET_INHIBIT (VM fd): set (set = 1) or clear (set = 0) a reason. */
 struct lapicv_inhibit_op {
@@ -92,17 +96,31 @@ enum lapicv_run_exit {
 	LAPICV_RUN_NMI,		/* an NMI was injected */
 	LAPICV_RUN_EXTINT,	/* the KVM_INTERRUPT vector was injected */
 	LAPICV_RUN_INTR,	/* an APIC vector was injected (IRR->ISR) */
-	LAPICV_RUN_VIRTUAL_INTR,/* APICv delivered an APIC vector (RVI/SVI) */
-	LAPICV_RUN_IRQ_WINDOW,	/* pending, guest not interruptible: window */
+	LAPICV_RUN_VIRTUAL_INTR,/* APICv delivered an APIC vector */
+	/* pending, guest not interruptible: step again once it is */
+	LAPICV_RUN_IRQ_WINDOW,
 	LAPICV_RUN_INIT,	/* INIT accepted: the vCPU waits for SIPI */
 	LAPICV_RUN_SIPI,	/* SIPI accepted: start at vector << 12 */
 	LAPICV_RUN_IOAPIC_EOI,	/* the guest EOId a level vector for the IOAPIC */
+	LAPICV_RUN_EXCEPTION,	/* an exception restored as injected, vector */
 };
+
+/*
+ * lapicv_run.event_flags: how the exit's event was injected.  An event
+ * restored as injected by KVM_SET_VCPU_EVENTS (exception, NMI, interrupt)
+ * is carried out before anything new, one per step: exit EXCEPTION, NMI or
+ * INTR (the APIC is not touched) with _REINJECTED.
+ */
+#define LAPICV_RUN_EVENT_REINJECTED	(1u << 0)
+#define LAPICV_RUN_EVENT_SOFT		(1u << 1) /* INTR: INTn, not external */
+#define LAPICV_RUN_EVENT_ERROR_CODE	(1u << 2) /* EXCEPTION: error_code */
 
 /* lapicv_run.pending: what is still pending after the step. */
 #define LAPICV_RUN_PENDING_NMI		(1u << 0)
 #define LAPICV_RUN_PENDING_EXTINT	(1u << 1)
 #define LAPICV_RUN_PENDING_APIC		(1u << 2)
+/* An SMI is latched: lapicv has no SMM, KVM_SET_VCPU_EVENTS clears it. */
+#define LAPICV_RUN_PENDING_SMI		(1u << 3)
 
 struct lapicv_run {
 	/* in: the guest's state, as the VMM's vCPU sees it */
@@ -116,10 +134,13 @@ struct lapicv_run {
 	__u32 vector;		/* injected, SIPI or EOI vector; else 0 */
 	__u32 pending;		/* LAPICV_RUN_PENDING_* */
 	__u8 apicv_active;	/* the vCPU's APICv state after the step */
-	__u8 irq_window_open;	/* an IRQ window is open (waiting for IF) */
+	/* a real IRQ window is open (none for APIC vectors with APICv) */
+	__u8 irq_window_open;
 	__u8 halted_out;	/* still halted (only with exit NONE) */
 	__u8 pad;		/* must be 0 */
-	__u64 reserved[4];	/* must be 0 */
+	__u32 event_flags;	/* LAPICV_RUN_EVENT_* of the exit's event */
+	__u32 error_code;	/* with LAPICV_RUN_EVENT_ERROR_CODE, else 0 */
+	__u64 reserved[3];	/* must be 0 */
 };
 
 #define LAPICV_RUN		_IOWR(LAPICVIO, 0x80, struct lapicv_run)
@@ -133,17 +154,17 @@ struct lapicv_vcpu_stats {
 	__u64 nmi_injections;
 	__u64 extint_injections;
 	__u64 intr_injections;		/* software acknowledge, IRR -> ISR */
-	__u64 virtual_intr_deliveries;	/* APICv delivery (RVI/SVI) */
+	__u64 virtual_intr_deliveries;	/* modelled APICv delivery */
 	__u64 irq_windows;		/* IRQ windows opened */
 	__u64 halts;			/* sleeps in a halted run step */
 	__u64 halt_wakeups;		/* sleeps ended by work, not a signal */
 	__u64 apicv_activations;
 	__u64 apicv_deactivations;
-	__u64 pi_notifications;		/* vmx: posted, notification sent */
-	__u64 pi_suppressed;		/* vmx: posted, ON or SN already set */
-	__u64 pir_syncs;		/* vmx: PIR -> IRR moved a vector */
-	__u64 avic_doorbells;		/* svm: target was running */
-	__u64 avic_wakeups;		/* svm: target was not running */
+	__u64 pi_notifications;		/* vmx-model: posted, notification sent */
+	__u64 pi_suppressed;		/* vmx-model: posted, ON or SN already set */
+	__u64 pir_syncs;		/* vmx-model: PIR -> IRR moved a vector */
+	__u64 avic_doorbells;		/* avic-model: target was running */
+	__u64 avic_wakeups;		/* avic-model: target was not running */
 	__u64 reserved[17];
 };
 

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Guest page walk, instruction fetch and the small decoders a runner
+ * needs on a CPU without decode assists and without next_rip (NRIP save):
+ * emulate.c.
+ *
+ * Vendor-neutral: the caller fills struct lapicv_emu_ctx from its own
+ * view of the vCPU (VMCB, VMCS, saved registers) and supplies a callback
+ * that reads guest-physical memory.  Nothing here touches userspace
+ * memory or a control block, keeps state or takes a lock; whether it may
+ * sleep is the read callback's business.  The functions only read the
+ * context and guest memory; the one that changes anything is
+ * lapicv_emu_mov_load_result(), on the register array it is given.
+ */
+#ifndef _LAPICV_EMULATE_H
+#define _LAPICV_EMULATE_H
+
+#include "lapicv_internal.h"
+
+/* The architectural limit on an x86 instruction's length. */
+#define LAPICV_EMU_MAX_INSN	15
+
+/* Segment registers, numbered as x86 encodes them. */
+enum lapicv_emu_seg {
+	LAPICV_EMU_ES,
+	LAPICV_EMU_CS,
+	LAPICV_EMU_SS,
+	LAPICV_EMU_DS,
+	LAPICV_EMU_FS,
+	LAPICV_EMU_GS,
+	LAPICV_EMU_NR_SEGS,
+};
+
+/* Guest CPUID facts the page walk depends on (lapicv_emu_ctx.features). */
+#define LAPICV_EMU_F_GBPAGES	BIT(0)	/* 1 GiB pages (CPUID 0x80000001 EDX.26) */
+#define LAPICV_EMU_F_AMD	BIT(1)	/* AMD: bit 8 of PML4Es/PML5Es reserved */
+
+/*
+ * #PF error code bits.  The access passed to lapicv_emu_translate() uses
+ * WRITE, USER and FETCH; a fault reports the error code KVM's walker
+ * would give (PRESENT for a protection fault, RSVD for a reserved bit).
+ */
+#define LAPICV_EMU_PFERR_PRESENT	BIT(0)
+#define LAPICV_EMU_PFERR_WRITE		BIT(1)
+#define LAPICV_EMU_PFERR_USER		BIT(2)
+#define LAPICV_EMU_PFERR_RSVD		BIT(3)
+#define LAPICV_EMU_PFERR_FETCH		BIT(4)
+
+#define LAPICV_EMU_GP_VECTOR	13
+#define LAPICV_EMU_PF_VECTOR	14
+
+/* The vCPU as the walk and the decoders see it. */
+struct lapicv_emu_ctx {
+	u64 cr0;
+	u64 cr3;
+	u64 cr4;
+	u64 efer;		/* LMA and NXE are read */
+	u64 rflags;		/* AC is read (SMAP) */
+	u64 rip;
+	u64 seg_base[LAPICV_EMU_NR_SEGS];
+	bool cs_l;		/* CS.L: 64-bit code when EFER.LMA */
+	bool cs_db;		/* CS.D: 32-bit default operand and address size */
+	u8 cpl;
+	u8 maxphyaddr;		/* the guest's MAXPHYADDR, 32 .. 52 */
+	u32 features;		/* LAPICV_EMU_F_* */
+	/*
+	 * Read len bytes of guest-physical memory at gpa into buf; 0 or a
+	 * negative errno.  Never asked for more than 15 bytes nor across a
+	 * 4 KiB page boundary.
+	 */
+	int (*read)(void *opaque, u64 gpa, void *buf, unsigned int len);
+	void *opaque;
+};
+
+enum lapicv_emu_status {
+	LAPICV_EMU_OK,
+	/* The guest gets an exception (struct lapicv_emu_fault) instead. */
+	LAPICV_EMU_FAULT,
+	/*
+	 * Cannot decode or emulate: an instruction outside the supported
+	 * forms, bytes that cannot be what the CPU ran, or instruction bytes
+	 * outside guest memory.  KVM ends such exits in
+	 * KVM_EXIT_INTERNAL_ERROR (KVM_INTERNAL_ERROR_EMULATION).
+	 */
+	LAPICV_EMU_UNHANDLED,
+};
+
+struct lapicv_emu_fault {
+	u8 vector;		/* LAPICV_EMU_PF_VECTOR or LAPICV_EMU_GP_VECTOR */
+	u32 error_code;
+	u64 address;		/* #PF: the linear address (CR2) */
+};
+
+/*
+ * Translate a linear address for an access (LAPICV_EMU_PFERR_WRITE, _USER,
+ * _FETCH) in the guest's current paging mode.  No accessed or dirty bit
+ * is set: the walk is for instructions the CPU has just fetched and
+ * translated itself.
+ */
+enum lapicv_emu_status lapicv_emu_translate(const struct lapicv_emu_ctx *ctx,
+					    u64 la, u32 access, u64 *gpa,
+					    struct lapicv_emu_fault *fault);
+
+/*
+ * Up to 15 bytes at CS:RIP.  len bytes were fetched; when len < 15, tail
+ * says why the next one was not (LAPICV_EMU_FAULT with fault filled, or
+ * LAPICV_EMU_UNHANDLED when it is outside guest memory).  A decoder that
+ * needs a byte at len or beyond returns tail, so a fault on the second
+ * page is reported only for an instruction that really extends there.
+ */
+struct lapicv_emu_fetch {
+	u8 bytes[LAPICV_EMU_MAX_INSN];
+	u8 len;
+	enum lapicv_emu_status tail;
+	struct lapicv_emu_fault fault;
+};
+
+/* LAPICV_EMU_OK if at least one byte was fetched, else f->tail. */
+enum lapicv_emu_status lapicv_emu_fetch(const struct lapicv_emu_ctx *ctx,
+					struct lapicv_emu_fetch *f);
+
+/* The instructions lapicv_emu_decode_skip() knows. */
+enum lapicv_emu_insn {
+	LAPICV_EMU_INSN_UNKNOWN,
+	LAPICV_EMU_INSN_RDMSR,
+	LAPICV_EMU_INSN_WRMSR,
+	LAPICV_EMU_INSN_CPUID,
+	LAPICV_EMU_INSN_HLT,
+	LAPICV_EMU_INSN_RDTSC,
+	LAPICV_EMU_INSN_RDTSCP,
+	LAPICV_EMU_INSN_RDPMC,
+	LAPICV_EMU_INSN_VMMCALL,
+	LAPICV_EMU_INSN_XSETBV,
+	LAPICV_EMU_INSN_WBINVD,
+	LAPICV_EMU_INSN_WBNOINVD,
+	LAPICV_EMU_INSN_INVD,
+	LAPICV_EMU_INSN_PAUSE,
+	LAPICV_EMU_INSN_IN,		/* IN AL/eAX, imm8 or DX */
+	LAPICV_EMU_INSN_OUT,		/* OUT imm8 or DX, AL/eAX */
+	LAPICV_EMU_INSN_INS,
+	LAPICV_EMU_INSN_OUTS,
+	LAPICV_EMU_INSN_MONITOR,
+	LAPICV_EMU_INSN_MWAIT,
+	LAPICV_EMU_INSN_MONITORX,
+	LAPICV_EMU_INSN_MWAITX,
+};
+
+/*
+ * The length of an instruction a runner skips after an intercept.  Any
+ * other instruction, a LOCK prefix (#UD before any intercept) or more
+ * than 15 bytes is LAPICV_EMU_UNHANDLED.
+ */
+enum lapicv_emu_status lapicv_emu_decode_skip(const struct lapicv_emu_ctx *ctx,
+					      const struct lapicv_emu_fetch *f,
+					      enum lapicv_emu_insn *insn,
+					      unsigned int *len);
+
+/*
+ * Fetch at CS:RIP and decode; LAPICV_EMU_UNHANDLED unless the instruction
+ * is the expected one (the exit says which).  On LAPICV_EMU_OK, *len is
+ * its length; on LAPICV_EMU_FAULT, *fault is for the guest.
+ */
+enum lapicv_emu_status lapicv_emu_skip_len(const struct lapicv_emu_ctx *ctx,
+					   enum lapicv_emu_insn expected,
+					   unsigned int *len,
+					   struct lapicv_emu_fault *fault);
+
+/* RIP after an instruction of len bytes, wrapped as the CPU wraps it. */
+u64 lapicv_emu_next_rip(const struct lapicv_emu_ctx *ctx, unsigned int len);
+
+enum lapicv_emu_mov_op {
+	LAPICV_EMU_MOV_LOAD,		/* memory -> reg */
+	LAPICV_EMU_MOV_STORE,		/* reg -> memory */
+	LAPICV_EMU_MOV_STORE_IMM,	/* imm -> memory */
+};
+
+/*
+ * A decoded MOV to or from memory: 88, 89, 8A, 8B, A0-A3 (moffs), C6 /0,
+ * C7 /0, 0F B6/B7 (MOVZX), 0F BE/BF (MOVSX), and REX.W 63 (MOVSXD).
+ */
+struct lapicv_emu_mov {
+	enum lapicv_emu_mov_op op;
+	u8 len;			/* instruction length */
+	u8 size;		/* bytes accessed in memory: 1, 2, 4 or 8 */
+	u8 reg;			/* register loaded or stored, 0 (RAX) .. 15 (R15) */
+	/*
+	 * reg is AH, CH, DH or BH: bits 15:8 of register reg (0 .. 3).
+	 * Only for 1-byte accesses without REX.
+	 */
+	bool high8;
+	/*
+	 * A load writes reg_size bytes of reg (x86's rules: 4 clears bits
+	 * 63:32, 1 and 2 keep the rest), extending the size bytes loaded,
+	 * with their sign when sign_extend (MOVSX, MOVSXD).
+	 */
+	u8 reg_size;
+	bool sign_extend;
+	u8 seg;			/* enum lapicv_emu_seg of the access */
+	u64 imm;		/* STORE_IMM: the value, size bytes of it */
+	u64 gva;		/* linear address of the access */
+};
+
+/*
+ * Decode a MOV to or from memory.  regs are the guest's general-purpose
+ * registers in encoding order (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
+ * R8 .. R15), for the address.  Anything else, including a register
+ * operand or a LOCK prefix, is LAPICV_EMU_UNHANDLED.
+ */
+enum lapicv_emu_status lapicv_emu_decode_mov(const struct lapicv_emu_ctx *ctx,
+					     const struct lapicv_emu_fetch *f,
+					     const u64 *regs,
+					     struct lapicv_emu_mov *m);
+
+/* lapicv_emu_fetch() then lapicv_emu_decode_mov(); *fault on a fault. */
+enum lapicv_emu_status lapicv_emu_mov(const struct lapicv_emu_ctx *ctx,
+				      const u64 *regs,
+				      struct lapicv_emu_mov *m,
+				      struct lapicv_emu_fault *fault);
+
+/* The size bytes a store writes to memory. */
+u64 lapicv_emu_mov_store_value(const struct lapicv_emu_mov *m,
+			       const u64 *regs);
+
+/* Put the size bytes a load read (data) into the register file. */
+void lapicv_emu_mov_load_result(const struct lapicv_emu_mov *m, u64 *regs,
+				u64 data);
+
+#endif /* _LAPICV_EMULATE_H */
