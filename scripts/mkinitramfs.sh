@@ -10,7 +10,8 @@
 #   /bin/                 busybox (applets linked at boot) and each <file>
 #   /tests/               the executables in DIR (-t), e.g. selftests/build
 #   /realguest/NAME/      (-R, repeatable) the executables in DIR and its
-#                         list of the names expected there, for the real-guest
+#                         list of the names expected there (and notyet, the
+#                         ones not run on lapicv yet), for the real-guest
 #                         suites (KVM's selftests, selftests/guest);
 #                         /realguest/order lists the NAMEs in -R order
 #   /lib/modules/         build/<ver>/lapicv.ko and, with -K, kvm-amd from
@@ -62,6 +63,7 @@ for r in "${realguest[@]}"; do
 	[ -f "$dir/list" ] || { echo "no $dir/list" >&2; exit 1; }
 	mkdir -p "$root/realguest/$name"
 	cp "$dir/list" "$root/realguest/$name/list"
+	[ ! -f "$dir/notyet" ] || cp "$dir/notyet" "$root/realguest/$name/notyet"
 	find -L "$dir" -maxdepth 1 -type f -perm -u+x \
 		-exec cp {} "$root/realguest/$name/" \;
 	echo "$name" >>"$root/realguest/order"
