@@ -315,6 +315,8 @@ void lapicv_apicv_vcpu_reset(struct lapicv_vcpu *vcpu)
 {
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Before anything changes: PIR goes with the registers it feeds. */
+	lapicv_apicv_pre_state_restore(vcpu);
 	apicv_close_irq_window(vcpu);
 }
 
@@ -322,6 +324,22 @@ static void apicv_exit(struct apicv_run_ctx *ctx, u32 reason, u32 vector)
 {
 	ctx->run->exit_reason = reason;
 	ctx->run->vector = vector;
+}
+
+/*
+ * Something is pending that the guest cannot take now.  A halted step
+ * sleeps on (false); else the step ends with IRQ_WINDOW, after opening a
+ * real window if @open.
+ */
+static bool apicv_irq_window_exit(struct lapicv_vcpu *vcpu,
+				  struct apicv_run_ctx *ctx, bool open)
+{
+	if (ctx->halted)
+		return false;
+	if (open)
+		apicv_open_irq_window(vcpu);
+	apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
+	return true;
 }
 
 /* INIT/SIPI; true when the step ends here. */
@@ -381,11 +399,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			return true;
 		}
 		/* APICv cannot deliver an ExtINT: it needs the window. */
-		if (ctx->halted)
-			return false;
-		apicv_open_irq_window(vcpu);
-		apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
-		return true;
+		return apicv_irq_window_exit(vcpu, ctx, true);
 	}
 
 	vec = lapicv_apic_deliverable_vector(apic, max_irr);
@@ -401,17 +415,12 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			   LAPICV_RUN_INTR, vec);
 		return true;
 	}
-	if (ctx->halted)
-		return false;
 	/*
 	 * With APICv active the modelled CPU delivers the vector itself once
 	 * the guest is interruptible, so no window opens (KVM opens none
 	 * either); the exit is the same as on every backend.
 	 */
-	if (!apic->apicv_active)
-		apicv_open_irq_window(vcpu);
-	apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
-	return true;
+	return apicv_irq_window_exit(vcpu, ctx, !apic->apicv_active);
 }
 
 /*
