@@ -16,6 +16,9 @@
  *  - a thread that makes no progress for HANG_SECONDS (a lost wake-up, a
  *    deadlock): its kernel stack is printed;
  *  - the checker thread's private VM changed by an ioctl that failed;
+ *  - a lapicv fd still open after the test closed all it knows of (the
+ *    test's own leak, named, so that the refcnt check does not blame it
+ *    on the module);
  *  - after everything is closed, /sys/module/lapicv/refcnt not back to
  *    its value before the run, or SUnreclaim grown by more than
  *    LEAK_TOLERANCE_KB (with the caches that grew most);
@@ -98,6 +101,7 @@ static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
 #define MAX_ERRNO_SEEN		600
 static atomic_ulong errno_seen[MAX_ERRNO_SEEN];
 static atomic_ulong ops_ok, ops_failed, vms_made, vcpus_made, forks;
+static atomic_ulong stats_fds, stats_reads;
 
 /* ---- randomness ---- */
 
@@ -469,6 +473,7 @@ static const struct cmd cmds[] = {
 	{ LAPICV_GET_VM_STATS,		vm_slot },
 	{ LAPICV_ENABLE_PROTECTED_APIC,	vm_slot },
 	{ KVM_SET_GSI_ROUTING,		vm_slot },
+	{ KVM_GET_STATS_FD,		vm_slot },
 	{ KVM_GET_LAPIC,		vcpu_slot },
 	{ KVM_SET_LAPIC,		vcpu_slot },
 	{ KVM_SET_LAPIC,		vcpu_slot },
@@ -486,6 +491,7 @@ static const struct cmd cmds[] = {
 	{ LAPICV_RUN,			vcpu_slot },
 	{ LAPICV_RUN,			vcpu_slot },
 	{ LAPICV_GET_VCPU_STATS,	vcpu_slot },
+	{ KVM_GET_STATS_FD,		vcpu_slot },
 	{ LAPICV_GUEST_ACCESS,		vcpu_slot },
 	{ LAPICV_GUEST_ACCESS,		vcpu_slot },
 	{ LAPICV_GUEST_ACCESS,		vcpu_slot },
@@ -498,7 +504,21 @@ static bool arg_is_value(unsigned long nr)
 	       nr == KVM_CREATE_VCPU || nr == KVM_GET_API_VERSION ||
 	       nr == KVM_GET_VCPU_MMAP_SIZE || nr == KVM_NMI ||
 	       nr == KVM_RUN || nr == KVM_CREATE_IRQCHIP ||
-	       nr == LAPICV_ENABLE_PROTECTED_APIC;
+	       nr == LAPICV_ENABLE_PROTECTED_APIC || nr == KVM_GET_STATS_FD;
+}
+
+/*
+ * The numbers that give back a new fd: CREATE_VM, CREATE_VCPU and
+ * GET_STATS_FD, in whatever direction and size the kernel accepted.
+ * Every such fd must be kept in a slot or closed: one left open holds a
+ * module reference, and the refcnt check at the end would blame lapicv.
+ */
+static bool makes_fd(unsigned long nr)
+{
+	return _IOC_TYPE(nr) == KVMIO &&
+	       (_IOC_NR(nr) == _IOC_NR(KVM_CREATE_VM) ||
+		_IOC_NR(nr) == _IOC_NR(KVM_CREATE_VCPU) ||
+		_IOC_NR(nr) == _IOC_NR(KVM_GET_STATS_FD));
 }
 
 static unsigned long value_arg(struct thread *t, unsigned long nr)
@@ -646,7 +666,21 @@ static void account(unsigned long nr, long r, int e)
 	}
 }
 
-/* A new fd from CREATE_VM or CREATE_VCPU goes into a slot of its kind. */
+/* A stats fd: read a random piece of it, then close it. */
+static void use_stats_fd(struct thread *t, int fd)
+{
+	char buf[256];
+
+	if (pread(fd, buf, below(t, sizeof(buf) + 1), below(t, 1024)) >= 0)
+		atomic_fetch_add(&stats_reads, 1);
+	close(fd);
+}
+
+/*
+ * A new fd from CREATE_VM or CREATE_VCPU goes into a slot of its kind; a
+ * stats fd is read and closed, and so is any other new fd (a mangled
+ * number the kernel accepted).
+ */
 static void keep_fd(struct thread *t, unsigned long nr, long r)
 {
 	if (r < 0)
@@ -657,9 +691,10 @@ static void keep_fd(struct thread *t, unsigned long nr, long r)
 	} else if (nr == KVM_CREATE_VCPU) {
 		atomic_fetch_add(&vcpus_made, 1);
 		slot_install(SLOT_VCPU0 + below(t, NR_VCPU), r);
-	} else if (r > 2 && _IOC_TYPE(nr) == KVMIO &&
-		   (_IOC_NR(nr) == 0x01 || _IOC_NR(nr) == 0x41)) {
-		/* A mangled CREATE_VM/VCPU number the kernel accepted. */
+	} else if (nr == KVM_GET_STATS_FD) {
+		atomic_fetch_add(&stats_fds, 1);
+		use_stats_fd(t, r);
+	} else if (r > 2 && makes_fd(nr)) {
 		close(r);
 	}
 }
@@ -1034,11 +1069,7 @@ static void *checker(void *arg)
 			 * A new vCPU of the private VM must stay private:
 			 * in a slot, a fuzzer would send it INITs and IPIs.
 			 */
-			if (r > 2 && (nr == KVM_CREATE_VM ||
-				      nr == KVM_CREATE_VCPU ||
-				      (_IOC_TYPE(nr) == KVMIO &&
-				       (_IOC_NR(nr) == 0x01 ||
-					_IOC_NR(nr) == 0x41))))
+			if (r > 2 && makes_fd(nr))
 				close(r);
 			continue;
 		}
@@ -1201,6 +1232,44 @@ static void settle(void)
 		closedir(dir);
 }
 
+/*
+ * Close, and count, every lapicv file this process still has open once
+ * the test closed all it knows of.  Each one is a leak of the test, not
+ * of the module: it would hold a module reference (and its VM) until the
+ * process exits, and the refcnt check would report it as the module's.
+ */
+static int close_leftover_fds(struct __test_metadata *_metadata)
+{
+	char path[64], target[256];
+	struct dirent *d;
+	int n = 0, fd;
+	ssize_t len;
+	DIR *dir;
+
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		fd = atoi(d->d_name);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (fd == dirfd(dir) || len < 0)
+			continue;
+		target[len] = '\0';
+		if (strncmp(target, "anon_inode:lapicv", 17) &&
+		    strcmp(target, dev_path()))
+			continue;
+		TH_LOG("fd %d (%s) still open: the test lost track of it",
+		       fd, target);
+		close(fd);
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
 /* One small VM created and closed, so the caches the module uses exist. */
 static void warm_up(void)
 {
@@ -1321,6 +1390,8 @@ TEST_F_TIMEOUT(fuzz, ioctls, 7200)
 	       atomic_load(&ops_ok), atomic_load(&ops_failed),
 	       atomic_load(&vms_made), atomic_load(&vcpus_made),
 	       atomic_load(&forks));
+	TH_LOG("%lu stats fds, %lu read", atomic_load(&stats_fds),
+	       atomic_load(&stats_reads));
 	for (e = 0; e < MAX_ERRNO_SEEN; e++)
 		if (atomic_load(&errno_seen[e]))
 			TH_LOG("  %-10s %lu", e ? errno_name(e) : "(>=600)",
@@ -1332,7 +1403,14 @@ TEST_F_TIMEOUT(fuzz, ioctls, 7200)
 			       e);
 	EXPECT_EQ(0, atomic_load(&state_changed)) TH_LOG("%s", state_msg);
 
-	/* Everything closed: the module's objects are gone. */
+	/*
+	 * Everything closed: the module's objects are gone.  Each close
+	 * above released its file before returning (the last fput of a
+	 * thread's or a child's file runs before the thread is joined or the
+	 * child reaped), so nothing is in flight; an fd the test lost track
+	 * of is its own bug, reported here rather than as a module leak.
+	 */
+	EXPECT_EQ(0, close_leftover_fds(_metadata));
 	settle();
 	refcnt1 = read_long(REFCNT_PATH);
 	slab1 = meminfo_kb("SUnreclaim");
