@@ -76,6 +76,19 @@
 /* The guest-memory region VMs map and the churn thread unmaps at will. */
 #define MEM_PAGES		4
 
+/*
+ * Memslots point into one reservation, PROT_NONE but for guest_mem at its
+ * start and ro_page after it, longer than any memslot lapicv accepts
+ * (fewer than 2^31 pages): the vapic word the module writes through a
+ * memslot lands in guest memory or faults, never in the test's own data
+ * (the harness's shared _metadata page, three pages above an ro_page
+ * mapped on its own: a stray "trigger" there makes the next passing
+ * ASSERT abort without a message).
+ */
+#define SCRATCH_BYTES		((1ull << 31) * PAGE + 64 * PAGE)
+#define RO_PAGE_OFFSET		((MEM_PAGES + 1) * PAGE)
+#define NONE_PAGE_OFFSET	((MEM_PAGES + 3) * PAGE)
+
 struct thread {
 	pthread_t tid;
 	pid_t ktid;
@@ -88,6 +101,7 @@ static struct thread threads[NR_THREADS];
 static atomic_bool stop;
 static uint64_t seed;
 
+static uint8_t *scratch;	/* SCRATCH_BYTES reserved, PROT_NONE */
 static uint8_t *ro_page;	/* read-only, with valid structs in it */
 static uint8_t *guest_mem;	/* MEM_PAGES, mapped or not */
 
@@ -429,9 +443,17 @@ static void gen_mem_region(struct thread *t, void *p)
 	m->memory_size = chance(t, 80) ? PICK(t, 0, PAGE, 2 * PAGE,
 					      MEM_PAGES * PAGE) :
 					 boundary64(t);
+	/*
+	 * Never a user address outside the scratch reservation (NULL or
+	 * PAGE would reach the binary's data with a large slot): the module
+	 * writes the vapic word there.
+	 */
 	m->userspace_addr = chance(t, 80) ? (uintptr_t)guest_mem +
 					    PICK(t, 0, 0, PAGE, 1) :
-					    (uintptr_t)bad_pointer(t);
+			    PICK(t, (uintptr_t)ro_page,
+				 (uintptr_t)scratch + NONE_PAGE_OFFSET,
+				 (uintptr_t)scratch + NONE_PAGE_OFFSET + 1,
+				 0xffffffff81000000ull, 0x8000000000000000ull);
 }
 
 static void gen_enable_cap(struct thread *t, void *p)
@@ -1311,10 +1333,15 @@ TEST_F_TIMEOUT(fuzz, ioctls, 7200)
 	ASSERT_OK(ensure_nofile(SLOT_BASE + NR_SLOTS + 64));
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 
+	scratch = mmap(NULL, SCRATCH_BYTES, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, scratch);
+	guest_mem = scratch;
+	ASSERT_EQ(0, mprotect(guest_mem, MEM_PAGES * PAGE,
+			      PROT_READ | PROT_WRITE));
 	/* A read-only page holding well-formed structs at 0, 256, 512, 768. */
-	ro_page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, ro_page);
+	ro_page = scratch + RO_PAGE_OFFSET;
+	ASSERT_EQ(0, mprotect(ro_page, PAGE, PROT_READ | PROT_WRITE));
 	((struct lapicv_run *)(ro_page + 256))->rflags_if = 1;
 	*(struct lapicv_guest_access *)(ro_page + 512) =
 		(struct lapicv_guest_access){ .type = LAPICV_ACCESS_MMIO_WRITE,
@@ -1322,9 +1349,6 @@ TEST_F_TIMEOUT(fuzz, ioctls, 7200)
 	((struct kvm_msrs *)(ro_page + 768))->nmsrs = 1;
 	((struct kvm_msrs *)(ro_page + 768))->entries[0].index = 0x1b;
 	ASSERT_EQ(0, mprotect(ro_page, PAGE, PROT_READ));
-	guest_mem = mmap(NULL, MEM_PAGES * PAGE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, guest_mem);
 
 	warm_up();
 	settle();
