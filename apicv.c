@@ -318,6 +318,8 @@ void lapicv_apicv_vcpu_reset(struct lapicv_vcpu *vcpu)
 {
 	lockdep_assert_held(&vcpu->mutex);
 
+	/* Before anything changes: PIR goes with the registers it feeds. */
+	lapicv_apicv_pre_state_restore(vcpu);
 	apicv_close_irq_window(vcpu);
 }
 
@@ -378,6 +380,22 @@ static bool apicv_waits_for_init(const struct lapicv_lapic *apic)
 
 static bool apicv_has_events(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx);
+
+/*
+ * Something is pending that the guest cannot take now.  A halted step
+ * sleeps on (false); else the step ends with IRQ_WINDOW, after opening a
+ * real window if @open.
+ */
+static bool apicv_irq_window_exit(struct lapicv_vcpu *vcpu,
+				  struct apicv_run_ctx *ctx, bool open)
+{
+	if (ctx->halted)
+		return false;
+	if (open)
+		apicv_open_irq_window(vcpu);
+	apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
+	return true;
+}
 
 /* INIT/SIPI; true when the step ends here. */
 static bool apicv_run_events(struct lapicv_vcpu *vcpu,
@@ -451,11 +469,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			return true;
 		}
 		/* APICv cannot deliver an ExtINT: it needs the window. */
-		if (ctx->halted)
-			return false;
-		apicv_open_irq_window(vcpu);
-		apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
-		return true;
+		return apicv_irq_window_exit(vcpu, ctx, true);
 	}
 
 	vec = lapicv_apic_deliverable_vector(apic, max_irr);
@@ -473,17 +487,12 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 			   LAPICV_RUN_INTR, vec);
 		return true;
 	}
-	if (ctx->halted)
-		return false;
 	/*
 	 * With APICv active the modelled CPU delivers the vector itself once
 	 * the guest is interruptible, so no window opens (KVM opens none
 	 * either); the exit is the same as on every backend.
 	 */
-	if (!apic->apicv_active)
-		apicv_open_irq_window(vcpu);
-	apicv_exit(ctx, LAPICV_RUN_IRQ_WINDOW, 0);
-	return true;
+	return apicv_irq_window_exit(vcpu, ctx, !apic->apicv_active);
 }
 
 /*

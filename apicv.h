@@ -165,7 +165,9 @@ void lapicv_apicv_pre_state_restore(struct lapicv_vcpu *vcpu);
 void lapicv_apicv_post_set_state(struct lapicv_vcpu *vcpu);
 
 /*
- * INIT or RESET of the vCPU: close an open IRQ window, as KVM's
+ * INIT or RESET of the vCPU, before the register page changes: drop what
+ * the backend posted outside it (lapicv_apicv_pre_state_restore(), as
+ * KVM's kvm_lapic_reset() does) and close an open IRQ window, as KVM's
  * init_vmcb()/vmx_vcpu_reset() clear the window-exiting controls.
  * vcpu->mutex.
  */

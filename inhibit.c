@@ -201,7 +201,7 @@ void lapicv_irq_window_inc_or_dec(struct lapicv_vm *vm, bool inc)
 	down_read(&inh->update_lock);
 	count = inc ? atomic_inc_return(&inh->irq_window) :
 		      atomic_dec_return(&inh->irq_window);
-	/* Callers hold one count per vCPU at most (avic_irq_window). */
+	/* Callers hold one count per vCPU at most (apicv.c's irq_window). */
 	WARN_ON_ONCE(count < 0);
 	toggle = count == inc;
 	if (toggle)

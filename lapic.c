@@ -934,8 +934,7 @@ void lapicv_lapic_reset(struct lapicv_vcpu *vcpu, bool init_event)
 
 	lockdep_assert_held(&vcpu->mutex);
 
-	/* Before anything changes: PIR goes with the registers it feeds. */
-	lapicv_apicv_pre_state_restore(vcpu);
+	/* Before anything changes: PIR goes, an open IRQ window closes. */
 	lapicv_apicv_vcpu_reset(vcpu);
 	if (!init_event) {
 		base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;

@@ -3,11 +3,12 @@
  * The one list of kernel headers lapicv's core files use.
  *
  * The core files (lapic.c, irq.c, irq_route.c, timer.c, inhibit.c,
- * apicv.c, vmx_pi.c, svm_avic.c, vapic.c, emulate.c) include this header
- * and nothing else from the kernel, so that tests/unit/ can build them as a userspace program: its own copy of
- * this header takes over the include guard and emulates what is
- * listed here (locks that record their owner, atomics, a fake clock).
- * Anything added here must be emulated there too.
+ * apicv.c, vmx_pi.c, svm_avic.c, vapic.c, emulate.c, events.c) include
+ * this header and nothing else from the kernel, so that tests/unit/ can
+ * build them as a userspace program: its own copy of this header takes
+ * over the include guard and emulates what is listed here (locks that
+ * record their owner, atomics, a fake clock).  Anything added here must
+ * be emulated there too.
  */
 #ifndef _LAPICV_INTERNAL_H
 #define _LAPICV_INTERNAL_H

@@ -16,11 +16,15 @@
  * The IRQ window: V_IRQ is ignored while AVIC is enabled, so a vCPU that
  * needs a window (an ExtINT, or any interrupt while AVIC is inhibited)
  * holds a count in the VM's IRQ-window counter while apicv.c's window
- * (lapicv_vcpu.irq_window) is open: enable_irq_window takes it, as the
- * seed patch's svm_set_vintr() does, and disable_irq_window (the guest
- * became interruptible, or INIT/RESET) gives it back, as svm_clear_vintr().
- * apicv.c calls them on transitions only, so each vCPU holds one count at
- * most; the counter drives the VM-wide IRQWIN inhibit (inhibit.c).
+ * (lapicv_vcpu.irq_window) is open: enable_irq_window takes it and
+ * disable_irq_window (the guest became interruptible, or INIT/RESET) gives
+ * it back.  The seed patch takes the count in svm_set_vintr(), reached
+ * from svm_enable_irq_window(), and marks the vCPU (avic_irq_window, not
+ * checked first there); it gives it back in svm_clear_vintr(), reached
+ * from interrupt_window_interception() and svm_set_gif(), if the mark is
+ * set.  It gives nothing back at INIT; lapicv does.  apicv.c calls the
+ * hooks on transitions only, so each vCPU holds one count at most; the
+ * counter drives the VM-wide IRQWIN inhibit (inhibit.c).
  *
  * Locking: IRR bits and IsRunning are read and written atomically by
  * senders; the rest is the vCPU owner's (vcpu->mutex).  The IRQ-window
@@ -108,13 +112,13 @@ static void svm_deliver_interrupt(struct lapicv_lapic *apic, int delivery_mode,
 	lapicv_vcpu_kick(vcpu);
 }
 
-/* The window opened: the seed patch's svm_set_vintr(). */
+/* The window opened: where the seed's svm_set_vintr() takes the count. */
 static void svm_enable_irq_window(struct lapicv_vcpu *vcpu)
 {
 	lapicv_irq_window_inc_or_dec(vcpu->vm, true);
 }
 
-/* The window closed: svm_clear_vintr(). */
+/* The window closed: where the seed's svm_clear_vintr() gives it back. */
 static void svm_disable_irq_window(struct lapicv_vcpu *vcpu)
 {
 	lapicv_irq_window_inc_or_dec(vcpu->vm, false);

@@ -170,7 +170,10 @@ static void vmx_apicv_pre_state_restore(struct lapicv_vcpu *vcpu)
 
 	/*
 	 * The new register page is the whole truth from here on: what was
-	 * posted before it goes, what is posted after it stays.
+	 * posted before it goes, what is posted after it stays.  ON before
+	 * PIR: cleared the other way round, a post between the two would
+	 * leave a PIR bit with ON clear, which no sync looks at until the
+	 * next post.
 	 */
 	clear_bit(LAPICV_PI_ON, &pi->control);
 	for (i = 0; i < ARRAY_SIZE(pi->pir); i++)

@@ -5,10 +5,11 @@
  * lapicv only: KVM has no run step without a guest.
  *
  * Round trip, one thread: KVM_SIGNAL_MSI (fixed, vector BENCH_VEC, to
- * vCPU 0) -> LAPICV_RUN with IF=1 injects it (IRR -> ISR, or RVI/SVI
- * when APICv is active) -> EOI, as the guest's x2APIC EOI MSR write
- * forwarded with LAPICV_GUEST_ACCESS; a second figure does the EOI with
- * a host KVM_SET_MSRS of MSR 0x80b instead.
+ * vCPU 0) -> LAPICV_RUN with IF=1 injects it (IRR -> ISR, by software
+ * or by the modelled virtual-interrupt delivery when APICv is active)
+ * -> EOI, as the guest's x2APIC EOI MSR write forwarded with
+ * LAPICV_GUEST_ACCESS; a second figure does the EOI with a host
+ * KVM_SET_MSRS of MSR 0x80b instead.
  *
  * Wake-up: the vCPU thread (guest CPU 1) sleeps in a halted LAPICV_RUN;
  * the sender (guest CPU 0) waits until the kernel shows the thread

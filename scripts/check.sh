@@ -12,8 +12,9 @@
 #      selftests on /dev/lapicv and on /dev/kvm (kvm_amd), and the
 #      real-guest suites (KVM's selftests, selftests/guest) on kvm_amd and
 #      on lapicv; the others run the selftests on /dev/lapicv only;
-#      LAPICV_NO5LVL=1 adds a boot of the newest kernel with no5lvl
-#      (4-level paging) for the real-guest suites; meanwhile build
+#      a second boot of the newest kernel with no5lvl (4-level paging,
+#      so 4-level nested paging) runs the real-guest suites again
+#      (LAPICV_NO5LVL=0 leaves it out); meanwhile build
 #      lapicv.ko again with W=1 C=1 in selftests/build/lint/ (any warning
 #      fails) and run checkpatch;
 #   4. print one line per suite and, last, "N passed, N failed, N skipped".
@@ -231,8 +232,8 @@ background=$!
 if [ "$built" -eq 0 ]; then
 	st=0; guest "$newest" || st=$?
 	step $st "guest $newest ran to the end"
-	# LAPICV_NO5LVL=1: the real-guest suites again, on 4-level paging.
-	if [ "${LAPICV_NO5LVL:-0}" = 1 ]; then
+	# The real-guest suites again, on 4-level paging (LAPICV_NO5LVL=0: not).
+	if [ "${LAPICV_NO5LVL:-1}" = 1 ]; then
 		st=0; guest "$newest" no5lvl || st=$?
 		step $st "guest $newest no5lvl ran to the end"
 	fi

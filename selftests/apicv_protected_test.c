@@ -125,6 +125,8 @@ FIXTURE_SETUP(prot)
 	ASSERT_OK(self->vcpu);
 	self->vcpu1 = vcpu_create(self->vm, 1);
 	ASSERT_OK(self->vcpu1);
+	/* A started AP: a never-started one waits for INIT in a run step. */
+	ASSERT_OK(set_mp_state(self->vcpu1, KVM_MP_STATE_RUNNABLE));
 }
 
 FIXTURE_TEARDOWN(prot)

@@ -16,6 +16,9 @@
  *  - a thread that makes no progress for HANG_SECONDS (a lost wake-up, a
  *    deadlock): its kernel stack is printed;
  *  - the checker thread's private VM changed by an ioctl that failed;
+ *  - a lapicv fd still open after the test closed all it knows of (the
+ *    test's own leak, named, so that the refcnt check does not blame it
+ *    on the module);
  *  - after everything is closed, /sys/module/lapicv/refcnt not back to
  *    its value before the run, or SUnreclaim grown by more than
  *    LEAK_TOLERANCE_KB (with the caches that grew most);
@@ -73,6 +76,19 @@
 /* The guest-memory region VMs map and the churn thread unmaps at will. */
 #define MEM_PAGES		4
 
+/*
+ * Memslots point into one reservation, PROT_NONE but for guest_mem at its
+ * start and ro_page after it, longer than any memslot lapicv accepts
+ * (fewer than 2^31 pages): the vapic word the module writes through a
+ * memslot lands in guest memory or faults, never in the test's own data
+ * (the harness's shared _metadata page, three pages above an ro_page
+ * mapped on its own: a stray "trigger" there makes the next passing
+ * ASSERT abort without a message).
+ */
+#define SCRATCH_BYTES		((1ull << 31) * PAGE + 64 * PAGE)
+#define RO_PAGE_OFFSET		((MEM_PAGES + 1) * PAGE)
+#define NONE_PAGE_OFFSET	((MEM_PAGES + 3) * PAGE)
+
 struct thread {
 	pthread_t tid;
 	pid_t ktid;
@@ -85,6 +101,7 @@ static struct thread threads[NR_THREADS];
 static atomic_bool stop;
 static uint64_t seed;
 
+static uint8_t *scratch;	/* SCRATCH_BYTES reserved, PROT_NONE */
 static uint8_t *ro_page;	/* read-only, with valid structs in it */
 static uint8_t *guest_mem;	/* MEM_PAGES, mapped or not */
 
@@ -98,6 +115,7 @@ static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
 #define MAX_ERRNO_SEEN		600
 static atomic_ulong errno_seen[MAX_ERRNO_SEEN];
 static atomic_ulong ops_ok, ops_failed, vms_made, vcpus_made, forks;
+static atomic_ulong stats_fds, stats_reads;
 
 /* ---- randomness ---- */
 
@@ -425,9 +443,17 @@ static void gen_mem_region(struct thread *t, void *p)
 	m->memory_size = chance(t, 80) ? PICK(t, 0, PAGE, 2 * PAGE,
 					      MEM_PAGES * PAGE) :
 					 boundary64(t);
+	/*
+	 * Never a user address outside the scratch reservation (NULL or
+	 * PAGE would reach the binary's data with a large slot): the module
+	 * writes the vapic word there.
+	 */
 	m->userspace_addr = chance(t, 80) ? (uintptr_t)guest_mem +
 					    PICK(t, 0, 0, PAGE, 1) :
-					    (uintptr_t)bad_pointer(t);
+			    PICK(t, (uintptr_t)ro_page,
+				 (uintptr_t)scratch + NONE_PAGE_OFFSET,
+				 (uintptr_t)scratch + NONE_PAGE_OFFSET + 1,
+				 0xffffffff81000000ull, 0x8000000000000000ull);
 }
 
 static void gen_enable_cap(struct thread *t, void *p)
@@ -469,6 +495,7 @@ static const struct cmd cmds[] = {
 	{ LAPICV_GET_VM_STATS,		vm_slot },
 	{ LAPICV_ENABLE_PROTECTED_APIC,	vm_slot },
 	{ KVM_SET_GSI_ROUTING,		vm_slot },
+	{ KVM_GET_STATS_FD,		vm_slot },
 	{ KVM_GET_LAPIC,		vcpu_slot },
 	{ KVM_SET_LAPIC,		vcpu_slot },
 	{ KVM_SET_LAPIC,		vcpu_slot },
@@ -489,6 +516,7 @@ static const struct cmd cmds[] = {
 	{ LAPICV_RUN,			vcpu_slot },
 	{ LAPICV_RUN,			vcpu_slot },
 	{ LAPICV_GET_VCPU_STATS,	vcpu_slot },
+	{ KVM_GET_STATS_FD,		vcpu_slot },
 	{ LAPICV_GUEST_ACCESS,		vcpu_slot },
 	{ LAPICV_GUEST_ACCESS,		vcpu_slot },
 	{ LAPICV_GUEST_ACCESS,		vcpu_slot },
@@ -501,7 +529,22 @@ static bool arg_is_value(unsigned long nr)
 	       nr == KVM_CREATE_VCPU || nr == KVM_GET_API_VERSION ||
 	       nr == KVM_GET_VCPU_MMAP_SIZE || nr == KVM_NMI ||
 	       nr == KVM_RUN || nr == KVM_CREATE_IRQCHIP ||
-	       nr == LAPICV_ENABLE_PROTECTED_APIC || nr == KVM_SMI;
+	       nr == LAPICV_ENABLE_PROTECTED_APIC || nr == KVM_SMI ||
+	       nr == KVM_GET_STATS_FD;
+}
+
+/*
+ * The numbers that give back a new fd: CREATE_VM, CREATE_VCPU and
+ * GET_STATS_FD, in whatever direction and size the kernel accepted.
+ * Every such fd must be kept in a slot or closed: one left open holds a
+ * module reference, and the refcnt check at the end would blame lapicv.
+ */
+static bool makes_fd(unsigned long nr)
+{
+	return _IOC_TYPE(nr) == KVMIO &&
+	       (_IOC_NR(nr) == _IOC_NR(KVM_CREATE_VM) ||
+		_IOC_NR(nr) == _IOC_NR(KVM_CREATE_VCPU) ||
+		_IOC_NR(nr) == _IOC_NR(KVM_GET_STATS_FD));
 }
 
 static unsigned long value_arg(struct thread *t, unsigned long nr)
@@ -649,7 +692,21 @@ static void account(unsigned long nr, long r, int e)
 	}
 }
 
-/* A new fd from CREATE_VM or CREATE_VCPU goes into a slot of its kind. */
+/* A stats fd: read a random piece of it, then close it. */
+static void use_stats_fd(struct thread *t, int fd)
+{
+	char buf[256];
+
+	if (pread(fd, buf, below(t, sizeof(buf) + 1), below(t, 1024)) >= 0)
+		atomic_fetch_add(&stats_reads, 1);
+	close(fd);
+}
+
+/*
+ * A new fd from CREATE_VM or CREATE_VCPU goes into a slot of its kind; a
+ * stats fd is read and closed, and so is any other new fd (a mangled
+ * number the kernel accepted).
+ */
 static void keep_fd(struct thread *t, unsigned long nr, long r)
 {
 	if (r < 0)
@@ -660,9 +717,10 @@ static void keep_fd(struct thread *t, unsigned long nr, long r)
 	} else if (nr == KVM_CREATE_VCPU) {
 		atomic_fetch_add(&vcpus_made, 1);
 		slot_install(SLOT_VCPU0 + below(t, NR_VCPU), r);
-	} else if (r > 2 && _IOC_TYPE(nr) == KVMIO &&
-		   (_IOC_NR(nr) == 0x01 || _IOC_NR(nr) == 0x41)) {
-		/* A mangled CREATE_VM/VCPU number the kernel accepted. */
+	} else if (nr == KVM_GET_STATS_FD) {
+		atomic_fetch_add(&stats_fds, 1);
+		use_stats_fd(t, r);
+	} else if (r > 2 && makes_fd(nr)) {
 		close(r);
 	}
 }
@@ -1037,11 +1095,7 @@ static void *checker(void *arg)
 			 * A new vCPU of the private VM must stay private:
 			 * in a slot, a fuzzer would send it INITs and IPIs.
 			 */
-			if (r > 2 && (nr == KVM_CREATE_VM ||
-				      nr == KVM_CREATE_VCPU ||
-				      (_IOC_TYPE(nr) == KVMIO &&
-				       (_IOC_NR(nr) == 0x01 ||
-					_IOC_NR(nr) == 0x41))))
+			if (r > 2 && makes_fd(nr))
 				close(r);
 			continue;
 		}
@@ -1208,6 +1262,44 @@ static void settle(void)
 		closedir(dir);
 }
 
+/*
+ * Close, and count, every lapicv file this process still has open once
+ * the test closed all it knows of.  Each one is a leak of the test, not
+ * of the module: it would hold a module reference (and its VM) until the
+ * process exits, and the refcnt check would report it as the module's.
+ */
+static int close_leftover_fds(struct __test_metadata *_metadata)
+{
+	char path[64], target[256];
+	struct dirent *d;
+	int n = 0, fd;
+	ssize_t len;
+	DIR *dir;
+
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		fd = atoi(d->d_name);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (fd == dirfd(dir) || len < 0)
+			continue;
+		target[len] = '\0';
+		if (strncmp(target, "anon_inode:lapicv", 17) &&
+		    strcmp(target, dev_path()))
+			continue;
+		TH_LOG("fd %d (%s) still open: the test lost track of it",
+		       fd, target);
+		close(fd);
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
 /* One small VM created and closed, so the caches the module uses exist. */
 static void warm_up(void)
 {
@@ -1249,10 +1341,15 @@ TEST_F_TIMEOUT(fuzz, ioctls, 7200)
 	ASSERT_OK(ensure_nofile(SLOT_BASE + NR_SLOTS + 64));
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 
+	scratch = mmap(NULL, SCRATCH_BYTES, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, scratch);
+	guest_mem = scratch;
+	ASSERT_EQ(0, mprotect(guest_mem, MEM_PAGES * PAGE,
+			      PROT_READ | PROT_WRITE));
 	/* A read-only page holding well-formed structs at 0, 256, 512, 768. */
-	ro_page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, ro_page);
+	ro_page = scratch + RO_PAGE_OFFSET;
+	ASSERT_EQ(0, mprotect(ro_page, PAGE, PROT_READ | PROT_WRITE));
 	((struct lapicv_run *)(ro_page + 256))->rflags_if = 1;
 	*(struct lapicv_guest_access *)(ro_page + 512) =
 		(struct lapicv_guest_access){ .type = LAPICV_ACCESS_MMIO_WRITE,
@@ -1260,9 +1357,6 @@ TEST_F_TIMEOUT(fuzz, ioctls, 7200)
 	((struct kvm_msrs *)(ro_page + 768))->nmsrs = 1;
 	((struct kvm_msrs *)(ro_page + 768))->entries[0].index = 0x1b;
 	ASSERT_EQ(0, mprotect(ro_page, PAGE, PROT_READ));
-	guest_mem = mmap(NULL, MEM_PAGES * PAGE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, guest_mem);
 
 	warm_up();
 	settle();
@@ -1328,6 +1422,8 @@ TEST_F_TIMEOUT(fuzz, ioctls, 7200)
 	       atomic_load(&ops_ok), atomic_load(&ops_failed),
 	       atomic_load(&vms_made), atomic_load(&vcpus_made),
 	       atomic_load(&forks));
+	TH_LOG("%lu stats fds, %lu read", atomic_load(&stats_fds),
+	       atomic_load(&stats_reads));
 	for (e = 0; e < MAX_ERRNO_SEEN; e++)
 		if (atomic_load(&errno_seen[e]))
 			TH_LOG("  %-10s %lu", e ? errno_name(e) : "(>=600)",
@@ -1339,7 +1435,14 @@ TEST_F_TIMEOUT(fuzz, ioctls, 7200)
 			       e);
 	EXPECT_EQ(0, atomic_load(&state_changed)) TH_LOG("%s", state_msg);
 
-	/* Everything closed: the module's objects are gone. */
+	/*
+	 * Everything closed: the module's objects are gone.  Each close
+	 * above released its file before returning (the last fput of a
+	 * thread's or a child's file runs before the thread is joined or the
+	 * child reaped), so nothing is in flight; an fd the test lost track
+	 * of is its own bug, reported here rather than as a module leak.
+	 */
+	EXPECT_EQ(0, close_leftover_fds(_metadata));
 	settle();
 	refcnt1 = read_long(REFCNT_PATH);
 	slab1 = meminfo_kb("SUnreclaim");

@@ -8,8 +8,8 @@
  *  - "flippers", each owning one VMM-settable reason, set and clear it at
  *    random (lapicv_set_or_clear_inhibit());
  *  - "vCPUs", each owning one vCPU, open and close IRQ windows at random
- *    through their own idempotence flag (as svm_set_vintr() and
- *    svm_clear_vintr() do with svm->avic_irq_window in the seed patch), and
+ *    through their own idempotence flag (as apicv.c's irq_window, and
+ *    svm->avic_irq_window in the seed patch's svm_clear_vintr()), and
  *    handle LAPICV_REQ_APICV_UPDATE as apicv.c's run step does: re-read
  *    the reasons under update_lock for read;
  *  - an observer taking snapshots (lapicv_inhibits_read()).

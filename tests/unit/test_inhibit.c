@@ -8,8 +8,9 @@
  * Opening a window twice for one vCPU counts it twice, and closing one
  * that was never opened drives the count down for everyone.  Keeping each
  * vCPU's contribution at 0 or 1 is the caller's job, as in the seed patch
- * (svm->avic_irq_window: svm_set_vintr() increments only when it sets the
- * flag, svm_clear_vintr() decrements only when it clears it).  The tests
+ * (svm->avic_irq_window: svm_set_vintr() sets it and increments,
+ * svm_clear_vintr() decrements only when it clears it; apicv.c calls the
+ * backend on the window flag's transitions only).  The tests
  * below model that caller with window_open()/window_close().
  */
 #include "../../inhibit.c"
