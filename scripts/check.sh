@@ -141,7 +141,7 @@ guest() {
 
 	tag=$(echo "$v" | cut -d. -f1,2)
 	if [ "${2:-}" = no5lvl ]; then
-		tag=$tag-no5lvl suites=realguest args=(no5lvl)
+		tag=$tag-no5lvl suites=realguest args=(no5lvl rig_realguest_ref=0)
 		pack=(-K "${realguest[@]}")
 	elif [ "$v" = "$newest" ]; then
 		suites=lapicv,kvm,realguest
