@@ -4,9 +4,10 @@
  *
  * The core files (lapic.c, irq.c, irq_route.c, timer.c, inhibit.c,
  * apicv.c, vmx_pi.c, svm_avic.c, vapic.c, emulate.c) include this header
- * and nothing else from the kernel, so that tests/unit/ can build them as a userspace program: its own copy of
- * this header takes over the include guard and emulates what is
- * listed here (locks that record their owner, atomics, a fake clock).
+ * and nothing else from the kernel, so that tests/unit/ can build them as
+ * a userspace program: its own copy of this header takes over the
+ * include guard and emulates what is listed here (locks that record their
+ * owner, atomics, a fake clock).
  * Anything added here must be emulated there too.
  */
 #ifndef _LAPICV_INTERNAL_H
@@ -29,6 +30,7 @@
 #include <linux/rwsem.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/static_call.h>
 #include <linux/string.h>
 #include <linux/types.h>

@@ -62,6 +62,7 @@ static bool fixture_init(struct fixture *f, bool tsc_deadline)
 	ASSERT_NONNULL(apic->regs);
 	apic->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 	apic->sw_enabled = true;
+	apic->bus_cycle_ns = LAPICV_APIC_BUS_CYCLE_NS;
 	lapicv_timer_init(apic);
 	lapicv_timer_set_cpuid(apic, tsc_deadline);
 	lapicv_set_reg(apic, APIC_LVTT, APIC_LVT_MASKED);
