@@ -17,21 +17,28 @@
  *  4. immediate_exit: -EINTR without entering the guest.
  *  5. The loop, in the kernel until an exit needs the VMM: a pending
  *     signal ends it with -EINTR and KVM_EXIT_INTR, need_resched yields;
- *     a halted vCPU sleeps in apicv.c's wait until the LAPIC has an event
- *     it would wake for (or a signal); otherwise VMRUN and the exit.
+ *     then apicv.c's run step decides what to inject (the same decision
+ *     as LAPICV_RUN, on the VMCB's RFLAGS.IF, shadow and NMI mask), and a
+ *     halted or waiting-for-SIPI vCPU sleeps inside it; the decision is
+ *     carried out (EVENTINJ, V_IRQ window, IRET intercept, INIT/SIPI
+ *     state); then VMRUN, unless a kick's reason arrived meanwhile, and
+ *     the exit: EXITINTINFO requeued, the exit handled, the shadow copied
+ *     into vcpu->events.
  *
  * Exits:
  *  IOIO      KVM_EXIT_IO (string I/O: KVM_EXIT_INTERNAL_ERROR); EXITINFO2
  *            is the next RIP; the OUT data, or the IN result, sits in the
  *            PIO page.  OUT to port 0x7e moves RIP at once (KVM's quirk).
- *  HLT       skip it, KVM_MP_STATE_HALTED, sleep.
+ *  HLT       skip it, KVM_MP_STATE_HALTED; the next step sleeps.
  *  CPUID     the KVM_SET_CPUID2 table (0 for a missing leaf), with the
  *            APIC and OSXSAVE bits of leaf 1 and OSPKE of leaf 7 live.
  *  MSR       lapic.c's APIC base, x2APIC and TSC-deadline MSRs; a refused
  *            access or any other MSR: #GP (KVM with ignore_msrs=0).
- *  NPF       inside a memslot: map it (npt.c); elsewhere the access needs
- *            instruction decoding, which comes with emulate.c:
- *            KVM_EXIT_INTERNAL_ERROR (KVM_INTERNAL_ERROR_EMULATION).
+ *  NPF       inside a memslot: map it (npt.c); elsewhere decode the MOV
+ *            (emulate.c): the xAPIC page in apicv.c, else KVM_EXIT_MMIO;
+ *            undecodable: KVM's emulation failure.
+ *  VINTR     the IRQ window is open: the next step injects.
+ *  IRET      the NMI handler returns: NMIs unmasked once it has run.
  *  SHUTDOWN  KVM_EXIT_SHUTDOWN; the VMCB is undefined, so it is reset.
  *  ERR       (VMRUN refused the state) KVM_EXIT_FAIL_ENTRY.
  *  INTR, NMI, SMI, #MC, FERR_FREEZE: nothing more (the host took it).
@@ -39,13 +46,12 @@
  *  MONITOR/MWAIT, XSETBV, RSM, RDPRU: #UD.  Anything else (DR accesses,
  *  task switches): KVM_EXIT_INTERNAL_ERROR, UNEXPECTED_EXIT_REASON.
  *
- * Instruction lengths: without NRIP save (QEMU's SVM has none) the
- * skipped instructions are assumed to be their unprefixed forms: RDMSR,
- * WRMSR, CPUID, INVD, WBINVD 2 bytes, HLT 1.  With NRIP, next_rip.
+ * Instruction lengths: next_rip with NRIP save; without it (QEMU's SVM)
+ * emulate.c's skip-length decoder, which checks that the bytes at CS:RIP
+ * are the instruction the exit named.
  *
- * Not yet (api.rst): injecting LAPIC interrupts, NMIs and ExtINTs into
- * the guest (a halt ends when one is pending, but the guest does not take
- * it), INIT/SIPI (KVM_EXIT_INTERNAL_ERROR), MMIO and the xAPIC page.
+ * Not yet (api.rst): CR8 writes are not intercepted; an NMI pending at
+ * the handler's IRET waits for the next exit.
  */
 #include <linux/mm.h>
 #include <linux/sched.h>
