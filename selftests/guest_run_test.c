@@ -20,6 +20,10 @@
  *	0x18  OUT 1   the MSI vector's handler ran
  *	0x19  OUT 1   after "sti; hlt", ended by an MSI from another thread
  *
+ * The extint test runs guest_extint on a split irqchip: 0x20 with IF=0,
+ * then "sti; hlt" with the KVM_INTERRUPT vector (handled by guest_msi,
+ * port 0x18) taken once STI opens the window, then 0x22, and again.
+ *
  * Both devices inject the MSI's vector into the halted guest: its handler
  * reports (port 0x18), then the guest leaves the halt (0x19) with the
  * vector in service (no EOI).
@@ -68,6 +72,7 @@ struct kvm_userspace_memory_region2 {
 #define CODE_GPA	0x10000
 #define STACK_TOP	0x80000
 #define MSI_VECTOR	0x40
+#define EXTINT_VECTOR	0x30
 /* FPU, PSE, PAE, APIC, FXSR, SSE, SSE2, ...: what KVM checks CR4 against. */
 #define LEAF1_EDX	0x078bfbffu
 
@@ -132,6 +137,15 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x19, %dx\n"
 	"	out %al, %dx\n"
 	"	jmp .\n"
+	"guest_extint:\n"
+	"	mov $0x20, %dx\n"
+	"	out %al, %dx\n"
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	mov $0x22, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp guest_extint\n"
 	/* No IDT: the first exception is a triple fault. */
 	"guest_shutdown:\n"
 	"	ud2\n"
@@ -231,7 +245,9 @@ static int fail(int line)
 	return -1;
 }
 
-static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
+/* A VM with an in-kernel LAPIC (split irqchip if @split) and one vCPU. */
+static int guest_create_chip(struct guest *g, uint64_t entry, bool with_idt,
+			     bool split)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -243,7 +259,10 @@ static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
 	if (g->dev < 0)
 		return fail(__LINE__);
 	g->vm = vm_create(g->dev);
-	if (g->vm < 0 || ioctl(g->vm, KVM_CREATE_IRQCHIP, 0))
+	if (g->vm < 0)
+		return fail(__LINE__);
+	if (split ? vm_enable_split_irqchip(g->vm, SPLIT_IRQCHIP_PINS) :
+	    ioctl(g->vm, KVM_CREATE_IRQCHIP, 0))
 		return fail(__LINE__);
 	g->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -271,6 +290,7 @@ static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
 	if (with_idt) {
 		set_gate(g->mem, 13, code_gpa(guest_gp));
 		set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
+		set_gate(g->mem, EXTINT_VECTOR, code_gpa(guest_msi));
 	}
 
 	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
@@ -299,6 +319,11 @@ static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
 	regs.rsp = STACK_TOP;
 	regs.rflags = 2;
 	return ioctl(g->vcpu, KVM_SET_REGS, &regs);
+}
+
+static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
+{
+	return guest_create_chip(g, entry, with_idt, false);
 }
 
 static void guest_destroy(struct guest *g)
@@ -674,6 +699,46 @@ TEST(svm_owner)
 		EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EBUSY);
 	else
 		ASSERT_EQ(0x10, run_to_io(&g));
+	guest_destroy(&g);
+}
+
+/*
+ * ExtINT through KVM_INTERRUPT on a split irqchip (the BSP's LINT0 is in
+ * ExtINT mode after RESET): held while IF=0, injected once the guest's
+ * STI opens the IRQ window.  Then an interrupt restored through
+ * KVM_SET_SREGS's interrupt_bitmap: injected at the next entry whatever
+ * IF says, as an event being injected is.
+ */
+TEST(extint)
+{
+	struct kvm_interrupt irq = { .irq = EXTINT_VECTOR };
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sregs;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_extint), true, true));
+
+	ASSERT_EQ(0x20, run_to_io(&g));
+	EXPECT_EQ(0, g.run->ready_for_interrupt_injection);
+	ASSERT_OK(ioctl(g.vcpu, KVM_INTERRUPT, &irq));
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_INTERRUPT, &irq), EEXIST);
+	ASSERT_EQ(0x18, run_to_io(&g));
+	ASSERT_EQ(0x22, run_to_io(&g));
+
+	ASSERT_EQ(0x20, run_to_io(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.interrupt_bitmap[EXTINT_VECTOR / 64] |= 1ull << (EXTINT_VECTOR % 64);
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_SREGS, &sregs));
+	memset(&sregs, 0, sizeof(sregs));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(1ull << (EXTINT_VECTOR % 64),
+		  sregs.interrupt_bitmap[EXTINT_VECTOR / 64]);
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_VCPU_EVENTS, &ev));
+	EXPECT_EQ(1, ev.interrupt.injected);
+	EXPECT_EQ(EXTINT_VECTOR, ev.interrupt.nr);
+	ASSERT_EQ(0x18, run_to_io(&g));
 	guest_destroy(&g);
 }
 
