@@ -634,29 +634,6 @@ static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 	return 0;
 }
 
-/*
- * The SVM runner's halt (run.c): the same wake-up condition and sleep as a
- * halted run step, for a guest whose interruptibility the runner knows.
- */
-bool lapicv_vcpu_has_events(struct lapicv_vcpu *vcpu, bool interruptible)
-{
-	struct apicv_run_ctx ctx = {
-		.interruptible = interruptible, .halted = true,
-	};
-
-	return apicv_has_events(vcpu, &ctx);
-}
-
-int lapicv_vcpu_block(struct lapicv_vcpu *vcpu, bool interruptible)
-{
-	struct apicv_run_ctx ctx = {
-		.interruptible = interruptible, .halted = true,
-	};
-
-	lockdep_assert_held(&vcpu->mutex);
-	return apicv_block(vcpu, &ctx);
-}
-
 bool lapicv_run_valid(const struct lapicv_run *run)
 {
 	int i;
@@ -672,6 +649,18 @@ bool lapicv_run_valid(const struct lapicv_run *run)
 
 int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 {
+	lockdep_assert_held(&vcpu->mutex);
+
+	if (!lapicv_run_valid(run))
+		return -EINVAL;
+	/* No split irqchip, no LAPIC: nothing for a run step to do. */
+	if (!vcpu->apic)
+		return -ENXIO;
+	return lapicv_vcpu_step(vcpu, run);
+}
+
+int lapicv_vcpu_step(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
+{
 	struct apicv_run_ctx ctx = {
 		.run = run,
 		.interruptible = run->rflags_if && !run->interrupt_shadow,
@@ -681,12 +670,6 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 	int r = 0;
 
 	lockdep_assert_held(&vcpu->mutex);
-
-	if (!lapicv_run_valid(run))
-		return -EINVAL;
-	/* No split irqchip, no LAPIC: nothing for a run step to do. */
-	if (!apic)
-		return -ENXIO;
 
 	run->exit_reason = LAPICV_RUN_NONE;
 	run->vector = 0;
@@ -767,29 +750,26 @@ void lapicv_vcpu_read_stats(struct lapicv_vcpu *vcpu,
 
 /* ---- guest accesses (KVM's apic_mmio_read/write, x2APIC MSRs) ---- */
 
-static void apicv_mmio_read(struct lapicv_lapic *apic,
-			    struct lapicv_guest_access *ga)
+u64 lapicv_apic_mmio_read(struct lapicv_lapic *apic, u32 offset, u8 size)
 {
-	u32 align = ga->address & 0xf, val;
+	u32 align = offset & 0xf, val;
 
 	/*
 	 * A disabled or x2APIC-mode APIC does not decode MMIO: the read
 	 * hits nothing and returns all ones, as KVM's apic_mmio_read().
 	 */
-	if (!lapicv_apic_hw_enabled(apic) || lapicv_x2apic_mode(apic)) {
-		ga->data = GENMASK_ULL(ga->size * 8 - 1, 0);
-		return;
-	}
+	if (!lapicv_apic_hw_enabled(apic) || lapicv_x2apic_mode(apic))
+		return GENMASK_ULL(size * 8 - 1, 0);
 	/* Unreadable registers and accesses across a register read 0. */
-	if (align + ga->size > 4 ||
-	    lapicv_apic_reg_read(apic, ga->address & ~0xfu, &val))
-		return;
+	if (align + size > 4 ||
+	    lapicv_apic_reg_read(apic, offset & ~0xfu, &val))
+		return 0;
 	val >>= align * 8;
-	ga->data = ga->size == 4 ? val : val & GENMASK(ga->size * 8 - 1, 0);
+	return size == 4 ? val : val & GENMASK(size * 8 - 1, 0);
 }
 
-static void apicv_mmio_write(struct lapicv_lapic *apic,
-			     struct lapicv_guest_access *ga)
+void lapicv_apic_mmio_write(struct lapicv_lapic *apic, u32 offset, u8 size,
+			    u64 data)
 {
 	/*
 	 * KVM drops what the APIC cannot take (odd sizes, unaligned, APIC
@@ -797,9 +777,9 @@ static void apicv_mmio_write(struct lapicv_lapic *apic,
 	 * MMIO has no way to fault.
 	 */
 	if (!lapicv_apic_hw_enabled(apic) || lapicv_x2apic_mode(apic) ||
-	    ga->size != 4 || (ga->address & 0xf))
+	    size != 4 || (offset & 0xf))
 		return;
-	lapicv_apic_reg_write(apic, ga->address, (u32)ga->data);
+	lapicv_apic_reg_write(apic, offset, (u32)data);
 }
 
 static bool apicv_access_valid(const struct lapicv_guest_access *ga)
@@ -838,11 +818,10 @@ int lapicv_guest_access(struct lapicv_vcpu *vcpu,
 
 	switch (ga->type) {
 	case LAPICV_ACCESS_MMIO_READ:
-		ga->data = 0;
-		apicv_mmio_read(apic, ga);
+		ga->data = lapicv_apic_mmio_read(apic, ga->address, ga->size);
 		break;
 	case LAPICV_ACCESS_MMIO_WRITE:
-		apicv_mmio_write(apic, ga);
+		lapicv_apic_mmio_write(apic, ga->address, ga->size, ga->data);
 		break;
 	case LAPICV_ACCESS_MSR_READ:
 		ga->fault = lapicv_x2apic_msr_read(apic, ga->address, &data);

@@ -195,12 +195,21 @@ bool lapicv_run_valid(const struct lapicv_run *run);
 int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run);
 
 /*
- * The SVM runner's HLT (run.c), vcpu->mutex held: whether a halted vCPU
- * with this RFLAGS.IF (and no interrupt shadow) has something to wake up
- * for, requests aside; and sleep until it has, or a request or a signal
- * arrives (0, or -EINTR for a signal).
+ * The decision itself, for every way of running a vCPU: LAPICV_RUN after
+ * its checks, and the SVM runner's KVM_RUN (run.c) with the guest's state
+ * read from the VMCB.  @run's "in" fields are valid and vcpu->apic exists;
+ * vcpu->mutex held.  0, or -EINTR when a signal ended a sleep.
  */
-bool lapicv_vcpu_has_events(struct lapicv_vcpu *vcpu, bool interruptible);
-int lapicv_vcpu_block(struct lapicv_vcpu *vcpu, bool interruptible);
+int lapicv_vcpu_step(struct lapicv_vcpu *vcpu, struct lapicv_run *run);
+
+/*
+ * The guest's xAPIC MMIO at @offset (0 .. 0xfff) of the APIC page, as
+ * KVM's apic_mmio_read/write(): @size 1, 2, 4 or 8 bytes; a disabled or
+ * x2APIC-mode APIC reads all ones and ignores writes; reads across a
+ * register read 0; writes other than 4 aligned bytes are dropped.
+ */
+u64 lapicv_apic_mmio_read(struct lapicv_lapic *apic, u32 offset, u8 size);
+void lapicv_apic_mmio_write(struct lapicv_lapic *apic, u32 offset, u8 size,
+			    u64 data);
 
 #endif /* _LAPICV_APICV_H */

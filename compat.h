@@ -57,4 +57,21 @@ struct kvm_userspace_memory_region2 {
 #define lapicv_run_immediate_exit(run) READ_ONCE((run)->immediate_exit)
 #endif
 
+/*
+ * KVM_CAP_X86_APIC_BUS_CYCLES_NS (6.10): the 6.12 number.
+ */
+#ifndef KVM_CAP_X86_APIC_BUS_CYCLES_NS
+#define KVM_CAP_X86_APIC_BUS_CYCLES_NS	237
+#endif
+
+/*
+ * 6.3 made smp_send_reschedule() a macro around a tracepoint modules do
+ * not see declared; the x86 call under it is the same IPI on every kernel.
+ */
+#ifdef smp_send_reschedule
+#define lapicv_send_reschedule(cpu)	arch_smp_send_reschedule(cpu)
+#else
+#define lapicv_send_reschedule(cpu)	smp_send_reschedule(cpu)
+#endif
+
 #endif /* _LAPICV_COMPAT_H */

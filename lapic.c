@@ -855,6 +855,7 @@ int lapicv_lapic_create(struct lapicv_vcpu *vcpu)
 		return -ENOMEM;
 	}
 	apic->vcpu = vcpu;
+	apic->bus_cycle_ns = vcpu->vm->apic_bus_cycle_ns;
 	apic->guest_apic_protected = vcpu->vm->protected_apic;
 	apic->nr_lvt_entries = APIC_NR_LVT_DEFAULT;
 	apic->maxphyaddr = 36;	/* no CPUID leaf 0x80000008 yet */

@@ -60,6 +60,8 @@ struct lapicv_lapic {
 	u64 apic_base;
 	struct lapicv_timer lapic_timer;
 	u32 divide_count;
+	/* The VM's APIC bus period in ns (timer.h), fixed at creation. */
+	u64 bus_cycle_ns;
 
 	bool apicv_active;
 	bool sw_enabled;

@@ -114,6 +114,12 @@ struct lapicv_vcpu {
 
 	/* Where the vCPU sleeps while halted; see lapicv_vcpu_kick(). */
 	wait_queue_head_t wq;
+	/*
+	 * run.c: the CPU running this vCPU's guest (KVM's IN_GUEST_MODE),
+	 * else -1; see lapicv_vcpu_kick().  Written by the owner with
+	 * interrupts off, read by any sender.
+	 */
+	int guest_cpu;
 
 	/* apicv.c: the backend's state (vmx_pi.c, svm_avic.c); soft: NULL. */
 	void *backend;
@@ -164,6 +170,11 @@ struct lapicv_vm {
 
 	/* LAPICV_IRQCHIP_*: set once, before any vCPU exists; vm->lock. */
 	u8 irqchip;
+	/*
+	 * KVM_CAP_X86_APIC_BUS_CYCLES_NS: the APIC bus period in ns (timer.h),
+	 * set under vm->lock before any vCPU exists, read-only after.
+	 */
+	u64 apic_bus_cycle_ns;
 	/* KVM_SET_BOOT_CPU_ID: the vCPU id whose APIC is the BSP; vm->lock. */
 	u32 bsp_vcpu_id;
 	/* run.c: this VM holds an SVM reference (svm/svm.c); vm->lock. */
@@ -252,19 +263,34 @@ static inline void lapicv_make_all_vcpus_request(struct lapicv_vm *vm,
 }
 
 /*
- * Tell the vCPU it has new work: wake it if it sleeps in a halted run step.
- * Callers set the reason (an IRR bit, a request, a pending timer) first.
+ * Tell the vCPU it has new work: wake it if it sleeps in a halted run step,
+ * make it leave the guest if it runs one on another CPU (KVM's
+ * kvm_vcpu_kick()).  Callers set the reason (an IRR bit, a request, a
+ * pending timer) first.
  */
 static inline void lapicv_vcpu_kick(struct lapicv_vcpu *vcpu)
 {
+	int cpu;
+
 	/*
 	 * The barrier in wq_has_sleeper() orders the caller's reason before
 	 * the look at the queue, and pairs with the sleeper's queueing
 	 * before it checks for work: either the sender sees the sleeper or
 	 * the sleeper sees the reason.  No sleeper, no wait-queue lock.
 	 */
-	if (wq_has_sleeper(&vcpu->wq))
+	if (wq_has_sleeper(&vcpu->wq)) {
 		wake_up_interruptible(&vcpu->wq);
+		return;
+	}
+	/*
+	 * Ordered after the reason by the same barrier; pairs with the
+	 * runner's store of guest_cpu and full barrier before it looks for
+	 * work (svm/svm.c): either the runner sees the reason or this sees
+	 * the CPU, and the reschedule IPI makes the guest exit.
+	 */
+	cpu = READ_ONCE(vcpu->guest_cpu);
+	if (cpu >= 0)
+		lapicv_send_reschedule(cpu);
 }
 
 static inline bool lapicv_check_request(struct lapicv_vcpu *vcpu,

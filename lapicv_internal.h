@@ -30,6 +30,7 @@
 #include <linux/rwsem.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/static_call.h>
 #include <linux/string.h>
 #include <linux/types.h>

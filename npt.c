@@ -49,6 +49,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
+#include <linux/uaccess.h>
 #include <linux/xarray.h>
 
 #include <asm/io.h>
@@ -151,6 +152,23 @@ static struct lapicv_memslot *npt_find_slot(struct lapicv_vm *vm, u64 gpa)
 		if (gpa >= s->gpa && gpa - s->gpa < s->size)
 			return s;
 	return NULL;
+}
+
+int lapicv_npt_read(struct lapicv_vm *vm, u64 gpa, void *buf,
+		    unsigned int len)
+{
+	struct lapicv_memslot *s;
+	unsigned long hva;
+
+	rcu_read_lock();
+	s = npt_find_slot(vm, gpa);
+	if (!s || s->size - (gpa - s->gpa) < len) {
+		rcu_read_unlock();
+		return -EFAULT;
+	}
+	hva = s->hva + (gpa - s->gpa);
+	rcu_read_unlock();
+	return copy_from_user(buf, (void __user *)hva, len) ? -EFAULT : 0;
 }
 
 int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)

@@ -47,4 +47,12 @@ enum lapicv_npt_fault {
  */
 int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write);
 
+/*
+ * Read @len bytes of guest-physical memory at @gpa through the memslots
+ * (the VMM's memory, current->mm): 0, or -EFAULT outside every memslot or
+ * for memory the VMM cannot read.  Never across a memslot's end.
+ */
+int lapicv_npt_read(struct lapicv_vm *vm, u64 gpa, void *buf,
+		    unsigned int len);
+
 #endif /* _LAPICV_NPT_H */

@@ -12,8 +12,9 @@
  * needs in the guest's EFER, is the runner's and never shows.  CR8 is the
  * LAPIC's TPR[7:4] (V_TPR without an in-kernel LAPIC).
  *
- * Interrupts pending in KVM_SET_SREGS's interrupt_bitmap would need event
- * injection, which the runner does not do yet: -EINVAL (api.rst).
+ * interrupt_bitmap is KVM's: an external interrupt being injected
+ * (vcpu->events.interrupt, not soft) shows as its bit, and KVM_SET_SREGS
+ * queues the lowest bit set as injected, delivered at the next entry.
  */
 #include <asm/processor-flags.h>
 
@@ -175,6 +176,10 @@ void lapicv_get_sregs(struct lapicv_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->cr8 = lapicv_get_cr8(vcpu);
 	sregs->efer = s->efer & ~EFER_SVME;
 	sregs->apic_base = vcpu->apic ? vcpu->apic->apic_base : 0;
+	/* KVM's __get_sregs(): an external interrupt being injected. */
+	if (vcpu->events.interrupt.injected && !vcpu->events.interrupt.soft)
+		__set_bit(vcpu->events.interrupt.nr,
+			  (unsigned long *)sregs->interrupt_bitmap);
 }
 
 /* KVM's kvm_is_valid_sregs() with its CR0 and CR4 checks. */
@@ -202,13 +207,10 @@ int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs)
 {
 	struct lapicv_svm_vcpu *svm = regs_svm(vcpu);
 	struct vmcb_save_area *s = &svm->vmcb->save;
-	int i;
+	unsigned int vec;
 
 	if (!regs_sregs_valid(sregs))
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(sregs->interrupt_bitmap); i++)
-		if (sregs->interrupt_bitmap[i])
-			return -EINVAL;
 	if (vcpu->apic && lapicv_apic_set_base(vcpu, sregs->apic_base, true))
 		return -EINVAL;
 
@@ -237,5 +239,15 @@ int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	regs_set_seg(&s->tr, &sregs->tr);
 	regs_set_seg(&s->ldtr, &sregs->ldt);
 	s->cpl = sregs->ss.dpl & 3;
+
+	/* KVM's __set_sregs(): the first vector becomes injected. */
+	vec = find_first_bit((const unsigned long *)sregs->interrupt_bitmap,
+			     KVM_NR_INTERRUPTS);
+	if (vec < KVM_NR_INTERRUPTS) {
+		vcpu->events.interrupt.injected = true;
+		vcpu->events.interrupt.soft = false;
+		vcpu->events.interrupt.nr = vec;
+		lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
+	}
 	return 0;
 }

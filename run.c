@@ -17,21 +17,28 @@
  *  4. immediate_exit: -EINTR without entering the guest.
  *  5. The loop, in the kernel until an exit needs the VMM: a pending
  *     signal ends it with -EINTR and KVM_EXIT_INTR, need_resched yields;
- *     a halted vCPU sleeps in apicv.c's wait until the LAPIC has an event
- *     it would wake for (or a signal); otherwise VMRUN and the exit.
+ *     then apicv.c's run step decides what to inject (the same decision
+ *     as LAPICV_RUN, on the VMCB's RFLAGS.IF, shadow and NMI mask), and a
+ *     halted or waiting-for-SIPI vCPU sleeps inside it; the decision is
+ *     carried out (EVENTINJ, V_IRQ window, IRET intercept, INIT/SIPI
+ *     state); then VMRUN, unless a kick's reason arrived meanwhile, and
+ *     the exit: EXITINTINFO requeued, the exit handled, the shadow copied
+ *     into vcpu->events.
  *
  * Exits:
  *  IOIO      KVM_EXIT_IO (string I/O: KVM_EXIT_INTERNAL_ERROR); EXITINFO2
  *            is the next RIP; the OUT data, or the IN result, sits in the
  *            PIO page.  OUT to port 0x7e moves RIP at once (KVM's quirk).
- *  HLT       skip it, KVM_MP_STATE_HALTED, sleep.
+ *  HLT       skip it, KVM_MP_STATE_HALTED; the next step sleeps.
  *  CPUID     the KVM_SET_CPUID2 table (0 for a missing leaf), with the
  *            APIC and OSXSAVE bits of leaf 1 and OSPKE of leaf 7 live.
  *  MSR       lapic.c's APIC base, x2APIC and TSC-deadline MSRs; a refused
  *            access or any other MSR: #GP (KVM with ignore_msrs=0).
- *  NPF       inside a memslot: map it (npt.c); elsewhere the access needs
- *            instruction decoding, which comes with emulate.c:
- *            KVM_EXIT_INTERNAL_ERROR (KVM_INTERNAL_ERROR_EMULATION).
+ *  NPF       inside a memslot: map it (npt.c); elsewhere decode the MOV
+ *            (emulate.c): the xAPIC page in apicv.c, else KVM_EXIT_MMIO;
+ *            undecodable: KVM's emulation failure.
+ *  VINTR     the IRQ window is open: the next step injects.
+ *  IRET      the NMI handler returns: NMIs unmasked once it has run.
  *  SHUTDOWN  KVM_EXIT_SHUTDOWN; the VMCB is undefined, so it is reset.
  *  ERR       (VMRUN refused the state) KVM_EXIT_FAIL_ENTRY.
  *  INTR, NMI, SMI, #MC, FERR_FREEZE: nothing more (the host took it).
@@ -39,13 +46,12 @@
  *  MONITOR/MWAIT, XSETBV, RSM, RDPRU: #UD.  Anything else (DR accesses,
  *  task switches): KVM_EXIT_INTERNAL_ERROR, UNEXPECTED_EXIT_REASON.
  *
- * Instruction lengths: without NRIP save (QEMU's SVM has none) the
- * skipped instructions are assumed to be their unprefixed forms: RDMSR,
- * WRMSR, CPUID, INVD, WBINVD 2 bytes, HLT 1.  With NRIP, next_rip.
+ * Instruction lengths: next_rip with NRIP save; without it (QEMU's SVM)
+ * emulate.c's skip-length decoder, which checks that the bytes at CS:RIP
+ * are the instruction the exit named.
  *
- * Not yet (api.rst): injecting LAPIC interrupts, NMIs and ExtINTs into
- * the guest (a halt ends when one is pending, but the guest does not take
- * it), INIT/SIPI (KVM_EXIT_INTERNAL_ERROR), MMIO and the xAPIC page.
+ * Not yet (api.rst): CR8 writes are not intercepted; an NMI pending at
+ * the handler's IRET waits for the next exit.
  */
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -145,6 +151,16 @@ int lapicv_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 
 /* ---- exits ---- */
 
+/* INIT, SIPI and SHUTDOWN: what the runner kept about the old guest. */
+static void runner_forget(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+
+	rn->io.pending = false;
+	rn->mmio.pending = false;
+	rn->awaiting_iret = false;
+}
+
 static struct vmcb *runner_vmcb(struct lapicv_vcpu *vcpu)
 {
 	return vcpu->runner->svm.vmcb;
@@ -160,6 +176,184 @@ static void runner_internal_error(struct lapicv_vcpu *vcpu, u32 suberror,
 	run->internal.ndata = 2;
 	run->internal.data[0] = data0;
 	run->internal.data[1] = data1;
+}
+
+/* ---- instructions: emulate.c on the VMCB's view of the vCPU ---- */
+
+static const struct kvm_cpuid_entry2 *runner_find_cpuid(struct lapicv_lapic *apic,
+							u32 function, u32 index)
+{
+	int i;
+
+	for (i = 0; i < apic->cpuid_nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &apic->cpuid_entries[i];
+
+		if (e->function == function &&
+		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+		     e->index == index))
+			return e;
+	}
+	return NULL;
+}
+
+static int runner_read_gpa(void *opaque, u64 gpa, void *buf, unsigned int len)
+{
+	struct lapicv_vcpu *vcpu = opaque;
+
+	return lapicv_npt_read(vcpu->vm, gpa, buf, len);
+}
+
+static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
+{
+	struct vmcb_save_area *s = &runner_vmcb(vcpu)->save;
+	const struct kvm_cpuid_entry2 *e;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cr0 = s->cr0;
+	ctx->cr3 = s->cr3;
+	ctx->cr4 = s->cr4;
+	ctx->efer = s->efer;
+	ctx->rflags = s->rflags;
+	ctx->rip = s->rip;
+	ctx->seg_base[LAPICV_EMU_ES] = s->es.base;
+	ctx->seg_base[LAPICV_EMU_CS] = s->cs.base;
+	ctx->seg_base[LAPICV_EMU_SS] = s->ss.base;
+	ctx->seg_base[LAPICV_EMU_DS] = s->ds.base;
+	ctx->seg_base[LAPICV_EMU_FS] = s->fs.base;
+	ctx->seg_base[LAPICV_EMU_GS] = s->gs.base;
+	ctx->cs_l = s->cs.attrib & SVM_SELECTOR_L_MASK;
+	ctx->cs_db = s->cs.attrib & SVM_SELECTOR_DB_MASK;
+	ctx->cpl = s->cpl;
+	ctx->maxphyaddr = clamp_t(u8, vcpu->apic->maxphyaddr, 32, 52);
+	ctx->features = LAPICV_EMU_F_AMD;
+	e = runner_find_cpuid(vcpu->apic, 0x80000001, 0);
+	if (e && (e->edx & BIT(X86_FEATURE_GBPAGES & 31)))
+		ctx->features |= LAPICV_EMU_F_GBPAGES;
+	ctx->read = runner_read_gpa;
+	ctx->opaque = vcpu;
+}
+
+/* The GPRs in encoding order, for the decoders, and back. */
+static void runner_regs_get(struct lapicv_vcpu *vcpu, u64 *regs)
+{
+	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
+	int i;
+
+	for (i = 0; i < LAPICV_NR_GPRS; i++)
+		regs[i] = svm->gprs[i];
+	regs[LAPICV_RAX] = svm->vmcb->save.rax;
+	regs[LAPICV_RSP] = svm->vmcb->save.rsp;
+}
+
+static void runner_regs_put(struct lapicv_vcpu *vcpu, const u64 *regs)
+{
+	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
+	int i;
+
+	for (i = 0; i < LAPICV_NR_GPRS; i++)
+		svm->gprs[i] = regs[i];
+	svm->vmcb->save.rax = regs[LAPICV_RAX];
+	svm->vmcb->save.rsp = regs[LAPICV_RSP];
+}
+
+/* An exception for the guest, delivered at the next entry. */
+static void runner_queue_exception(struct lapicv_vcpu *vcpu, u8 vector,
+				   bool has_error, u32 error)
+{
+	struct lapicv_events *ev = &vcpu->events;
+
+	ev->exception.injected = true;
+	ev->exception.nr = vector;
+	ev->exception.has_error_code = has_error;
+	ev->exception.error_code = error;
+	ev->exception.payload = 0;
+}
+
+static void runner_queue_fault(struct lapicv_vcpu *vcpu,
+			       const struct lapicv_emu_fault *f)
+{
+	if (f->vector == LAPICV_EMU_PF_VECTOR)
+		runner_vmcb(vcpu)->save.cr2 = f->address;
+	runner_queue_exception(vcpu, f->vector, true, f->error_code);
+}
+
+/*
+ * KVM's handle_emulation_failure() without exit_on_emulation_error: #UD
+ * for the guest, and at CPL 0 KVM_EXIT_INTERNAL_ERROR (EMULATION) laid out
+ * as prepare_emulation_failure_exit(): flags, the instruction bytes when
+ * fetched, then the exit code, EXITINFO1/2, EXITINTINFO and its error
+ * code.  1: back into the guest; 0: to the VMM.
+ */
+static int runner_emulation_failure(struct lapicv_vcpu *vcpu,
+				    const struct lapicv_emu_fetch *f)
+{
+	struct vmcb_control_area *c = &runner_vmcb(vcpu)->control;
+	struct kvm_run *run = vcpu->runner->run;
+	u64 info[5];
+	int n = 1;
+
+	runner_queue_exception(vcpu, UD_VECTOR, false, 0);
+	if (runner_vmcb(vcpu)->save.cpl)
+		return 1;
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->emulation_failure.flags = 0;
+	if (f && f->len) {
+		run->emulation_failure.flags =
+			KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+		run->emulation_failure.insn_size = f->len;
+		memset(run->emulation_failure.insn_bytes, 0x90,
+		       sizeof(run->emulation_failure.insn_bytes));
+		memcpy(run->emulation_failure.insn_bytes, f->bytes, f->len);
+		n = 3;
+	}
+	info[0] = c->exit_code;
+	info[1] = c->exit_info_1;
+	info[2] = c->exit_info_2;
+	info[3] = c->exit_int_info;
+	info[4] = c->exit_int_info_err;
+	memcpy(&run->internal.data[n], info, sizeof(info));
+	run->emulation_failure.ndata = n + ARRAY_SIZE(info);
+	return 0;
+}
+
+/*
+ * Move RIP past the instruction an intercept named: next_rip with NRIP
+ * save, else its length decoded from guest memory, checking that the
+ * bytes at CS:RIP are that instruction.  1: done; 0: not done, and the
+ * exit goes to the VMM (emulation failure); -1: not done, an exception
+ * is queued for the guest.
+ */
+static int runner_skip(struct lapicv_vcpu *vcpu, enum lapicv_emu_insn insn)
+{
+	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
+	struct vmcb *vmcb = svm->vmcb;
+	struct lapicv_emu_fault fault;
+	struct lapicv_emu_ctx ctx;
+	struct lapicv_emu_fetch f;
+	enum lapicv_emu_status st;
+	unsigned int len;
+
+	if (boot_cpu_has(X86_FEATURE_NRIPS) && vmcb->control.next_rip) {
+		lapicv_svm_skip(svm, 0);
+		return 1;
+	}
+	runner_emu_ctx(vcpu, &ctx);
+	st = lapicv_emu_skip_len(&ctx, insn, &len, &fault);
+	if (st == LAPICV_EMU_FAULT) {
+		runner_queue_fault(vcpu, &fault);
+		return -1;
+	}
+	if (st != LAPICV_EMU_OK) {
+		/* The bytes, for the exit: a second fetch of the same. */
+		if (lapicv_emu_fetch(&ctx, &f) != LAPICV_EMU_OK)
+			f.len = 0;
+		return runner_emulation_failure(vcpu, &f) ? -1 : 0;
+	}
+	vmcb->save.rip = lapicv_emu_next_rip(&ctx, len);
+	vmcb->save.rflags &= ~X86_EFLAGS_RF;
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 1;
 }
 
 static int runner_io(struct lapicv_vcpu *vcpu)
@@ -220,31 +414,20 @@ static void runner_complete_io(struct lapicv_vcpu *vcpu)
 	s->rip = rn->io.next_rip;
 	s->rflags &= ~X86_EFLAGS_RF;
 	rn->svm.vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	vcpu->events.shadow = 0;
 }
 
-static const struct kvm_cpuid_entry2 *runner_find_cpuid(struct lapicv_lapic *apic,
-							u32 function, u32 index)
-{
-	int i;
-
-	for (i = 0; i < apic->cpuid_nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &apic->cpuid_entries[i];
-
-		if (e->function == function &&
-		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
-		     e->index == index))
-			return e;
-	}
-	return NULL;
-}
-
-static void runner_cpuid(struct lapicv_vcpu *vcpu)
+static int runner_cpuid(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
 	struct vmcb_save_area *s = &svm->vmcb->save;
 	u32 function = s->rax, index = svm->gprs[LAPICV_RCX];
 	const struct kvm_cpuid_entry2 *e;
 	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
+	int r = runner_skip(vcpu, LAPICV_EMU_INSN_CPUID);
+
+	if (r <= 0)
+		return r < 0;
 
 	e = runner_find_cpuid(vcpu->apic, function, index);
 	if (e) {
@@ -271,17 +454,24 @@ static void runner_cpuid(struct lapicv_vcpu *vcpu)
 	svm->gprs[LAPICV_RBX] = ebx;
 	svm->gprs[LAPICV_RCX] = ecx;
 	svm->gprs[LAPICV_RDX] = edx;
-	lapicv_svm_skip(svm, 2);
+	return 1;
 }
 
-static void runner_msr(struct lapicv_vcpu *vcpu)
+static int runner_msr(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
 	struct vmcb_save_area *s = &svm->vmcb->save;
+	bool write = svm->vmcb->control.exit_info_1;
 	u32 index = svm->gprs[LAPICV_RCX];
-	u64 data;
+	u64 rip = s->rip, data;
+	int r;
 
-	if (svm->vmcb->control.exit_info_1) {
+	/* The length first: a failed decode leaves the MSR untouched. */
+	r = runner_skip(vcpu, write ? LAPICV_EMU_INSN_WRMSR :
+			LAPICV_EMU_INSN_RDMSR);
+	if (r <= 0)
+		return r < 0;
+	if (write) {
 		data = (u32)s->rax | (u64)(u32)svm->gprs[LAPICV_RDX] << 32;
 		if (lapicv_set_msr(vcpu, index, data, false))
 			goto gp;
@@ -291,10 +481,127 @@ static void runner_msr(struct lapicv_vcpu *vcpu)
 		s->rax = (u32)data;
 		svm->gprs[LAPICV_RDX] = data >> 32;
 	}
-	lapicv_svm_skip(svm, 2);
-	return;
+	return 1;
 gp:
-	lapicv_svm_inject_exception(svm, GP_VECTOR, true, 0);
+	/* A fault: the instruction did not complete. */
+	s->rip = rip;
+	runner_queue_exception(vcpu, GP_VECTOR, true, 0);
+	return 1;
+}
+
+/* ---- MMIO: the APIC page, and KVM_EXIT_MMIO ---- */
+
+/*
+ * A MOV at CS:RIP touched @gpa, outside guest memory: decode it, check
+ * that its address is the one that faulted, and carry it out on the xAPIC
+ * page or hand it to the VMM.  1: back into the guest; 0: to the VMM.
+ */
+static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	struct vmcb_save_area *s = &rn->svm.vmcb->save;
+	struct lapicv_lapic *apic = vcpu->apic;
+	struct kvm_run *run = rn->run;
+	struct lapicv_emu_fault fault;
+	struct lapicv_emu_ctx ctx;
+	struct lapicv_emu_fetch f;
+	struct lapicv_emu_mov m;
+	enum lapicv_emu_status st;
+	u64 regs[LAPICV_NR_GPRS], addr, data;
+	u32 access = 0;
+
+	runner_emu_ctx(vcpu, &ctx);
+	runner_regs_get(vcpu, regs);
+	st = lapicv_emu_fetch(&ctx, &f);
+	if (st == LAPICV_EMU_OK)
+		st = lapicv_emu_decode_mov(&ctx, &f, regs, &m);
+	else
+		f.len = 0;
+	if (st == LAPICV_EMU_FAULT) {
+		runner_queue_fault(vcpu, &f.fault);
+		return 1;
+	}
+	if (st != LAPICV_EMU_OK)
+		return runner_emulation_failure(vcpu, &f);
+
+	if (m.op != LAPICV_EMU_MOV_LOAD)
+		access |= LAPICV_EMU_PFERR_WRITE;
+	if (ctx.cpl == 3)
+		access |= LAPICV_EMU_PFERR_USER;
+	st = lapicv_emu_translate(&ctx, m.gva, access, &addr, &fault);
+	if (st == LAPICV_EMU_FAULT) {
+		runner_queue_fault(vcpu, &fault);
+		return 1;
+	}
+	/*
+	 * Not the access that faulted (the guest changed its page tables
+	 * meanwhile, or one that crosses into the next page): not emulated.
+	 */
+	if (st != LAPICV_EMU_OK || addr != gpa ||
+	    (gpa & ~PAGE_MASK) + m.size > PAGE_SIZE)
+		return runner_emulation_failure(vcpu, &f);
+
+	data = m.op == LAPICV_EMU_MOV_LOAD ? 0 :
+	       lapicv_emu_mov_store_value(&m, regs);
+	if ((gpa & PAGE_MASK) == apic->base_address) {
+		if (m.op == LAPICV_EMU_MOV_LOAD) {
+			data = lapicv_apic_mmio_read(apic, gpa & ~PAGE_MASK,
+						     m.size);
+			lapicv_emu_mov_load_result(&m, regs, data);
+			runner_regs_put(vcpu, regs);
+		} else {
+			lapicv_apic_mmio_write(apic, gpa & ~PAGE_MASK, m.size,
+					       data);
+		}
+		goto done;
+	}
+
+	/* KVM_EXIT_MMIO: a store completes now, a load on the next KVM_RUN. */
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = m.size;
+	run->mmio.is_write = m.op != LAPICV_EMU_MOV_LOAD;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (run->mmio.is_write) {
+		memcpy(run->mmio.data, &data, m.size);
+	} else {
+		rn->mmio.pending = true;
+		rn->mmio.mov = m;
+		rn->mmio.rip = s->rip;
+		rn->mmio.next_rip = lapicv_emu_next_rip(&ctx, m.len);
+		return 0;
+	}
+	s->rip = lapicv_emu_next_rip(&ctx, m.len);
+	s->rflags &= ~X86_EFLAGS_RF;
+	rn->svm.vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 0;
+
+done:
+	s->rip = lapicv_emu_next_rip(&ctx, m.len);
+	s->rflags &= ~X86_EFLAGS_RF;
+	rn->svm.vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 1;
+}
+
+/* KVM's complete_emulated_mmio() for a load, at the next KVM_RUN. */
+static void runner_complete_mmio(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	struct vmcb_save_area *s = &rn->svm.vmcb->save;
+	u64 regs[LAPICV_NR_GPRS], data = 0;
+
+	rn->mmio.pending = false;
+	/* The VMM moved RIP meanwhile: the load is forgotten. */
+	if (s->rip != rn->mmio.rip)
+		return;
+	memcpy(&data, rn->run->mmio.data, rn->mmio.mov.size);
+	runner_regs_get(vcpu, regs);
+	lapicv_emu_mov_load_result(&rn->mmio.mov, regs, data);
+	runner_regs_put(vcpu, regs);
+	s->rip = rn->mmio.next_rip;
+	s->rflags &= ~X86_EFLAGS_RF;
+	rn->svm.vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	vcpu->events.shadow = 0;
 }
 
 static int runner_npf(struct lapicv_vcpu *vcpu)
@@ -308,10 +615,57 @@ static int runner_npf(struct lapicv_vcpu *vcpu)
 		return r;
 	if (r == LAPICV_NPT_MAPPED)
 		return 1;
-	/* MMIO: the faulting instruction must be decoded (emulate.c). */
-	runner_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-			      c->exit_info_2, c->exit_info_1);
-	return 0;
+	return runner_mmio(vcpu, c->exit_info_2);
+}
+
+/*
+ * An event whose delivery did not complete (EXITINTINFO, or an EVENTINJ
+ * never entered) goes back into the vCPU's event state, injected first
+ * at the next entry.  Software interrupts are not: re-executing INTn
+ * raises them again.
+ */
+static void runner_requeue(struct lapicv_vcpu *vcpu, u32 info, u32 err)
+{
+	struct lapicv_events *ev = &vcpu->events;
+	u8 vec = info & SVM_EXITINTINFO_VEC_MASK;
+
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
+	case SVM_EXITINTINFO_TYPE_NMI:
+		ev->nmi_injected = true;
+		vcpu->runner->awaiting_iret = false;
+		break;
+	case SVM_EXITINTINFO_TYPE_EXEPT:
+		runner_queue_exception(vcpu, vec,
+				       info & SVM_EXITINTINFO_VALID_ERR, err);
+		break;
+	case SVM_EXITINTINFO_TYPE_INTR:
+		ev->interrupt.injected = true;
+		ev->interrupt.soft = false;
+		ev->interrupt.nr = vec;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * KVM's svm_complete_interrupts(): the NMI mask after an intercepted
+ * IRET, then the event the exit interrupted.
+ */
+static void runner_complete_interrupts(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	struct vmcb_control_area *c = &rn->svm.vmcb->control;
+
+	c->event_inj = 0;
+	if (rn->awaiting_iret && rn->svm.vmcb->save.rip != rn->iret_rip) {
+		rn->awaiting_iret = false;
+		vcpu->events.nmi_masked = false;
+		lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
+	}
+	runner_requeue(vcpu, c->exit_int_info, c->exit_int_info_err);
 }
 
 /* 1: back into the guest; 0: to the VMM (kvm_run filled); <0: error. */
@@ -321,6 +675,7 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	struct lapicv_svm_vcpu *svm = &rn->svm;
 	struct kvm_run *run = rn->run;
 	u32 code = svm->vmcb->control.exit_code;
+	int r;
 
 	switch (code) {
 	case SVM_EXIT_INTR:
@@ -329,26 +684,36 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case SVM_EXIT_FERR_FREEZE:
 	case SVM_EXIT_EXCP_BASE + MC_VECTOR:
 		return 1;
+	case SVM_EXIT_VINTR:
+		/* The window is open: the next step injects. */
+		return 1;
+	case SVM_EXIT_IRET:
+		/* The NMI handler's IRET: unmasked once it has run. */
+		lapicv_svm_set_iret_intercept(svm, false);
+		rn->awaiting_iret = true;
+		rn->iret_rip = svm->vmcb->save.rip;
+		return 1;
 	case SVM_EXIT_IOIO:
 		return runner_io(vcpu);
 	case SVM_EXIT_HLT:
-		lapicv_svm_skip(svm, 1);
+		r = runner_skip(vcpu, LAPICV_EMU_INSN_HLT);
+		if (r <= 0)
+			return r < 0;
 		vcpu->apic->mp_state = KVM_MP_STATE_HALTED;
 		return 1;
 	case SVM_EXIT_CPUID:
-		runner_cpuid(vcpu);
-		return 1;
+		return runner_cpuid(vcpu);
 	case SVM_EXIT_MSR:
-		runner_msr(vcpu);
-		return 1;
+		return runner_msr(vcpu);
 	case SVM_EXIT_NPF:
 		return runner_npf(vcpu);
 	case SVM_EXIT_INVD:
 	case SVM_EXIT_WBINVD:
-		lapicv_svm_skip(svm, 2);
-		return 1;
+		r = runner_skip(vcpu, code == SVM_EXIT_INVD ?
+				LAPICV_EMU_INSN_INVD : LAPICV_EMU_INSN_WBINVD);
+		return r != 0;
 	case SVM_EXIT_RDPMC:
-		lapicv_svm_inject_exception(svm, GP_VECTOR, true, 0);
+		runner_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMMCALL:
@@ -363,11 +728,12 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case SVM_EXIT_XSETBV:
 	case SVM_EXIT_RSM:
 	case SVM_EXIT_RDPRU:
-		lapicv_svm_inject_exception(svm, UD_VECTOR, false, 0);
+		runner_queue_exception(vcpu, UD_VECTOR, false, 0);
 		return 1;
 	case SVM_EXIT_SHUTDOWN:
 		/* The VMCB is undefined after a shutdown: back to RESET. */
 		lapicv_svm_vcpu_reset(svm);
+		runner_forget(vcpu);
 		run->exit_reason = KVM_EXIT_SHUTDOWN;
 		return 0;
 	case (u32)SVM_EXIT_ERR:
@@ -391,30 +757,80 @@ static bool runner_interruptible(struct vmcb *vmcb)
 	       !(vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
 }
 
-/*
- * Requests raised for the vCPU (apicv.c's run step consumes them the same
- * way).  1: carry on; 0: exit to the VMM.
- */
-static int runner_requests(struct lapicv_vcpu *vcpu)
+/* INIT: KVM's INIT state, RDX the family/model/stepping of CPUID 1. */
+static void runner_init(struct lapicv_vcpu *vcpu)
 {
-	struct kvm_run *run = vcpu->runner->run;
-	unsigned int vec;
+	const struct kvm_cpuid_entry2 *e = runner_find_cpuid(vcpu->apic, 1, 0);
 
-	if (lapicv_check_request(vcpu, LAPICV_REQ_APICV_UPDATE))
-		lapicv_vcpu_update_apicv(vcpu);
-	/* Nothing to inject yet: the halt check looks at IRR itself. */
-	lapicv_check_request(vcpu, LAPICV_REQ_EVENT);
-	if (!lapicv_check_request(vcpu, LAPICV_REQ_IOAPIC_EOI))
-		return 1;
-	vec = find_first_bit(vcpu->ioapic_eoi_pending, 256);
-	if (vec >= 256)
-		return 1;
-	__clear_bit(vec, vcpu->ioapic_eoi_pending);
-	if (find_next_bit(vcpu->ioapic_eoi_pending, 256, vec) < 256)
-		lapicv_make_request(vcpu, LAPICV_REQ_IOAPIC_EOI);
-	run->exit_reason = KVM_EXIT_IOAPIC_EOI;
-	run->eoi.vector = vec;
-	return 0;
+	lapicv_svm_vcpu_init(&vcpu->runner->svm, e ? e->eax : 0x600);
+	runner_forget(vcpu);
+}
+
+/*
+ * apicv.c's decision (the run step shared with LAPICV_RUN) on the
+ * VMCB's interruptibility, carried out with EVENTINJ, the V_IRQ window,
+ * the IRET intercept, INIT and SIPI.  1: enter the guest; 0: to the VMM
+ * (kvm_run filled); -EINTR.
+ */
+static int runner_events(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	struct lapicv_svm_vcpu *svm = &rn->svm;
+	struct vmcb *vmcb = svm->vmcb;
+	struct lapicv_events *ev = &vcpu->events;
+	struct lapicv_run step = {
+		.rflags_if = !!(vmcb->save.rflags & X86_EFLAGS_IF),
+		.interrupt_shadow = !!ev->shadow,
+		.nmi_blocked = ev->nmi_masked,
+	};
+	u32 inj = 0, err = 0;
+	int r;
+
+	r = lapicv_vcpu_step(vcpu, &step);
+	if (r)
+		return r;
+	switch (step.exit_reason) {
+	case LAPICV_RUN_INTR:
+	case LAPICV_RUN_EXTINT:
+		inj = step.vector | SVM_EVTINJ_VALID |
+		      (step.event_flags & LAPICV_RUN_EVENT_SOFT ?
+		       SVM_EVTINJ_TYPE_SOFT : SVM_EVTINJ_TYPE_INTR);
+		break;
+	case LAPICV_RUN_NMI:
+		inj = 2 | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_NMI;
+		rn->awaiting_iret = false;
+		break;
+	case LAPICV_RUN_EXCEPTION:
+		inj = step.vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT;
+		if (step.event_flags & LAPICV_RUN_EVENT_ERROR_CODE) {
+			inj |= SVM_EVTINJ_VALID_ERR;
+			err = step.error_code;
+		}
+		break;
+	case LAPICV_RUN_INIT:
+		runner_init(vcpu);
+		break;
+	case LAPICV_RUN_SIPI:
+		/* From the INIT state, whether or not INIT was seen apart. */
+		runner_init(vcpu);
+		lapicv_svm_sipi(svm, step.vector);
+		break;
+	case LAPICV_RUN_IOAPIC_EOI:
+		rn->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+		rn->run->eoi.vector = step.vector;
+		return 0;
+	default:
+		/* NONE, IRQ_WINDOW; VIRTUAL_INTR needs an APICv backend. */
+		break;
+	}
+	lapicv_svm_inject(svm, inj, err);
+	lapicv_svm_set_irq_window(svm, vcpu->irq_window);
+	lapicv_svm_set_iret_intercept(svm, ev->nmi_masked && !rn->awaiting_iret);
+	if (ev->shadow)
+		vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
+	else
+		vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 1;
 }
 
 /* TPR <-> V_TPR around VMRUN, as KVM's sync_lapic_to_cr8() and back. */
@@ -436,56 +852,57 @@ static void runner_tpr_from_vmcb(struct lapicv_vcpu *vcpu)
 }
 
 /*
- * A halted vCPU: sleep until an event it wakes for.  1: woken (RUNNABLE
- * again, unless INIT/SIPI is pending); 0: an exit to the VMM; -EINTR.
+ * Asked in guest mode, interrupts off, just before VMRUN: work that
+ * arrived since the decision (a kick would find the vCPU here) cancels
+ * the entry.
  */
-static int runner_halt(struct lapicv_vcpu *vcpu)
+static bool runner_has_work(void *opaque)
 {
-	struct lapicv_lapic *apic = vcpu->apic;
-	bool interruptible = runner_interruptible(runner_vmcb(vcpu));
-	int r;
+	struct lapicv_vcpu *vcpu = opaque;
 
-	for (;;) {
-		if (lapicv_timer_pending(apic))
-			lapicv_timer_inject_pending(apic);
-		lapicv_call(sync_pir_to_irr)(vcpu);
-		if (!runner_requests(vcpu))
-			return 0;
-		if (signal_pending(current))
-			return -EINTR;
-		if (lapicv_vcpu_has_events(vcpu, interruptible))
-			break;
-		r = lapicv_vcpu_block(vcpu, interruptible);
-		if (r)
-			return r;
-	}
-	if (READ_ONCE(apic->pending_events))
-		return 1;
-	apic->pv_unhalted = false;
-	apic->mp_state = KVM_MP_STATE_RUNNABLE;
-	return 1;
+	return (READ_ONCE(vcpu->requests) & ~LAPICV_REQ_NO_WAKEUP) ||
+	       READ_ONCE(vcpu->apic->pending_events) ||
+	       lapicv_timer_pending(vcpu->apic) ||
+	       signal_pending(current) || need_resched();
 }
 
 static int runner_enter(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
 	struct lapicv_npt *npt = vcpu->vm->npt;
+	struct vmcb *vmcb = rn->svm.vmcb;
+	const struct lapicv_svm_gate gate = {
+		.guest_cpu = &vcpu->guest_cpu,
+		.has_work = runner_has_work,
+		.opaque = vcpu,
+	};
 	int idx, r;
 
 	runner_tpr_to_vmcb(vcpu);
 	idx = srcu_read_lock(&npt->srcu);
 	rn->last_cpu = raw_smp_processor_id();
-	r = lapicv_svm_enter(&rn->svm, lapicv_npt_root(vcpu->vm));
+	r = lapicv_svm_enter(&rn->svm, lapicv_npt_root(vcpu->vm), &gate);
 	srcu_read_unlock(&npt->srcu, idx);
+	if (r == -EAGAIN) {
+		/* Not entered: what was being injected goes first next time. */
+		runner_requeue(vcpu, vmcb->control.event_inj,
+			       vmcb->control.event_inj_err);
+		lapicv_svm_inject(&rn->svm, 0, 0);
+		return 1;
+	}
 	if (r)
 		return r;
 	runner_tpr_from_vmcb(vcpu);
-	return runner_handle_exit(vcpu);
+	runner_complete_interrupts(vcpu);
+	r = runner_handle_exit(vcpu);
+	/* KVM_GET_VCPU_EVENTS sees the guest as the exit left it. */
+	vcpu->events.shadow = vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK ?
+			      LAPICV_SHADOW_ANY : 0;
+	return r;
 }
 
 static int runner_loop(struct lapicv_vcpu *vcpu)
 {
-	struct lapicv_lapic *apic = vcpu->apic;
 	struct kvm_run *run = vcpu->runner->run;
 	int r;
 
@@ -497,26 +914,14 @@ static int runner_loop(struct lapicv_vcpu *vcpu)
 		}
 		cond_resched();
 
-		r = runner_requests(vcpu);
+		/* Halted and waiting-for-SIPI vCPUs sleep in here. */
+		r = runner_events(vcpu);
+		if (r == -EINTR)
+			continue;
 		if (r <= 0)
 			return r;
-		/* INIT and SIPI into a running guest: a later stage. */
-		if (READ_ONCE(apic->pending_events) ||
-		    (apic->mp_state != KVM_MP_STATE_RUNNABLE &&
-		     apic->mp_state != KVM_MP_STATE_HALTED)) {
-			runner_internal_error(vcpu,
-					      KVM_INTERNAL_ERROR_EMULATION,
-					      apic->mp_state,
-					      READ_ONCE(apic->pending_events));
-			return 0;
-		}
-		if (apic->mp_state == KVM_MP_STATE_HALTED) {
-			r = runner_halt(vcpu);
-			/* A signal: KVM_EXIT_INTR at the top of the loop. */
-			if (r <= 0 && r != -EINTR)
-				return r;
+		if (vcpu->apic->mp_state != KVM_MP_STATE_RUNNABLE)
 			continue;
-		}
 		r = runner_enter(vcpu);
 		if (r <= 0)
 			return r;
@@ -577,6 +982,8 @@ int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg)
 	fpu_swap_kvm_fpstate(&rn->svm.fpu, true);
 	if (rn->io.pending)
 		runner_complete_io(vcpu);
+	if (rn->mmio.pending)
+		runner_complete_mmio(vcpu);
 	if (lapicv_run_immediate_exit(rn->run))
 		r = -EINTR;
 	else

@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/kvm.h>
 
+#include "emulate.h"
 #include "lapicv.h"
 #include "svm/svm.h"
 
@@ -22,6 +23,17 @@ struct lapicv_pending_io {
 	u64 next_rip;
 };
 
+/*
+ * An MMIO read left for the VMM (KVM_EXIT_MMIO): the next KVM_RUN puts
+ * run->mmio.data into the register the MOV loads and moves RIP past it.
+ */
+struct lapicv_pending_mmio {
+	bool pending;
+	struct lapicv_emu_mov mov;
+	u64 rip;
+	u64 next_rip;
+};
+
 /* One vCPU's KVM_RUN state; owned by the vCPU (vcpu->mutex). */
 struct lapicv_vcpu_runner {
 	struct lapicv_svm_vcpu svm;
@@ -29,6 +41,14 @@ struct lapicv_vcpu_runner {
 	struct kvm_run *run;
 	void *pio_data;
 	struct lapicv_pending_io io;
+	struct lapicv_pending_mmio mmio;
+	/*
+	 * KVM's awaiting_iret_completion without vNMI: the IRET at
+	 * iret_rip that ends an NMI handler was intercepted; NMIs stay
+	 * masked until an exit finds RIP elsewhere (the IRET done).
+	 */
+	bool awaiting_iret;
+	u64 iret_rip;
 	/* The CPU of the last VMRUN, for KVM_EXIT_FAIL_ENTRY. */
 	int last_cpu;
 };

@@ -3,7 +3,7 @@
  * The local APIC timer: one-shot, periodic and TSC-deadline modes on a
  * CLOCK_MONOTONIC hrtimer, with the semantics of KVM's software timer.
  *
- * Time bases.  TMICT counts APIC bus cycles (LAPICV_APIC_BUS_CYCLE_NS each)
+ * Time bases.  TMICT counts APIC bus cycles (lapicv_lapic.bus_cycle_ns each)
  * times divide_count.  A lapicv VM has no TSC offset or scaling of its own,
  * so the guest TSC is the host TSC: TSC-deadline values are compared with
  * rdtsc() and converted with tsc_khz, as KVM does for a vCPU whose offset
@@ -92,7 +92,7 @@ static u64 apic_ns_to_cycles(u64 ns)
 
 static u64 apic_tmict_to_ns(struct lapicv_lapic *apic, u32 count)
 {
-	return (u64)count * LAPICV_APIC_BUS_CYCLE_NS * apic->divide_count;
+	return (u64)count * apic->bus_cycle_ns * apic->divide_count;
 }
 
 /* TDCR bits 0, 1 and 3 select divide by 2 .. 128, or 1 (0b1011). */
@@ -415,7 +415,7 @@ u32 lapicv_timer_read_tmcct(struct lapicv_lapic *apic)
 
 	/* A periodic timer past its target counts in the next period. */
 	ns = (u64)ktime_to_ns(left) % (u64)period;
-	return div64_u64(ns, (u64)LAPICV_APIC_BUS_CYCLE_NS * apic->divide_count);
+	return div64_u64(ns, (u64)apic->bus_cycle_ns * apic->divide_count);
 }
 
 void lapicv_timer_restore(struct lapicv_lapic *apic)

@@ -12,8 +12,9 @@
 #include "lapicv_internal.h"
 
 /*
- * The APIC bus clock: KVM's APIC_BUS_CYCLE_NS_DEFAULT, a 1 GHz bus.  KVM
- * lets KVM_CAP_X86_APIC_BUS_CYCLES_NS change it per VM; lapicv does not.
+ * The APIC bus clock by default: KVM's APIC_BUS_CYCLE_NS_DEFAULT, a 1 GHz
+ * bus.  KVM_CAP_X86_APIC_BUS_CYCLES_NS sets a VM's own before its first
+ * vCPU (lapicv_vm.apic_bus_cycle_ns, copied into each LAPIC).
  */
 #define LAPICV_APIC_BUS_CYCLE_NS	1
 

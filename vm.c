@@ -18,6 +18,7 @@
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 
@@ -28,6 +29,7 @@
 #include "lapicv.h"
 #include "npt.h"
 #include "run.h"
+#include "timer.h"
 #include "vapic.h"
 #include "vm.h"
 
@@ -76,6 +78,8 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 	case KVM_CAP_IMMEDIATE_EXIT:		/* run.c */
 	case KVM_CAP_GET_TSC_KHZ:		/* run.c: RDTSC unintercepted */
 		return !lapicv_runner_supported();
+	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:	/* timer.c: the default period */
+		return LAPICV_APIC_BUS_CYCLE_NS;
 	default:
 		return 0;
 	}
@@ -539,6 +543,7 @@ static struct lapicv_vcpu *lapicv_vcpu_alloc(struct lapicv_vm *vm, u32 id)
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
 	init_waitqueue_head(&vcpu->wq);
+	vcpu->guest_cpu = -1;
 	if (lapicv_runner_vcpu_create(vcpu)) {
 		kfree(vcpu);
 		return NULL;
@@ -675,6 +680,29 @@ static int lapicv_vm_enable_split_irqchip(struct lapicv_vm *vm, u64 pins)
 	return r;
 }
 
+/*
+ * KVM_CAP_X86_APIC_BUS_CYCLES_NS, with KVM's errnos: -EINVAL for 0 or a
+ * period whose longest timer (TMICT * 128 * period) overflows 64 bits or
+ * once a vCPU exists, -ENXIO without an in-kernel LAPIC.
+ */
+static int lapicv_vm_set_apic_bus_cycles(struct lapicv_vm *vm, u64 ns)
+{
+	u64 unused;
+	int r = 0;
+
+	if (!ns || check_mul_overflow((u64)U32_MAX * 128, ns, &unused))
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (!lapicv_irqchip_in_kernel(vm))
+		r = -ENXIO;
+	else if (vm->created_vcpus)
+		r = -EINVAL;
+	else
+		vm->apic_bus_cycle_ns = ns;
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
 static int lapicv_vm_enable_cap(struct lapicv_vm *vm,
 				struct kvm_enable_cap *cap)
 {
@@ -686,6 +714,8 @@ static int lapicv_vm_enable_cap(struct lapicv_vm *vm,
 		return lapicv_vm_enable_split_irqchip(vm, cap->args[0]);
 	case KVM_CAP_X2APIC_API:
 		return lapicv_enable_x2apic_api(vm, cap->args[0]);
+	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:
+		return lapicv_vm_set_apic_bus_cycles(vm, cap->args[0]);
 	default:
 		return -EINVAL;
 	}
@@ -917,6 +947,7 @@ int lapicv_vm_create(unsigned long type)
 	refcount_set(&vm->users, 1);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
+	vm->apic_bus_cycle_ns = LAPICV_APIC_BUS_CYCLE_NS;
 	mutex_init(&vm->lock);
 	mutex_init(&vm->apic_map_lock);
 	xa_init(&vm->vcpus);

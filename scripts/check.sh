@@ -121,7 +121,8 @@ stage() {
 
 	shift 2
 	mkdir -p "$d"
-	grep -v '^#' selftests/realguest-notyet >"$d/notyet"
+	# grep exits 1 when every line is a comment: an empty list is fine.
+	grep -v '^#' selftests/realguest-notyet >"$d/notyet" || true
 	for t in "$@"; do
 		echo "$t" >>"$d/list"
 		[ ! -x "$dir/$t" ] || ln -s "$(realpath "$dir/$t")" "$d/$t"

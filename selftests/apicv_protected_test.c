@@ -177,6 +177,8 @@ TEST_F(prot, msrs_refused)
 	/* A fixed IPI to vCPU 1 through the ICR is not sent. */
 	EXPECT_EQ(0, set_msr(self->vcpu, X2APIC_MSR(APIC_ICR),
 			     (1ull << 32) | VEC));
+	/* An AP waits for INIT/SIPI in its step: start it running. */
+	ASSERT_OK(set_mp_state(self->vcpu1, KVM_MP_STATE_RUNNABLE));
 	ASSERT_OK(lapicv_run_step(self->vcpu1, true, false, &r));
 	EXPECT_EQ(0u, r.vector);
 	EXPECT_EQ(0u, r.pending & LAPICV_RUN_PENDING_APIC);

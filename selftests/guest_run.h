@@ -13,6 +13,9 @@ void guest_msi(void);
 void guest_main(void);
 void guest_after_out(void);
 void guest_after_in(void);
+void guest_eoi_handler(void);
+void guest_eoi(void);
+void guest_extint(void);
 void guest_shutdown(void);
 void guest_end(void);
 

@@ -17,13 +17,21 @@
  *	0x15  OUT 1   the byte the IN read
  *	0x16  OUT 1   RDMSR of an unknown MSR raised #GP (the handler's count)
  *	0x17  OUT 1   after a HLT with IF=0, ended by KVM_SET_MP_STATE
- *	0x18  OUT 1   the MSI vector's handler ran (KVM only, see below)
+ *	0x18  OUT 1   the MSI vector's handler ran
  *	0x19  OUT 1   after "sti; hlt", ended by an MSI from another thread
  *
- * Interrupt injection into guests is a later stage of lapicv's runner:
- * until then the MSI ends the HLT on both devices, KVM also delivers the
- * vector (port 0x18), lapicv leaves it pending; the test checks what both
- * do: the halt ends, the vector is in IRR or ISR.
+ * The level_eoi test runs guest_eoi on a split irqchip: 0x23 with IF=0,
+ * then "sti; hlt" until a level-triggered MSI routed through a VMM IOAPIC
+ * pin arrives; its handler EOIs through the xAPIC page (mapped at
+ * 0xfee00000 by a second page directory) and reports 0x24; then 0x25.
+ *
+ * The extint test runs guest_extint on a split irqchip: 0x20 with IF=0,
+ * then "sti; hlt" with the KVM_INTERRUPT vector (handled by guest_msi,
+ * port 0x18) taken once STI opens the window, then 0x22, and again.
+ *
+ * Both devices inject the MSI's vector into the halted guest: its handler
+ * reports (port 0x18), then the guest leaves the halt (0x19) with the
+ * vector in service (no EOI).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -37,6 +45,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
+#include "apic.h"
 #include "lapicv_util.h"
 #include "guest_run.h"
 
@@ -65,10 +74,14 @@ struct kvm_userspace_memory_region2 {
 #define PML4_GPA	0x2000
 #define PDPT_GPA	0x3000
 #define PD_GPA		0x4000
+/* The page directory of the 4th GiB, with the xAPIC page's 2 MiB. */
+#define PD_APIC_GPA	0x6000
 #define IDT_GPA		0x5000
 #define CODE_GPA	0x10000
 #define STACK_TOP	0x80000
 #define MSI_VECTOR	0x40
+#define EXTINT_VECTOR	0x30
+#define EOI_VECTOR	0x31
 /* FPU, PSE, PAE, APIC, FXSR, SSE, SSE2, ...: what KVM checks CR4 against. */
 #define LEAF1_EDX	0x078bfbffu
 
@@ -133,6 +146,35 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x19, %dx\n"
 	"	out %al, %dx\n"
 	"	jmp .\n"
+	/* EOI through the xAPIC page, then report. */
+	"guest_eoi_handler:\n"
+	"	push %rax\n"
+	"	push %rdx\n"
+	"	mov $0xfee000b0, %eax\n"
+	"	movl $0, (%rax)\n"
+	"	mov $0x24, %dx\n"
+	"	out %al, %dx\n"
+	"	pop %rdx\n"
+	"	pop %rax\n"
+	"	iretq\n"
+	"guest_eoi:\n"
+	"	mov $0x23, %dx\n"
+	"	out %al, %dx\n"
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	mov $0x25, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
+	"guest_extint:\n"
+	"	mov $0x20, %dx\n"
+	"	out %al, %dx\n"
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	mov $0x22, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp guest_extint\n"
 	/* No IDT: the first exception is a triple fault. */
 	"guest_shutdown:\n"
 	"	ud2\n"
@@ -200,7 +242,7 @@ static int set_region(int vm, uint32_t slot, uint64_t gpa, uint64_t size,
 	return ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r);
 }
 
-static int set_cpuid(int vcpu)
+static int guest_set_cpuid(int vcpu)
 {
 	struct {
 		struct kvm_cpuid2 hdr;
@@ -232,7 +274,9 @@ static int fail(int line)
 	return -1;
 }
 
-static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
+/* A VM with an in-kernel LAPIC (split irqchip if @split) and one vCPU. */
+static int guest_create_chip(struct guest *g, uint64_t entry, bool with_idt,
+			     bool split)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -244,7 +288,10 @@ static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
 	if (g->dev < 0)
 		return fail(__LINE__);
 	g->vm = vm_create(g->dev);
-	if (g->vm < 0 || ioctl(g->vm, KVM_CREATE_IRQCHIP, 0))
+	if (g->vm < 0)
+		return fail(__LINE__);
+	if (split ? vm_enable_split_irqchip(g->vm, SPLIT_IRQCHIP_PINS) :
+	    ioctl(g->vm, KVM_CREATE_IRQCHIP, 0))
 		return fail(__LINE__);
 	g->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -258,7 +305,7 @@ static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
 		return fail(__LINE__);
 	g->run_size = sz;
 	g->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
-	if (g->run == MAP_FAILED || set_cpuid(g->vcpu))
+	if (g->run == MAP_FAILED || guest_set_cpuid(g->vcpu))
 		return fail(__LINE__);
 
 	memcpy(g->mem + CODE_GPA, (void *)guest_start,
@@ -269,9 +316,14 @@ static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
 	*(uint64_t *)(g->mem + PML4_GPA) = PDPT_GPA | 3;
 	*(uint64_t *)(g->mem + PDPT_GPA) = PD_GPA | 3;
 	*(uint64_t *)(g->mem + PD_GPA) = 0x83;	/* 2 MiB at 0, RW */
+	/* 2 MiB at 0xfee00000 (the xAPIC page), RW, uncached. */
+	*(uint64_t *)(g->mem + PDPT_GPA + 3 * 8) = PD_APIC_GPA | 3;
+	*(uint64_t *)(g->mem + PD_APIC_GPA + 0x1f7 * 8) = 0xfee00000 | 0x93;
 	if (with_idt) {
 		set_gate(g->mem, 13, code_gpa(guest_gp));
 		set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
+		set_gate(g->mem, EXTINT_VECTOR, code_gpa(guest_msi));
+		set_gate(g->mem, EOI_VECTOR, code_gpa(guest_eoi_handler));
 	}
 
 	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
@@ -300,6 +352,11 @@ static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
 	regs.rsp = STACK_TOP;
 	regs.rflags = 2;
 	return ioctl(g->vcpu, KVM_SET_REGS, &regs);
+}
+
+static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
+{
+	return guest_create_chip(g, entry, with_idt, false);
 }
 
 static void guest_destroy(struct guest *g)
@@ -515,15 +572,16 @@ TEST(guest_exits)
 	k.vm = g.vm;
 	ASSERT_OK(-pthread_create(&thr, NULL, kicker_thread, &k));
 	r = run_to_io(&g);
-	if (r == 0x18)		/* KVM delivered the vector too */
+	if (r == 0x18)
 		r = run_to_io(&g);
+	else
+		EXPECT_EQ(0x18, r) TH_LOG("the MSI's handler did not run");
 	__atomic_store_n(&k.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(thr, NULL);
 	ASSERT_EQ(0x19, r);
 	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
-	/* Pending (IRR, at 0x200) or taken (ISR, at 0x100). */
-	v = *(uint32_t *)&lapic.regs[0x200 + (MSI_VECTOR / 32) * 16] |
-	    *(uint32_t *)&lapic.regs[0x100 + (MSI_VECTOR / 32) * 16];
+	/* Taken: in service (ISR, at 0x100). */
+	v = *(uint32_t *)&lapic.regs[0x100 + (MSI_VECTOR / 32) * 16];
 	EXPECT_TRUE(v & (1u << (MSI_VECTOR % 32)));
 	guest_destroy(&g);
 }
@@ -591,7 +649,7 @@ TEST(regs)
 	EXPECT_EQ(0, memcmp(&sregs, &back, sizeof(sregs)));
 
 	/* A 64-bit state reads back as set (G follows the limit). */
-	ASSERT_OK(set_cpuid(g.vcpu));
+	ASSERT_OK(guest_set_cpuid(g.vcpu));
 	seg(&sregs.cs, 8, 11, 1);
 	seg(&sregs.ds, 0x10, 3, 0);
 	sregs.ss = sregs.ds;
@@ -674,6 +732,79 @@ TEST(svm_owner)
 		EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EBUSY);
 	else
 		ASSERT_EQ(0x10, run_to_io(&g));
+	guest_destroy(&g);
+}
+
+/*
+ * A level-triggered interrupt from a VMM IOAPIC pin (its MSI route below
+ * the reserved pins), EOId by the guest through the xAPIC page: the EOI
+ * reaches the VMM as KVM_EXIT_IOAPIC_EOI before the guest goes on.
+ */
+TEST(level_eoi)
+{
+	const struct msi_route route = {
+		.gsi = 5, .address_lo = 0xfee00000,
+		.data = 0x8000 | EOI_VECTOR,		/* level */
+	};
+	struct kvm_lapic_state lapic;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_eoi), true, true));
+	ASSERT_EQ(0, set_msi_routes(g.vm, &route, 1));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+
+	ASSERT_EQ(0x23, run_to_io(&g));
+	/* Level, asserted, to APIC ID 0, as the VMM's IOAPIC sends it. */
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, 0xc000 | EOI_VECTOR));
+	ASSERT_OK(ioctl(g.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_IOAPIC_EOI, g.run->exit_reason);
+	EXPECT_EQ(EOI_VECTOR, g.run->eoi.vector);
+	ASSERT_EQ(0x24, run_to_io(&g));
+	ASSERT_EQ(0x25, run_to_io(&g));
+	guest_destroy(&g);
+}
+
+/*
+ * ExtINT through KVM_INTERRUPT on a split irqchip (the BSP's LINT0 is in
+ * ExtINT mode after RESET): held while IF=0, injected once the guest's
+ * STI opens the IRQ window.  Then an interrupt restored through
+ * KVM_SET_SREGS's interrupt_bitmap: injected at the next entry whatever
+ * IF says, as an event being injected is.
+ */
+TEST(extint)
+{
+	struct kvm_interrupt irq = { .irq = EXTINT_VECTOR };
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs sregs;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_extint), true, true));
+
+	ASSERT_EQ(0x20, run_to_io(&g));
+	EXPECT_EQ(0, g.run->ready_for_interrupt_injection);
+	ASSERT_OK(ioctl(g.vcpu, KVM_INTERRUPT, &irq));
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_INTERRUPT, &irq), EEXIST);
+	ASSERT_EQ(0x18, run_to_io(&g));
+	ASSERT_EQ(0x22, run_to_io(&g));
+
+	ASSERT_EQ(0x20, run_to_io(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &sregs));
+	sregs.interrupt_bitmap[EXTINT_VECTOR / 64] |= 1ull << (EXTINT_VECTOR % 64);
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_SREGS, &sregs));
+	memset(&sregs, 0, sizeof(sregs));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(1ull << (EXTINT_VECTOR % 64),
+		  sregs.interrupt_bitmap[EXTINT_VECTOR / 64]);
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_VCPU_EVENTS, &ev));
+	EXPECT_EQ(1, ev.interrupt.injected);
+	EXPECT_EQ(EXTINT_VECTOR, ev.interrupt.nr);
+	ASSERT_EQ(0x18, run_to_io(&g));
 	guest_destroy(&g);
 }
 

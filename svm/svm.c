@@ -344,14 +344,65 @@ void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm)
 	svm->vmcb = NULL;
 }
 
-void lapicv_svm_inject_exception(struct lapicv_svm_vcpu *svm, u8 vector,
-				 bool has_error, u32 error)
+void lapicv_svm_vcpu_init(struct lapicv_svm_vcpu *svm, unsigned long rdx)
+{
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	u64 cd_nw = s->cr0 & (X86_CR0_CD | X86_CR0_NW);
+	u64 pat = s->g_pat;
+
+	/*
+	 * INIT is RESET except for what KVM's kvm_vcpu_reset(init_event)
+	 * keeps: CR0.CD/NW and the PAT (EFER goes, as on KVM).
+	 */
+	lapicv_svm_vcpu_reset(svm);
+	s->cr0 = (s->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cd_nw;
+	s->g_pat = pat;
+	svm->gprs[LAPICV_RDX] = rdx;
+}
+
+void lapicv_svm_sipi(struct lapicv_svm_vcpu *svm, u8 vector)
+{
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	s->cs.selector = vector << 8;
+	s->cs.base = (u64)vector << 12;
+	s->rip = 0;
+}
+
+void lapicv_svm_inject(struct lapicv_svm_vcpu *svm, u32 event_inj, u32 err)
+{
+	svm->vmcb->control.event_inj = event_inj;
+	svm->vmcb->control.event_inj_err = err;
+}
+
+void lapicv_svm_set_irq_window(struct lapicv_svm_vcpu *svm, bool open)
 {
 	struct vmcb_control_area *c = &svm->vmcb->control;
 
-	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
-		       (has_error ? SVM_EVTINJ_VALID_ERR : 0);
-	c->event_inj_err = error;
+	/*
+	 * KVM's svm_set_vintr(): a dummy virtual interrupt of the highest
+	 * priority, ignoring V_TPR, whose acceptance (RFLAGS.IF set, no
+	 * shadow) exits with VINTR before any vector is taken.
+	 */
+	c->int_ctl &= ~(V_IRQ_MASK | V_INTR_PRIO_MASK | V_IGN_TPR_MASK);
+	c->int_vector = 0;
+	if (open) {
+		c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+			      (0xf << V_INTR_PRIO_SHIFT);
+		svm_set_intercept(c, INTERCEPT_VINTR);
+	} else {
+		c->intercepts[INTERCEPT_VINTR / 32] &= ~BIT(INTERCEPT_VINTR % 32);
+	}
+}
+
+void lapicv_svm_set_iret_intercept(struct lapicv_svm_vcpu *svm, bool on)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	if (on)
+		svm_set_intercept(c, INTERCEPT_IRET);
+	else
+		c->intercepts[INTERCEPT_IRET / 32] &= ~BIT(INTERCEPT_IRET % 32);
 }
 
 void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len)
@@ -366,24 +417,8 @@ void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len)
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
-/*
- * An event the exit interrupted (e.g. an exception whose delivery hit a
- * nested page fault) is delivered again on the next entry; software
- * interrupts are not, since re-executing INTn raises them again.
- */
-static void svm_requeue_event(struct vmcb_control_area *c)
-{
-	u32 info = c->exit_int_info;
-
-	c->event_inj = 0;
-	if (!(info & SVM_EXITINTINFO_VALID) ||
-	    (info & SVM_EXITINTINFO_TYPE_MASK) == SVM_EXITINTINFO_TYPE_SOFT)
-		return;
-	c->event_inj = info;
-	c->event_inj_err = c->exit_int_info_err;
-}
-
-int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
+int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
+		     const struct lapicv_svm_gate *gate)
 {
 	struct vmcb *vmcb = svm->vmcb;
 	struct svm_cpu *cpu;
@@ -405,11 +440,25 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 
+	/*
+	 * In guest mode from here: a sender that sets its reason and then
+	 * sees this CPU sends a reschedule IPI, which makes the guest exit;
+	 * one that set it before this store is seen by the check below.
+	 */
+	smp_store_mb(*gate->guest_cpu, smp_processor_id());
+	if (gate->has_work(gate->opaque)) {
+		WRITE_ONCE(*gate->guest_cpu, -1);
+		local_irq_enable();
+		return -EAGAIN;
+	}
+
 	asm volatile("clgi" ::: "memory");
 	raw_local_irq_enable();
 	failed = lapicv_svm_vmrun(svm->gprs, svm->vmcb_pa,
 				  page_to_phys(cpu->host_state));
 	raw_local_irq_disable();
+	/* Out of guest mode before any interrupt can run here. */
+	WRITE_ONCE(*gate->guest_cpu, -1);
 	asm volatile("stgi" ::: "memory");
 
 	/* #VMEXIT left DR7 at its reset value: give the host its own back. */
@@ -419,7 +468,6 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 
 	if (failed)
 		return -EIO;
-	svm_requeue_event(&vmcb->control);
 	/* A machine check in guest mode is the host's: raise it here. */
 	if (vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + MC_VECTOR)
 		asm volatile("int $0x12");

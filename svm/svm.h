@@ -63,19 +63,39 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm);
 void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm);
 
 /*
+ * Guest mode, for kicks: *guest_cpu is the CPU the vCPU runs the guest on
+ * (set with interrupts off, then a full barrier), -1 outside guest mode;
+ * has_work(opaque), asked after the store, cancels the entry.
+ */
+struct lapicv_svm_gate {
+	int *guest_cpu;
+	bool (*has_work)(void *opaque);
+	void *opaque;
+};
+
+/*
  * Enter the guest once and return on #VMEXIT with the exit in
  * svm->vmcb->control.  The caller holds an SVM reference, has swapped in
  * the guest FPU and has preemption enabled; interrupts are enabled on
- * return.  -EIO if SVM was turned off under the vCPU (reboot).
+ * return.  -EIO if SVM was turned off under the vCPU (reboot), -EAGAIN
+ * if the gate found work before the entry.
  */
-int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3);
+int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
+		     const struct lapicv_svm_gate *gate);
 
 /* vmenter.S: VMRUN with the guest GPRs; 0, or 1 if an SVM insn faulted. */
 int lapicv_svm_vmrun(unsigned long *gprs, u64 vmcb_pa, u64 host_state_pa);
 
-/* Event injection (EVENTINJ) of a hardware exception. */
-void lapicv_svm_inject_exception(struct lapicv_svm_vcpu *svm, u8 vector,
-				 bool has_error, u32 error);
+/* INIT: KVM's INIT state (RESET keeping CR0.CD/NW and PAT), RDX = @rdx. */
+void lapicv_svm_vcpu_init(struct lapicv_svm_vcpu *svm, unsigned long rdx);
+/* SIPI: real mode at @vector's page (CS = vector << 8, RIP 0). */
+void lapicv_svm_sipi(struct lapicv_svm_vcpu *svm, u8 vector);
+/* EVENTINJ (SVM_EVTINJ_* format) and its error code. */
+void lapicv_svm_inject(struct lapicv_svm_vcpu *svm, u32 event_inj, u32 err);
+/* The IRQ window: V_IRQ with the VINTR intercept, or neither. */
+void lapicv_svm_set_irq_window(struct lapicv_svm_vcpu *svm, bool open);
+/* IRET intercepted: NMIs stay masked until the guest's IRET (no vNMI). */
+void lapicv_svm_set_iret_intercept(struct lapicv_svm_vcpu *svm, bool on);
 
 /* Skip the instruction that exited: @len bytes unless NRIP says. */
 void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len);

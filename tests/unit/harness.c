@@ -7,6 +7,7 @@
  * vm.c does and provides lapicv_get_vcpu_by_id(), which vm.c exports.
  */
 #include "test.h"
+#include "timer.h"
 
 void (*unit_vcpu_free_hook)(struct lapicv_vcpu *vcpu);
 
@@ -78,6 +79,7 @@ struct lapicv_vcpu *unit_vcpu_add(struct lapicv_vm *vm, u32 id)
 	mutex_lock(&vm->lock);
 	idx = vm->created_vcpus++;
 	vcpu->vm = vm;
+	vcpu->guest_cpu = -1;
 	vcpu->vcpu_id = id;
 	mutex_init(&vcpu->mutex);
 	init_waitqueue_head(&vcpu->wq);
@@ -104,6 +106,7 @@ struct lapicv_vm *unit_vm_create(unsigned int nr_vcpus, bool apicv_enabled,
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
 	xa_init(&vm->vcpus);
+	vm->apic_bus_cycle_ns = LAPICV_APIC_BUS_CYCLE_NS;
 	lapicv_inhibits_init(&vm->inhibits, apicv_enabled, required, policy);
 	for (i = 0; i < nr_vcpus; i++) {
 		if (!unit_vcpu_add(vm, i)) {

@@ -62,6 +62,7 @@ static bool fixture_init(struct fixture *f, bool tsc_deadline)
 	ASSERT_NONNULL(apic->regs);
 	apic->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 	apic->sw_enabled = true;
+	apic->bus_cycle_ns = LAPICV_APIC_BUS_CYCLE_NS;
 	lapicv_timer_init(apic);
 	lapicv_timer_set_cpuid(apic, tsc_deadline);
 	lapicv_set_reg(apic, APIC_LVTT, APIC_LVT_MASKED);
@@ -471,8 +472,35 @@ static bool test_cancel_destroy(void)
 	return true;
 }
 
+/*
+ * KVM_CAP_X86_APIC_BUS_CYCLES_NS: a 40 ns bus (25 MHz, what KVM's
+ * apic_bus_clock_test sets) makes each count last 40 ns times the divide.
+ */
+static bool test_bus_cycle(void)
+{
+	struct fixture *f = &fx;
+	struct lapicv_lapic *apic = &f->apic;
+
+	ASSERT_TRUE(fixture_init(f, false));
+	apic->bus_cycle_ns = 40;
+	write_tdcr(apic, 0x1);		/* divide by 4 */
+	write_lvtt(apic, APIC_LVT_TIMER_ONESHOT | VEC);
+	lapicv_timer_write_tmict(apic, 1000);
+	/* 1000 counts of 160 ns: 160 us; after 16 us, 900 counts left. */
+	ASSERT_EQ(shim_clock_advance(16000), 0);
+	ASSERT_EQ(lapicv_timer_read_tmcct(apic), 900);
+	ASSERT_EQ(shim_clock_advance(143840), 0);
+	ASSERT_EQ(lapicv_timer_read_tmcct(apic), 1);
+	ASSERT_EQ(shim_clock_advance(159), 0);
+	ASSERT_EQ(shim_clock_advance(1), 1);
+	ASSERT_EQ(lapicv_timer_pending(apic), 1);
+	fixture_free(f);
+	return true;
+}
+
 static const struct unit_case cases[] = {
 	UNIT_CASE(test_oneshot),
+	UNIT_CASE(test_bus_cycle),
 	UNIT_CASE(test_divide_encodings),
 	UNIT_CASE(test_divide_change_rescales),
 	UNIT_CASE(test_periodic),

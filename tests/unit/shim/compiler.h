@@ -309,6 +309,9 @@ static inline bool signal_pending(struct task_struct *t) { return t->sigpending;
 static inline bool fatal_signal_pending(struct task_struct *t) { return false; }
 #define smp_processor_id()	0
 #define raw_smp_processor_id()	0
+/* No guest mode in userspace: nobody is ever kicked out of a guest. */
+#define smp_send_reschedule(cpu)	((void)(cpu))
+#define arch_smp_send_reschedule(cpu)	((void)(cpu))
 #define get_cpu()		({ preempt_disable(); 0; })
 #define put_cpu()		preempt_enable()
 #define num_online_cpus()	1U
