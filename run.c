@@ -35,6 +35,8 @@
  *  SHUTDOWN  KVM_EXIT_SHUTDOWN; the VMCB is undefined, so it is reset.
  *  ERR       (VMRUN refused the state) KVM_EXIT_FAIL_ENTRY.
  *  INTR, NMI, SMI, #MC, FERR_FREEZE: nothing more (the host took it).
+ *  #AC, #DB  back into the guest (intercepted so that a guest cannot
+ *            make their delivery loop in the CPU).
  *  INVD, WBINVD: skipped.  RDPMC: #GP.  SVM instructions, VMMCALL,
  *  MONITOR/MWAIT, XSETBV, RSM, RDPRU: #UD.  Anything else (DR accesses,
  *  task switches): KVM_EXIT_INTERNAL_ERROR, UNEXPECTED_EXIT_REASON.
@@ -328,6 +330,10 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case SVM_EXIT_SMI:
 	case SVM_EXIT_FERR_FREEZE:
 	case SVM_EXIT_EXCP_BASE + MC_VECTOR:
+		return 1;
+	case SVM_EXIT_EXCP_BASE + AC_VECTOR:
+	case SVM_EXIT_EXCP_BASE + DB_VECTOR:
+		lapicv_svm_reflect_exception(svm);
 		return 1;
 	case SVM_EXIT_IOIO:
 		return runner_io(vcpu);

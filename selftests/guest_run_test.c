@@ -19,6 +19,7 @@
  *	0x17  OUT 1   after a HLT with IF=0, ended by KVM_SET_MP_STATE
  *	0x18  OUT 1   the MSI vector's handler ran (KVM only, see below)
  *	0x19  OUT 1   after "sti; hlt", ended by an MSI from another thread
+ *	0x1a  OUT 1   #DBs a single step raised (the handler's count)
  *
  * Interrupt injection into guests is a later stage of lapicv's runner:
  * until then the MSI ends the HLT on both devices, KVM also delivers the
@@ -90,6 +91,22 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	pop %rdx\n"
 	"	pop %rax\n"
 	"	iretq\n"
+	/* #DB: count it in R14, clear TF in the interrupted RFLAGS. */
+	"guest_db:\n"
+	"	inc %r14\n"
+	"	andq $~0x100, 16(%rsp)\n"
+	"	iretq\n"
+	/* A single step: TF set by POPFQ traps after the NOP. */
+	"guest_step:\n"
+	"	xor %r14, %r14\n"
+	"	pushfq\n"
+	"	orq $0x100, (%rsp)\n"
+	"	popfq\n"
+	"	nop\n"
+	"	mov %r14, %rax\n"
+	"	mov $0x1a, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
 	"guest_main:\n"
 	"	cli\n"
 	"	xor %r15, %r15\n"
@@ -270,6 +287,7 @@ static int guest_create(struct guest *g, uint64_t entry, bool with_idt)
 	*(uint64_t *)(g->mem + PDPT_GPA) = PD_GPA | 3;
 	*(uint64_t *)(g->mem + PD_GPA) = 0x83;	/* 2 MiB at 0, RW */
 	if (with_idt) {
+		set_gate(g->mem, 1, code_gpa(guest_db));
 		set_gate(g->mem, 13, code_gpa(guest_gp));
 		set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
 	}
@@ -537,6 +555,24 @@ TEST(shutdown)
 	ASSERT_OK(guest_create(&g, code_gpa(guest_shutdown), false));
 	ASSERT_OK(ioctl(g.vcpu, KVM_RUN, 0));
 	EXPECT_EQ(KVM_EXIT_SHUTDOWN, g.run->exit_reason);
+	guest_destroy(&g);
+}
+
+/*
+ * A single step's #DB reaches the guest's handler once: lapicv intercepts
+ * #DB (so that its delivery cannot loop in the CPU, CVE-2015-8104) and
+ * reflects it, as KVM does.  #AC is intercepted and reflected the same
+ * way, but QEMU's TCG never raises it, so it is not tested here.
+ */
+TEST(single_step)
+{
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_step), true));
+	ASSERT_EQ(0x1a, run_to_io(&g));
+	EXPECT_EQ(1, pio_value(&g));
 	guest_destroy(&g);
 }
 

@@ -300,8 +300,15 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 		svm_set_intercept(c, intercepts[i]);
 	/* Every debug register: the guest's DR0-3 are never loaded. */
 	c->intercepts[INTERCEPT_DR] = 0x00ff00ff;
-	/* Machine checks belong to the host. */
-	c->intercepts[INTERCEPT_EXCEPTION] = BIT(MC_VECTOR);
+	/*
+	 * Machine checks belong to the host.  #AC and #DB are reflected
+	 * to the guest (lapicv_svm_reflect_exception()): an #AC or #DB
+	 * raised while the CPU delivers the same exception would
+	 * otherwise loop in microcode, never exiting (CVE-2015-5307,
+	 * CVE-2015-8104); intercepted, each one is a #VMEXIT.
+	 */
+	c->intercepts[INTERCEPT_EXCEPTION] = BIT(MC_VECTOR) | BIT(AC_VECTOR) |
+					     BIT(DB_VECTOR);
 	c->iopm_base_pa = svm_iopm ? page_to_phys(svm_iopm) : 0;
 	c->msrpm_base_pa = svm_msrpm ? page_to_phys(svm_msrpm) : 0;
 	c->asid = SVM_GUEST_ASID;
@@ -352,6 +359,18 @@ void lapicv_svm_inject_exception(struct lapicv_svm_vcpu *svm, u8 vector,
 	c->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
 		       (has_error ? SVM_EVTINJ_VALID_ERR : 0);
 	c->event_inj_err = error;
+}
+
+void lapicv_svm_reflect_exception(struct lapicv_svm_vcpu *svm)
+{
+	u8 vector = svm->vmcb->control.exit_code - SVM_EXIT_EXCP_BASE;
+
+	/*
+	 * #AC's error code is always 0.  A #DB left its cause in the
+	 * VMCB's DR6, which the guest keeps (it cannot read DR6 without
+	 * an exit anyway).
+	 */
+	lapicv_svm_inject_exception(svm, vector, vector == AC_VECTOR, 0);
 }
 
 void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len)

@@ -77,6 +77,9 @@ int lapicv_svm_vmrun(unsigned long *gprs, u64 vmcb_pa, u64 host_state_pa);
 void lapicv_svm_inject_exception(struct lapicv_svm_vcpu *svm, u8 vector,
 				 bool has_error, u32 error);
 
+/* Deliver the intercepted #AC or #DB of the last exit to the guest. */
+void lapicv_svm_reflect_exception(struct lapicv_svm_vcpu *svm);
+
 /* Skip the instruction that exited: @len bytes unless NRIP says. */
 void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len);
 
