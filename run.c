@@ -4,7 +4,8 @@
  * exits the module handles itself or hands to the VMM.
  *
  * KVM_RUN (KVM's kvm_arch_vcpu_ioctl_run(), vcpu_run()):
- *  1. -ENODEV on a host without SVM and nested paging, -EOPNOTSUPP with
+ *  1. -ENODEV on a host without SVM and nested paging or with memory
+ *     encryption (svm/svm.c), -EOPNOTSUPP with
  *     the vmx-model or avic-model backend (their modelled CPU side is not carried out
  *     for real guests yet: load lapicv with backend=soft), -ENXIO for a
  *     vCPU without an in-kernel LAPIC (KVM_CREATE_IRQCHIP or a split

@@ -26,6 +26,9 @@
  * to a per-CPU page before VMRUN and reloads them with VMLOAD right after,
  * before anything touches per-CPU data through GS.
  *
+ * Hosts with memory encryption (SME) are refused at load: the runner
+ * hands the CPU physical addresses without the C-bit.
+ *
  * Every vCPU runs with ASID 1 and flushes all ASIDs on every VMRUN: the
  * simplest correct choice, and what QEMU's SVM emulation does anyway.
  * Every I/O port and every MSR is intercepted (one shared all-ones map
@@ -44,6 +47,7 @@
  *	           reboot and PM notifiers' IPIs, with interrupts off.
  *	           lapicv_svm_enter() reads it on its CPU with interrupts off.
  */
+#include <linux/cc_platform.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/gfp.h>
@@ -469,6 +473,15 @@ int lapicv_svm_init(void)
 
 	if (!boot_cpu_has(X86_FEATURE_SVM) || !boot_cpu_has(X86_FEATURE_NPT)) {
 		pr_info("lapicv: no SVM with nested paging: KVM_RUN unavailable\n");
+		return 0;
+	}
+	/*
+	 * With memory encryption (SME, mem_encrypt=on) every physical
+	 * address given to the CPU (save areas, VMCB, permission maps,
+	 * nested tables) would need the C-bit; the runner sets none.
+	 */
+	if (cc_platform_has(CC_ATTR_MEM_ENCRYPT)) {
+		pr_info("lapicv: host memory encryption is active: KVM_RUN unavailable\n");
 		return 0;
 	}
 	svm_iopm = alloc_pages(GFP_KERNEL, SVM_IOPM_ORDER);

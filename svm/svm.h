@@ -42,7 +42,8 @@ int lapicv_svm_init(void);
 void lapicv_svm_exit(void);
 
 /*
- * 0 when this host can run guests (SVM and NPT), else -ENODEV: the errno
+ * 0 when this host can run guests (SVM and NPT, no host memory
+ * encryption), else -ENODEV: the errno
  * KVM_RUN returns, and why the runner's capabilities read 0.
  */
 int lapicv_svm_supported(void);
