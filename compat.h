@@ -7,6 +7,22 @@
 #ifndef _LAPICV_COMPAT_H
 #define _LAPICV_COMPAT_H
 
+#ifdef __ASSEMBLY__
+
+/*
+ * UNTRAIN_RET_VM (6.7): UNTRAIN_RET, then an IBPB when the host wants one
+ * on every #VMEXIT (SRSO).  6.1 spells it out, as its KVM does.
+ */
+#ifndef UNTRAIN_RET_VM
+.macro lapicv_untrain_ret_vm
+	UNTRAIN_RET
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+.endm
+#define UNTRAIN_RET_VM lapicv_untrain_ret_vm
+#endif
+
+#else /* !__ASSEMBLY__ */
+
 #include <linux/kvm.h>
 #include <linux/version.h>
 
@@ -56,5 +72,7 @@ struct kvm_userspace_memory_region2 {
 #else
 #define lapicv_run_immediate_exit(run) READ_ONCE((run)->immediate_exit)
 #endif
+
+#endif /* __ASSEMBLY__ */
 
 #endif /* _LAPICV_COMPAT_H */

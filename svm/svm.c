@@ -46,6 +46,9 @@
  *	:Written:  on its own CPU only, by the hotplug callbacks, the
  *	           reboot and PM notifiers' IPIs, with interrupts off.
  *	           lapicv_svm_enter() reads it on its CPU with interrupts off.
+ *	           current_vmcb: set by lapicv_svm_enter() on its CPU with
+ *	           interrupts off; cleared with cmpxchg() from any CPU by
+ *	           lapicv_svm_vcpu_free() (the VMCB no longer runs).
  */
 #include <linux/cc_platform.h>
 #include <linux/cpu.h>
@@ -64,6 +67,8 @@
 #include <asm/io.h>
 #include <asm/fpu/api.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
+#include <asm/processor.h>
 #include <asm/svm.h>
 
 #include "svm.h"
@@ -91,6 +96,12 @@ struct svm_cpu {
 	struct page *host_state;
 	/* lapicv set EFER.SVME on this CPU and owns it. */
 	bool enabled;
+	/*
+	 * The VMCB that last ran here: a different one gets an IBPB first,
+	 * as KVM's svm_vcpu_load() gives it.  Cleared from every CPU when
+	 * the VMCB is freed, so that a new VMCB at its address gets one.
+	 */
+	struct vmcb *current_vmcb;
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
@@ -348,8 +359,13 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 
 void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm)
 {
+	int cpu;
+
 	if (!svm->vmcb)
 		return;
+	for_each_possible_cpu(cpu)
+		cmpxchg(&per_cpu_ptr(&svm_cpus, cpu)->current_vmcb, svm->vmcb,
+			NULL);
 	fpu_free_guest_fpstate(&svm->fpu);
 	free_page((unsigned long)svm->vmcb);
 	svm->vmcb = NULL;
@@ -427,9 +443,17 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 	/* The guest's FPU registers, if a context switch put them away. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	/* Another guest's branch predictions must not steer this one. */
+	if (cpu->current_vmcb != vmcb) {
+		cpu->current_vmcb = vmcb;
+		if (!cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))
+			indirect_branch_prediction_barrier();
+	}
 
 	asm volatile("clgi" ::: "memory");
 	raw_local_irq_enable();
+	/* No host division result may leak into the guest (AMD DIV0). */
+	amd_clear_divider();
 	failed = lapicv_svm_vmrun(svm->gprs, svm->vmcb_pa,
 				  page_to_phys(cpu->host_state));
 	raw_local_irq_disable();
@@ -438,6 +462,12 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 	/* #VMEXIT left DR7 at its reset value: give the host its own back. */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
+	/*
+	 * The VMM's userspace must not use branch predictions the guest
+	 * trained (VMSCAPE): an IBPB before this CPU returns to user mode.
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
 	local_irq_enable();
 
 	if (failed)
