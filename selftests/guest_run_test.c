@@ -20,6 +20,8 @@
  *	0x18  OUT 1   the MSI vector's handler ran (KVM only, see below)
  *	0x19  OUT 1   after "sti; hlt", ended by an MSI from another thread
  *	0x1a  OUT 1   #DBs a single step raised (the handler's count)
+ *	0x1b  OUT 1   after WRPKRU with CR4.PKE
+ *	0x1c  OUT 4   RDPKRU after that exit
  *
  * Interrupt injection into guests is a later stage of lapicv's runner:
  * until then the MSI ends the HLT on both devices, KVM also delivers the
@@ -27,6 +29,7 @@
  * do: the halt ends, the vector is in IRR or ISR.
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -106,6 +109,21 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov %r14, %rax\n"
 	"	mov $0x1a, %dx\n"
 	"	out %al, %dx\n"
+	"	jmp .\n"
+	/* PKRU: CR4.PKE on, WRPKRU, an exit, RDPKRU. */
+	"guest_pkru:\n"
+	"	mov %cr4, %rax\n"
+	"	bts $22, %rax\n"
+	"	mov %rax, %cr4\n"
+	"	mov $0xc, %eax\n"
+	"	xor %ecx, %ecx\n"
+	"	xor %edx, %edx\n"
+	"	wrpkru\n"
+	"	mov $0x1b, %dx\n"
+	"	out %al, %dx\n"
+	"	rdpkru\n"
+	"	mov $0x1c, %dx\n"
+	"	out %eax, %dx\n"
 	"	jmp .\n"
 	"guest_main:\n"
 	"	cli\n"
@@ -221,13 +239,13 @@ static int set_cpuid(int vcpu)
 {
 	struct {
 		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[4];
+		struct kvm_cpuid_entry2 e[5];
 	} c;
 
 	memset(&c, 0, sizeof(c));
-	c.hdr.nent = 4;
+	c.hdr.nent = 5;
 	c.e[0].function = 0;
-	c.e[0].eax = 1;
+	c.e[0].eax = 7;
 	memcpy(&c.e[0].ebx, "Auth", 4);
 	memcpy(&c.e[0].edx, "enti", 4);
 	memcpy(&c.e[0].ecx, "cAMD", 4);
@@ -239,6 +257,10 @@ static int set_cpuid(int vcpu)
 	/* Long mode, NX and SYSCALL: KVM checks EFER against them. */
 	c.e[3].function = 0x80000001;
 	c.e[3].edx = 1u << 29 | 1u << 20 | 1u << 11;
+	/* PKU: KVM checks CR4.PKE against it. */
+	c.e[4].function = 7;
+	c.e[4].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	c.e[4].ecx = 1u << 3;
 	return ioctl(vcpu, KVM_SET_CPUID2, &c);
 }
 
@@ -573,6 +595,40 @@ TEST(single_step)
 	ASSERT_OK(guest_create(&g, code_gpa(guest_step), true));
 	ASSERT_EQ(0x1a, run_to_io(&g));
 	EXPECT_EQ(1, pio_value(&g));
+	guest_destroy(&g);
+}
+
+/* The VMM thread's PKRU, where the host has enabled PKU (OSPKE). */
+static bool host_pkru(uint32_t *pkru)
+{
+	uint32_t eax, ebx, ecx, edx;
+
+	__cpuid_count(7, 0, eax, ebx, ecx, edx);
+	if (!(ecx & (1u << 4)))
+		return false;
+	asm volatile("rdpkru" : "=a"(*pkru), "=d"(edx) : "c"(0));
+	return true;
+}
+
+/*
+ * A guest's WRPKRU stays in the guest: the VMM thread's PKRU is the same
+ * after the exit, and the guest's is there again on the next entry.
+ */
+TEST(pkru)
+{
+	uint32_t before, after;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	if (!host_pkru(&before))
+		SKIP(return, "no PKU enabled on this host");
+	ASSERT_OK(guest_create(&g, code_gpa(guest_pkru), true));
+	ASSERT_EQ(0x1b, run_to_io(&g));
+	ASSERT_TRUE(host_pkru(&after));
+	EXPECT_EQ(before, after);
+	ASSERT_EQ(0x1c, run_to_io(&g));
+	EXPECT_EQ(0xc, pio_value(&g));
 	guest_destroy(&g);
 }
 

@@ -68,6 +68,7 @@
 #include <asm/fpu/api.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
+#include <asm/pkru.h>
 #include <asm/processor.h>
 #include <asm/svm.h>
 
@@ -309,6 +310,7 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 
 	clear_page(svm->vmcb);
 	memset(svm->gprs, 0, sizeof(svm->gprs));
+	svm->pkru = 0;
 
 	c = &svm->vmcb->control;
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
@@ -424,7 +426,9 @@ static void svm_requeue_event(struct vmcb_control_area *c)
 
 int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 {
+	bool pkru = cpu_feature_enabled(X86_FEATURE_OSPKE);
 	struct vmcb *vmcb = svm->vmcb;
+	u32 host_pkru = 0;
 	struct svm_cpu *cpu;
 	int failed;
 
@@ -451,12 +455,28 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 	}
 
 	asm volatile("clgi" ::: "memory");
+	/*
+	 * PKRU is not part of the state fpu_swap_kvm_fpstate() switches, and
+	 * a guest with CR4.PKE writes it with WRPKRU: the guest's in, and
+	 * the host's back after #VMEXIT (KVM's kvm_load_guest_xsave_state()
+	 * and kvm_load_host_xsave_state()).
+	 */
+	if (pkru) {
+		host_pkru = rdpkru();
+		if (svm->pkru != host_pkru)
+			wrpkru(svm->pkru);
+	}
 	raw_local_irq_enable();
 	/* No host division result may leak into the guest (AMD DIV0). */
 	amd_clear_divider();
 	failed = lapicv_svm_vmrun(svm->gprs, svm->vmcb_pa,
 				  page_to_phys(cpu->host_state));
 	raw_local_irq_disable();
+	if (pkru) {
+		svm->pkru = rdpkru();
+		if (svm->pkru != host_pkru)
+			wrpkru(host_pkru);
+	}
 	asm volatile("stgi" ::: "memory");
 
 	/* #VMEXIT left DR7 at its reset value: give the host its own back. */

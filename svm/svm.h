@@ -35,6 +35,11 @@ struct lapicv_svm_vcpu {
 	u64 vmcb_pa;
 	/* The guest's FPU/SSE/AVX registers while the VMM thread runs. */
 	struct fpu_guest fpu;
+	/*
+	 * The guest's PKRU while the host's is loaded (the FPU swap leaves
+	 * PKRU alone); used where the host has OSPKE.
+	 */
+	u32 pkru;
 };
 
 /* Module load/unload: the CPU's features, the shared permission maps. */
