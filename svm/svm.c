@@ -21,7 +21,8 @@
  * interrupts off, check that SVM is still on here, CLGI (GIF=0 holds off
  * interrupts and NMIs), interrupts on (so that a host interrupt in guest
  * mode exits the guest), VMRUN in vmenter.S, interrupts off, STGI (a
- * pending NMI is taken here), interrupts on (pending IRQs are taken).
+ * pending NMI is taken here), the host's #MC handler if a machine check
+ * made the exit, interrupts on (pending IRQs are taken).
  * vmenter.S saves the host's FS/GS/TR/LDTR and syscall MSRs with VMSAVE
  * to a per-CPU page before VMRUN and reloads them with VMLOAD right after,
  * before anything touches per-CPU data through GS.
@@ -66,6 +67,7 @@
 #include <asm/debugreg.h>
 #include <asm/io.h>
 #include <asm/fpu/api.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
 #include <asm/pkru.h>
@@ -424,6 +426,22 @@ static void svm_requeue_event(struct vmcb_control_area *c)
 	c->event_inj_err = c->exit_int_info_err;
 }
 
+/*
+ * A machine check the CPU took in guest mode is the host's: run its
+ * handler here, still on the CPU that took it and with interrupts off,
+ * as if it had interrupted user mode (KVM's kvm_machine_check()).
+ */
+static void svm_machine_check(void)
+{
+	struct pt_regs regs = {
+		.cs = 3,
+		.flags = X86_EFLAGS_IF,
+	};
+
+	if (IS_ENABLED(CONFIG_X86_MCE))
+		do_machine_check(&regs);
+}
+
 int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 {
 	bool pkru = cpu_feature_enabled(X86_FEATURE_OSPKE);
@@ -488,14 +506,13 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 	 */
 	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
 		this_cpu_write(x86_ibpb_exit_to_user, true);
+	if (!failed && vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + MC_VECTOR)
+		svm_machine_check();
 	local_irq_enable();
 
 	if (failed)
 		return -EIO;
 	svm_requeue_event(&vmcb->control);
-	/* A machine check in guest mode is the host's: raise it here. */
-	if (vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + MC_VECTOR)
-		asm volatile("int $0x12");
 	return 0;
 }
 
