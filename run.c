@@ -484,6 +484,9 @@ static int runner_enter(struct lapicv_vcpu *vcpu)
 	rn->last_cpu = raw_smp_processor_id();
 	r = lapicv_svm_enter(&rn->svm, lapicv_npt_root(vcpu->vm));
 	srcu_read_unlock(&npt->srcu, idx);
+	/* A signal or need_resched came first: the loop sees to it. */
+	if (r == -EAGAIN)
+		return 1;
 	if (r)
 		return r;
 	runner_tpr_from_vmcb(vcpu);

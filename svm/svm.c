@@ -60,6 +60,7 @@
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/reboot.h>
+#include <linux/sched/signal.h>
 #include <linux/smp.h>
 #include <linux/suspend.h>
 
@@ -461,6 +462,16 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 		/* Turned off for a reboot since this VM took its reference. */
 		local_irq_enable();
 		return -EIO;
+	}
+	/*
+	 * A signal or a reschedule IPI that came since the run loop looked
+	 * was taken with interrupts on and left only its flag: look again
+	 * now that interrupts are off (KVM's kvm_vcpu_exit_request()).  One
+	 * that comes later stays pending and ends the guest at once.
+	 */
+	if (signal_pending(current) || need_resched()) {
+		local_irq_enable();
+		return -EAGAIN;
 	}
 	/* The guest's FPU registers, if a context switch put them away. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))

@@ -72,7 +72,8 @@ void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm);
  * Enter the guest once and return on #VMEXIT with the exit in
  * svm->vmcb->control.  The caller holds an SVM reference, has swapped in
  * the guest FPU and has preemption enabled; interrupts are enabled on
- * return.  -EIO if SVM was turned off under the vCPU (reboot).
+ * return.  -EIO if SVM was turned off under the vCPU (reboot); -EAGAIN,
+ * without entering, if a signal or need_resched is pending.
  */
 int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3);
 
