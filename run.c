@@ -51,6 +51,7 @@
  * it), INIT/SIPI (KVM_EXIT_INTERNAL_ERROR), MMIO and the xAPIC page.
  */
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
@@ -505,7 +506,8 @@ static int runner_loop(struct lapicv_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
-		cond_resched();
+		/* A guest that never exits must not hold up Tasks RCU. */
+		cond_resched_tasks_rcu_qs();
 
 		r = runner_requests(vcpu);
 		if (r <= 0)
