@@ -73,6 +73,27 @@ struct kvm_userspace_memory_region2 {
 #define lapicv_run_immediate_exit(run) READ_ONCE((run)->immediate_exit)
 #endif
 
+/*
+ * Syscore callbacks (<linux/syscore_ops.h>): since 6.19, and in Debian's
+ * 6.12.118 by a backport, they take a data pointer and are registered
+ * through a struct syscore; before, the struct syscore_ops itself is
+ * registered.  No macro tells them apart, so Kbuild looks at the header
+ * and defines LAPICV_HAVE_STRUCT_SYSCORE.
+ */
+#ifdef LAPICV_HAVE_STRUCT_SYSCORE
+#define LAPICV_SYSCORE_ARGS		void *data
+#define LAPICV_DEFINE_SYSCORE(name, sops) \
+	static struct syscore name = { .ops = &(sops) }
+#define lapicv_register_syscore(name)	register_syscore(&(name))
+#define lapicv_unregister_syscore(name)	unregister_syscore(&(name))
+#else
+#define LAPICV_SYSCORE_ARGS		void
+#define LAPICV_DEFINE_SYSCORE(name, sops) \
+	static struct syscore_ops *const name = &(sops)
+#define lapicv_register_syscore(name)	register_syscore_ops(name)
+#define lapicv_unregister_syscore(name)	unregister_syscore_ops(name)
+#endif
+
 #endif /* __ASSEMBLY__ */
 
 #endif /* _LAPICV_COMPAT_H */

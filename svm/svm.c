@@ -15,7 +15,8 @@
  * done and KVM_RUN returns -EBUSY.  lapicv never registers the kernel's
  * emergency-virtualization callback: it has one slot, and taking it
  * would make a later kvm_amd warn; a reboot notifier turns SVM off
- * instead, and a PM notifier restores it after suspend.
+ * instead, and syscore callbacks turn it off for suspend and back on at
+ * resume.
  *
  * Entering the guest.  lapicv_svm_enter() follows the order KVM uses:
  * interrupts off, check that SVM is still on here, CLGI (GIF=0 holds off
@@ -39,13 +40,15 @@
  *
  * svm_lock
  *	:Type:     mutex
- *	:Protects: svm_users, svm_hp_state and the notifier registrations.
+ *	:Protects: svm_users, svm_hp_state, the notifier and syscore
+ *	           registrations.
  *	:Order:    a leaf; taken inside lapicv_vm.lock (a VM's first
  *	           KVM_RUN) and by VM destruction with no lock held.
  *
  * struct svm_cpu (per CPU)
  *	:Written:  on its own CPU only, by the hotplug callbacks, the
- *	           reboot and PM notifiers' IPIs, with interrupts off.
+ *	           reboot notifier's IPIs and the syscore callbacks, with
+ *	           interrupts off.
  *	           lapicv_svm_enter() reads it on its CPU with interrupts off.
  *	           current_vmcb: set by lapicv_svm_enter() on its CPU with
  *	           interrupts off; cleared with cmpxchg() from any CPU by
@@ -62,7 +65,7 @@
 #include <linux/reboot.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
-#include <linux/suspend.h>
+#include <linux/syscore_ops.h>
 
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
@@ -75,6 +78,7 @@
 #include <asm/processor.h>
 #include <asm/svm.h>
 
+#include "compat.h"
 #include "svm.h"
 
 /* 12 KiB of I/O permission map and 8 KiB of MSR permission map. */
@@ -130,12 +134,6 @@ static int svm_cpu_enable(void)
 
 	lockdep_assert_irqs_disabled();
 	rdmsrl(MSR_EFER, efer);
-	if (c->enabled) {
-		/* After a resume: the save area pointer did not survive. */
-		wrmsrl(MSR_EFER, efer | EFER_SVME);
-		wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
-		return 0;
-	}
 	if (efer & EFER_SVME)
 		return -EBUSY;
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
@@ -191,12 +189,6 @@ static void svm_cpu_disable_ipi(void *unused)
 	svm_cpu_disable();
 }
 
-static void svm_cpu_restore_ipi(void *unused)
-{
-	if (this_cpu_ptr(&svm_cpus)->enabled)
-		svm_cpu_enable();
-}
-
 /* Reboot or power off: SVM off on every CPU before the machine goes. */
 static int svm_reboot(struct notifier_block *nb, unsigned long action,
 		      void *data)
@@ -210,21 +202,31 @@ static struct notifier_block svm_reboot_nb = {
 };
 
 /*
- * After suspend or hibernation the CPUs that stayed online come back
- * with MSR_VM_HSAVE_PA lost; the others went through the hotplug
- * callbacks.  vCPU threads are frozen until this notifier has run.
+ * Suspend and hibernation, as KVM's kvm_suspend() and kvm_resume(): the
+ * syscore callbacks run on the one CPU left online (the others went
+ * through the hotplug callbacks) with interrupts off and every task
+ * frozen, so no vCPU can enter a guest before SVM is back, with the save
+ * area pointer that did not survive.  Registered only while lapicv owns
+ * SVM.
  */
-static int svm_pm(struct notifier_block *nb, unsigned long action, void *data)
+static int svm_suspend(LAPICV_SYSCORE_ARGS)
 {
-	if (action == PM_POST_SUSPEND || action == PM_POST_HIBERNATION ||
-	    action == PM_POST_RESTORE)
-		on_each_cpu(svm_cpu_restore_ipi, NULL, 1);
-	return NOTIFY_OK;
+	svm_cpu_disable();
+	return 0;
 }
 
-static struct notifier_block svm_pm_nb = {
-	.notifier_call = svm_pm,
+static void svm_resume(LAPICV_SYSCORE_ARGS)
+{
+	if (svm_cpu_enable())
+		pr_warn("lapicv: SVM taken by another hypervisor during suspend: KVM_RUN will fail\n");
+}
+
+static struct syscore_ops svm_syscore_ops = {
+	.suspend = svm_suspend,
+	.resume = svm_resume,
 };
+
+LAPICV_DEFINE_SYSCORE(svm_syscore, svm_syscore_ops);
 
 int lapicv_svm_get(void)
 {
@@ -244,7 +246,7 @@ int lapicv_svm_get(void)
 	svm_hp_state = r;
 	r = 0;
 	register_reboot_notifier(&svm_reboot_nb);
-	register_pm_notifier(&svm_pm_nb);
+	lapicv_register_syscore(svm_syscore);
 	svm_users = 1;
 out:
 	mutex_unlock(&svm_lock);
@@ -255,7 +257,7 @@ void lapicv_svm_put(void)
 {
 	mutex_lock(&svm_lock);
 	if (!--svm_users) {
-		unregister_pm_notifier(&svm_pm_nb);
+		lapicv_unregister_syscore(svm_syscore);
 		unregister_reboot_notifier(&svm_reboot_nb);
 		cpuhp_remove_state(svm_hp_state);
 	}
