@@ -681,6 +681,12 @@ TEST(regs)
 	EXPECT_ERRNO(ioctl(g.vcpu, KVM_SET_SREGS, &back), EINVAL);
 	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &back));
 	EXPECT_EQ(0, memcmp(&sregs, &back, sizeof(sregs)));
+	/* So is a reserved EFER bit (bit 1). */
+	back = sregs;
+	back.efer = 2;
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_SET_SREGS, &back), EINVAL);
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &back));
+	EXPECT_EQ(0, memcmp(&sregs, &back, sizeof(sregs)));
 
 	/* A 64-bit state reads back as set (G follows the limit). */
 	ASSERT_OK(set_cpuid(g.vcpu));
