@@ -538,18 +538,10 @@ static int runner_loop(struct lapicv_vcpu *vcpu)
 /* The first KVM_RUN of a VM takes the SVM reference the VM keeps. */
 static int runner_vm_get_svm(struct lapicv_vm *vm)
 {
-	int r = 0;
-
 	if (READ_ONCE(vm->svm_held))
 		return 0;
-	mutex_lock(&vm->lock);
-	if (!vm->svm_held) {
-		r = lapicv_svm_get();
-		if (!r)
-			WRITE_ONCE(vm->svm_held, true);
-	}
-	mutex_unlock(&vm->lock);
-	return r;
+	/* Under svm_lock, not vm->lock, which ranks above vcpu->mutex. */
+	return lapicv_svm_get(&vm->svm_held);
 }
 
 /* KVM's post_kvm_run_save(). */

@@ -41,8 +41,9 @@
  * svm_lock
  *	:Type:     mutex
  *	:Protects: svm_users, svm_hp_state, the notifier and syscore
- *	           registrations.
- *	:Order:    a leaf; taken inside lapicv_vm.lock (a VM's first
+ *	           registrations, and the holder's flag lapicv_svm_get()
+ *	           sets (lapicv_vm.svm_held).
+ *	:Order:    a leaf; taken inside lapicv_vcpu.mutex (a VM's first
  *	           KVM_RUN) and by VM destruction with no lock held.
  *
  * struct svm_cpu (per CPU)
@@ -228,15 +229,18 @@ static struct syscore_ops svm_syscore_ops = {
 
 LAPICV_DEFINE_SYSCORE(svm_syscore, svm_syscore_ops);
 
-int lapicv_svm_get(void)
+int lapicv_svm_get(bool *held)
 {
 	int r = 0;
 
 	if (!svm_has_cpu)
 		return -ENODEV;
 	mutex_lock(&svm_lock);
+	if (*held)
+		goto out;
 	if (svm_users) {
 		svm_users++;
+		WRITE_ONCE(*held, true);
 		goto out;
 	}
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "lapicv/svm:online",
@@ -248,6 +252,7 @@ int lapicv_svm_get(void)
 	register_reboot_notifier(&svm_reboot_nb);
 	lapicv_register_syscore(svm_syscore);
 	svm_users = 1;
+	WRITE_ONCE(*held, true);
 out:
 	mutex_unlock(&svm_lock);
 	return r;

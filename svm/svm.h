@@ -54,12 +54,14 @@ void lapicv_svm_exit(void);
 int lapicv_svm_supported(void);
 
 /*
- * Take / drop one reference on SVM: the first turns EFER.SVME on and sets
+ * Take / drop one reference on SVM.  lapicv_svm_get() takes one only if
+ * *held is false, and sets it (under svm_lock): one reference per holder
+ * however many vCPUs ask at once. the first turns EFER.SVME on and sets
  * a host save area on every online CPU (and on CPUs that come online
  * later), the last turns it off again.  -EBUSY when another hypervisor
  * already has SVME set on some CPU, with one line in the kernel log.
  */
-int lapicv_svm_get(void);
+int lapicv_svm_get(bool *held);
 void lapicv_svm_put(void);
 
 /* The vCPU's VMCB, set to the architectural RESET state; free it. */
