@@ -169,9 +169,10 @@ static int svm_cpu_online(unsigned int cpu)
 	local_irq_save(flags);
 	r = svm_cpu_enable();
 	local_irq_restore(flags);
+	/* Each VM's first KVM_RUN tries again: no log flood from a VMM. */
 	if (r)
-		pr_warn("lapicv: SVM is in use by another hypervisor on CPU%u (kvm_amd loaded with enable_virt_at_load=1?): KVM_RUN refused\n",
-			cpu);
+		pr_warn_ratelimited("lapicv: SVM is in use by another hypervisor on CPU%u (kvm_amd loaded with enable_virt_at_load=1?): KVM_RUN refused\n",
+				    cpu);
 	return r;
 }
 
