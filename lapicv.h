@@ -89,6 +89,7 @@ enum lapicv_irqchip {
 	LAPICV_IRQCHIP_KERNEL,	/* KVM_CREATE_IRQCHIP: LAPIC, no IOAPIC/PIC */
 	LAPICV_IRQCHIP_SPLIT,	/* KVM_CAP_SPLIT_IRQCHIP */
 };
+
 struct lapicv_irq_routing;
 
 struct lapicv_vcpu {
