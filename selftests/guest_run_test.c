@@ -22,6 +22,7 @@
  *	0x1a  OUT 1   #DBs a single step raised (the handler's count)
  *	0x1b  OUT 1   after WRPKRU with CR4.PKE
  *	0x1c  OUT 4   RDPKRU after that exit
+ *	0x1d  OUT 4   RDTSCP's ECX (TSC_AUX)
  *
  * Interrupt injection into guests is a later stage of lapicv's runner:
  * until then the MSI ends the HLT on both devices, KVM also delivers the
@@ -32,6 +33,7 @@
 #include <cpuid.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,6 +125,13 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	out %al, %dx\n"
 	"	rdpkru\n"
 	"	mov $0x1c, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp .\n"
+	/* TSC_AUX as RDTSCP reads it. */
+	"guest_tsc_aux:\n"
+	"	rdtscp\n"
+	"	mov %ecx, %eax\n"
+	"	mov $0x1d, %dx\n"
 	"	out %eax, %dx\n"
 	"	jmp .\n"
 	"guest_main:\n"
@@ -254,9 +263,12 @@ static int set_cpuid(int vcpu)
 	c.e[1].edx = LEAF1_EDX;
 	c.e[2].function = 0x80000000;
 	c.e[2].eax = 0x80000001;
-	/* Long mode, NX and SYSCALL: KVM checks EFER against them. */
+	/*
+	 * Long mode, NX and SYSCALL: KVM checks EFER against them; RDTSCP,
+	 * which KVM makes #UD without.
+	 */
 	c.e[3].function = 0x80000001;
-	c.e[3].edx = 1u << 29 | 1u << 20 | 1u << 11;
+	c.e[3].edx = 1u << 29 | 1u << 27 | 1u << 20 | 1u << 11;
 	/* PKU: KVM checks CR4.PKE against it. */
 	c.e[4].function = 7;
 	c.e[4].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
@@ -629,6 +641,31 @@ TEST(pkru)
 	EXPECT_EQ(before, after);
 	ASSERT_EQ(0x1c, run_to_io(&g));
 	EXPECT_EQ(0xc, pio_value(&g));
+	guest_destroy(&g);
+}
+
+/*
+ * The guest's TSC_AUX is its own (0, never written), not the host CPU's
+ * number: run on CPU 1, whose TSC_AUX is not 0.
+ */
+TEST(tsc_aux)
+{
+	uint32_t eax, ebx, ecx, edx;
+	struct guest g;
+	cpu_set_t cpus;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	__cpuid(0x80000001, eax, ebx, ecx, edx);
+	if (!(edx & (1u << 27)))
+		SKIP(return, "no RDTSCP on this host");
+	CPU_ZERO(&cpus);
+	CPU_SET(1, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		SKIP(return, "no CPU 1 to run on");
+	ASSERT_OK(guest_create(&g, code_gpa(guest_tsc_aux), true));
+	ASSERT_EQ(0x1d, run_to_io(&g));
+	EXPECT_EQ(0, pio_value(&g));
 	guest_destroy(&g);
 }
 

@@ -454,7 +454,10 @@ static void svm_machine_check(void)
 int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 {
 	bool pkru = cpu_feature_enabled(X86_FEATURE_OSPKE);
+	bool tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
+		       boot_cpu_has(X86_FEATURE_RDPID);
 	struct vmcb *vmcb = svm->vmcb;
+	u64 host_tsc_aux = 0;
 	u32 host_pkru = 0;
 	struct svm_cpu *cpu;
 	int failed;
@@ -503,12 +506,25 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3)
 		if (svm->pkru != host_pkru)
 			wrpkru(svm->pkru);
 	}
+	/*
+	 * The host's TSC_AUX (its CPU and node numbers, for getcpu()) is
+	 * not the guest's business: RDTSCP and RDPID read 0 there, KVM's
+	 * value for a guest that never wrote it (it cannot: every MSR is
+	 * intercepted).
+	 */
+	if (tsc_aux) {
+		rdmsrl(MSR_TSC_AUX, host_tsc_aux);
+		if (host_tsc_aux)
+			wrmsrl(MSR_TSC_AUX, 0);
+	}
 	raw_local_irq_enable();
 	/* No host division result may leak into the guest (AMD DIV0). */
 	amd_clear_divider();
 	failed = lapicv_svm_vmrun(svm->gprs, svm->vmcb_pa,
 				  page_to_phys(cpu->host_state));
 	raw_local_irq_disable();
+	if (host_tsc_aux)
+		wrmsrl(MSR_TSC_AUX, host_tsc_aux);
 	if (pkru) {
 		svm->pkru = rdpkru();
 		if (svm->pkru != host_pkru)
