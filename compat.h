@@ -7,6 +7,22 @@
 #ifndef _LAPICV_COMPAT_H
 #define _LAPICV_COMPAT_H
 
+#ifdef __ASSEMBLY__
+
+/*
+ * UNTRAIN_RET_VM (6.7): UNTRAIN_RET, then an IBPB when the host wants one
+ * on every #VMEXIT (SRSO).  6.1 spells it out, as its KVM does.
+ */
+#ifndef UNTRAIN_RET_VM
+.macro lapicv_untrain_ret_vm
+	UNTRAIN_RET
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+.endm
+#define UNTRAIN_RET_VM lapicv_untrain_ret_vm
+#endif
+
+#else /* !__ASSEMBLY__ */
+
 #include <linux/kvm.h>
 #include <linux/version.h>
 
@@ -73,5 +89,28 @@ struct kvm_userspace_memory_region2 {
 #else
 #define lapicv_send_reschedule(cpu)	smp_send_reschedule(cpu)
 #endif
+
+/*
+ * Syscore callbacks (<linux/syscore_ops.h>): since 6.19, and in Debian's
+ * 6.12.118 by a backport, they take a data pointer and are registered
+ * through a struct syscore; before, the struct syscore_ops itself is
+ * registered.  No macro tells them apart, so Kbuild looks at the header
+ * and defines LAPICV_HAVE_STRUCT_SYSCORE.
+ */
+#ifdef LAPICV_HAVE_STRUCT_SYSCORE
+#define LAPICV_SYSCORE_ARGS		void *data
+#define LAPICV_DEFINE_SYSCORE(name, sops) \
+	static struct syscore name = { .ops = &(sops) }
+#define lapicv_register_syscore(name)	register_syscore(&(name))
+#define lapicv_unregister_syscore(name)	unregister_syscore(&(name))
+#else
+#define LAPICV_SYSCORE_ARGS		void
+#define LAPICV_DEFINE_SYSCORE(name, sops) \
+	static struct syscore_ops *const name = &(sops)
+#define lapicv_register_syscore(name)	register_syscore_ops(name)
+#define lapicv_unregister_syscore(name)	unregister_syscore_ops(name)
+#endif
+
+#endif /* __ASSEMBLY__ */
 
 #endif /* _LAPICV_COMPAT_H */

@@ -19,8 +19,7 @@
  *	:Type:     mutex
  *	:Protects: created_vcpus, the vCPU array insertions and the VM-wide
  *	           capability state (irqchip mode, boot CPU id, x2APIC API
- *	           flags, the protected APIC), and svm_held's one change
- *	           (run.c).
+ *	           flags, the protected APIC).
  *	:Order:    taken before lapicv_vcpu.mutex.
  *	:Writers:  KVM_CREATE_VCPU, KVM_ENABLE_CAP and
  *	           LAPICV_ENABLE_PROTECTED_APIC (and, under it, the map
@@ -177,7 +176,10 @@ struct lapicv_vm {
 	u64 apic_bus_cycle_ns;
 	/* KVM_SET_BOOT_CPU_ID: the vCPU id whose APIC is the BSP; vm->lock. */
 	u32 bsp_vcpu_id;
-	/* run.c: this VM holds an SVM reference (svm/svm.c); vm->lock. */
+	/*
+	 * run.c: this VM holds an SVM reference; set once, under svm_lock
+	 * (svm/svm.c), read without it.
+	 */
 	bool svm_held;
 	/*
 	 * KVM_CAP_SPLIT_IRQCHIP args[0]: GSIs below it are the VMM's IOAPIC

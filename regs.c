@@ -16,6 +16,8 @@
  * (vcpu->events.interrupt, not soft) shows as its bit, and KVM_SET_SREGS
  * queues the lowest bit set as injected, delivered at the next entry.
  */
+#include <asm/cpufeature.h>
+#include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 
 #include "lapic.h"
@@ -182,7 +184,36 @@ void lapicv_get_sregs(struct lapicv_vcpu *vcpu, struct kvm_sregs *sregs)
 			  (unsigned long *)sregs->interrupt_bitmap);
 }
 
-/* KVM's kvm_is_valid_sregs() with its CR0 and CR4 checks. */
+/*
+ * EFER bits a guest may set: KVM also takes FFXSR and AutoIBRS when the
+ * guest's CPUID has them, and SVME for nested guests, which lapicv does
+ * not run.
+ */
+#define REGS_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+/* CR4 bits this host's CPU lacks: VMRUN would refuse them. */
+static u64 regs_cr4_host_lacks(void)
+{
+	u64 bits = 0;
+
+	if (!boot_cpu_has(X86_FEATURE_XSAVE))
+		bits |= X86_CR4_OSXSAVE;
+	if (!boot_cpu_has(X86_FEATURE_SMEP))
+		bits |= X86_CR4_SMEP;
+	if (!boot_cpu_has(X86_FEATURE_SMAP))
+		bits |= X86_CR4_SMAP;
+	if (!boot_cpu_has(X86_FEATURE_FSGSBASE))
+		bits |= X86_CR4_FSGSBASE;
+	if (!boot_cpu_has(X86_FEATURE_PKU))
+		bits |= X86_CR4_PKE;
+	if (!boot_cpu_has(X86_FEATURE_LA57))
+		bits |= X86_CR4_LA57;
+	if (!boot_cpu_has(X86_FEATURE_PCID))
+		bits |= X86_CR4_PCIDE;
+	return bits;
+}
+
+/* KVM's kvm_is_valid_sregs() with its EFER, CR0 and CR4 checks. */
 static bool regs_sregs_valid(const struct kvm_sregs *sregs)
 {
 	u64 cr0 = sregs->cr0;
@@ -190,7 +221,9 @@ static bool regs_sregs_valid(const struct kvm_sregs *sregs)
 	if (cr0 >> 32 || ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)) ||
 	    ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)))
 		return false;
-	if (sregs->cr4 & ~(u64)REGS_CR4_VALID)
+	if (sregs->efer & ~(u64)REGS_EFER_VALID)
+		return false;
+	if (sregs->cr4 & (~(u64)REGS_CR4_VALID | regs_cr4_host_lacks()))
 		return false;
 	if ((sregs->efer & EFER_LME) && (cr0 & X86_CR0_PG)) {
 		if (!(sregs->cr4 & X86_CR4_PAE) || !(sregs->efer & EFER_LMA))

@@ -4,7 +4,8 @@
  * exits the module handles itself or hands to the VMM.
  *
  * KVM_RUN (KVM's kvm_arch_vcpu_ioctl_run(), vcpu_run()):
- *  1. -ENODEV on a host without SVM and nested paging, -EOPNOTSUPP with
+ *  1. -ENODEV on a host without SVM and nested paging or with memory
+ *     encryption (svm/svm.c), -EOPNOTSUPP with
  *     the vmx-model or avic-model backend (their modelled CPU side is not carried out
  *     for real guests yet: load lapicv with backend=soft), -ENXIO for a
  *     vCPU without an in-kernel LAPIC (KVM_CREATE_IRQCHIP or a split
@@ -42,6 +43,8 @@
  *  SHUTDOWN  KVM_EXIT_SHUTDOWN; the VMCB is undefined, so it is reset.
  *  ERR       (VMRUN refused the state) KVM_EXIT_FAIL_ENTRY.
  *  INTR, NMI, SMI, #MC, FERR_FREEZE: nothing more (the host took it).
+ *  #AC, #DB  back into the guest (intercepted so that a guest cannot
+ *            make their delivery loop in the CPU).
  *  INVD, WBINVD: skipped.  RDPMC: #GP.  SVM instructions, VMMCALL,
  *  MONITOR/MWAIT, XSETBV, RSM, RDPRU: #UD.  Anything else (DR accesses,
  *  task switches): KVM_EXIT_INTERNAL_ERROR, UNEXPECTED_EXIT_REASON.
@@ -54,6 +57,7 @@
  * the handler's IRET waits for the next exit.
  */
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
@@ -684,6 +688,18 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case SVM_EXIT_FERR_FREEZE:
 	case SVM_EXIT_EXCP_BASE + MC_VECTOR:
 		return 1;
+	case SVM_EXIT_EXCP_BASE + AC_VECTOR:
+	case SVM_EXIT_EXCP_BASE + DB_VECTOR:
+		/*
+		 * Intercepted only so that their delivery cannot loop in the
+		 * CPU (CVE-2015-5307, CVE-2015-8104): give them back.  #AC's
+		 * error code is 0; a #DB left its cause in the VMCB's DR6.
+		 */
+		runner_queue_exception(vcpu, svm->vmcb->control.exit_code -
+				       SVM_EXIT_EXCP_BASE,
+				       svm->vmcb->control.exit_code ==
+				       SVM_EXIT_EXCP_BASE + AC_VECTOR, 0);
+		return 1;
 	case SVM_EXIT_VINTR:
 		/* The window is open: the next step injects. */
 		return 1;
@@ -912,7 +928,8 @@ static int runner_loop(struct lapicv_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
-		cond_resched();
+		/* A guest that never exits must not hold up Tasks RCU. */
+		cond_resched_tasks_rcu_qs();
 
 		/* Halted and waiting-for-SIPI vCPUs sleep in here. */
 		r = runner_events(vcpu);
@@ -931,18 +948,10 @@ static int runner_loop(struct lapicv_vcpu *vcpu)
 /* The first KVM_RUN of a VM takes the SVM reference the VM keeps. */
 static int runner_vm_get_svm(struct lapicv_vm *vm)
 {
-	int r = 0;
-
 	if (READ_ONCE(vm->svm_held))
 		return 0;
-	mutex_lock(&vm->lock);
-	if (!vm->svm_held) {
-		r = lapicv_svm_get();
-		if (!r)
-			WRITE_ONCE(vm->svm_held, true);
-	}
-	mutex_unlock(&vm->lock);
-	return r;
+	/* Under svm_lock, not vm->lock, which ranks above vcpu->mutex. */
+	return lapicv_svm_get(&vm->svm_held);
 }
 
 /* KVM's post_kvm_run_save(). */

@@ -9,6 +9,10 @@
 
 void guest_start(void);
 void guest_gp(void);
+void guest_db(void);
+void guest_step(void);
+void guest_pkru(void);
+void guest_tsc_aux(void);
 void guest_msi(void);
 void guest_main(void);
 void guest_after_out(void);

@@ -19,6 +19,10 @@
  *	0x17  OUT 1   after a HLT with IF=0, ended by KVM_SET_MP_STATE
  *	0x18  OUT 1   the MSI vector's handler ran
  *	0x19  OUT 1   after "sti; hlt", ended by an MSI from another thread
+ *	0x1a  OUT 1   #DBs a single step raised (the handler's count)
+ *	0x1b  OUT 1   after WRPKRU with CR4.PKE
+ *	0x1c  OUT 4   RDPKRU after that exit
+ *	0x1d  OUT 4   RDTSCP's ECX (TSC_AUX)
  *
  * The level_eoi test runs guest_eoi on a split irqchip: 0x23 with IF=0,
  * then "sti; hlt" until a level-triggered MSI routed through a VMM IOAPIC
@@ -34,8 +38,10 @@
  * vector in service (no EOI).
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,6 +109,44 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	pop %rdx\n"
 	"	pop %rax\n"
 	"	iretq\n"
+	/* #DB: count it in R14, clear TF in the interrupted RFLAGS. */
+	"guest_db:\n"
+	"	inc %r14\n"
+	"	andq $~0x100, 16(%rsp)\n"
+	"	iretq\n"
+	/* A single step: TF set by POPFQ traps after the NOP. */
+	"guest_step:\n"
+	"	xor %r14, %r14\n"
+	"	pushfq\n"
+	"	orq $0x100, (%rsp)\n"
+	"	popfq\n"
+	"	nop\n"
+	"	mov %r14, %rax\n"
+	"	mov $0x1a, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
+	/* PKRU: CR4.PKE on, WRPKRU, an exit, RDPKRU. */
+	"guest_pkru:\n"
+	"	mov %cr4, %rax\n"
+	"	bts $22, %rax\n"
+	"	mov %rax, %cr4\n"
+	"	mov $0xc, %eax\n"
+	"	xor %ecx, %ecx\n"
+	"	xor %edx, %edx\n"
+	"	wrpkru\n"
+	"	mov $0x1b, %dx\n"
+	"	out %al, %dx\n"
+	"	rdpkru\n"
+	"	mov $0x1c, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp .\n"
+	/* TSC_AUX as RDTSCP reads it. */
+	"guest_tsc_aux:\n"
+	"	rdtscp\n"
+	"	mov %ecx, %eax\n"
+	"	mov $0x1d, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp .\n"
 	"guest_main:\n"
 	"	cli\n"
 	"	xor %r15, %r15\n"
@@ -246,13 +290,13 @@ static int guest_set_cpuid(int vcpu)
 {
 	struct {
 		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[4];
+		struct kvm_cpuid_entry2 e[5];
 	} c;
 
 	memset(&c, 0, sizeof(c));
-	c.hdr.nent = 4;
+	c.hdr.nent = 5;
 	c.e[0].function = 0;
-	c.e[0].eax = 1;
+	c.e[0].eax = 7;
 	memcpy(&c.e[0].ebx, "Auth", 4);
 	memcpy(&c.e[0].edx, "enti", 4);
 	memcpy(&c.e[0].ecx, "cAMD", 4);
@@ -261,9 +305,16 @@ static int guest_set_cpuid(int vcpu)
 	c.e[1].edx = LEAF1_EDX;
 	c.e[2].function = 0x80000000;
 	c.e[2].eax = 0x80000001;
-	/* Long mode, NX and SYSCALL: KVM checks EFER against them. */
+	/*
+	 * Long mode, NX and SYSCALL: KVM checks EFER against them; RDTSCP,
+	 * which KVM makes #UD without.
+	 */
 	c.e[3].function = 0x80000001;
-	c.e[3].edx = 1u << 29 | 1u << 20 | 1u << 11;
+	c.e[3].edx = 1u << 29 | 1u << 27 | 1u << 20 | 1u << 11;
+	/* PKU: KVM checks CR4.PKE against it. */
+	c.e[4].function = 7;
+	c.e[4].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	c.e[4].ecx = 1u << 3;
 	return ioctl(vcpu, KVM_SET_CPUID2, &c);
 }
 
@@ -320,6 +371,7 @@ static int guest_create_chip(struct guest *g, uint64_t entry, bool with_idt,
 	*(uint64_t *)(g->mem + PDPT_GPA + 3 * 8) = PD_APIC_GPA | 3;
 	*(uint64_t *)(g->mem + PD_APIC_GPA + 0x1f7 * 8) = 0xfee00000 | 0x93;
 	if (with_idt) {
+		set_gate(g->mem, 1, code_gpa(guest_db));
 		set_gate(g->mem, 13, code_gpa(guest_gp));
 		set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
 		set_gate(g->mem, EXTINT_VECTOR, code_gpa(guest_msi));
@@ -598,6 +650,83 @@ TEST(shutdown)
 	guest_destroy(&g);
 }
 
+/*
+ * A single step's #DB reaches the guest's handler once: lapicv intercepts
+ * #DB (so that its delivery cannot loop in the CPU, CVE-2015-8104) and
+ * reflects it, as KVM does.  #AC is intercepted and reflected the same
+ * way, but QEMU's TCG never raises it, so it is not tested here.
+ */
+TEST(single_step)
+{
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_step), true));
+	ASSERT_EQ(0x1a, run_to_io(&g));
+	EXPECT_EQ(1, pio_value(&g));
+	guest_destroy(&g);
+}
+
+/* The VMM thread's PKRU, where the host has enabled PKU (OSPKE). */
+static bool host_pkru(uint32_t *pkru)
+{
+	uint32_t eax, ebx, ecx, edx;
+
+	__cpuid_count(7, 0, eax, ebx, ecx, edx);
+	if (!(ecx & (1u << 4)))
+		return false;
+	asm volatile("rdpkru" : "=a"(*pkru), "=d"(edx) : "c"(0));
+	return true;
+}
+
+/*
+ * A guest's WRPKRU stays in the guest: the VMM thread's PKRU is the same
+ * after the exit, and the guest's is there again on the next entry.
+ */
+TEST(pkru)
+{
+	uint32_t before, after;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	if (!host_pkru(&before))
+		SKIP(return, "no PKU enabled on this host");
+	ASSERT_OK(guest_create(&g, code_gpa(guest_pkru), true));
+	ASSERT_EQ(0x1b, run_to_io(&g));
+	ASSERT_TRUE(host_pkru(&after));
+	EXPECT_EQ(before, after);
+	ASSERT_EQ(0x1c, run_to_io(&g));
+	EXPECT_EQ(0xc, pio_value(&g));
+	guest_destroy(&g);
+}
+
+/*
+ * The guest's TSC_AUX is its own (0, never written), not the host CPU's
+ * number: run on CPU 1, whose TSC_AUX is not 0.
+ */
+TEST(tsc_aux)
+{
+	uint32_t eax, ebx, ecx, edx;
+	struct guest g;
+	cpu_set_t cpus;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	__cpuid(0x80000001, eax, ebx, ecx, edx);
+	if (!(edx & (1u << 27)))
+		SKIP(return, "no RDTSCP on this host");
+	CPU_ZERO(&cpus);
+	CPU_SET(1, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		SKIP(return, "no CPU 1 to run on");
+	ASSERT_OK(guest_create(&g, code_gpa(guest_tsc_aux), true));
+	ASSERT_EQ(0x1d, run_to_io(&g));
+	EXPECT_EQ(0, pio_value(&g));
+	guest_destroy(&g);
+}
+
 /* KVM_GET/SET_REGS and _SREGS: the RESET state and round trips. */
 TEST(regs)
 {
@@ -644,6 +773,12 @@ TEST(regs)
 	back = sregs;
 	back.cr0 = 0x80000011;
 	back.efer = 0x500;
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_SET_SREGS, &back), EINVAL);
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &back));
+	EXPECT_EQ(0, memcmp(&sregs, &back, sizeof(sregs)));
+	/* So is a reserved EFER bit (bit 1). */
+	back = sregs;
+	back.efer = 2;
 	EXPECT_ERRNO(ioctl(g.vcpu, KVM_SET_SREGS, &back), EINVAL);
 	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &back));
 	EXPECT_EQ(0, memcmp(&sregs, &back, sizeof(sregs)));

@@ -15,16 +15,21 @@
  * done and KVM_RUN returns -EBUSY.  lapicv never registers the kernel's
  * emergency-virtualization callback: it has one slot, and taking it
  * would make a later kvm_amd warn; a reboot notifier turns SVM off
- * instead, and a PM notifier restores it after suspend.
+ * instead, and syscore callbacks turn it off for suspend and back on at
+ * resume.
  *
  * Entering the guest.  lapicv_svm_enter() follows the order KVM uses:
  * interrupts off, check that SVM is still on here, CLGI (GIF=0 holds off
  * interrupts and NMIs), interrupts on (so that a host interrupt in guest
  * mode exits the guest), VMRUN in vmenter.S, interrupts off, STGI (a
- * pending NMI is taken here), interrupts on (pending IRQs are taken).
+ * pending NMI is taken here), the host's #MC handler if a machine check
+ * made the exit, interrupts on (pending IRQs are taken).
  * vmenter.S saves the host's FS/GS/TR/LDTR and syscall MSRs with VMSAVE
  * to a per-CPU page before VMRUN and reloads them with VMLOAD right after,
  * before anything touches per-CPU data through GS.
+ *
+ * Hosts with memory encryption (SME) are refused at load: the runner
+ * hands the CPU physical addresses without the C-bit.
  *
  * Every vCPU runs with ASID 1 and flushes all ASIDs on every VMRUN: the
  * simplest correct choice, and what QEMU's SVM emulation does anyway.
@@ -35,15 +40,22 @@
  *
  * svm_lock
  *	:Type:     mutex
- *	:Protects: svm_users, svm_hp_state and the notifier registrations.
- *	:Order:    a leaf; taken inside lapicv_vm.lock (a VM's first
+ *	:Protects: svm_users, svm_hp_state, the notifier and syscore
+ *	           registrations, and the holder's flag lapicv_svm_get()
+ *	           sets (lapicv_vm.svm_held).
+ *	:Order:    a leaf; taken inside lapicv_vcpu.mutex (a VM's first
  *	           KVM_RUN) and by VM destruction with no lock held.
  *
  * struct svm_cpu (per CPU)
  *	:Written:  on its own CPU only, by the hotplug callbacks, the
- *	           reboot and PM notifiers' IPIs, with interrupts off.
+ *	           reboot notifier's IPIs and the syscore callbacks, with
+ *	           interrupts off.
  *	           lapicv_svm_enter() reads it on its CPU with interrupts off.
+ *	           current_vmcb: set by lapicv_svm_enter() on its CPU with
+ *	           interrupts off; cleared with cmpxchg() from any CPU by
+ *	           lapicv_svm_vcpu_free() (the VMCB no longer runs).
  */
+#include <linux/cc_platform.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/gfp.h>
@@ -52,16 +64,22 @@
 #include <linux/percpu.h>
 #include <linux/printk.h>
 #include <linux/reboot.h>
+#include <linux/sched/signal.h>
 #include <linux/smp.h>
-#include <linux/suspend.h>
+#include <linux/syscore_ops.h>
 
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/io.h>
 #include <asm/fpu/api.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
+#include <asm/pkru.h>
+#include <asm/processor.h>
 #include <asm/svm.h>
 
+#include "compat.h"
 #include "svm.h"
 
 /* 12 KiB of I/O permission map and 8 KiB of MSR permission map. */
@@ -87,6 +105,12 @@ struct svm_cpu {
 	struct page *host_state;
 	/* lapicv set EFER.SVME on this CPU and owns it. */
 	bool enabled;
+	/*
+	 * The VMCB that last ran here: a different one gets an IBPB first,
+	 * as KVM's svm_vcpu_load() gives it.  Cleared from every CPU when
+	 * the VMCB is freed, so that a new VMCB at its address gets one.
+	 */
+	struct vmcb *current_vmcb;
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
@@ -111,12 +135,6 @@ static int svm_cpu_enable(void)
 
 	lockdep_assert_irqs_disabled();
 	rdmsrl(MSR_EFER, efer);
-	if (c->enabled) {
-		/* After a resume: the save area pointer did not survive. */
-		wrmsrl(MSR_EFER, efer | EFER_SVME);
-		wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
-		return 0;
-	}
 	if (efer & EFER_SVME)
 		return -EBUSY;
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
@@ -151,9 +169,10 @@ static int svm_cpu_online(unsigned int cpu)
 	local_irq_save(flags);
 	r = svm_cpu_enable();
 	local_irq_restore(flags);
+	/* Each VM's first KVM_RUN tries again: no log flood from a VMM. */
 	if (r)
-		pr_warn("lapicv: SVM is in use by another hypervisor on CPU%u (kvm_amd loaded with enable_virt_at_load=1?): KVM_RUN refused\n",
-			cpu);
+		pr_warn_ratelimited("lapicv: SVM is in use by another hypervisor on CPU%u (kvm_amd loaded with enable_virt_at_load=1?): KVM_RUN refused\n",
+				    cpu);
 	return r;
 }
 
@@ -172,12 +191,6 @@ static void svm_cpu_disable_ipi(void *unused)
 	svm_cpu_disable();
 }
 
-static void svm_cpu_restore_ipi(void *unused)
-{
-	if (this_cpu_ptr(&svm_cpus)->enabled)
-		svm_cpu_enable();
-}
-
 /* Reboot or power off: SVM off on every CPU before the machine goes. */
 static int svm_reboot(struct notifier_block *nb, unsigned long action,
 		      void *data)
@@ -191,31 +204,44 @@ static struct notifier_block svm_reboot_nb = {
 };
 
 /*
- * After suspend or hibernation the CPUs that stayed online come back
- * with MSR_VM_HSAVE_PA lost; the others went through the hotplug
- * callbacks.  vCPU threads are frozen until this notifier has run.
+ * Suspend and hibernation, as KVM's kvm_suspend() and kvm_resume(): the
+ * syscore callbacks run on the one CPU left online (the others went
+ * through the hotplug callbacks) with interrupts off and every task
+ * frozen, so no vCPU can enter a guest before SVM is back, with the save
+ * area pointer that did not survive.  Registered only while lapicv owns
+ * SVM.
  */
-static int svm_pm(struct notifier_block *nb, unsigned long action, void *data)
+static int svm_suspend(LAPICV_SYSCORE_ARGS)
 {
-	if (action == PM_POST_SUSPEND || action == PM_POST_HIBERNATION ||
-	    action == PM_POST_RESTORE)
-		on_each_cpu(svm_cpu_restore_ipi, NULL, 1);
-	return NOTIFY_OK;
+	svm_cpu_disable();
+	return 0;
 }
 
-static struct notifier_block svm_pm_nb = {
-	.notifier_call = svm_pm,
+static void svm_resume(LAPICV_SYSCORE_ARGS)
+{
+	if (svm_cpu_enable())
+		pr_warn("lapicv: SVM taken by another hypervisor during suspend: KVM_RUN will fail\n");
+}
+
+static struct syscore_ops svm_syscore_ops = {
+	.suspend = svm_suspend,
+	.resume = svm_resume,
 };
 
-int lapicv_svm_get(void)
+LAPICV_DEFINE_SYSCORE(svm_syscore, svm_syscore_ops);
+
+int lapicv_svm_get(bool *held)
 {
 	int r = 0;
 
 	if (!svm_has_cpu)
 		return -ENODEV;
 	mutex_lock(&svm_lock);
+	if (*held)
+		goto out;
 	if (svm_users) {
 		svm_users++;
+		WRITE_ONCE(*held, true);
 		goto out;
 	}
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "lapicv/svm:online",
@@ -225,8 +251,9 @@ int lapicv_svm_get(void)
 	svm_hp_state = r;
 	r = 0;
 	register_reboot_notifier(&svm_reboot_nb);
-	register_pm_notifier(&svm_pm_nb);
+	lapicv_register_syscore(svm_syscore);
 	svm_users = 1;
+	WRITE_ONCE(*held, true);
 out:
 	mutex_unlock(&svm_lock);
 	return r;
@@ -236,7 +263,7 @@ void lapicv_svm_put(void)
 {
 	mutex_lock(&svm_lock);
 	if (!--svm_users) {
-		unregister_pm_notifier(&svm_pm_nb);
+		lapicv_unregister_syscore(svm_syscore);
 		unregister_reboot_notifier(&svm_reboot_nb);
 		cpuhp_remove_state(svm_hp_state);
 	}
@@ -294,14 +321,22 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 
 	clear_page(svm->vmcb);
 	memset(svm->gprs, 0, sizeof(svm->gprs));
+	svm->pkru = 0;
 
 	c = &svm->vmcb->control;
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		svm_set_intercept(c, intercepts[i]);
 	/* Every debug register: the guest's DR0-3 are never loaded. */
 	c->intercepts[INTERCEPT_DR] = 0x00ff00ff;
-	/* Machine checks belong to the host. */
-	c->intercepts[INTERCEPT_EXCEPTION] = BIT(MC_VECTOR);
+	/*
+	 * Machine checks belong to the host.  #AC and #DB are reflected
+	 * to the guest (run.c's exit handler): an #AC or #DB
+	 * raised while the CPU delivers the same exception would
+	 * otherwise loop in microcode, never exiting (CVE-2015-5307,
+	 * CVE-2015-8104); intercepted, each one is a #VMEXIT.
+	 */
+	c->intercepts[INTERCEPT_EXCEPTION] = BIT(MC_VECTOR) | BIT(AC_VECTOR) |
+					     BIT(DB_VECTOR);
 	c->iopm_base_pa = svm_iopm ? page_to_phys(svm_iopm) : 0;
 	c->msrpm_base_pa = svm_msrpm ? page_to_phys(svm_msrpm) : 0;
 	c->asid = SVM_GUEST_ASID;
@@ -337,8 +372,13 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 
 void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm)
 {
+	int cpu;
+
 	if (!svm->vmcb)
 		return;
+	for_each_possible_cpu(cpu)
+		cmpxchg(&per_cpu_ptr(&svm_cpus, cpu)->current_vmcb, svm->vmcb,
+			NULL);
 	fpu_free_guest_fpstate(&svm->fpu);
 	free_page((unsigned long)svm->vmcb);
 	svm->vmcb = NULL;
@@ -417,10 +457,31 @@ void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len)
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 }
 
+/*
+ * A machine check the CPU took in guest mode is the host's: run its
+ * handler here, still on the CPU that took it and with interrupts off,
+ * as if it had interrupted user mode (KVM's kvm_machine_check()).
+ */
+static void svm_machine_check(void)
+{
+	struct pt_regs regs = {
+		.cs = 3,
+		.flags = X86_EFLAGS_IF,
+	};
+
+	if (IS_ENABLED(CONFIG_X86_MCE))
+		do_machine_check(&regs);
+}
+
 int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		     const struct lapicv_svm_gate *gate)
 {
+	bool pkru = cpu_feature_enabled(X86_FEATURE_OSPKE);
+	bool tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
+		       boot_cpu_has(X86_FEATURE_RDPID);
 	struct vmcb *vmcb = svm->vmcb;
+	u64 host_tsc_aux = 0;
+	u32 host_pkru = 0;
 	struct svm_cpu *cpu;
 	int failed;
 
@@ -436,9 +497,25 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		local_irq_enable();
 		return -EIO;
 	}
+	/*
+	 * A signal or a reschedule IPI that came since the run loop looked
+	 * was taken with interrupts on and left only its flag: look again
+	 * now that interrupts are off (KVM's kvm_vcpu_exit_request()).  One
+	 * that comes later stays pending and ends the guest at once.
+	 */
+	if (signal_pending(current) || need_resched()) {
+		local_irq_enable();
+		return -EAGAIN;
+	}
 	/* The guest's FPU registers, if a context switch put them away. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
+	/* Another guest's branch predictions must not steer this one. */
+	if (cpu->current_vmcb != vmcb) {
+		cpu->current_vmcb = vmcb;
+		if (!cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))
+			indirect_branch_prediction_barrier();
+	}
 
 	/*
 	 * In guest mode from here: a sender that sets its reason and then
@@ -453,10 +530,41 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	}
 
 	asm volatile("clgi" ::: "memory");
+	/*
+	 * PKRU is not part of the state fpu_swap_kvm_fpstate() switches, and
+	 * a guest with CR4.PKE writes it with WRPKRU: the guest's in, and
+	 * the host's back after #VMEXIT (KVM's kvm_load_guest_xsave_state()
+	 * and kvm_load_host_xsave_state()).
+	 */
+	if (pkru) {
+		host_pkru = rdpkru();
+		if (svm->pkru != host_pkru)
+			wrpkru(svm->pkru);
+	}
+	/*
+	 * The host's TSC_AUX (its CPU and node numbers, for getcpu()) is
+	 * not the guest's business: RDTSCP and RDPID read 0 there, KVM's
+	 * value for a guest that never wrote it (it cannot: every MSR is
+	 * intercepted).
+	 */
+	if (tsc_aux) {
+		rdmsrl(MSR_TSC_AUX, host_tsc_aux);
+		if (host_tsc_aux)
+			wrmsrl(MSR_TSC_AUX, 0);
+	}
 	raw_local_irq_enable();
+	/* No host division result may leak into the guest (AMD DIV0). */
+	amd_clear_divider();
 	failed = lapicv_svm_vmrun(svm->gprs, svm->vmcb_pa,
 				  page_to_phys(cpu->host_state));
 	raw_local_irq_disable();
+	if (host_tsc_aux)
+		wrmsrl(MSR_TSC_AUX, host_tsc_aux);
+	if (pkru) {
+		svm->pkru = rdpkru();
+		if (svm->pkru != host_pkru)
+			wrpkru(host_pkru);
+	}
 	/* Out of guest mode before any interrupt can run here. */
 	WRITE_ONCE(*gate->guest_cpu, -1);
 	asm volatile("stgi" ::: "memory");
@@ -464,13 +572,18 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	/* #VMEXIT left DR7 at its reset value: give the host its own back. */
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
+	/*
+	 * The VMM's userspace must not use branch predictions the guest
+	 * trained (VMSCAPE): an IBPB before this CPU returns to user mode.
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
+	if (!failed && vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + MC_VECTOR)
+		svm_machine_check();
 	local_irq_enable();
 
 	if (failed)
 		return -EIO;
-	/* A machine check in guest mode is the host's: raise it here. */
-	if (vmcb->control.exit_code == SVM_EXIT_EXCP_BASE + MC_VECTOR)
-		asm volatile("int $0x12");
 	return 0;
 }
 
@@ -498,6 +611,15 @@ int lapicv_svm_init(void)
 
 	if (!boot_cpu_has(X86_FEATURE_SVM) || !boot_cpu_has(X86_FEATURE_NPT)) {
 		pr_info("lapicv: no SVM with nested paging: KVM_RUN unavailable\n");
+		return 0;
+	}
+	/*
+	 * With memory encryption (SME, mem_encrypt=on) every physical
+	 * address given to the CPU (save areas, VMCB, permission maps,
+	 * nested tables) would need the C-bit; the runner sets none.
+	 */
+	if (cc_platform_has(CC_ATTR_MEM_ENCRYPT)) {
+		pr_info("lapicv: host memory encryption is active: KVM_RUN unavailable\n");
 		return 0;
 	}
 	svm_iopm = alloc_pages(GFP_KERNEL, SVM_IOPM_ORDER);

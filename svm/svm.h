@@ -35,6 +35,11 @@ struct lapicv_svm_vcpu {
 	u64 vmcb_pa;
 	/* The guest's FPU/SSE/AVX registers while the VMM thread runs. */
 	struct fpu_guest fpu;
+	/*
+	 * The guest's PKRU while the host's is loaded (the FPU swap leaves
+	 * PKRU alone); used where the host has OSPKE.
+	 */
+	u32 pkru;
 };
 
 /* Module load/unload: the CPU's features, the shared permission maps. */
@@ -42,18 +47,21 @@ int lapicv_svm_init(void);
 void lapicv_svm_exit(void);
 
 /*
- * 0 when this host can run guests (SVM and NPT), else -ENODEV: the errno
+ * 0 when this host can run guests (SVM and NPT, no host memory
+ * encryption), else -ENODEV: the errno
  * KVM_RUN returns, and why the runner's capabilities read 0.
  */
 int lapicv_svm_supported(void);
 
 /*
- * Take / drop one reference on SVM: the first turns EFER.SVME on and sets
+ * Take / drop one reference on SVM.  lapicv_svm_get() takes one only if
+ * *held is false, and sets it (under svm_lock): one reference per holder
+ * however many vCPUs ask at once. the first turns EFER.SVME on and sets
  * a host save area on every online CPU (and on CPUs that come online
  * later), the last turns it off again.  -EBUSY when another hypervisor
  * already has SVME set on some CPU, with one line in the kernel log.
  */
-int lapicv_svm_get(void);
+int lapicv_svm_get(bool *held);
 void lapicv_svm_put(void);
 
 /* The vCPU's VMCB, set to the architectural RESET state; free it. */
@@ -77,8 +85,9 @@ struct lapicv_svm_gate {
  * Enter the guest once and return on #VMEXIT with the exit in
  * svm->vmcb->control.  The caller holds an SVM reference, has swapped in
  * the guest FPU and has preemption enabled; interrupts are enabled on
- * return.  -EIO if SVM was turned off under the vCPU (reboot), -EAGAIN
- * if the gate found work before the entry.
+ * return.  -EIO if SVM was turned off under the vCPU (reboot); -EAGAIN,
+ * without entering, if the gate found work before the entry (a signal,
+ * need_resched, a request or a kick).
  */
 int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		     const struct lapicv_svm_gate *gate);

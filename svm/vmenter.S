@@ -23,6 +23,8 @@
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 
+#include "compat.h"
+
 /* Byte offsets into gprs[] (enum lapicv_gpr). */
 #define G_RCX	(1 * 8)
 #define G_RDX	(2 * 8)
@@ -82,6 +84,9 @@ SYM_FUNC_START(lapicv_svm_vmrun)
 	mov	G_R15(%rdi), %r15
 	mov	G_RDI(%rdi), %rdi
 
+	/* CPU buffers cleared on the way in (VERW, TSA/MDS); clobbers ZF. */
+	VM_CLEAR_CPU_BUFFERS
+
 	/* The guest runs until #VMEXIT. */
 5:	vmrun	%rax
 6:
@@ -110,19 +115,34 @@ SYM_FUNC_START(lapicv_svm_vmrun)
 	pop	%rax
 9:	vmload	%rax
 10:
-	/* No RET before the return stack is refilled and untrained. */
+	/*
+	 * No RET before the return stack is refilled and untrained, and the
+	 * branch predictors flushed where the host asked for an IBPB on
+	 * every #VMEXIT (SRSO's IBPB_ON_VMEXIT): UNTRAIN_RET_VM.
+	 * SPEC_CTRL needs nothing: the guest cannot write it (every MSR is
+	 * intercepted), so the host's value stays in force throughout.
+	 */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
-	UNTRAIN_RET
+	UNTRAIN_RET_VM
 
-	/* No guest value may linger in a register, not even speculatively. */
+	/*
+	 * No guest value may linger in a register, not even speculatively,
+	 * not even in those the pops below reload.
+	 */
 	xor	%ecx, %ecx
 	xor	%edx, %edx
+	xor	%ebx, %ebx
+	xor	%ebp, %ebp
 	xor	%esi, %esi
 	xor	%edi, %edi
 	xor	%r8d, %r8d
 	xor	%r9d, %r9d
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
 
 	pop	%rax
 	pop	%rbx
