@@ -3,17 +3,18 @@
  * APICv in the core: the backend ops table, the soft backend, per-vCPU
  * activation, and the run step.
  *
- * The run step (LAPICV_RUN) is the interrupt half of KVM's
- * vcpu_enter_guest(): handle requests, accept INIT/SIPI, inject an expired
- * timer, move posted interrupts into IRR, then carry out an event restored
- * as injected (KVM_SET_VCPU_EVENTS) or inject NMI > ExtINT > the highest
- * deliverable APIC vector.  As in KVM's vcpu_run(), a vCPU that is not
- * RUNNABLE does not enter the guest: UNINITIALIZED and INIT_RECEIVED wait
- * for INIT/SIPI, HALTED and AP_RESET_HOLD for a wake-up event.  The VMM
- * supplies what KVM reads from the VMCS/VMCB (RFLAGS.IF, the interrupt
- * shadow, NMI blocking, HLT).  With APICv active, APIC vectors are not
- * injected by software: the modelled CPU delivers them (virtual-interrupt
- * delivery) as soon as the guest is interruptible.
+ * The run step (LAPICV_RUN, and KVM_RUN's loop in run.c) is the interrupt
+ * half of KVM's vcpu_enter_guest(): handle requests, accept INIT/SIPI,
+ * inject an expired timer, move posted interrupts into IRR, then carry
+ * out an event restored as injected (KVM_SET_VCPU_EVENTS) or inject NMI >
+ * ExtINT > the highest deliverable APIC vector.  As in KVM's vcpu_run(),
+ * a vCPU that is not RUNNABLE does not enter the guest: UNINITIALIZED and
+ * INIT_RECEIVED wait for INIT/SIPI, HALTED and AP_RESET_HOLD for a
+ * wake-up event.  The VMM, or run.c from the VMCB, supplies what KVM
+ * reads from the VMCS/VMCB (RFLAGS.IF, the interrupt shadow, NMI
+ * blocking, HLT).  With APICv active, APIC vectors are not injected by
+ * software: the modelled CPU delivers them (virtual-interrupt delivery)
+ * as soon as the guest is interruptible.
  *
  * One exit contract on every backend: an ExtINT or APIC vector pending
  * that the guest cannot take now ends the step with IRQ_WINDOW ("step

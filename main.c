@@ -4,8 +4,8 @@
  *
  * /dev/lapicv answers KVM's system ioctls with KVM's numbers, structs and
  * errnos, so that a VMM's use of KVM's split-irqchip ioctls works by
- * changing the device path (there is no KVM_RUN: the run step is lapicv's
- * own LAPICV_RUN).  VM and vCPU fds are vm.c's business.
+ * changing the device path (KVM_RUN runs guests on AMD SVM hosts, run.c;
+ * elsewhere the run step is lapicv's own LAPICV_RUN).  VM and vCPU fds are vm.c's business.
  */
 #include <linux/fs.h>
 #include <linux/kvm.h>

@@ -40,7 +40,7 @@
  *
  * KVM's timer advance (firing TSC-deadline timers early and busy-waiting
  * at guest entry) and its VMX preemption-timer offload are not emulated:
- * there is no guest entry here to tune them against.
+ * the SVM runner does not tune its entry timing.
  */
 #include "lapic.h"
 #include "timer.h"

@@ -3,8 +3,8 @@
  * Guest memory regions (KVM_SET_USER_MEMORY_REGION) as far as lapicv needs
  * them, and the vapic page (KVM_SET_VAPIC_ADDR): vapic.c.
  *
- * lapicv runs no guest code, so guest memory matters only where KVM writes
- * or reads it for the APIC: the vapic word.  vapic.c keeps the VMM's
+ * Guest memory serves the vapic word and, on SVM hosts, the runner's nested
+ * page tables (npt.c).  vapic.c keeps the VMM's
  * regions, translates guest-physical addresses to the VMM's user
  * addresses and computes what to write; vm.c does the copy to and from
  * userspace at the run step.

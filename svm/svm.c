@@ -28,8 +28,9 @@
  * to a per-CPU page before VMRUN and reloads them with VMLOAD right after,
  * before anything touches per-CPU data through GS.
  *
- * Hosts with memory encryption (SME) are refused at load: the runner
- * hands the CPU physical addresses without the C-bit.
+ * On hosts with memory encryption (SME) the runner stays off (one log
+ * line at load, KVM_RUN -ENODEV): it hands the CPU physical addresses
+ * without the C-bit.
  *
  * Every vCPU runs with ASID 1 and flushes all ASIDs on every VMRUN: the
  * simplest correct choice, and what QEMU's SVM emulation does anyway.
@@ -43,8 +44,10 @@
  *	:Protects: svm_users, svm_hp_state, the notifier and syscore
  *	           registrations, and the holder's flag lapicv_svm_get()
  *	           sets (lapicv_vm.svm_held).
- *	:Order:    a leaf; taken inside lapicv_vcpu.mutex (a VM's first
- *	           KVM_RUN) and by VM destruction with no lock held.
+ *	:Order:    a leaf among lapicv's locks (the CPU-hotplug lock and
+ *	           the reboot-notifier lock are taken inside it); taken
+ *	           inside lapicv_vcpu.mutex (a VM's first KVM_RUN) and by VM
+ *	           destruction with no lock held.
  *
  * struct svm_cpu (per CPU)
  *	:Written:  on its own CPU only, by the hotplug callbacks, the

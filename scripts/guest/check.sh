@@ -205,7 +205,7 @@ fi
 
 if [ $realguest = 1 ]; then
 	# rig_realguest_ref=0: lapicv only (the no5lvl boot, where kvm_amd as
-	# the reference adds nothing but QEMU's L2 flakes, REALGUEST.md 5).
+	# the reference adds nothing but QEMU's L2 flakes, ../shared/REALGUEST.md 5).
 	[ "${rig_realguest_ref:-1}" = 0 ] || realguest_suites kvm
 	rmmod kvm_amd kvm && insmod $mods/kvm.ko enable_virt_at_load=0 &&
 		insmod $mods/kvm-amd.ko &&
