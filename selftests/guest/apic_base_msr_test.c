@@ -11,6 +11,8 @@
 #include "processor.h"
 #include "apic.h"
 
+#include "guest_util.h"
+
 #define BSP_RESET_APIC_BASE \
 	(APIC_DEFAULT_GPA | MSR_IA32_APICBASE_ENABLE | MSR_IA32_APICBASE_BSP)
 
@@ -18,19 +20,6 @@ static void guest_code(void)
 {
 	GUEST_SYNC1(rdmsr(MSR_IA32_APICBASE));
 	GUEST_DONE();
-}
-
-/* Run the vCPU to its next ucall, reporting a failed guest assertion. */
-static uint64_t run_to_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
-{
-	uint64_t cmd;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	cmd = get_ucall(vcpu, uc);
-	if (cmd == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(*uc);
-	return cmd;
 }
 
 int main(void)

@@ -27,6 +27,8 @@
 #include "processor.h"
 #include "apic.h"
 
+#include "guest_util.h"
+
 #ifndef MSR_IA32_TSC_DEADLINE
 #define MSR_IA32_TSC_DEADLINE	0x6e0
 #endif
@@ -49,19 +51,6 @@ static void set_cr8(uint64_t val)
 static void sti_hlt_cli(void)
 {
 	asm volatile("sti; hlt; cli" ::: "memory");
-}
-
-/* Run the vCPU to its next ucall, reporting a failed guest assertion. */
-static uint64_t run_to_ucall(struct kvm_vcpu *vcpu, struct ucall *uc)
-{
-	uint64_t cmd;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	cmd = get_ucall(vcpu, uc);
-	if (cmd == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(*uc);
-	return cmd;
 }
 
 static void run_to_done(struct kvm_vcpu *vcpu)
