@@ -500,16 +500,6 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		local_irq_enable();
 		return -EIO;
 	}
-	/*
-	 * A signal or a reschedule IPI that came since the run loop looked
-	 * was taken with interrupts on and left only its flag: look again
-	 * now that interrupts are off (KVM's kvm_vcpu_exit_request()).  One
-	 * that comes later stays pending and ends the guest at once.
-	 */
-	if (signal_pending(current) || need_resched()) {
-		local_irq_enable();
-		return -EAGAIN;
-	}
 	/* The guest's FPU registers, if a context switch put them away. */
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
@@ -523,7 +513,10 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	/*
 	 * In guest mode from here: a sender that sets its reason and then
 	 * sees this CPU sends a reschedule IPI, which makes the guest exit;
-	 * one that set it before this store is seen by the check below.
+	 * one that set it before this store is seen by the check below.  The
+	 * gate's check also covers a signal or a reschedule IPI that came
+	 * since the run loop looked and left only its flag (KVM's
+	 * kvm_vcpu_exit_request(), with interrupts off).
 	 */
 	smp_store_mb(*gate->guest_cpu, smp_processor_id());
 	if (gate->has_work(gate->opaque)) {
