@@ -5,7 +5,7 @@
 #   1. install what is missing (deps.sh), fetch the guest kernels and the
 #      kselftest/checkpatch files into the cache (guest-kernels.sh);
 #   2. build lapicv.ko for every installed kernel, the selftests and the
-#      demo VMM; KVM's own selftests and selftest library from
+#      demo VMMs; KVM's own selftests and selftest library from
 #      linux-source-6.12 (kvm-selftests.sh, cached) and lapicv's real-guest
 #      selftests against that library (selftests/guest);
 #   3. boot each Debian kernel in QEMU: the newest (6.12) runs the
@@ -152,7 +152,7 @@ guest() {
 	img=$out/guest-$tag.cpio.gz
 	echo "== guest $v: suites $suites${args[*]:+, ${args[*]}}"
 	bash scripts/mkinitramfs.sh "${pack[@]}" "$v" "$img" \
-		scripts/guest/check.sh samples/build/demo_vmm
+		scripts/guest/check.sh samples/build/demo_vmm samples/build/guest_vmm
 	bash scripts/qemu-run.sh "$v" "$img" rig_tag="$tag" \
 		rig_suites="$suites" "${args[@]}" | tee "$out/guest-$tag.log" || st=$?
 	grep -qx 'rig: end' "$out/guest-$tag.log" || end=1

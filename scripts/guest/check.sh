@@ -5,8 +5,11 @@
 # backend parameter (old names refused, soft by default, modinfo naming
 # the models), load lapicv, then, by the words in rig_suites (default
 # "lapicv"):
-#   lapicv     every selftest on /dev/lapicv, and the demo VMM if packed;
-#   kvm        load KVM (kvm_amd) and run the selftests again on /dev/kvm;
+#   lapicv     every selftest on /dev/lapicv, and the demo VMMs if packed
+#              (guest_vmm's real guest: suite guest_vmm, also on each
+#              rig_backends model, where KVM_RUN must be refused);
+#   kvm        load KVM (kvm_amd) and run the selftests and guest_vmm
+#              again on /dev/kvm;
 #   realguest  the real-guest binaries packed in /realguest/<name>/ (KVM's
 #              own selftests, selftests/guest), which open /dev/kvm: first on
 #              kvm_amd, then on lapicv, with kvm.ko reloaded with
@@ -56,6 +59,56 @@ run_suite() {
 			echo "# exit=$? after $(($(date +%s) - t0)) s"
 		} | sed "s/^/[$tag $1 ${t##*/}] /"
 	done
+}
+
+# guest_vmm_suite <suite> <device> [refused]: the demo's real guest
+# (samples/guest_vmm: 4 vCPUs, INIT/SIPI, timers, IPIs, MSIs) on <device>,
+# as the TAP suite "[<tag> <suite> guest_vmm]", its output as "# |" lines.
+# Checked from what it printed: the three APs started in real mode (CS
+# base 0x8000, CR0.PE = 0) and reached 32-bit protected mode, and each
+# vCPU saw timer ticks, one IPI from each other vCPU and one MSI; and exit
+# status 0.  With "refused": that it said KVM_RUN is refused (EOPNOTSUPP)
+# and exited 4, as on the vmx-model and avic-model backends.
+guest_vmm_suite() {
+	key="$tag $1 guest_vmm"
+	LAPICV_DEV=$2 timeout 180 guest_vmm >/tmp/guest_vmm.out 2>&1
+	rc=$?
+	sed "s/^/[$key] # | /" /tmp/guest_vmm.out
+	if [ "${3:-}" = refused ]; then
+		echo "[$key] 1..1"
+		[ $rc -eq 4 ] && grep -q 'refuses KVM_RUN (EOPNOTSUPP)' /tmp/guest_vmm.out
+		tap_line "$key" $? 1 "KVM_RUN refused, said plainly (exit status $rc)"
+		echo "[$key] # exit=$rc"
+		return
+	fi
+	echo "[$key] 1..6"
+	[ $rc -eq 0 ]
+	tap_line "$key" $? 1 "exit status $rc"
+	[ "$(grep -c '(CS base 0x8000, CR0.PE = 0)' /tmp/guest_vmm.out)" = 3 ] &&
+		[ "$(grep -c '(CR0.PE = 1, CS.D = 1)' /tmp/guest_vmm.out)" = 3 ]
+	tap_line "$key" $? 2 "3 APs started in real mode at 0x8000 and reached protected mode"
+	for i in 0 1 2 3; do
+		from=
+		for j in 0 1 2 3; do
+			[ $j = $i ] || from=${from:+$from, }$j
+		done
+		seen=$(sed -n "s/^  vCPU $i saw \([0-9]*\) timer ticks, \([0-9]*\) IPIs (from vCPUs \([0-9, ]*\)) and \([0-9]*\) MSIs*\.\$/\1|\2|\3|\4/p" \
+			/tmp/guest_vmm.out)
+		ticks=${seen%%|*}
+		[ -n "$seen" ] && [ "$ticks" -gt 0 ] &&
+			[ "${seen#*|}" = "3|$from|1" ]
+		tap_line "$key" $? $((i + 3)) "vCPU $i: timer ticks (${ticks:-none}), an IPI from each of vCPUs $from, 1 MSI"
+	done
+	echo "[$key] # exit=$rc"
+}
+
+# tap_line <key> <status> <n> <description>: one TAP result of a suite.
+tap_line() {
+	if [ "$2" -eq 0 ]; then
+		echo "[$1] ok $3 $4"
+	else
+		echo "[$1] not ok $3 $4"
+	fi
 }
 
 # backend_param: the backend names as documented.  Nothing picks a model:
@@ -160,6 +213,8 @@ case ",$suites," in *,realguest,*) realguest=1 ;; *) realguest=0 ;; esac
 kvmload=$((kvm | realguest))
 demo=0
 [ $selftests = 1 ] && [ -x /bin/demo_vmm ] && demo=1
+guest_vmm=0
+[ $selftests = 1 ] && [ -x /bin/guest_vmm ] && guest_vmm=1
 # rig_backends=vmx-model,avic-model: after the default backend, the
 # lapicv suite again with lapicv reloaded as each of these (suite
 # "lapicv-<backend>").
@@ -182,11 +237,13 @@ mode=$(stat -c '%a %u' /dev/lapicv 2>&1)
 [ "$mode" = "600 0" ]
 step $? "/dev/lapicv is created 0600, uid 0 (got $mode)"
 [ $selftests = 1 ] && run_suite lapicv /dev/lapicv
+[ $guest_vmm = 1 ] && guest_vmm_suite lapicv /dev/lapicv
 
 for b in $backends; do
 	rmmod lapicv && insmod $mods/lapicv.ko backend="$b" && backend_is "$b"
 	step $? "reload lapicv with backend=$b (sysfs shows it)"
 	run_suite "lapicv-$b" /dev/lapicv
+	[ $guest_vmm = 1 ] && guest_vmm_suite "lapicv-$b" /dev/lapicv refused
 	rmmod lapicv && load $mods/lapicv.order
 	step $? "reload lapicv with the default backend"
 done
@@ -202,6 +259,7 @@ if [ $kvmload = 1 ]; then
 	step $? "insmod $(tr '\n' ' ' <$mods/kvm.order)"
 fi
 [ $kvm = 1 ] && run_suite kvm /dev/kvm
+[ $kvm = 1 ] && [ $guest_vmm = 1 ] && guest_vmm_suite kvm /dev/kvm
 
 if [ $realguest = 1 ]; then
 	# rig_realguest_ref=0: lapicv only (the no5lvl boot, where kvm_amd as
