@@ -18,6 +18,7 @@
  *
  * Any failed call ends the demo with exit status 1 and says what failed.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -30,6 +31,8 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include <linux/lapicv.h>
+
+#include "vmm_util.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NR_VCPUS	4
@@ -84,29 +87,6 @@ static void say(const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-}
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "demo_vmm: FAILED: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-/* An ioctl that must not fail; returns its (non-negative) result. */
-static int xioctl(int fd, unsigned long req, void *arg, const char *what)
-{
-	int r = ioctl(fd, req, arg);
-
-	if (r < 0)
-		fail("%s: %s", what, strerror(errno));
-	return r;
 }
 
 static const char * const exit_names[] = {

@@ -28,7 +28,6 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,23 +40,7 @@
 #include <linux/lapicv.h>
 
 #include "guest_vmm.h"
-
-#ifndef KVM_SET_USER_MEMORY_REGION2
-struct kvm_userspace_memory_region2 {
-	__u32 slot;
-	__u32 flags;
-	__u64 guest_phys_addr;
-	__u64 memory_size;
-	__u64 userspace_addr;
-	__u64 guest_memfd_offset;
-	__u32 guest_memfd;
-	__u32 pad1;
-	__u64 pad2[14];
-};
-
-#define KVM_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, \
-					 struct kvm_userspace_memory_region2)
-#endif
+#include "vmm_util.h"
 
 #define STR(x)		#x
 #define XSTR(x)		STR(x)
@@ -252,28 +235,6 @@ static struct {
 	int stop;			/* __atomic: vCPU threads, return */
 } g;
 
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "guest_vmm: FAILED: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
-}
-
-static int xioctl(int fd, unsigned long req, void *arg, const char *what)
-{
-	int r = ioctl(fd, req, arg);
-
-	if (r < 0)
-		fail("%s: %s", what, strerror(errno));
-	return r;
-}
-
 static uint32_t guest_addr(void (*sym)(void))
 {
 	return LOAD_GPA + ((uintptr_t)sym - (uintptr_t)guest_start);
@@ -389,7 +350,7 @@ static void setup_vm(void)
 		.cap = KVM_CAP_SPLIT_IRQCHIP,
 		.args[0] = 24,
 	};
-	struct kvm_userspace_memory_region2 slot = {
+	struct kvm_userspace_memory_region slot = {
 		.memory_size = MEM_SIZE,
 	};
 	int i, sz;
@@ -404,8 +365,8 @@ static void setup_vm(void)
 	if (g.mem == MAP_FAILED)
 		fail("mmap: %s", strerror(errno));
 	slot.userspace_addr = (uintptr_t)g.mem;
-	xioctl(g.vm, KVM_SET_USER_MEMORY_REGION2, &slot,
-	       "KVM_SET_USER_MEMORY_REGION2");
+	xioctl(g.vm, KVM_SET_USER_MEMORY_REGION, &slot,
+	       "KVM_SET_USER_MEMORY_REGION");
 
 	memcpy(g.mem + LOAD_GPA, (void *)guest_start,
 	       (uintptr_t)guest_end - (uintptr_t)guest_start);
