@@ -37,7 +37,8 @@
  *
  * lapicv_vcpu.irq_window
  *	:Written:  by the vCPU's owner only (vcpu->mutex): opened and closed
- *	           by the run step, closed by INIT/RESET.
+ *	           by the run step, closed by INIT/RESET and the runner's
+ *	           VINTR exit.
  */
 #include "apicv.h"
 #include "irq_route.h"
@@ -294,6 +295,7 @@ struct apicv_run_ctx {
 	struct lapicv_run *run;
 	bool interruptible;	/* RFLAGS.IF and no interrupt shadow */
 	bool halted;		/* still halted */
+	bool vmm_window;	/* the VMM asked for an ExtINT window */
 };
 
 static void apicv_open_irq_window(struct lapicv_vcpu *vcpu)
@@ -313,6 +315,25 @@ static void apicv_close_irq_window(struct lapicv_vcpu *vcpu)
 	vcpu->irq_window = false;
 	trace_lapicv_irq_window(vcpu->vcpu_id, false);
 	lapicv_call_cond(disable_irq_window)(vcpu);
+}
+
+void lapicv_vcpu_irq_window_exit(struct lapicv_vcpu *vcpu)
+{
+	lockdep_assert_held(&vcpu->mutex);
+	apicv_close_irq_window(vcpu);
+}
+
+/* KVM's kvm_cpu_accept_dm_intr(): LINT0 takes an ExtINT, none is pending. */
+static bool apicv_accept_dm_intr(struct lapicv_lapic *apic)
+{
+	return apic->pending_external_vector == -1 &&
+	       lapicv_apic_accept_pic_intr(apic);
+}
+
+bool lapicv_vcpu_ready_for_extint(struct lapicv_vcpu *vcpu, bool interruptible)
+{
+	return interruptible && apicv_accept_dm_intr(vcpu->apic) &&
+	       !lapicv_events_need_reinjection(&vcpu->events);
 }
 
 void lapicv_apicv_vcpu_reset(struct lapicv_vcpu *vcpu)
@@ -503,6 +524,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
+	bool vmm_window;
 	int max_irr;
 
 	if (lapicv_check_request(vcpu, LAPICV_REQ_APICV_UPDATE))
@@ -549,16 +571,35 @@ no_eoi:
 	/* The sync may raise EVENT for what this pass is about to see. */
 	lapicv_check_request(vcpu, LAPICV_REQ_EVENT);
 
-	if (ctx->interruptible)
+	/*
+	 * KVM's vcpu_block() and vcpu_run(): a wake-up event ends the halt,
+	 * and a VMM waiting for the window hears of it before anything is
+	 * injected.
+	 */
+	if (ctx->halted && ctx->vmm_window && apicv_has_events(vcpu, ctx) &&
+	    lapicv_vcpu_ready_for_extint(vcpu, ctx->interruptible)) {
+		ctx->halted = false;
+		apicv_exit(ctx, LAPICV_RUN_NONE, 0);
+		return true;
+	}
+	/* KVM's req_int_win, taken before this pass injects anything. */
+	vmm_window = ctx->vmm_window && apicv_accept_dm_intr(apic);
+	if (ctx->interruptible && !vmm_window)
 		apicv_close_irq_window(vcpu);
 
 	if (apicv_run_inject(vcpu, ctx, max_irr)) {
 		ctx->halted = false;
-		return true;
+	} else {
+		if (ctx->halted)
+			return false;
+		apicv_exit(ctx, LAPICV_RUN_NONE, 0);
 	}
-	if (ctx->halted)
-		return false;
-	apicv_exit(ctx, LAPICV_RUN_NONE, 0);
+	/*
+	 * The window opens whatever was injected: once the guest can take
+	 * an interrupt it exits, and the VMM passes its ExtINT.
+	 */
+	if (vmm_window)
+		apicv_open_irq_window(vcpu);
 	return true;
 }
 
@@ -657,14 +698,16 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 	/* No split irqchip, no LAPIC: nothing for a run step to do. */
 	if (!vcpu->apic)
 		return -ENXIO;
-	return lapicv_vcpu_step(vcpu, run);
+	return lapicv_vcpu_step(vcpu, run, false);
 }
 
-int lapicv_vcpu_step(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
+int lapicv_vcpu_step(struct lapicv_vcpu *vcpu, struct lapicv_run *run,
+		     bool vmm_window)
 {
 	struct apicv_run_ctx ctx = {
 		.run = run,
 		.interruptible = run->rflags_if && !run->interrupt_shadow,
+		.vmm_window = vmm_window,
 	};
 	struct lapicv_lapic *apic = vcpu->apic;
 	struct lapicv_events *ev = &vcpu->events;
