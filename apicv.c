@@ -419,12 +419,25 @@ static bool apicv_irq_window_exit(struct lapicv_vcpu *vcpu,
 	return true;
 }
 
+unsigned long lapicv_vcpu_take_init_sipi(struct lapicv_vcpu *vcpu,
+					 u8 *sipi_vector)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+	unsigned long done = apic->accepted_events;
+
+	lockdep_assert_held(&vcpu->mutex);
+	apic->accepted_events = 0;
+	*sipi_vector = apic->accepted_sipi_vector;
+	return done;
+}
+
 /* INIT/SIPI; true when the step ends here. */
 static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
 	unsigned long done;
+	u8 sipi_vector;
 
 	/*
 	 * KVM's vcpu_block() ends HLT for any INIT or SIPI, even a SIPI it
@@ -434,14 +447,15 @@ static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 		ctx->halted = false;
 	lapicv_apic_accept_events(vcpu);
 	/* What this or an earlier accept (KVM_GET_MP_STATE) acted on. */
-	done = apic->accepted_events;
-	apic->accepted_events = 0;
+	done = lapicv_vcpu_take_init_sipi(vcpu, &sipi_vector);
 	/*
 	 * INIT and SIPI may both have been accepted: SIPI wins the report,
-	 * since a VMM that starts a vCPU at the SIPI vector resets it first.
+	 * flagged with the INIT that came first.
 	 */
 	if (done & BIT(LAPICV_APIC_SIPI)) {
-		apicv_exit(ctx, LAPICV_RUN_SIPI, apic->accepted_sipi_vector);
+		apicv_exit(ctx, LAPICV_RUN_SIPI, sipi_vector);
+		if (done & BIT(LAPICV_APIC_INIT))
+			ctx->run->event_flags |= LAPICV_RUN_EVENT_INIT;
 		ctx->halted = false;
 		return true;
 	}

@@ -218,6 +218,14 @@ int lapicv_vcpu_step(struct lapicv_vcpu *vcpu, struct lapicv_run *run,
  */
 bool lapicv_vcpu_ready_for_extint(struct lapicv_vcpu *vcpu, bool interruptible);
 
+/*
+ * The INIT and SIPI that lapicv_apic_accept_events() acted on since the
+ * last call (BIT(LAPICV_APIC_INIT), BIT(LAPICV_APIC_SIPI)), and the SIPI's
+ * vector; the next step reports none of them.  vcpu->mutex held.
+ */
+unsigned long lapicv_vcpu_take_init_sipi(struct lapicv_vcpu *vcpu,
+					 u8 *sipi_vector);
+
 /* The CPU's VINTR exit: the open IRQ window has done its work. */
 void lapicv_vcpu_irq_window_exit(struct lapicv_vcpu *vcpu);
 

@@ -22,7 +22,7 @@
  *     as LAPICV_RUN, on the VMCB's RFLAGS.IF, shadow and NMI mask), and a
  *     halted or waiting-for-SIPI vCPU sleeps inside it; the decision is
  *     carried out (EVENTINJ, V_IRQ window, IRET intercept, INIT/SIPI
- *     state); then VMRUN, unless a kick's reason arrived meanwhile, and
+ *     state: SIPI sets CS and RIP only); then VMRUN, unless a kick's reason arrived meanwhile, and
  *     the exit: EXITINTINFO requeued, the exit handled, the shadow copied
  *     into vcpu->events.
  *  6. request_interrupt_window (split irqchip): the step opens the window
@@ -808,6 +808,22 @@ static void runner_init(struct lapicv_vcpu *vcpu)
 	runner_forget(vcpu);
 }
 
+void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu)
+{
+	unsigned long done;
+	u8 vector;
+
+	lockdep_assert_held(&vcpu->mutex);
+	/* A VMM of LAPICV_RUN hears of them from its next step. */
+	if (!vcpu->runner || !READ_ONCE(vcpu->vm->svm_held))
+		return;
+	done = lapicv_vcpu_take_init_sipi(vcpu, &vector);
+	if (done & BIT(LAPICV_APIC_INIT))
+		runner_init(vcpu);
+	if (done & BIT(LAPICV_APIC_SIPI))
+		lapicv_svm_sipi(&vcpu->runner->svm, vector);
+}
+
 /*
  * apicv.c's decision (the run step shared with LAPICV_RUN) on the
  * VMCB's interruptibility, carried out with EVENTINJ, the V_IRQ window,
@@ -853,8 +869,12 @@ static int runner_events(struct lapicv_vcpu *vcpu)
 		runner_init(vcpu);
 		break;
 	case LAPICV_RUN_SIPI:
-		/* From the INIT state, whether or not INIT was seen apart. */
-		runner_init(vcpu);
+		/*
+		 * KVM's kvm_vcpu_deliver_sipi_vector(): CS and RIP only, so
+		 * what the VMM set while the vCPU waited for SIPI stays.
+		 */
+		if (step.event_flags & LAPICV_RUN_EVENT_INIT)
+			runner_init(vcpu);
 		lapicv_svm_sipi(svm, step.vector);
 		break;
 	case LAPICV_RUN_IOAPIC_EOI:
