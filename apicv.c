@@ -586,15 +586,19 @@ no_eoi:
 	lapicv_check_request(vcpu, LAPICV_REQ_EVENT);
 
 	/*
-	 * KVM's vcpu_block() and vcpu_run(): a wake-up event ends the halt,
-	 * and a VMM waiting for the window hears of it before anything is
-	 * injected.
+	 * KVM's vcpu_block(): a wake-up event ends the halt, and a PV unhalt
+	 * with it, whatever is injected then (a queued NMI the guest still
+	 * masks too: it waits for the IRET).  A VMM waiting for the window
+	 * hears of it before anything is injected (KVM's vcpu_run()).
 	 */
-	if (ctx->halted && ctx->vmm_window && apicv_has_events(vcpu, ctx) &&
-	    lapicv_vcpu_ready_for_extint(vcpu, ctx->interruptible)) {
+	if (ctx->halted && apicv_has_events(vcpu, ctx)) {
 		ctx->halted = false;
-		apicv_exit(ctx, LAPICV_RUN_NONE, 0);
-		return true;
+		apic->pv_unhalted = false;
+		if (ctx->vmm_window &&
+		    lapicv_vcpu_ready_for_extint(vcpu, ctx->interruptible)) {
+			apicv_exit(ctx, LAPICV_RUN_NONE, 0);
+			return true;
+		}
 	}
 	/* KVM's req_int_win, taken before this pass injects anything. */
 	vmm_window = ctx->vmm_window && apicv_accept_dm_intr(apic);
@@ -634,13 +638,15 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 		return true;
 	if (apicv_waits_for_init(apic))
 		return false;
-	return apicv_has_events(vcpu, ctx);
+	/* An expired timer: the step injects it and looks again. */
+	return lapicv_timer_pending(apic) || apicv_has_events(vcpu, ctx);
 }
 
 /*
  * The wake-up events of a halted vCPU (KVM's kvm_vcpu_has_events()), as
  * far as the run step can act on them.  A latched SMI is not one: lapicv
- * cannot take it.
+ * cannot take it.  A queued NMI is, even while NMIs are masked (KVM's
+ * KVM_REQ_NMI); once latched, only one the guest can take.
  */
 static bool apicv_has_events(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx)
@@ -648,10 +654,9 @@ static bool apicv_has_events(struct lapicv_vcpu *vcpu,
 	struct lapicv_events *ev = &vcpu->events;
 	struct lapicv_lapic *apic = vcpu->apic;
 
-	if (lapicv_timer_pending(apic) || READ_ONCE(apic->pv_unhalted))
+	if (READ_ONCE(apic->pv_unhalted) || atomic_read(&ev->nmi_queued))
 		return true;
-	if ((atomic_read(&ev->nmi_queued) || ev->nmi_pending) &&
-	    !ev->nmi_masked && !ev->shadow)
+	if (ev->nmi_pending && !ev->nmi_masked && !ev->shadow)
 		return true;
 	if (!ctx->interruptible)
 		return false;
@@ -672,18 +677,12 @@ static bool apicv_has_events(struct lapicv_vcpu *vcpu,
  */
 static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
-	struct lapicv_lapic *apic = vcpu->apic;
 	int r;
 
 	lapicv_call_cond(vcpu_blocking)(vcpu);
 	vcpu->stats.halts++;
 	r = wait_event_interruptible(vcpu->wq, apicv_has_work(vcpu, ctx));
 	lapicv_call_cond(vcpu_unblocking)(vcpu);
-	/* A PV unhalt (REMRD) ends HLT, as KVM's vcpu_block() does. */
-	if (apic->pv_unhalted) {
-		apic->pv_unhalted = false;
-		ctx->halted = false;
-	}
 	if (r || signal_pending(current))
 		return -EINTR;
 	vcpu->stats.halt_wakeups++;

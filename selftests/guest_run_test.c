@@ -38,6 +38,11 @@
  * then 0x27 from "sti; out" (the OUT in the STI shadow), then a loop with
  * IF=1 (guest_irqwin_spin).
  *
+ * The halt_events test runs guest_nmi_wait (0x2a, then a loop), whose NMI
+ * handler (guest_nmi_hlt) reports 0x28, halts with NMIs masked, then
+ * reports 0x29; and guest_pvu: 0x2b, "sti; hlt", then "cli; hlt" and
+ * 0x2c.
+ *
  * Both devices inject the MSI's vector into the halted guest: its handler
  * reports (port 0x18), then the guest leaves the halt (0x19) with the
  * vector in service (no EOI).
@@ -238,6 +243,32 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	out %al, %dx\n"
 	"guest_irqwin_spin:\n"
 	"	jmp guest_irqwin_spin\n"
+	/* NMI: report, HLT with NMIs masked, report again. */
+	"guest_nmi_hlt:\n"
+	"	push %rax\n"
+	"	push %rdx\n"
+	"	mov $0x28, %dx\n"
+	"	out %al, %dx\n"
+	"	hlt\n"
+	"	mov $0x29, %dx\n"
+	"	out %al, %dx\n"
+	"	pop %rdx\n"
+	"	pop %rax\n"
+	"	iretq\n"
+	"guest_nmi_wait:\n"
+	"	mov $0x2a, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
+	"guest_pvu:\n"
+	"	mov $0x2b, %dx\n"
+	"	out %al, %dx\n"
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	hlt\n"
+	"	mov $0x2c, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
 	/* No IDT: the first exception is a triple fault. */
 	"guest_shutdown:\n"
 	"	ud2\n"
@@ -391,6 +422,7 @@ static int guest_create_chip(struct guest *g, uint64_t entry, bool with_idt,
 	*(uint64_t *)(g->mem + PD_APIC_GPA + 0x1f7 * 8) = 0xfee00000 | 0x93;
 	if (with_idt) {
 		set_gate(g->mem, 1, code_gpa(guest_db));
+		set_gate(g->mem, 2, code_gpa(guest_nmi_hlt));
 		set_gate(g->mem, 13, code_gpa(guest_gp));
 		set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
 		set_gate(g->mem, EXTINT_VECTOR, code_gpa(guest_msi));
@@ -1117,6 +1149,67 @@ TEST(irq_window_halted)
 	g.run->request_interrupt_window = 0;
 	ASSERT_EQ(0x18, run_to_io(&g));
 	ASSERT_EQ(0x22, run_to_io(&g));
+	guest_destroy(&g);
+}
+
+/* KVM_RUN with signals until it returns with the vCPU halted; 0, or -1. */
+static int run_until_halted(struct guest *g)
+{
+	struct kicker k = { .stop = 0 };
+	pthread_t thr;
+	int r, ret = -1;
+
+	start_kicker(&k, &thr);
+	for (;;) {
+		r = ioctl(g->vcpu, KVM_RUN, 0);
+		if (r == -1 && errno == EINTR) {
+			if (guest_mp_state(g) != KVM_MP_STATE_HALTED)
+				continue;
+			ret = 0;
+		} else {
+			fprintf(stderr, "# exit %u (port 0x%x) before the halt\n",
+				g->run->exit_reason, g->run->io.port);
+		}
+		break;
+	}
+	stop_kicker(&k, thr);
+	return ret;
+}
+
+/*
+ * What ends a halt, as KVM's kvm_vcpu_has_events() and vcpu_block(): an
+ * NMI queued while NMIs are masked (the guest goes on past its HLT, the
+ * NMI waits for the IRET); and whatever ends a halt ends a PV unhalt
+ * (REMRD) with it, so the next HLT halts.
+ */
+TEST(halt_events)
+{
+	struct kvm_lapic_state lapic;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_nmi_wait), true));
+	ASSERT_EQ(0x2a, run_to_io(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_NMI));
+	ASSERT_EQ(0x28, run_to_io(&g));
+	ASSERT_OK(run_until_halted(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_NMI));
+	ASSERT_EQ(0x29, run_to_io(&g));
+	guest_destroy(&g);
+
+	ASSERT_OK(guest_create(&g, code_gpa(guest_pvu), true));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+	ASSERT_EQ(0x2b, run_to_io(&g));
+	ASSERT_OK(run_until_halted(&g));
+	/* A fixed MSI and a REMRD one (KVM's PV unhalt). */
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, MSI_VECTOR));
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, 0x300));
+	ASSERT_EQ(0x18, run_to_io(&g));
+	/* "cli; hlt": nothing may end this halt. */
+	ASSERT_OK(run_until_halted(&g));
 	guest_destroy(&g);
 }
 
