@@ -670,6 +670,20 @@ static bool apicv_has_events(struct lapicv_vcpu *vcpu,
 					      lapicv_apic_find_highest_irr(apic)) >= 0;
 }
 
+bool lapicv_vcpu_halt(struct lapicv_vcpu *vcpu, bool interruptible)
+{
+	struct apicv_run_ctx ctx = { .interruptible = interruptible };
+	struct lapicv_lapic *apic = vcpu->apic;
+
+	lockdep_assert_held(&vcpu->mutex);
+	if (apicv_has_events(vcpu, &ctx)) {
+		apic->pv_unhalted = false;
+		return false;
+	}
+	apic->mp_state = KVM_MP_STATE_HALTED;
+	return true;
+}
+
 /*
  * Sleep like kvm_vcpu_block(): until the LAPIC has work or a signal
  * arrives.  Senders set their reason before lapicv_vcpu_kick(), and

@@ -226,6 +226,14 @@ bool lapicv_vcpu_ready_for_extint(struct lapicv_vcpu *vcpu, bool interruptible);
 unsigned long lapicv_vcpu_take_init_sipi(struct lapicv_vcpu *vcpu,
 					 u8 *sipi_vector);
 
+/*
+ * The guest's HLT (KVM's __kvm_emulate_halt() with an in-kernel LAPIC):
+ * the vCPU becomes HALTED (true), unless a wake-up event is there already
+ * (@interruptible: RFLAGS.IF and no shadow after the HLT), which ends a
+ * PV unhalt instead.  vcpu->mutex held.
+ */
+bool lapicv_vcpu_halt(struct lapicv_vcpu *vcpu, bool interruptible);
+
 /* The CPU's VINTR exit: the open IRQ window has done its work. */
 void lapicv_vcpu_irq_window_exit(struct lapicv_vcpu *vcpu);
 

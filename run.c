@@ -34,7 +34,8 @@
  *  IOIO      KVM_EXIT_IO (string I/O: KVM_EXIT_INTERNAL_ERROR); EXITINFO2
  *            is the next RIP; the OUT data, or the IN result, sits in the
  *            PIO page.  OUT to port 0x7e moves RIP at once (KVM's quirk).
- *  HLT       skip it, KVM_MP_STATE_HALTED; the next step sleeps.
+ *  HLT       skip it, KVM_MP_STATE_HALTED unless a wake-up event is
+ *            there already; the next step sleeps.
  *  CPUID     the KVM_SET_CPUID2 table (0 for a missing leaf), with the
  *            APIC and OSXSAVE bits of leaf 1 and OSPKE of leaf 7 live.
  *  MSR       lapic.c's APIC base, x2APIC and TSC-deadline MSRs; a refused
@@ -720,7 +721,9 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 		r = runner_skip(vcpu, LAPICV_EMU_INSN_HLT);
 		if (r <= 0)
 			return r < 0;
-		vcpu->apic->mp_state = KVM_MP_STATE_HALTED;
+		/* Past the HLT: no shadow, whatever the entry had. */
+		vcpu->events.shadow = 0;
+		lapicv_vcpu_halt(vcpu, svm->vmcb->save.rflags & X86_EFLAGS_IF);
 		return 1;
 	case SVM_EXIT_CPUID:
 		return runner_cpuid(vcpu);

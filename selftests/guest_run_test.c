@@ -1150,6 +1150,23 @@ TEST(irq_window_halted)
 	ASSERT_EQ(0x18, run_to_io(&g));
 	ASSERT_EQ(0x22, run_to_io(&g));
 	guest_destroy(&g);
+
+	/*
+	 * The MSI already there at the HLT: the vCPU does not halt (KVM's
+	 * __kvm_emulate_halt()); the window first, then the vector.
+	 */
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_irqwin), true, true));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, MSI_VECTOR));
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, guest_mp_state(&g));
+	EXPECT_EQ(code_gpa(guest_irqwin_halted), guest_rip(&g));
+	ASSERT_EQ(KVM_EXIT_IO, run_window(&g));
+	EXPECT_EQ(0x18, g.run->io.port);
+	guest_destroy(&g);
 }
 
 /* KVM_RUN with signals until it returns with the vCPU halted; 0, or -1. */

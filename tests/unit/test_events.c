@@ -366,6 +366,34 @@ static bool test_pv_unhalt_ends_with_halt(void)
 	return true;
 }
 
+/* KVM's __kvm_emulate_halt(): no halt with a wake-up event already there. */
+static bool test_hlt_with_event_pending(void)
+{
+	struct lapicv_vm *vm = vm_sw(1);
+	struct lapicv_vcpu *v = lapicv_get_vcpu(vm, 0);
+	struct kvm_msi m = { .address_lo = 0xfee00000, .data = 0x64 };
+	struct kvm_msi remrd = { .address_lo = 0xfee00000, .data = 0x300 };
+
+	mutex_lock(&v->mutex);
+	ASSERT_TRUE(lapicv_vcpu_halt(v, true));
+	ASSERT_EQ(v->apic->mp_state, KVM_MP_STATE_HALTED);
+	v->apic->mp_state = KVM_MP_STATE_RUNNABLE;
+	mutex_unlock(&v->mutex);
+	ASSERT_EQ(lapicv_signal_msi(vm, &m), 1);
+	ASSERT_EQ(lapicv_signal_msi(vm, &remrd), 1);
+	mutex_lock(&v->mutex);
+	/* IF=0: the vector is no wake-up event, the PV unhalt is. */
+	ASSERT_FALSE(lapicv_vcpu_halt(v, false));
+	ASSERT_FALSE(v->apic->pv_unhalted);
+	ASSERT_TRUE(lapicv_vcpu_halt(v, false));
+	v->apic->mp_state = KVM_MP_STATE_RUNNABLE;
+	ASSERT_FALSE(lapicv_vcpu_halt(v, true));
+	ASSERT_EQ(v->apic->mp_state, KVM_MP_STATE_RUNNABLE);
+	mutex_unlock(&v->mutex);
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
 static const struct unit_case cases[] = {
 	UNIT_CASE(test_get_fills_everything),
 	UNIT_CASE(test_nmi_latch),
@@ -376,6 +404,7 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_restored_halt_blocks),
 	UNIT_CASE(test_masked_nmi_ends_halt),
 	UNIT_CASE(test_pv_unhalt_ends_with_halt),
+	UNIT_CASE(test_hlt_with_event_pending),
 	UNIT_CASE(test_reinjection_order),
 };
 
