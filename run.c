@@ -22,9 +22,9 @@
  *     as LAPICV_RUN, on the VMCB's RFLAGS.IF, shadow and NMI mask), and a
  *     halted or waiting-for-SIPI vCPU sleeps inside it; the decision is
  *     carried out (EVENTINJ, V_IRQ window, IRET intercept, INIT/SIPI
- *     state: SIPI sets CS and RIP only); then VMRUN, unless a kick's reason arrived meanwhile, and
- *     the exit: EXITINTINFO requeued, the exit handled, the shadow copied
- *     into vcpu->events.
+ *     state: SIPI sets CS and RIP only); then VMRUN, unless a kick's
+ *     reason arrived meanwhile, and the exit: EXITINTINFO requeued, the
+ *     exit handled, the shadow copied into vcpu->events.
  *  6. request_interrupt_window (split irqchip): the step opens the window
  *     for the VMM's ExtINT, and after every exit handled here, or a
  *     halted vCPU's sleep ended, KVM_EXIT_IRQ_WINDOW_OPEN once the guest
