@@ -22,15 +22,20 @@
  *     as LAPICV_RUN, on the VMCB's RFLAGS.IF, shadow and NMI mask), and a
  *     halted or waiting-for-SIPI vCPU sleeps inside it; the decision is
  *     carried out (EVENTINJ, V_IRQ window, IRET intercept, INIT/SIPI
- *     state); then VMRUN, unless a kick's reason arrived meanwhile, and
- *     the exit: EXITINTINFO requeued, the exit handled, the shadow copied
- *     into vcpu->events.
+ *     state: SIPI sets CS and RIP only); then VMRUN, unless a kick's
+ *     reason arrived meanwhile, and the exit: EXITINTINFO requeued, the
+ *     exit handled, the shadow copied into vcpu->events.
+ *  6. request_interrupt_window (split irqchip): the step opens the window
+ *     for the VMM's ExtINT, and after every exit handled here, or a
+ *     halted vCPU's sleep ended, KVM_EXIT_IRQ_WINDOW_OPEN once the guest
+ *     could take one (KVM's vcpu_run()).
  *
  * Exits:
  *  IOIO      KVM_EXIT_IO (string I/O: KVM_EXIT_INTERNAL_ERROR); EXITINFO2
  *            is the next RIP; the OUT data, or the IN result, sits in the
  *            PIO page.  OUT to port 0x7e moves RIP at once (KVM's quirk).
- *  HLT       skip it, KVM_MP_STATE_HALTED; the next step sleeps.
+ *  HLT       skip it, KVM_MP_STATE_HALTED unless a wake-up event is
+ *            there already; the next step sleeps.
  *  CPUID     the KVM_SET_CPUID2 table (0 for a missing leaf), with the
  *            APIC and OSXSAVE bits of leaf 1 and OSPKE of leaf 7 live.
  *  MSR       lapic.c's APIC base, x2APIC and TSC-deadline MSRs; a refused
@@ -38,7 +43,7 @@
  *  NPF       inside a memslot: map it (npt.c); elsewhere decode the MOV
  *            (emulate.c): the xAPIC page in apicv.c, else KVM_EXIT_MMIO;
  *            undecodable: KVM's emulation failure.
- *  VINTR     the IRQ window is open: the next step injects.
+ *  VINTR     the IRQ window opened: it closes, the next step injects.
  *  IRET      the NMI handler returns: NMIs unmasked once it has run.
  *  SHUTDOWN  KVM_EXIT_SHUTDOWN; the VMCB is undefined, so it is reset.
  *  ERR       (VMRUN refused the state) KVM_EXIT_FAIL_ENTRY.
@@ -701,7 +706,8 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 				       SVM_EXIT_EXCP_BASE + AC_VECTOR, 0);
 		return 1;
 	case SVM_EXIT_VINTR:
-		/* The window is open: the next step injects. */
+		/* The window opened and closes: the next step injects. */
+		lapicv_vcpu_irq_window_exit(vcpu);
 		return 1;
 	case SVM_EXIT_IRET:
 		/* The NMI handler's IRET: unmasked once it has run. */
@@ -715,7 +721,9 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 		r = runner_skip(vcpu, LAPICV_EMU_INSN_HLT);
 		if (r <= 0)
 			return r < 0;
-		vcpu->apic->mp_state = KVM_MP_STATE_HALTED;
+		/* Past the HLT: no shadow, whatever the entry had. */
+		vcpu->events.shadow = 0;
+		lapicv_vcpu_halt(vcpu, svm->vmcb->save.rflags & X86_EFLAGS_IF);
 		return 1;
 	case SVM_EXIT_CPUID:
 		return runner_cpuid(vcpu);
@@ -767,10 +775,31 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 
 /* ---- the loop ---- */
 
-static bool runner_interruptible(struct vmcb *vmcb)
+/* RFLAGS.IF and no interrupt shadow (vcpu->events holds the shadow). */
+static bool runner_interruptible(struct lapicv_vcpu *vcpu)
 {
-	return (vmcb->save.rflags & X86_EFLAGS_IF) &&
-	       !(vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
+	return (runner_vmcb(vcpu)->save.rflags & X86_EFLAGS_IF) &&
+	       !vcpu->events.shadow;
+}
+
+/* KVM's dm_request_for_irq_injection(): a split irqchip's VMM asks. */
+static bool runner_vmm_window(struct lapicv_vcpu *vcpu)
+{
+	return vcpu->runner->run->request_interrupt_window &&
+	       vcpu->vm->irqchip != LAPICV_IRQCHIP_KERNEL;
+}
+
+/*
+ * KVM's check in vcpu_run() after every pass that stays in the kernel:
+ * the VMM asked for the window and the guest could take its ExtINT now.
+ */
+static bool runner_irq_window_open(struct lapicv_vcpu *vcpu)
+{
+	if (!runner_vmm_window(vcpu) ||
+	    !lapicv_vcpu_ready_for_extint(vcpu, runner_interruptible(vcpu)))
+		return false;
+	vcpu->runner->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+	return true;
 }
 
 /* INIT: KVM's INIT state, RDX the family/model/stepping of CPUID 1. */
@@ -780,6 +809,22 @@ static void runner_init(struct lapicv_vcpu *vcpu)
 
 	lapicv_svm_vcpu_init(&vcpu->runner->svm, e ? e->eax : 0x600);
 	runner_forget(vcpu);
+}
+
+void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu)
+{
+	unsigned long done;
+	u8 vector;
+
+	lockdep_assert_held(&vcpu->mutex);
+	/* A VMM of LAPICV_RUN hears of them from its next step. */
+	if (!vcpu->runner || !READ_ONCE(vcpu->vm->svm_held))
+		return;
+	done = lapicv_vcpu_take_init_sipi(vcpu, &vector);
+	if (done & BIT(LAPICV_APIC_INIT))
+		runner_init(vcpu);
+	if (done & BIT(LAPICV_APIC_SIPI))
+		lapicv_svm_sipi(&vcpu->runner->svm, vector);
 }
 
 /*
@@ -802,7 +847,7 @@ static int runner_events(struct lapicv_vcpu *vcpu)
 	u32 inj = 0, err = 0;
 	int r;
 
-	r = lapicv_vcpu_step(vcpu, &step);
+	r = lapicv_vcpu_step(vcpu, &step, runner_vmm_window(vcpu));
 	if (r)
 		return r;
 	switch (step.exit_reason) {
@@ -827,8 +872,12 @@ static int runner_events(struct lapicv_vcpu *vcpu)
 		runner_init(vcpu);
 		break;
 	case LAPICV_RUN_SIPI:
-		/* From the INIT state, whether or not INIT was seen apart. */
-		runner_init(vcpu);
+		/*
+		 * KVM's kvm_vcpu_deliver_sipi_vector(): CS and RIP only, so
+		 * what the VMM set while the vCPU waited for SIPI stays.
+		 */
+		if (step.event_flags & LAPICV_RUN_EVENT_INIT)
+			runner_init(vcpu);
 		lapicv_svm_sipi(svm, step.vector);
 		break;
 	case LAPICV_RUN_IOAPIC_EOI:
@@ -917,9 +966,24 @@ static int runner_enter(struct lapicv_vcpu *vcpu)
 	return r;
 }
 
+/*
+ * After the step of a vCPU that was not RUNNABLE: KVM's vcpu_block()
+ * returned to vcpu_run() (a signal ended the sleep, or a wake-up ended
+ * the halt with nothing injected yet), where the open window is looked
+ * at before anything else.
+ */
+static bool runner_block_returned(struct lapicv_vcpu *vcpu, int r)
+{
+	if (r == -EINTR)
+		return true;
+	return r == 1 && vcpu->apic->mp_state == KVM_MP_STATE_RUNNABLE &&
+	       !(runner_vmcb(vcpu)->control.event_inj & SVM_EVTINJ_VALID);
+}
+
 static int runner_loop(struct lapicv_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->runner->run;
+	bool blocked;
 	int r;
 
 	run->exit_reason = KVM_EXIT_UNKNOWN;
@@ -932,7 +996,11 @@ static int runner_loop(struct lapicv_vcpu *vcpu)
 		cond_resched_tasks_rcu_qs();
 
 		/* Halted and waiting-for-SIPI vCPUs sleep in here. */
+		blocked = vcpu->apic->mp_state != KVM_MP_STATE_RUNNABLE;
 		r = runner_events(vcpu);
+		if (blocked && runner_block_returned(vcpu, r) &&
+		    runner_irq_window_open(vcpu))
+			return 0;
 		if (r == -EINTR)
 			continue;
 		if (r <= 0)
@@ -942,6 +1010,8 @@ static int runner_loop(struct lapicv_vcpu *vcpu)
 		r = runner_enter(vcpu);
 		if (r <= 0)
 			return r;
+		if (runner_irq_window_open(vcpu))
+			return 0;
 	}
 }
 
@@ -966,8 +1036,7 @@ static void runner_post_run(struct lapicv_vcpu *vcpu)
 	/* A full irqchip takes interrupts itself, as KVM's PIC would. */
 	run->ready_for_interrupt_injection =
 		vcpu->vm->irqchip == LAPICV_IRQCHIP_KERNEL ||
-		(runner_interruptible(vmcb) &&
-		 vcpu->apic->pending_external_vector == -1);
+		lapicv_vcpu_ready_for_extint(vcpu, runner_interruptible(vcpu));
 }
 
 int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg)

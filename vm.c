@@ -277,6 +277,8 @@ static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 		return lapicv_inject_extint(vcpu, irq.irq);
 	case KVM_GET_MP_STATE:
 		r = lapicv_get_mp_state(vcpu, &mp);
+		if (!r)
+			lapicv_runner_take_init_sipi(vcpu);
 		if (!r && copy_to_user(argp, &mp, sizeof(mp)))
 			r = -EFAULT;
 		return r;

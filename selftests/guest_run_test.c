@@ -33,6 +33,16 @@
  * then "sti; hlt" with the KVM_INTERRUPT vector (handled by guest_msi,
  * port 0x18) taken once STI opens the window, then 0x22, and again.
  *
+ * The irq_window tests run guest_irqwin on a split irqchip: 0x26 with
+ * IF=0, "sti; hlt" (guest_irqwin_halted after it), then "cli" and 0x22,
+ * then 0x27 from "sti; out" (the OUT in the STI shadow), then a loop with
+ * IF=1 (guest_irqwin_spin).
+ *
+ * The halt_events test runs guest_nmi_wait (0x2a, then a loop), whose NMI
+ * handler (guest_nmi_hlt) reports 0x28, halts with NMIs masked, then
+ * reports 0x29; and guest_pvu: 0x2b, "sti; hlt", then "cli; hlt" and
+ * 0x2c.
+ *
  * Both devices inject the MSI's vector into the halted guest: its handler
  * reports (port 0x18), then the guest leaves the halt (0x19) with the
  * vector in service (no EOI).
@@ -219,6 +229,46 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x22, %dx\n"
 	"	out %al, %dx\n"
 	"	jmp guest_extint\n"
+	"guest_irqwin:\n"
+	"	mov $0x26, %dx\n"
+	"	out %al, %dx\n"
+	"	sti\n"
+	"	hlt\n"
+	"guest_irqwin_halted:\n"
+	"	cli\n"
+	"	mov $0x22, %dx\n"
+	"	out %al, %dx\n"
+	"	mov $0x27, %dx\n"
+	"	sti\n"
+	"	out %al, %dx\n"
+	"guest_irqwin_spin:\n"
+	"	jmp guest_irqwin_spin\n"
+	/* NMI: report, HLT with NMIs masked, report again. */
+	"guest_nmi_hlt:\n"
+	"	push %rax\n"
+	"	push %rdx\n"
+	"	mov $0x28, %dx\n"
+	"	out %al, %dx\n"
+	"	hlt\n"
+	"	mov $0x29, %dx\n"
+	"	out %al, %dx\n"
+	"	pop %rdx\n"
+	"	pop %rax\n"
+	"	iretq\n"
+	"guest_nmi_wait:\n"
+	"	mov $0x2a, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
+	"guest_pvu:\n"
+	"	mov $0x2b, %dx\n"
+	"	out %al, %dx\n"
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	hlt\n"
+	"	mov $0x2c, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
 	/* No IDT: the first exception is a triple fault. */
 	"guest_shutdown:\n"
 	"	ud2\n"
@@ -372,6 +422,7 @@ static int guest_create_chip(struct guest *g, uint64_t entry, bool with_idt,
 	*(uint64_t *)(g->mem + PD_APIC_GPA + 0x1f7 * 8) = 0xfee00000 | 0x93;
 	if (with_idt) {
 		set_gate(g->mem, 1, code_gpa(guest_db));
+		set_gate(g->mem, 2, code_gpa(guest_nmi_hlt));
 		set_gate(g->mem, 13, code_gpa(guest_gp));
 		set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
 		set_gate(g->mem, EXTINT_VECTOR, code_gpa(guest_msi));
@@ -940,6 +991,242 @@ TEST(extint)
 	EXPECT_EQ(1, ev.interrupt.injected);
 	EXPECT_EQ(EXTINT_VECTOR, ev.interrupt.nr);
 	ASSERT_EQ(0x18, run_to_io(&g));
+	guest_destroy(&g);
+}
+
+static uint64_t guest_rip(struct guest *g)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(g->vcpu, KVM_GET_REGS, &regs))
+		return 0;
+	return regs.rip;
+}
+
+static uint32_t guest_mp_state(struct guest *g)
+{
+	struct kvm_mp_state mp = { .mp_state = ~0u };
+
+	ioctl(g->vcpu, KVM_GET_MP_STATE, &mp);
+	return mp.mp_state;
+}
+
+/* KVM_RUN with request_interrupt_window; its exit reason, or -1. */
+static int run_window(struct guest *g)
+{
+	g->run->request_interrupt_window = 1;
+	if (ioctl(g->vcpu, KVM_RUN, 0))
+		return -1;
+	return g->run->exit_reason;
+}
+
+static void start_kicker(struct kicker *k, pthread_t *thr)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGUSR1, &sa, NULL);
+	k->stop = 0;
+	k->target = pthread_self();
+	pthread_create(thr, NULL, kicker_thread, k);
+}
+
+static void stop_kicker(struct kicker *k, pthread_t thr)
+{
+	__atomic_store_n(&k->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(thr, NULL);
+}
+
+/*
+ * request_interrupt_window on a split irqchip, as KVM's vcpu_run(): the
+ * guest runs until it could take an ExtINT (RFLAGS.IF, no interrupt
+ * shadow, LINT0 in ExtINT mode, none pending), then KVM_EXIT_IRQ_WINDOW_OPEN;
+ * the HLT that follows STI exits so, halted.  ready_for_interrupt_injection
+ * says the same after every run.
+ */
+TEST(irq_window)
+{
+	struct kvm_interrupt irq = { .irq = EXTINT_VECTOR };
+	struct kvm_lapic_state lapic;
+	struct kicker k = { .stop = 0 };
+	pthread_t thr;
+	struct guest g;
+	int r;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_irqwin), true, true));
+
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0, g.run->if_flag);
+	EXPECT_EQ(0, g.run->ready_for_interrupt_injection);
+	/* STI opens it; the HLT in the STI shadow exits first. */
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(1, g.run->if_flag);
+	EXPECT_EQ(1, g.run->ready_for_interrupt_injection);
+	EXPECT_EQ(0xfee00900ULL, g.run->apic_base);
+	EXPECT_EQ(code_gpa(guest_irqwin_halted), guest_rip(&g));
+	EXPECT_EQ(KVM_MP_STATE_HALTED, guest_mp_state(&g));
+	/* The ExtINT wakes the halted vCPU; its handler runs. */
+	g.run->request_interrupt_window = 0;
+	ASSERT_OK(ioctl(g.vcpu, KVM_INTERRUPT, &irq));
+	ASSERT_EQ(0x18, run_to_io(&g));
+	ASSERT_EQ(0x22, run_to_io(&g));
+
+	/* An exit in the STI shadow: IF set, not ready. */
+	ASSERT_EQ(0x27, run_to_io(&g));
+	EXPECT_EQ(1, g.run->if_flag);
+	EXPECT_EQ(0, g.run->ready_for_interrupt_injection);
+	/* Completing the OUT ends the shadow: open at once. */
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(code_gpa(guest_irqwin_spin), guest_rip(&g));
+	EXPECT_EQ(1, g.run->ready_for_interrupt_injection);
+
+	/* An ExtINT pending: no window exit, it goes in... */
+	ASSERT_OK(ioctl(g.vcpu, KVM_INTERRUPT, &irq));
+	ASSERT_EQ(KVM_EXIT_IO, run_window(&g));
+	EXPECT_EQ(0x18, g.run->io.port);
+	/* ...and the window opens again once its handler's IRET is done. */
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(code_gpa(guest_irqwin_spin), guest_rip(&g));
+
+	/* LINT0 masked takes no ExtINT: no window, not ready. */
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0x350] |= 1u << 16;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+	start_kicker(&k, &thr);
+	r = run_window(&g);
+	stop_kicker(&k, thr);
+	ASSERT_EQ(-1, r);
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(KVM_EXIT_INTR, g.run->exit_reason);
+	EXPECT_EQ(1, g.run->if_flag);
+	EXPECT_EQ(0, g.run->ready_for_interrupt_injection);
+	guest_destroy(&g);
+}
+
+/*
+ * A halted vCPU and request_interrupt_window, as KVM's vcpu_block()
+ * returning to vcpu_run(): a signal that ends the sleep, or a wake-up
+ * event, reports the open window before anything is injected.
+ */
+TEST(irq_window_halted)
+{
+	struct kvm_lapic_state lapic;
+	struct kicker k = { .stop = 0 };
+	pthread_t thr;
+	struct guest g;
+	uint32_t v;
+	int r;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_irqwin), true, true));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+
+	ASSERT_EQ(0x26, run_to_io(&g));
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(KVM_MP_STATE_HALTED, guest_mp_state(&g));
+
+	/* Asleep again: a signal ends KVM_RUN with the window, not EINTR. */
+	start_kicker(&k, &thr);
+	r = run_window(&g);
+	stop_kicker(&k, thr);
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, r);
+	EXPECT_EQ(KVM_MP_STATE_HALTED, guest_mp_state(&g));
+
+	/* An MSI ends the halt; the window is reported, the vector waits. */
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, MSI_VECTOR));
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, guest_mp_state(&g));
+	EXPECT_EQ(code_gpa(guest_irqwin_halted), guest_rip(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	v = *(uint32_t *)&lapic.regs[0x200 + (MSI_VECTOR / 32) * 16];
+	EXPECT_TRUE(v & (1u << (MSI_VECTOR % 32)));
+	g.run->request_interrupt_window = 0;
+	ASSERT_EQ(0x18, run_to_io(&g));
+	ASSERT_EQ(0x22, run_to_io(&g));
+	guest_destroy(&g);
+
+	/*
+	 * The MSI already there at the HLT: the vCPU does not halt (KVM's
+	 * __kvm_emulate_halt()); the window first, then the vector.
+	 */
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_irqwin), true, true));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, MSI_VECTOR));
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, guest_mp_state(&g));
+	EXPECT_EQ(code_gpa(guest_irqwin_halted), guest_rip(&g));
+	ASSERT_EQ(KVM_EXIT_IO, run_window(&g));
+	EXPECT_EQ(0x18, g.run->io.port);
+	guest_destroy(&g);
+}
+
+/* KVM_RUN with signals until it returns with the vCPU halted; 0, or -1. */
+static int run_until_halted(struct guest *g)
+{
+	struct kicker k = { .stop = 0 };
+	pthread_t thr;
+	int r, ret = -1;
+
+	start_kicker(&k, &thr);
+	for (;;) {
+		r = ioctl(g->vcpu, KVM_RUN, 0);
+		if (r == -1 && errno == EINTR) {
+			if (guest_mp_state(g) != KVM_MP_STATE_HALTED)
+				continue;
+			ret = 0;
+		} else {
+			fprintf(stderr, "# exit %u (port 0x%x) before the halt\n",
+				g->run->exit_reason, g->run->io.port);
+		}
+		break;
+	}
+	stop_kicker(&k, thr);
+	return ret;
+}
+
+/*
+ * What ends a halt, as KVM's kvm_vcpu_has_events() and vcpu_block(): an
+ * NMI queued while NMIs are masked (the guest goes on past its HLT, the
+ * NMI waits for the IRET); and whatever ends a halt ends a PV unhalt
+ * (REMRD) with it, so the next HLT halts.
+ */
+TEST(halt_events)
+{
+	struct kvm_lapic_state lapic;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_nmi_wait), true));
+	ASSERT_EQ(0x2a, run_to_io(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_NMI));
+	ASSERT_EQ(0x28, run_to_io(&g));
+	ASSERT_OK(run_until_halted(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_NMI));
+	ASSERT_EQ(0x29, run_to_io(&g));
+	guest_destroy(&g);
+
+	ASSERT_OK(guest_create(&g, code_gpa(guest_pvu), true));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+	ASSERT_EQ(0x2b, run_to_io(&g));
+	ASSERT_OK(run_until_halted(&g));
+	/* A fixed MSI and a REMRD one (KVM's PV unhalt). */
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, MSI_VECTOR));
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, 0x300));
+	ASSERT_EQ(0x18, run_to_io(&g));
+	/* "cli; hlt": nothing may end this halt. */
+	ASSERT_OK(run_until_halted(&g));
 	guest_destroy(&g);
 }
 

@@ -13,6 +13,9 @@
  *            priority is lowered.
  *  init_sipi the BSP sends INIT and SIPI; the AP starts in real mode at
  *            the vector's page (CS = vector << 8) and reports over port I/O.
+ *  sipi_regs a register the VMM sets while the AP waits for SIPI (INIT
+ *            accepted by KVM_GET_MP_STATE, or by the AP's KVM_RUN) is
+ *            still there when SIPI starts it.
  *  mmio      a store and a load outside guest memory end in KVM_EXIT_MMIO;
  *            the VMM's data reaches the loading register.
  *
@@ -20,6 +23,8 @@
  * xapic_state_test and xapic_ipi_test, which the rig runs on both devices.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "test_util.h"
@@ -304,6 +309,92 @@ static void test_init_sipi(void)
 		vector);
 }
 
+/*
+ * SIPI changes CS and RIP only (KVM's kvm_vcpu_deliver_sipi_vector()):
+ * what the VMM sets while the AP waits for SIPI stays.  Twice: INIT
+ * accepted by KVM_GET_MP_STATE, then by the AP's own KVM_RUN, which a
+ * signal ends while the AP waits.
+ */
+static void sipi_regs_guest(uint8_t vector)
+{
+	int i;
+
+	x2apic_enable();
+	for (i = 0; i < 2; i++) {
+		x2apic_write_reg(APIC_ICR, (1ULL << 32) | APIC_DM_INIT |
+				 APIC_INT_ASSERT);
+		GUEST_SYNC(0);
+		x2apic_write_reg(APIC_ICR, (1ULL << 32) | APIC_DM_STARTUP |
+				 vector);
+		GUEST_SYNC(1);
+	}
+	GUEST_DONE();
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/* The AP in wait-for-SIPI gets @rbx from the VMM, then SIPI; it reports BX. */
+static void sipi_with_rbx(struct kvm_vcpu *bsp, struct kvm_vcpu *ap,
+			  uint64_t rbx)
+{
+	struct kvm_mp_state mp;
+	struct kvm_regs regs;
+	struct ucall uc;
+
+	vcpu_mp_state_get(ap, &mp);
+	TEST_ASSERT_EQ(mp.mp_state, KVM_MP_STATE_INIT_RECEIVED);
+	vcpu_regs_get(ap, &regs);
+	/* The INIT state is there already. */
+	TEST_ASSERT_EQ(regs.rip, 0xfff0);
+	TEST_ASSERT_EQ(regs.rbx, 0);
+	regs.rbx = rbx;
+	vcpu_regs_set(ap, &regs);
+	TEST_ASSERT_EQ(run_to_ucall(bsp, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 1);
+	vcpu_run(ap);
+	TEST_ASSERT_KVM_EXIT_REASON(ap, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(ap->run->io.port, AP_PORT);
+	TEST_ASSERT_EQ(ap->run->io.size, 2);
+	TEST_ASSERT_EQ(*(uint16_t *)((uint8_t *)ap->run + ap->run->io.data_offset),
+		       (uint16_t)rbx);
+}
+
+static void test_sipi_regs(void)
+{
+	/* Real mode: mov %bx, %ax; out %ax, $AP_PORT; hlt */
+	static const uint8_t tramp[] = { 0x89, 0xd8, 0xe7, AP_PORT, 0xf4 };
+	struct itimerval tick = { { 0, 10000 }, { 0, 10000 } }, off = {};
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct kvm_vcpu *bsp, *ap;
+	struct ucall uc;
+	struct kvm_vm *vm;
+	int r;
+
+	vm = vm_create_with_one_vcpu(&bsp, sipi_regs_guest);
+	ap = vm_vcpu_add(vm, 1, ap_unused);
+	memcpy(addr_gpa2hva(vm, 0x1000), tramp, sizeof(tramp));
+	vcpu_args_set(bsp, 1, 1);
+
+	/* INIT accepted by KVM_GET_MP_STATE. */
+	TEST_ASSERT_EQ(run_to_ucall(bsp, &uc), UCALL_SYNC);
+	sipi_with_rbx(bsp, ap, 0x1234);
+
+	/* INIT accepted by the AP's KVM_RUN; a signal ends its wait. */
+	TEST_ASSERT_EQ(run_to_ucall(bsp, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	TEST_ASSERT_EQ(setitimer(ITIMER_REAL, &tick, NULL), 0);
+	r = __vcpu_run(ap);
+	TEST_ASSERT_EQ(setitimer(ITIMER_REAL, &off, NULL), 0);
+	TEST_ASSERT(r == -1 && errno == EINTR, "KVM_RUN: %d, errno %d", r, errno);
+	sipi_with_rbx(bsp, ap, 0x5678);
+
+	run_to_done(bsp);
+	kvm_vm_free(vm);
+	pr_info("sipi_regs: the VMM's RBX kept through SIPI: ok\n");
+}
+
 /* ---- KVM_EXIT_MMIO ---- */
 
 static void mmio_guest(void)
@@ -357,6 +448,7 @@ int main(void)
 	test_msi();
 	test_tpr();
 	test_init_sipi();
+	test_sipi_regs();
 	test_mmio();
 	return 0;
 }
