@@ -35,6 +35,10 @@
  *            APIC and OSXSAVE bits of leaf 1 and OSPKE of leaf 7 live.
  *  MSR       lapic.c's APIC base, x2APIC and TSC-deadline MSRs; a refused
  *            access or any other MSR: #GP (KVM with ignore_msrs=0).
+ *  CRn       CR4 always, CR0 while the guest has CD or NW, CR0 writes
+ *            past TS/MP (selective): decode the MOV/CLTS/LMSW/SMSW
+ *            (emulate.c), checks and the guest's view in regs.c; a
+ *            refused write is a #GP.
  *  NPF       inside a memslot: map it (npt.c); elsewhere decode the MOV
  *            (emulate.c): the xAPIC page in apicv.c, else KVM_EXIT_MMIO;
  *            undecodable: KVM's emulation failure.
@@ -230,6 +234,8 @@ static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
 	ctx->cpl = s->cpl;
 	ctx->maxphyaddr = clamp_t(u8, vcpu->apic->maxphyaddr, 32, 52);
 	ctx->features = LAPICV_EMU_F_AMD;
+	if (boot_cpu_has(X86_FEATURE_CR8_LEGACY))
+		ctx->features |= LAPICV_EMU_F_CR8_LEGACY;
 	e = runner_find_cpuid(vcpu->apic, 0x80000001, 0);
 	if (e && (e->edx & BIT(X86_FEATURE_GBPAGES & 31)))
 		ctx->features |= LAPICV_EMU_F_GBPAGES;
@@ -493,6 +499,119 @@ gp:
 	return 1;
 }
 
+/* ---- control registers ---- */
+
+/* MOV from CRn: the guest's view. */
+static u64 runner_read_cr(struct lapicv_vcpu *vcpu, u8 cr)
+{
+	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
+
+	switch (cr) {
+	case 0:
+		return svm->cr0;
+	case 2:
+		return svm->vmcb->save.cr2;
+	case 3:
+		return svm->vmcb->save.cr3;
+	case 4:
+		return svm->cr4;
+	default:
+		return lapicv_get_cr8(vcpu);
+	}
+}
+
+/*
+ * A CR intercept, without decode assists: decode the instruction at
+ * CS:RIP (MOV to or from CRn, CLTS, LMSW, SMSW), check that it is the
+ * access the exit names, and carry it out as KVM's cr_interception() and
+ * emulator do: a write regs.c refuses is a #GP, RIP unmoved.  SMSW to
+ * memory (CR0 reads are intercepted only while the guest has CR0.CD or
+ * NW) is not emulated.  1: back into the guest; 0: to the VMM.
+ */
+static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
+{
+	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	bool exit_write = code >= SVM_EXIT_WRITE_CR0;
+	u8 exit_cr = code == SVM_EXIT_CR0_SEL_WRITE ? 0 : code & 0xf;
+	u64 regs[LAPICV_NR_GPRS], val, *reg;
+	struct lapicv_emu_fault fault;
+	struct lapicv_emu_ctx ctx;
+	struct lapicv_emu_fetch f;
+	enum lapicv_emu_status st;
+	struct lapicv_emu_cr cr;
+	bool write;
+	u16 msw;
+	int err = 0;
+
+	runner_emu_ctx(vcpu, &ctx);
+	runner_regs_get(vcpu, regs);
+	st = lapicv_emu_fetch(&ctx, &f);
+	if (st == LAPICV_EMU_OK)
+		st = lapicv_emu_decode_cr(&ctx, &f, regs, &cr);
+	else
+		f.len = 0;
+	if (st == LAPICV_EMU_FAULT) {
+		runner_queue_fault(vcpu, &f.fault);
+		return 1;
+	}
+	write = cr.op != LAPICV_EMU_CR_READ && cr.op != LAPICV_EMU_CR_SMSW;
+	if (st != LAPICV_EMU_OK || write != exit_write || cr.cr != exit_cr ||
+	    (cr.op == LAPICV_EMU_CR_SMSW && cr.mem))
+		return runner_emulation_failure(vcpu, &f);
+
+	reg = &regs[cr.reg];
+	switch (cr.op) {
+	case LAPICV_EMU_CR_READ:
+		val = runner_read_cr(vcpu, cr.cr);
+		*reg = cr.size == 8 ? val : (u32)val;
+		break;
+	case LAPICV_EMU_CR_SMSW:
+		val = svm->cr0;
+		if (cr.size == 2)
+			*reg = (*reg & ~0xffffULL) | (val & 0xffff);
+		else
+			*reg = cr.size == 8 ? val : (u32)val;
+		break;
+	case LAPICV_EMU_CR_WRITE:
+		val = cr.size == 8 ? *reg : (u32)*reg;
+		if (cr.cr == 0)
+			err = lapicv_set_cr0(vcpu, val);
+		else if (cr.cr == 4)
+			err = lapicv_set_cr4(vcpu, val);
+		else
+			err = lapicv_set_cr8(vcpu, val);
+		break;
+	case LAPICV_EMU_CR_CLTS:
+		err = lapicv_set_cr0(vcpu, svm->cr0 & ~X86_CR0_TS);
+		break;
+	case LAPICV_EMU_CR_LMSW:
+		msw = *reg;
+		if (cr.mem) {
+			st = lapicv_emu_read_linear(&ctx, cr.gva, &msw, 2,
+						    &fault);
+			if (st == LAPICV_EMU_FAULT) {
+				runner_queue_fault(vcpu, &fault);
+				return 1;
+			}
+			if (st != LAPICV_EMU_OK)
+				return runner_emulation_failure(vcpu, &f);
+		}
+		/* KVM's kvm_lmsw(): PE can be set, not cleared; no #GP. */
+		lapicv_set_cr0(vcpu, (svm->cr0 & ~0x0eULL) | (msw & 0x0f));
+		break;
+	}
+	if (err) {
+		runner_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	runner_regs_put(vcpu, regs);
+	s->rip = lapicv_emu_next_rip(&ctx, cr.len);
+	s->rflags &= ~X86_EFLAGS_RF;
+	svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 1;
+}
+
 /* ---- MMIO: the APIC page, and KVM_EXIT_MMIO ---- */
 
 /*
@@ -723,6 +842,13 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 		return runner_msr(vcpu);
 	case SVM_EXIT_NPF:
 		return runner_npf(vcpu);
+	case SVM_EXIT_READ_CR0:
+	case SVM_EXIT_READ_CR4:
+	case SVM_EXIT_WRITE_CR0:
+	case SVM_EXIT_WRITE_CR4:
+	case SVM_EXIT_WRITE_CR8:
+	case SVM_EXIT_CR0_SEL_WRITE:
+		return runner_cr(vcpu, code);
 	case SVM_EXIT_INVD:
 	case SVM_EXIT_WBINVD:
 		r = runner_skip(vcpu, code == SVM_EXIT_INVD ?

@@ -81,4 +81,13 @@ int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs);
 /* CR8 as the guest sees it (the LAPIC's TPR[7:4], else V_TPR). */
 u64 lapicv_get_cr8(struct lapicv_vcpu *vcpu);
 
+/*
+ * A guest's MOV to CR0, CR4 or CR8 (the runner's CR exits, vcpu->mutex
+ * held), checked as KVM checks it: 0, or -EINVAL when the guest gets
+ * #GP and nothing changed.  lapicv_set_cr8() needs an in-kernel LAPIC.
+ */
+int lapicv_set_cr0(struct lapicv_vcpu *vcpu, u64 cr0);
+int lapicv_set_cr4(struct lapicv_vcpu *vcpu, u64 cr4);
+int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8);
+
 #endif /* _LAPICV_RUN_H */

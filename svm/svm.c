@@ -81,6 +81,7 @@
 #include <asm/pkru.h>
 #include <asm/processor.h>
 #include <asm/svm.h>
+#include <asm/tlbflush.h>
 
 #include "compat.h"
 #include "svm.h"
@@ -280,6 +281,47 @@ static void svm_set_intercept(struct vmcb_control_area *c, unsigned int bit)
 	c->intercepts[bit / 32] |= BIT(bit % 32);
 }
 
+static void svm_clr_intercept(struct vmcb_control_area *c, unsigned int bit)
+{
+	c->intercepts[bit / 32] &= ~BIT(bit % 32);
+}
+
+static bool svm_is_intercept(const struct vmcb_control_area *c,
+			     unsigned int bit)
+{
+	return c->intercepts[bit / 32] & BIT(bit % 32);
+}
+
+void lapicv_svm_set_cr0(struct lapicv_svm_vcpu *svm, u64 cr0)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	u64 hcr0 = cr0 & ~(X86_CR0_CD | X86_CR0_NW);
+
+	svm->cr0 = cr0;
+	svm->vmcb->save.cr0 = hcr0;
+	/*
+	 * The guest must read its own CD and NW: intercepted while the
+	 * CPU's differ.  The selective CR0 write intercept stays on.
+	 */
+	if (hcr0 == cr0) {
+		svm_clr_intercept(c, INTERCEPT_CR0_READ);
+		svm_clr_intercept(c, INTERCEPT_CR0_WRITE);
+	} else {
+		svm_set_intercept(c, INTERCEPT_CR0_READ);
+		svm_set_intercept(c, INTERCEPT_CR0_WRITE);
+	}
+}
+
+void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4)
+{
+	svm->cr4 = cr4;
+	/*
+	 * A machine check in guest mode is the host's (#MC is
+	 * intercepted); with CR4.MCE clear it would shut the CPU down.
+	 */
+	svm->vmcb->save.cr4 = cr4 | (cr4_read_shadow() & X86_CR4_MCE);
+}
+
 static void svm_init_seg(struct vmcb_seg *s, u16 attrib)
 {
 	s->selector = 0;
@@ -316,7 +358,8 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
 		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_WBINVD,
 		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV,
-		INTERCEPT_RDPRU,
+		INTERCEPT_RDPRU, INTERCEPT_CR4_READ, INTERCEPT_CR4_WRITE,
+		INTERCEPT_SELECTIVE_CR0,
 	};
 	struct vmcb_control_area *c;
 	struct vmcb_save_area *s;
@@ -363,7 +406,8 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 	svm_init_seg(&s->ldtr, SVM_SELECTOR_P_MASK | SVM_SEG_TYPE_LDT);
 	svm_init_seg(&s->tr, SVM_SELECTOR_P_MASK | SVM_SEG_TYPE_BUSY_TSS16);
 	s->efer = EFER_SVME;
-	s->cr0 = SVM_RESET_CR0;
+	lapicv_svm_set_cr0(svm, SVM_RESET_CR0);
+	lapicv_svm_set_cr4(svm, 0);
 	s->dr6 = SVM_RESET_DR6;
 	s->dr7 = SVM_RESET_DR7;
 	s->rflags = X86_EFLAGS_FIXED;
@@ -390,7 +434,7 @@ void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm)
 void lapicv_svm_vcpu_init(struct lapicv_svm_vcpu *svm, unsigned long rdx)
 {
 	struct vmcb_save_area *s = &svm->vmcb->save;
-	u64 cd_nw = s->cr0 & (X86_CR0_CD | X86_CR0_NW);
+	u64 cd_nw = svm->cr0 & (X86_CR0_CD | X86_CR0_NW);
 	u64 pat = s->g_pat;
 
 	/*
@@ -398,7 +442,8 @@ void lapicv_svm_vcpu_init(struct lapicv_svm_vcpu *svm, unsigned long rdx)
 	 * keeps: CR0.CD/NW and the PAT (EFER goes, as on KVM).
 	 */
 	lapicv_svm_vcpu_reset(svm);
-	s->cr0 = (s->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cd_nw;
+	lapicv_svm_set_cr0(svm, (svm->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) |
+			   cd_nw);
 	s->g_pat = pat;
 	svm->gprs[LAPICV_RDX] = rdx;
 }
@@ -434,7 +479,7 @@ void lapicv_svm_set_irq_window(struct lapicv_svm_vcpu *svm, bool open)
 			      (0xf << V_INTR_PRIO_SHIFT);
 		svm_set_intercept(c, INTERCEPT_VINTR);
 	} else {
-		c->intercepts[INTERCEPT_VINTR / 32] &= ~BIT(INTERCEPT_VINTR % 32);
+		svm_clr_intercept(c, INTERCEPT_VINTR);
 	}
 }
 
@@ -445,7 +490,7 @@ void lapicv_svm_set_iret_intercept(struct lapicv_svm_vcpu *svm, bool on)
 	if (on)
 		svm_set_intercept(c, INTERCEPT_IRET);
 	else
-		c->intercepts[INTERCEPT_IRET / 32] &= ~BIT(INTERCEPT_IRET % 32);
+		svm_clr_intercept(c, INTERCEPT_IRET);
 }
 
 void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len)
@@ -580,6 +625,9 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 
 	if (failed)
 		return -EIO;
+	/* CR0 writes the CPU let through (KVM's svm_handle_exit()). */
+	if (!svm_is_intercept(&vmcb->control, INTERCEPT_CR0_WRITE))
+		svm->cr0 = vmcb->save.cr0;
 	return 0;
 }
 
