@@ -36,7 +36,8 @@
  *  MSR       lapic.c's APIC base, x2APIC and TSC-deadline MSRs; a refused
  *            access or any other MSR: #GP (KVM with ignore_msrs=0).
  *  CRn       CR4 always, CR0 while the guest has CD or NW, CR0 writes
- *            past TS/MP (selective): decode the MOV/CLTS/LMSW/SMSW
+ *            past TS/MP (selective), CR8 writes while the TPR holds back
+ *            the highest pending interrupt: decode the MOV/CLTS/LMSW/SMSW
  *            (emulate.c), checks and the guest's view in regs.c; a
  *            refused write is a #GP.
  *  NPF       inside a memslot: map it (npt.c); elsewhere decode the MOV
@@ -57,8 +58,8 @@
  * emulate.c's skip-length decoder, which checks that the bytes at CS:RIP
  * are the instruction the exit named.
  *
- * Not yet (api.rst): CR8 writes are not intercepted; an NMI pending at
- * the handler's IRET waits for the next exit.
+ * Not yet (api.rst): an NMI pending at the handler's IRET waits for the
+ * next exit.
  */
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
@@ -994,6 +995,23 @@ static void runner_tpr_from_vmcb(struct lapicv_vcpu *vcpu)
 }
 
 /*
+ * KVM's update_cr8_intercept(): CR8 writes exit while the TPR holds back
+ * the highest pending interrupt, so that the write lowering it is
+ * followed by the interrupt before the guest's next instruction (V_TPR
+ * alone would let the guest run on until some other exit).  Not with a
+ * VAPIC page, as on KVM.
+ */
+static void runner_update_cr8_intercept(struct lapicv_vcpu *vcpu)
+{
+	int irr = vcpu->vapic_addr ? -1 :
+		  lapicv_apic_find_highest_irr(vcpu->apic);
+
+	lapicv_svm_set_cr8_intercept(&vcpu->runner->svm,
+				     irr != -1 &&
+				     lapicv_get_cr8(vcpu) >= (irr >> 4));
+}
+
+/*
  * Asked in guest mode, interrupts off, just before VMRUN: work that
  * arrived since the decision (a kick would find the vCPU here) cancels
  * the entry.
@@ -1021,6 +1039,7 @@ static int runner_enter(struct lapicv_vcpu *vcpu)
 	int idx, r;
 
 	runner_tpr_to_vmcb(vcpu);
+	runner_update_cr8_intercept(vcpu);
 	idx = srcu_read_lock(&npt->srcu);
 	rn->last_cpu = raw_smp_processor_id();
 	r = lapicv_svm_enter(&rn->svm, lapicv_npt_root(vcpu->vm), &gate);

@@ -322,6 +322,14 @@ void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4)
 	svm->vmcb->save.cr4 = cr4 | (cr4_read_shadow() & X86_CR4_MCE);
 }
 
+void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on)
+{
+	if (on)
+		svm_set_intercept(&svm->vmcb->control, INTERCEPT_CR8_WRITE);
+	else
+		svm_clr_intercept(&svm->vmcb->control, INTERCEPT_CR8_WRITE);
+}
+
 static void svm_init_seg(struct vmcb_seg *s, u16 attrib)
 {
 	s->selector = 0;

@@ -123,6 +123,9 @@ void lapicv_svm_set_iret_intercept(struct lapicv_svm_vcpu *svm, bool on);
 void lapicv_svm_set_cr0(struct lapicv_svm_vcpu *svm, u64 cr0);
 void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4);
 
+/* CR8 writes intercepted, or not (KVM's svm_update_cr8_intercept()). */
+void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on);
+
 /* Skip the instruction that exited: @len bytes unless NRIP says. */
 void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len);
 

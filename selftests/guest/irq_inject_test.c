@@ -10,7 +10,8 @@
  *            IF=1 in guest mode: it must be kicked out and take the vector.
  *  tpr       an interrupt below the TPR (x2APIC TPR, then CR8) is held
  *            back while the guest is interruptible, and taken once the
- *            priority is lowered.
+ *            priority is lowered; a MOV to CR8 that lowers it is followed
+ *            by the interrupt before the next instruction.
  *  init_sipi the BSP sends INIT and SIPI; the AP starts in real mode at
  *            the vector's page (CS = vector << 8) and reports over port I/O.
  *  mmio      a store and a load outside guest memory end in KVM_EXIT_MMIO;
@@ -210,6 +211,8 @@ static void test_msi(void)
 
 static void tpr_guest(void)
 {
+	uint32_t seen;
+
 	x2apic_enable();
 
 	/* Priority class 4 is below a TPR of 0x50. */
@@ -228,6 +231,23 @@ static void tpr_guest(void)
 	GUEST_ASSERT_EQ(READ_ONCE(irqs), 1);
 	set_cr8(0);
 	wait_irqs(2);
+
+	/*
+	 * The MOV that lowers CR8 below the held vector is followed by the
+	 * interrupt at once, before the next instruction: the load of irqs
+	 * right after it already sees the handler's increment.
+	 */
+	set_cr8(5);
+	GUEST_SYNC(3);
+	asm volatile("sti\n\t"
+		     "nop\n\t"
+		     "mov %[zero], %%cr8\n\t"
+		     "mov %[irqs], %[seen]\n\t"
+		     "cli"
+		     : [seen] "=r"(seen)
+		     : [zero] "r"(0ul), [irqs] "m"(irqs)
+		     : "memory");
+	GUEST_ASSERT_EQ(seen, 3);
 	GUEST_DONE();
 }
 
@@ -243,9 +263,11 @@ static void test_tpr(void)
 	signal_msi(vm, TPR_VECTOR);
 	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
 	signal_msi(vm, TPR_VECTOR);
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	signal_msi(vm, TPR_VECTOR);
 	run_to_done(vcpu);
 	kvm_vm_free(vm);
-	pr_info("tpr: x2APIC TPR and CR8: ok\n");
+	pr_info("tpr: x2APIC TPR and CR8, CR8 lowered: ok\n");
 }
 
 /* ---- INIT and SIPI ---- */
