@@ -23,6 +23,9 @@
  * queues the lowest bit set as injected, delivered at the next entry.
  */
 #include <asm/cpufeature.h>
+#include <asm/fpu/types.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/xstate.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 
@@ -37,6 +40,12 @@
 	 X86_CR4_UMIP | X86_CR4_LA57 | X86_CR4_FSGSBASE |		\
 	 X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP |	\
 	 X86_CR4_PKE)
+
+/* XCR0 bits KVM lets a guest enable (KVM_SUPPORTED_XCR0). */
+#define REGS_XCR0_VALID							\
+	(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | XFEATURE_MASK_YMM |	\
+	 XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR |			\
+	 XFEATURE_MASK_AVX512 | XFEATURE_MASK_PKRU | XFEATURE_MASK_XTILE)
 
 /* CR0 bits that exist; writes of the others are ignored, as on KVM. */
 #define REGS_CR0_KNOWN							\
@@ -431,4 +440,69 @@ int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8)
 	/* KVM's kvm_lapic_set_tpr(): TPR[7:4], and bit 2 kept. */
 	lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, cr8 << 4 | (tpr & 4));
 	return 0;
+}
+
+/*
+ * XCR0 bits the guest may set (KVM's guest_supported_xcr0): CPUID leaf
+ * 0xD as the VMM set it, within what the host enabled and what the
+ * guest's FPU state holds (no dynamic feature such as AMX tile data
+ * unless the state was sized for it).
+ */
+static u64 regs_guest_xcr0(struct lapicv_vcpu *vcpu)
+{
+	const struct kvm_cpuid_entry2 *e;
+	u64 bits = 0;
+	u32 nent, i;
+
+	e = lapicv_get_cpuid(vcpu, &nent);
+	for (i = 0; i < nent; i++, e++) {
+		if (e->function == 0xd &&
+		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || !e->index)) {
+			bits = e->eax | (u64)e->edx << 32;
+			break;
+		}
+	}
+	return bits & REGS_XCR0_VALID & lapicv_svm_host_xcr0() &
+	       regs_svm(vcpu)->fpu.fpstate->user_xfeatures;
+}
+
+int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr)
+{
+	if (index != XCR_XFEATURE_ENABLED_MASK || !(xcr & XFEATURE_MASK_FP))
+		return -EINVAL;
+	if ((xcr & XFEATURE_MASK_YMM) && !(xcr & XFEATURE_MASK_SSE))
+		return -EINVAL;
+	if (xcr & ~(regs_guest_xcr0(vcpu) | XFEATURE_MASK_FP))
+		return -EINVAL;
+	/* MPX's two components go together, AVX-512's three, AMX's two. */
+	if (!(xcr & XFEATURE_MASK_BNDREGS) != !(xcr & XFEATURE_MASK_BNDCSR))
+		return -EINVAL;
+	if ((xcr & XFEATURE_MASK_AVX512) &&
+	    (!(xcr & XFEATURE_MASK_YMM) ||
+	     (xcr & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512))
+		return -EINVAL;
+	if ((xcr & XFEATURE_MASK_XTILE) &&
+	    (xcr & XFEATURE_MASK_XTILE) != XFEATURE_MASK_XTILE)
+		return -EINVAL;
+	regs_svm(vcpu)->xcr0 = xcr;
+	return 0;
+}
+
+u32 lapicv_xstate_size(u64 xcr0, bool compacted)
+{
+	u32 size = 576, eax, ebx, ecx, edx, offset;
+	int i;
+
+	/* Past the legacy area and the header: the extended components. */
+	for (i = XFEATURE_YMM; i < 64; i++) {
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		cpuid_count(0xd, i, &eax, &ebx, &ecx, &edx);
+		if (compacted)
+			offset = ecx & 2 ? ALIGN(size, 64) : size;
+		else
+			offset = ebx;
+		size = max(size, offset + eax);
+	}
+	return size;
 }

@@ -32,7 +32,9 @@
  *            PIO page.  OUT to port 0x7e moves RIP at once (KVM's quirk).
  *  HLT       skip it, KVM_MP_STATE_HALTED; the next step sleeps.
  *  CPUID     the KVM_SET_CPUID2 table (0 for a missing leaf), with the
- *            APIC and OSXSAVE bits of leaf 1 and OSPKE of leaf 7 live.
+ *            APIC and OSXSAVE bits of leaf 1, OSPKE of leaf 7 and the
+ *            XSAVE sizes of leaf 0xD live.
+ *  XSETBV    the guest's XCR0 (regs.c's checks), #GP if refused.
  *  MSR       lapic.c's APIC base, x2APIC and TSC-deadline MSRs; a refused
  *            access or any other MSR: #GP (KVM with ignore_msrs=0).
  *  CRn       CR4 always, CR0 while the guest has CD or NW, CR0 writes
@@ -51,7 +53,7 @@
  *  #AC, #DB  back into the guest (intercepted so that a guest cannot
  *            make their delivery loop in the CPU).
  *  INVD, WBINVD: skipped.  RDPMC: #GP.  SVM instructions, VMMCALL,
- *  MONITOR/MWAIT, XSETBV, RSM, RDPRU: #UD.  Anything else (DR accesses,
+ *  MONITOR/MWAIT, RSM, RDPRU: #UD.  Anything else (DR accesses,
  *  task switches): KVM_EXIT_INTERNAL_ERROR, UNEXPECTED_EXIT_REASON.
  *
  * Instruction lengths: next_rip with NRIP save; without it (QEMU's SVM)
@@ -456,6 +458,12 @@ static int runner_cpuid(struct lapicv_vcpu *vcpu)
 		if (s->cr4 & X86_CR4_OSXSAVE)
 			ecx |= BIT(X86_FEATURE_OSXSAVE & 31);
 	}
+	/* The XSAVE area the guest's XCR0 needs (KVM's runtime update). */
+	if (e && function == 0xd && index == 0)
+		ebx = lapicv_xstate_size(svm->xcr0, false);
+	if (e && function == 0xd && index == 1 &&
+	    (eax & (BIT(X86_FEATURE_XSAVEC & 31) | BIT(X86_FEATURE_XSAVES & 31))))
+		ebx = lapicv_xstate_size(svm->xcr0, true);
 	if (e && function == 7 && index == 0) {
 		ecx &= ~BIT(X86_FEATURE_OSPKE & 31);
 		if (s->cr4 & X86_CR4_PKE)
@@ -610,6 +618,27 @@ static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
 	s->rip = lapicv_emu_next_rip(&ctx, cr.len);
 	s->rflags &= ~X86_EFLAGS_RF;
 	svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 1;
+}
+
+/* KVM's kvm_emulate_xsetbv(): #GP outside CPL 0 or for a refused XCR0. */
+static int runner_xsetbv(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	u64 rip = s->rip, val;
+	u32 index = svm->gprs[LAPICV_RCX];
+	int r;
+
+	val = (u32)s->rax | (u64)(u32)svm->gprs[LAPICV_RDX] << 32;
+	/* The length first: a failed decode leaves XCR0 untouched. */
+	r = runner_skip(vcpu, LAPICV_EMU_INSN_XSETBV);
+	if (r <= 0)
+		return r < 0;
+	if (s->cpl || lapicv_set_xcr(vcpu, index, val)) {
+		s->rip = rip;
+		runner_queue_exception(vcpu, GP_VECTOR, true, 0);
+	}
 	return 1;
 }
 
@@ -843,6 +872,8 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 		return runner_msr(vcpu);
 	case SVM_EXIT_NPF:
 		return runner_npf(vcpu);
+	case SVM_EXIT_XSETBV:
+		return runner_xsetbv(vcpu);
 	case SVM_EXIT_READ_CR0:
 	case SVM_EXIT_READ_CR4:
 	case SVM_EXIT_WRITE_CR0:
@@ -868,7 +899,6 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case SVM_EXIT_INVLPGA:
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
-	case SVM_EXIT_XSETBV:
 	case SVM_EXIT_RSM:
 	case SVM_EXIT_RDPRU:
 		runner_queue_exception(vcpu, UD_VECTOR, false, 0);

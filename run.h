@@ -90,4 +90,16 @@ int lapicv_set_cr0(struct lapicv_vcpu *vcpu, u64 cr0);
 int lapicv_set_cr4(struct lapicv_vcpu *vcpu, u64 cr4);
 int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8);
 
+/*
+ * XSETBV (CPL 0 checked by the caller): KVM's __kvm_set_xcr() checks
+ * against the guest's CPUID leaf 0xD; 0, or -EINVAL for a #GP.
+ */
+int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr);
+
+/*
+ * Bytes of an XSAVE area for @xcr0, standard or compacted form, from the
+ * host's CPUID (KVM's xstate_required_size()): CPUID 0xD's EBX.
+ */
+u32 lapicv_xstate_size(u64 xcr0, bool compacted);
+
 #endif /* _LAPICV_RUN_H */

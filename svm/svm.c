@@ -75,6 +75,8 @@
 #include <asm/debugreg.h>
 #include <asm/io.h>
 #include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/xstate.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
@@ -123,7 +125,14 @@ static DEFINE_MUTEX(svm_lock);
 static unsigned int svm_users;
 static int svm_hp_state;
 static bool svm_has_cpu;
+/* XCR0 as the kernel set it, read at load (KVM's kvm_host.xcr0). */
+static u64 svm_host_xcr0;
 static struct page *svm_iopm, *svm_msrpm;
+
+u64 lapicv_svm_host_xcr0(void)
+{
+	return svm_host_xcr0;
+}
 
 int lapicv_svm_supported(void)
 {
@@ -376,6 +385,8 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 	clear_page(svm->vmcb);
 	memset(svm->gprs, 0, sizeof(svm->gprs));
 	svm->pkru = 0;
+	/* x87 only, as KVM's kvm_vcpu_reset() sets it at RESET. */
+	svm->xcr0 = XFEATURE_MASK_FP;
 
 	c = &svm->vmcb->control;
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
@@ -443,13 +454,14 @@ void lapicv_svm_vcpu_init(struct lapicv_svm_vcpu *svm, unsigned long rdx)
 {
 	struct vmcb_save_area *s = &svm->vmcb->save;
 	u64 cd_nw = svm->cr0 & (X86_CR0_CD | X86_CR0_NW);
-	u64 pat = s->g_pat;
+	u64 pat = s->g_pat, xcr0 = svm->xcr0;
 
 	/*
 	 * INIT is RESET except for what KVM's kvm_vcpu_reset(init_event)
-	 * keeps: CR0.CD/NW and the PAT (EFER goes, as on KVM).
+	 * keeps: CR0.CD/NW, the PAT and XCR0 (EFER goes, as on KVM).
 	 */
 	lapicv_svm_vcpu_reset(svm);
+	svm->xcr0 = xcr0;
 	lapicv_svm_set_cr0(svm, (svm->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) |
 			   cd_nw);
 	s->g_pat = pat;
@@ -533,6 +545,7 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		     const struct lapicv_svm_gate *gate)
 {
 	bool pkru = cpu_feature_enabled(X86_FEATURE_OSPKE);
+	bool xcr0 = (svm->cr4 & X86_CR4_OSXSAVE) && svm->xcr0 != svm_host_xcr0;
 	bool tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
 		       boot_cpu_has(X86_FEATURE_RDPID);
 	struct vmcb *vmcb = svm->vmcb;
@@ -580,6 +593,13 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 
 	asm volatile("clgi" ::: "memory");
 	/*
+	 * The guest's XCR0, for its XSAVE family and the features it
+	 * enabled (KVM's kvm_load_guest_xsave_state()); the FPU swap
+	 * restored its registers under the host's, a superset.
+	 */
+	if (xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, svm->xcr0);
+	/*
 	 * PKRU is not part of the state fpu_swap_kvm_fpstate() switches, and
 	 * a guest with CR4.PKE writes it with WRPKRU: the guest's in, and
 	 * the host's back after #VMEXIT (KVM's kvm_load_guest_xsave_state()
@@ -614,6 +634,14 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		if (svm->pkru != host_pkru)
 			wrpkru(host_pkru);
 	}
+	/*
+	 * The host's XCR0 back.  Compared with the CPU's, not with the one
+	 * the guest was given: a CPU that does not intercept XSETBV (QEMU's
+	 * SVM) lets the guest change it unseen.
+	 */
+	if ((svm->cr4 & X86_CR4_OSXSAVE) &&
+	    xgetbv(XCR_XFEATURE_ENABLED_MASK) != svm_host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, svm_host_xcr0);
 	/* Out of guest mode before any interrupt can run here. */
 	WRITE_ONCE(*gate->guest_cpu, -1);
 	asm volatile("stgi" ::: "memory");
@@ -691,6 +719,8 @@ int lapicv_svm_init(void)
 		if (!c->hsave || !c->host_state)
 			goto nomem;
 	}
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+		svm_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	svm_has_cpu = true;
 	return 0;
 

@@ -43,6 +43,12 @@ struct lapicv_svm_vcpu {
 	/* The guest's FPU/SSE/AVX registers while the VMM thread runs. */
 	struct fpu_guest fpu;
 	/*
+	 * The guest's XCR0 (KVM's vcpu->arch.xcr0): in the CPU from CLGI
+	 * to STGI while the guest has CR4.OSXSAVE.  Within what fpu's
+	 * state holds (regs.c checks).
+	 */
+	u64 xcr0;
+	/*
 	 * The guest's PKRU while the host's is loaded (the FPU swap leaves
 	 * PKRU alone); used where the host has OSPKE.
 	 */
@@ -125,6 +131,9 @@ void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4);
 
 /* CR8 writes intercepted, or not (KVM's svm_update_cr8_intercept()). */
 void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on);
+
+/* The host's XCR0 (0 without OSXSAVE), which the guest's must stay in. */
+u64 lapicv_svm_host_xcr0(void);
 
 /* Skip the instruction that exited: @len bytes unless NRIP says. */
 void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len);
