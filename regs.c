@@ -81,7 +81,7 @@ void lapicv_get_regs(struct lapicv_vcpu *vcpu, struct kvm_regs *regs)
 	regs->r14 = g[LAPICV_R14];
 	regs->r15 = g[LAPICV_R15];
 	regs->rip = s->rip;
-	regs->rflags = s->rflags;
+	regs->rflags = lapicv_runner_get_rflags(vcpu);
 }
 
 void lapicv_set_regs(struct lapicv_vcpu *vcpu, const struct kvm_regs *regs)
@@ -108,7 +108,7 @@ void lapicv_set_regs(struct lapicv_vcpu *vcpu, const struct kvm_regs *regs)
 	g[LAPICV_R15] = regs->r15;
 	s->rip = regs->rip;
 	/* Bit 1 always reads 1, as kvm_set_rflags() makes it. */
-	s->rflags = regs->rflags | X86_EFLAGS_FIXED;
+	lapicv_runner_set_rflags(vcpu, regs->rflags | X86_EFLAGS_FIXED);
 }
 
 u64 lapicv_get_cr8(struct lapicv_vcpu *vcpu)

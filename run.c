@@ -46,12 +46,15 @@
  *            (emulate.c): the xAPIC page in apicv.c, else KVM_EXIT_MMIO;
  *            undecodable: KVM's emulation failure.
  *  VINTR     the IRQ window is open: the next step injects.
- *  IRET      the NMI handler returns: NMIs unmasked once it has run.
+ *  IRET      the NMI handler returns: NMIs unmasked once it has run; an
+ *            NMI waiting for that single-steps the IRET (TF), and the
+ *            #DB after it lets the NMI in at once (KVM's nmi_singlestep).
  *  SHUTDOWN  KVM_EXIT_SHUTDOWN; the VMCB is undefined, so it is reset.
  *  ERR       (VMRUN refused the state) KVM_EXIT_FAIL_ENTRY.
  *  INTR, NMI, SMI, #MC, FERR_FREEZE: nothing more (the host took it).
  *  #AC, #DB  back into the guest (intercepted so that a guest cannot
- *            make their delivery loop in the CPU).
+ *            make their delivery loop in the CPU), except the #DB that
+ *            ends the runner's own single-step over an IRET.
  *  INVD, WBINVD: skipped.  RDPMC: #GP.  SVM instructions, VMMCALL,
  *  MONITOR/MWAIT, RSM, RDPRU: #UD.  Anything else (DR accesses,
  *  task switches): KVM_EXIT_INTERNAL_ERROR, UNEXPECTED_EXIT_REASON.
@@ -60,8 +63,6 @@
  * emulate.c's skip-length decoder, which checks that the bytes at CS:RIP
  * are the instruction the exit named.
  *
- * Not yet (api.rst): an NMI pending at the handler's IRET waits for the
- * next exit.
  */
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
@@ -170,6 +171,7 @@ static void runner_forget(struct lapicv_vcpu *vcpu)
 	rn->io.pending = false;
 	rn->mmio.pending = false;
 	rn->awaiting_iret = false;
+	rn->nmi_singlestep = false;
 }
 
 static struct vmcb *runner_vmcb(struct lapicv_vcpu *vcpu)
@@ -821,6 +823,57 @@ static void runner_complete_interrupts(struct lapicv_vcpu *vcpu)
 	runner_requeue(vcpu, c->exit_int_info, c->exit_int_info_err);
 }
 
+#define RUNNER_STEP_FLAGS	(X86_EFLAGS_TF | X86_EFLAGS_RF)
+
+u64 lapicv_runner_get_rflags(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	u64 rflags = rn->svm.vmcb->save.rflags;
+
+	if (rn->nmi_singlestep)
+		rflags = (rflags & ~RUNNER_STEP_FLAGS) | rn->nmi_singlestep_flags;
+	return rflags;
+}
+
+void lapicv_runner_set_rflags(struct lapicv_vcpu *vcpu, u64 rflags)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+
+	if (rn->nmi_singlestep) {
+		rn->nmi_singlestep_flags = rflags & RUNNER_STEP_FLAGS;
+		rflags |= RUNNER_STEP_FLAGS;
+	}
+	rn->svm.vmcb->save.rflags = rflags;
+}
+
+/*
+ * KVM's svm_enable_nmi_window() while the handler's IRET is on its way
+ * (awaiting_iret): single-step the guest, so that the #DB right after the
+ * IRET exits and the waiting NMI goes in before the next instruction.
+ */
+static void runner_nmi_singlestep(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	struct vmcb_save_area *s = &rn->svm.vmcb->save;
+
+	if (rn->nmi_singlestep)
+		return;
+	rn->nmi_singlestep = true;
+	rn->nmi_singlestep_flags = s->rflags & RUNNER_STEP_FLAGS;
+	s->rflags |= RUNNER_STEP_FLAGS;
+}
+
+/* KVM's disable_nmi_singlestep(): the guest's own TF and RF back. */
+static void runner_nmi_singlestep_done(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	u64 rflags = lapicv_runner_get_rflags(vcpu);
+
+	rn->nmi_singlestep = false;
+	rn->svm.vmcb->save.rflags = rflags;
+	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
+}
+
 /* 1: back into the guest; 0: to the VMM (kvm_run filled); <0: error. */
 static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 {
@@ -837,8 +890,14 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case SVM_EXIT_FERR_FREEZE:
 	case SVM_EXIT_EXCP_BASE + MC_VECTOR:
 		return 1;
-	case SVM_EXIT_EXCP_BASE + AC_VECTOR:
 	case SVM_EXIT_EXCP_BASE + DB_VECTOR:
+		/* The NMI single-step's #DB is the runner's, as on KVM. */
+		if (rn->nmi_singlestep) {
+			runner_nmi_singlestep_done(vcpu);
+			return 1;
+		}
+		fallthrough;
+	case SVM_EXIT_EXCP_BASE + AC_VECTOR:
 		/*
 		 * Intercepted only so that their delivery cannot loop in the
 		 * CPU (CVE-2015-5307, CVE-2015-8104): give them back.  #AC's
@@ -999,6 +1058,8 @@ static int runner_events(struct lapicv_vcpu *vcpu)
 	lapicv_svm_inject(svm, inj, err);
 	lapicv_svm_set_irq_window(svm, vcpu->irq_window);
 	lapicv_svm_set_iret_intercept(svm, ev->nmi_masked && !rn->awaiting_iret);
+	if ((step.pending & LAPICV_RUN_PENDING_NMI) && rn->awaiting_iret)
+		runner_nmi_singlestep(vcpu);
 	if (ev->shadow)
 		vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
 	else

@@ -49,6 +49,14 @@ struct lapicv_vcpu_runner {
 	 */
 	bool awaiting_iret;
 	u64 iret_rip;
+	/*
+	 * KVM's nmi_singlestep: an NMI waits for that IRET, so the runner
+	 * set RFLAGS.TF and RF to single-step it; the #DB after it ends
+	 * the step.  nmi_singlestep_flags: the guest's own TF and RF then,
+	 * put back at the #DB and shown meanwhile (KVM_GET/SET_REGS).
+	 */
+	bool nmi_singlestep;
+	u64 nmi_singlestep_flags;
 	/* The CPU of the last VMRUN, for KVM_EXIT_FAIL_ENTRY. */
 	int last_cpu;
 };
@@ -77,6 +85,10 @@ void lapicv_get_regs(struct lapicv_vcpu *vcpu, struct kvm_regs *regs);
 void lapicv_set_regs(struct lapicv_vcpu *vcpu, const struct kvm_regs *regs);
 void lapicv_get_sregs(struct lapicv_vcpu *vcpu, struct kvm_sregs *sregs);
 int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs);
+
+/* RFLAGS as the guest has it, and back (the NMI single-step hidden). */
+u64 lapicv_runner_get_rflags(struct lapicv_vcpu *vcpu);
+void lapicv_runner_set_rflags(struct lapicv_vcpu *vcpu, u64 rflags);
 
 /* CR8 as the guest sees it (the LAPIC's TPR[7:4], else V_TPR). */
 u64 lapicv_get_cr8(struct lapicv_vcpu *vcpu);

@@ -6,6 +6,8 @@
  *  timer     the LAPIC timer in one-shot, periodic and (when CPUID has
  *            it) TSC-deadline mode into a guest handler, x2APIC.
  *  nmi       KVM_NMI between two runs reaches the guest's NMI handler.
+ *  nmi_iret  a KVM_NMI while the guest's NMI handler runs comes right
+ *            after the handler's IRET, before the next instruction.
  *  msi       KVM_SIGNAL_MSI from another thread while the guest spins with
  *            IF=1 in guest mode: it must be kicked out and take the vector.
  *  tpr       an interrupt below the TPR (x2APIC TPR, then CR8) is held
@@ -156,6 +158,50 @@ static void test_nmi(void)
 	TEST_ASSERT_EQ(nmis, 1);
 	kvm_vm_free(vm);
 	pr_info("nmi: ok\n");
+}
+
+/*
+ * A second NMI that arrives while the first one's handler runs waits for
+ * the handler's IRET and comes right after it: the interrupted code's
+ * next load already sees the second handler's increment.
+ */
+static void nmi_iret_handler(struct ex_regs *regs)
+{
+	if (++nmis == 1)
+		GUEST_SYNC(1);
+}
+
+static void nmi_iret_guest(void)
+{
+	uint32_t seen;
+
+	GUEST_SYNC(0);
+	/* The first NMI came at the end of that ucall, the second after it. */
+	asm volatile("mov %[nmis], %[seen]"
+		     : [seen] "=r"(seen) : [nmis] "m"(nmis) : "memory");
+	GUEST_ASSERT_EQ(seen, 2);
+	GUEST_DONE();
+}
+
+static void test_nmi_iret(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+
+	nmis = 0;
+	vm = vm_create_with_one_vcpu(&vcpu, nmi_iret_guest);
+	vm_install_exception_handler(vm, NMI_VECTOR, nmi_iret_handler);
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 0);
+	vcpu_ioctl(vcpu, KVM_NMI, NULL);
+	/* In the first handler, NMIs blocked: the second one waits. */
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 1);
+	vcpu_ioctl(vcpu, KVM_NMI, NULL);
+	run_to_done(vcpu);
+	kvm_vm_free(vm);
+	pr_info("nmi_iret: an NMI held by the handler comes right after its IRET: ok\n");
 }
 
 /* ---- MSI to a running guest ---- */
@@ -376,6 +422,7 @@ int main(void)
 {
 	test_timer();
 	test_nmi();
+	test_nmi_iret();
 	test_msi();
 	test_tpr();
 	test_init_sipi();
