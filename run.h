@@ -49,6 +49,14 @@ struct lapicv_vcpu_runner {
 	 */
 	bool awaiting_iret;
 	u64 iret_rip;
+	/*
+	 * KVM's nmi_singlestep: an NMI waits for that IRET, so the runner
+	 * set RFLAGS.TF and RF to single-step it; the #DB after it ends
+	 * the step.  nmi_singlestep_flags: the guest's own TF and RF then,
+	 * put back at the #DB and shown meanwhile (KVM_GET/SET_REGS).
+	 */
+	bool nmi_singlestep;
+	u64 nmi_singlestep_flags;
 	/* The CPU of the last VMRUN, for KVM_EXIT_FAIL_ENTRY. */
 	int last_cpu;
 };
@@ -86,7 +94,32 @@ void lapicv_set_regs(struct lapicv_vcpu *vcpu, const struct kvm_regs *regs);
 void lapicv_get_sregs(struct lapicv_vcpu *vcpu, struct kvm_sregs *sregs);
 int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs);
 
+/* RFLAGS as the guest has it, and back (the NMI single-step hidden). */
+u64 lapicv_runner_get_rflags(struct lapicv_vcpu *vcpu);
+void lapicv_runner_set_rflags(struct lapicv_vcpu *vcpu, u64 rflags);
+
 /* CR8 as the guest sees it (the LAPIC's TPR[7:4], else V_TPR). */
 u64 lapicv_get_cr8(struct lapicv_vcpu *vcpu);
+
+/*
+ * A guest's MOV to CR0, CR4 or CR8 (the runner's CR exits, vcpu->mutex
+ * held), checked as KVM checks it: 0, or -EINVAL when the guest gets
+ * #GP and nothing changed.  lapicv_set_cr8() needs an in-kernel LAPIC.
+ */
+int lapicv_set_cr0(struct lapicv_vcpu *vcpu, u64 cr0);
+int lapicv_set_cr4(struct lapicv_vcpu *vcpu, u64 cr4);
+int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8);
+
+/*
+ * XSETBV (CPL 0 checked by the caller): KVM's __kvm_set_xcr() checks
+ * against the guest's CPUID leaf 0xD; 0, or -EINVAL for a #GP.
+ */
+int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr);
+
+/*
+ * Bytes of an XSAVE area for @xcr0, standard or compacted form, from the
+ * host's CPUID (KVM's xstate_required_size()): CPUID 0xD's EBX.
+ */
+u32 lapicv_xstate_size(u64 xcr0, bool compacted);
 
 #endif /* _LAPICV_RUN_H */

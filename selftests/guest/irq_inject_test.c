@@ -6,11 +6,14 @@
  *  timer     the LAPIC timer in one-shot, periodic and (when CPUID has
  *            it) TSC-deadline mode into a guest handler, x2APIC.
  *  nmi       KVM_NMI between two runs reaches the guest's NMI handler.
+ *  nmi_iret  a KVM_NMI while the guest's NMI handler runs comes right
+ *            after the handler's IRET, before the next instruction.
  *  msi       KVM_SIGNAL_MSI from another thread while the guest spins with
  *            IF=1 in guest mode: it must be kicked out and take the vector.
  *  tpr       an interrupt below the TPR (x2APIC TPR, then CR8) is held
  *            back while the guest is interruptible, and taken once the
- *            priority is lowered.
+ *            priority is lowered; a MOV to CR8 that lowers it is followed
+ *            by the interrupt before the next instruction.
  *  init_sipi the BSP sends INIT and SIPI; the AP starts in real mode at
  *            the vector's page (CS = vector << 8) and reports over port I/O.
  *  sipi_regs a register the VMM sets while the AP waits for SIPI (INIT
@@ -162,6 +165,50 @@ static void test_nmi(void)
 	pr_info("nmi: ok\n");
 }
 
+/*
+ * A second NMI that arrives while the first one's handler runs waits for
+ * the handler's IRET and comes right after it: the interrupted code's
+ * next load already sees the second handler's increment.
+ */
+static void nmi_iret_handler(struct ex_regs *regs)
+{
+	if (++nmis == 1)
+		GUEST_SYNC(1);
+}
+
+static void nmi_iret_guest(void)
+{
+	uint32_t seen;
+
+	GUEST_SYNC(0);
+	/* The first NMI came at the end of that ucall, the second after it. */
+	asm volatile("mov %[nmis], %[seen]"
+		     : [seen] "=r"(seen) : [nmis] "m"(nmis) : "memory");
+	GUEST_ASSERT_EQ(seen, 2);
+	GUEST_DONE();
+}
+
+static void test_nmi_iret(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+
+	nmis = 0;
+	vm = vm_create_with_one_vcpu(&vcpu, nmi_iret_guest);
+	vm_install_exception_handler(vm, NMI_VECTOR, nmi_iret_handler);
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 0);
+	vcpu_ioctl(vcpu, KVM_NMI, NULL);
+	/* In the first handler, NMIs blocked: the second one waits. */
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 1);
+	vcpu_ioctl(vcpu, KVM_NMI, NULL);
+	run_to_done(vcpu);
+	kvm_vm_free(vm);
+	pr_info("nmi_iret: an NMI held by the handler comes right after its IRET: ok\n");
+}
+
 /* ---- MSI to a running guest ---- */
 
 static void msi_guest(void)
@@ -215,6 +262,8 @@ static void test_msi(void)
 
 static void tpr_guest(void)
 {
+	uint32_t seen;
+
 	x2apic_enable();
 
 	/* Priority class 4 is below a TPR of 0x50. */
@@ -233,6 +282,23 @@ static void tpr_guest(void)
 	GUEST_ASSERT_EQ(READ_ONCE(irqs), 1);
 	set_cr8(0);
 	wait_irqs(2);
+
+	/*
+	 * The MOV that lowers CR8 below the held vector is followed by the
+	 * interrupt at once, before the next instruction: the load of irqs
+	 * right after it already sees the handler's increment.
+	 */
+	set_cr8(5);
+	GUEST_SYNC(3);
+	asm volatile("sti\n\t"
+		     "nop\n\t"
+		     "mov %[zero], %%cr8\n\t"
+		     "mov %[irqs], %[seen]\n\t"
+		     "cli"
+		     : [seen] "=r"(seen)
+		     : [zero] "r"(0ul), [irqs] "m"(irqs)
+		     : "memory");
+	GUEST_ASSERT_EQ(seen, 3);
 	GUEST_DONE();
 }
 
@@ -248,9 +314,11 @@ static void test_tpr(void)
 	signal_msi(vm, TPR_VECTOR);
 	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
 	signal_msi(vm, TPR_VECTOR);
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	signal_msi(vm, TPR_VECTOR);
 	run_to_done(vcpu);
 	kvm_vm_free(vm);
-	pr_info("tpr: x2APIC TPR and CR8: ok\n");
+	pr_info("tpr: x2APIC TPR and CR8, CR8 lowered: ok\n");
 }
 
 /* ---- INIT and SIPI ---- */
@@ -445,6 +513,7 @@ int main(void)
 {
 	test_timer();
 	test_nmi();
+	test_nmi_iret();
 	test_msi();
 	test_tpr();
 	test_init_sipi();
