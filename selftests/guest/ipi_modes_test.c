@@ -18,12 +18,13 @@
  *
  * Each mode has a table of IPIs: fixed, lowest priority (exactly one of
  * the targets takes it), NMI, and ExtINT, which KVM drops (an ICR cannot
- * send ExtINT), to physical and logical destinations, the broadcast
- * destination, and the self, all-including-self and all-excluding-self
- * shorthands.  The sender waits for the targets of each IPI before the
- * next; each IPI has its own vector, so a stray or doubled delivery shows
- * in the counts, which the host checks exactly at the end.  A last fixed
- * IPI with a lower vector than any tested one drains every IRR first.
+ * send ExtINT), to physical and logical destinations (some that match
+ * nobody), the broadcast destination, and the self, all-including-self
+ * and all-excluding-self shorthands.  The sender waits for the targets of
+ * each IPI before the next; each IPI has its own vector, so a stray or
+ * doubled delivery shows in the counts, which the host checks exactly at
+ * the end.  A last fixed IPI with a lower vector than any tested one
+ * drains every IRR first.
  * (SMI is left out: neither device has SMM here.  Fixed physical IPIs to
  * a halted vCPU through the xAPIC page are KVM's xapic_ipi_test.)
  *
@@ -84,6 +85,8 @@ static const struct ipi xapic_flat_ipis[] = {
 	FIXED_PHYS(1, 1u << 1),
 	FIXED_LOG(0x06, (1u << 1) | (1u << 2)),
 	FIXED_LOG(0x08, 1u << 3),
+	FIXED_PHYS(5, 0),			/* no such APIC ID */
+	FIXED_LOG(0x00, 0),			/* empty mask */
 	FIXED_LOG(0xff, ALL),			/* logical broadcast */
 	FIXED_PHYS(0xff, ALL),			/* physical broadcast */
 	SHORT(APIC_DEST_SELF, 1u << 0),
@@ -103,6 +106,7 @@ static const struct ipi xapic_cluster_ipis[] = {
 	FIXED_LOG(0x02, 1u << 1),
 	FIXED_LOG(0x0f, (1u << 0) | (1u << 1)),	/* all of cluster 0 */
 	FIXED_LOG(0xff, ALL),			/* broadcast */
+	FIXED_LOG(0x21, 0),			/* cluster 2 is empty */
 	SHORT(APIC_DEST_ALLBUT, OTHERS),
 	LOWEST_LOG(0x13, (1u << 2) | (1u << 3)),
 	NMI_LOG(0x13, (1u << 2) | (1u << 3)),
@@ -114,6 +118,10 @@ static const struct ipi x2apic_ipis[] = {
 	FIXED_PHYS(2, 1u << 2),
 	FIXED_LOG(0x0a, (1u << 1) | (1u << 3)),
 	FIXED_LOG(0x06, (1u << 1) | (1u << 2)),
+	FIXED_LOG(0xff, ALL),			/* cluster 0, bits 0-7 */
+	FIXED_LOG(0x10001, 0),			/* cluster 1 is empty */
+	FIXED_PHYS(0xff, 0),			/* APIC ID 255, no broadcast */
+	FIXED_PHYS(5, 0),			/* no such APIC ID */
 	FIXED_LOG(0xffffffff, ALL),		/* broadcast */
 	FIXED_PHYS(0xffffffff, ALL),		/* broadcast */
 	SHORT(APIC_DEST_SELF, 1u << 0),
