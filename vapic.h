@@ -43,7 +43,7 @@ int lapicv_set_memory_region(struct lapicv_vm *vm,
 
 /*
  * npt.c: @old no longer maps its guest-physical range (deleted or moved):
- * drop the runner's mappings of it and their pins.  memslots_lock held.
+ * drop the runner's mappings of it.  memslots_lock held.
  */
 void lapicv_memslot_unmap(struct lapicv_vm *vm,
 			  const struct lapicv_memslot *old);

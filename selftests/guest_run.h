@@ -21,6 +21,8 @@ void guest_eoi_handler(void);
 void guest_eoi(void);
 void guest_extint(void);
 void guest_shutdown(void);
+void guest_mem_read(void);
+void guest_mem_spin(void);
 void guest_end(void);
 
 #endif /* SELFTEST_GUEST_RUN_H */
