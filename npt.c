@@ -20,8 +20,9 @@
  * compaction, KSM, NUMA balancing) invalidate_range_start() clears the
  * leaves of every memslot whose addresses overlap the range and flushes
  * the guests' TLBs before it returns.  A deleted or moved memslot does
- * the same for its guest-physical range (lapicv_memslot_unmap(), from
- * vapic.c): one zap and at most one flush per change, however large.
+ * the same for its guest-physical range (lapicv_memslot_unmap_begin()
+ * and _end() around vapic.c's xarray change): one zap and at most one
+ * flush per change, however large.
  *
  * The flush: every VMRUN flushes the guest's TLB (svm/svm.c sets
  * TLB_CONTROL_FLUSH_ALL_ASID for each entry), so only a vCPU in guest
@@ -41,8 +42,11 @@
  * otherwise it drops the page and the guest faults again.  An
  * invalidation counts itself in (invalidating, with the union of the
  * ranges in progress) at start and bumps seq as it leaves at end; a
- * memslot change bumps seq.  The check is on the VMM's address, not the
- * guest's, so it holds whatever memslot changes run meanwhile.
+ * memslot change counts as an invalidation of every address while the
+ * xarray changes.  The check is on the VMM's address, not the guest's,
+ * so a notifier call racing with a memslot change holds: it finds the
+ * leaves through the memslots it sees, and a memslot it cannot see any
+ * more has none.
  *
  * Dirty and accessed: a writable leaf exists only while the VMM's entry
  * is writable; the page is marked dirty (and accessed) when a writable
@@ -60,7 +64,8 @@
  * lapicv_npt.lock
  *	:Type:     spinlock (KVM's mmu_lock), taken with interrupts on.
  *	:Protects: the tables, seq, invalidating and its range, kick.
- *	:Order:    inside lapicv_vm.memslots_lock (vapic.c) and inside the
+ *	:Order:    inside lapicv_vm.memslots_lock (vapic.c), never across
+ *	           its xarray change, and inside the
  *	           mm's notifier calls (mmap_lock, i_mmap_rwsem, page
  *	           locks); nothing is taken inside it.  Held across the
  *	           flush's IPIs and their wait, which is safe because no CPU
@@ -212,7 +217,29 @@ static unsigned long npt_zap_hva(struct lapicv_npt *npt, unsigned long start,
 	return n;
 }
 
-/* ---- the MMU notifier ---- */
+/* ---- invalidations: the MMU notifier's and memslot changes ---- */
+
+/* Faults for VMM addresses in [start, end) retry until npt_inval_end(). */
+static void npt_inval_begin(struct lapicv_npt *npt, unsigned long start,
+			    unsigned long end)
+{
+	lockdep_assert_held(&npt->lock);
+	if (!npt->invalidating++) {
+		npt->inv_start = start;
+		npt->inv_end = end;
+	} else {
+		npt->inv_start = min(npt->inv_start, start);
+		npt->inv_end = max(npt->inv_end, end);
+	}
+}
+
+/* A fault that began before this retries (seq moved). */
+static void npt_inval_end(struct lapicv_npt *npt)
+{
+	lockdep_assert_held(&npt->lock);
+	npt->seq++;
+	npt->invalidating--;
+}
 
 static struct lapicv_npt *mn_to_npt(struct mmu_notifier *mn)
 {
@@ -229,13 +256,7 @@ static int npt_invalidate_range_start(struct mmu_notifier *mn,
 	struct lapicv_npt *npt = mn_to_npt(mn);
 
 	spin_lock(&npt->lock);
-	if (!npt->invalidating++) {
-		npt->inv_start = range->start;
-		npt->inv_end = range->end;
-	} else {
-		npt->inv_start = min(npt->inv_start, range->start);
-		npt->inv_end = max(npt->inv_end, range->end);
-	}
+	npt_inval_begin(npt, range->start, range->end);
 	if (npt_zap_hva(npt, range->start, range->end))
 		npt_flush(npt);
 	spin_unlock(&npt->lock);
@@ -248,8 +269,7 @@ static void npt_invalidate_range_end(struct mmu_notifier *mn,
 	struct lapicv_npt *npt = mn_to_npt(mn);
 
 	spin_lock(&npt->lock);
-	npt->seq++;
-	npt->invalidating--;
+	npt_inval_end(npt);
 	spin_unlock(&npt->lock);
 }
 
@@ -479,17 +499,35 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 	return LAPICV_NPT_MAPPED;
 }
 
-void lapicv_memslot_unmap(struct lapicv_vm *vm,
-			  const struct lapicv_memslot *old)
+/*
+ * A memslot change is an invalidation of every VMM address for faults:
+ * from begin, which zaps @old's range while the notifier can still find
+ * @old, to end, after the memslot xarray no longer has it, no leaf is
+ * installed, so no leaf of @old's range exists that the notifier could
+ * miss once @old is gone from the xarray.
+ */
+void lapicv_memslot_unmap_begin(struct lapicv_vm *vm,
+				const struct lapicv_memslot *old)
 {
 	struct lapicv_npt *npt = vm->npt;
 
 	if (!npt || (old->slot >> 16))
 		return;
 	spin_lock(&npt->lock);
-	/* A fault that found @old retries and finds it gone. */
-	npt->seq++;
+	npt_inval_begin(npt, 0, ULONG_MAX);
 	if (npt_zap_gpa(npt, old->gpa, old->gpa + old->size))
 		npt_flush(npt);
+	spin_unlock(&npt->lock);
+}
+
+void lapicv_memslot_unmap_end(struct lapicv_vm *vm,
+			      const struct lapicv_memslot *old)
+{
+	struct lapicv_npt *npt = vm->npt;
+
+	if (!npt || (old->slot >> 16))
+		return;
+	spin_lock(&npt->lock);
+	npt_inval_end(npt);
 	spin_unlock(&npt->lock);
 }

@@ -984,6 +984,116 @@ TEST(remap_running)
 	guest_destroy(&g);
 }
 
+#define STORM_ROUNDS	64
+#define STORM_BASE	0x5e000000u
+
+struct storm {
+	pthread_t target;
+	int vm;
+	uint8_t *mem;
+	int published;		/* __atomic: the round being mapped */
+	int seen;		/* __atomic: the last round the guest saw */
+	int stop;		/* __atomic */
+	int failed;		/* __atomic: the line that failed */
+};
+
+/* Signal the vCPU thread every 10 ms until it has seen @round or stops. */
+static void storm_wait(struct storm *st, int round)
+{
+	struct timespec ms = { 0, 10000000 };
+
+	while (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&st->seen, __ATOMIC_ACQUIRE) < round) {
+		pthread_kill(st->target, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+}
+
+/*
+ * Each round flip the memslot's LOG_DIRTY_PAGES (a memslot change that
+ * keeps the guest's memory where it is), then map a new page of
+ * STORM_BASE + round over the guest's word.  Once the guest has seen the
+ * last round, one more page with no memslot change after it: only the
+ * MMU notifier can take the guest there.  Signals keep KVM_RUN bounded.
+ */
+static void *storm_thread(void *arg)
+{
+	struct storm *st = arg;
+	struct kvm_userspace_memory_region2 r = {
+		.memory_size = MEM_SIZE, .userspace_addr = (uintptr_t)st->mem,
+	};
+	int i;
+
+	for (i = 1; i <= STORM_ROUNDS; i++) {
+		r.flags = i & 1 ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+		if (ioctl(st->vm, KVM_SET_USER_MEMORY_REGION2, &r)) {
+			__atomic_store_n(&st->failed, __LINE__, __ATOMIC_RELEASE);
+			break;
+		}
+		__atomic_store_n(&st->published, i, __ATOMIC_RELEASE);
+		if (map_word_at(st->mem + DATA_GPA, STORM_BASE + i)) {
+			__atomic_store_n(&st->failed, __LINE__, __ATOMIC_RELEASE);
+			break;
+		}
+		sched_yield();
+	}
+	storm_wait(st, STORM_ROUNDS);
+	__atomic_store_n(&st->published, STORM_ROUNDS + 1, __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE) &&
+	    map_word_at(st->mem + DATA_GPA, STORM_BASE + STORM_ROUNDS + 1))
+		__atomic_store_n(&st->failed, __LINE__, __ATOMIC_RELEASE);
+	/* No round beyond: signals until told to stop. */
+	storm_wait(st, STORM_ROUNDS + 2);
+	return NULL;
+}
+
+/*
+ * Many remaps and memslot changes while the vCPU spins in guest mode on
+ * the word: the guest reports no value before its round began, values
+ * never go back (no stale translation survives a remap), and the guest
+ * ends up on the last page.
+ */
+TEST(remap_storm)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct storm st = { .target = pthread_self() };
+	uint32_t v, last = 0;
+	struct guest g;
+	pthread_t t;
+	int i;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_OK(guest_create(&g, code_gpa(guest_mem_spin), false));
+	*data_word(&g) = STORM_BASE;
+	st.vm = g.vm;
+	st.mem = g.mem;
+	ASSERT_OK(pthread_create(&t, NULL, storm_thread, &st));
+	/* Each exit reports a value; signals end KVM_RUN with EINTR. */
+	for (i = 0; i < 1000 && last <= STORM_ROUNDS; i++) {
+		if (__atomic_load_n(&st.failed, __ATOMIC_ACQUIRE))
+			break;
+		if (ioctl(g.vcpu, KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (g.run->exit_reason != KVM_EXIT_IO)
+			break;
+		v = pio_value(&g) - STORM_BASE;
+		EXPECT_LE(last, v);
+		EXPECT_GE(__atomic_load_n(&st.published, __ATOMIC_ACQUIRE), v);
+		last = v;
+		__atomic_store_n(&st.seen, v, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&st.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, __atomic_load_n(&st.failed, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(STORM_ROUNDS + 1, last);
+	guest_destroy(&g);
+}
+
 /*
  * Memory the VMM unmaps inside a live memslot: the guest's access ends
  * KVM_RUN with EFAULT (KVM 6.12's kvm_handle_error_pfn(), no exit
