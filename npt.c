@@ -65,14 +65,16 @@
  *	:Type:     spinlock (KVM's mmu_lock), taken with interrupts on.
  *	:Protects: the tables, seq, invalidating and its range, kick.
  *	:Order:    inside lapicv_vm.memslots_lock (vapic.c), never across
- *	           its xarray change, and inside the
- *	           mm's notifier calls (mmap_lock, i_mmap_rwsem, page
- *	           locks); nothing is taken inside it.  Held across the
- *	           flush's IPIs and their wait, which is safe because no CPU
- *	           ever waits for it with interrupts off.  Nothing allocates
- *	           under it (a fault allocates a missing table before it
- *	           takes the lock), so reclaim, which calls the notifier, can
- *	           never wait on it from inside itself.
+ *	           its xarray change, and inside the mm's notifier calls
+ *	           (mmap_lock, i_mmap_rwsem, page locks, reclaim); nothing
+ *	           is taken inside it.  Held across the flush's IPIs and
+ *	           their wait, which is safe because no CPU ever waits for
+ *	           it with interrupts off.  Nothing allocates under it (a
+ *	           fault allocates a missing table before it takes the
+ *	           lock, and looks the page up before it too), so reclaim
+ *	           or a COW break, which call the notifier, never wait on
+ *	           it from inside its holder.  vm.c destroys the tables and
+ *	           the notifier before the vCPUs, which the flush reads.
  *
  * lapicv_npt.seq, lapicv_npt.invalidating
  *	:Written:  under lock, by the notifier and memslot changes.

@@ -110,11 +110,12 @@ static void lapicv_vm_destroy(struct lapicv_vm *vm)
 	struct lapicv_vcpu *vcpu;
 	unsigned long idx;
 
+	/* First: the MMU notifier's flush looks at the vCPUs. */
+	lapicv_npt_destroy(vm);
 	xa_for_each(&vm->vcpus, idx, vcpu)
 		lapicv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
 	lapicv_apic_map_free(vm);
-	lapicv_npt_destroy(vm);
 	lapicv_irq_routing_free(vm);
 	lapicv_memslots_destroy(vm);
 	if (vm->svm_held)
