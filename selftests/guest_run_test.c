@@ -893,6 +893,19 @@ static uint32_t *data_word(struct guest *g)
 	return (uint32_t *)(g->mem + DATA_GPA);
 }
 
+#define WORD_A	0xaaaa0001u
+
+/* A guest at @entry that has read WORD_A from its memslot and said so. */
+static int mem_guest_start(struct guest *g, void (*entry)(void))
+{
+	if (guest_create(g, code_gpa(entry), false))
+		return -1;
+	*data_word(g) = WORD_A;
+	if (run_to_io(g) != 0x26 || pio_value(g) != WORD_A)
+		return -1;
+	return 0;
+}
+
 /*
  * The guest reads page A of its memslot; the VMM maps page B over the
  * same address (mmap MAP_FIXED); the guest's next read sees B.
@@ -903,10 +916,7 @@ TEST(remap)
 
 	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
 		SKIP(return, "%s runs no guests here", dev_path());
-	ASSERT_OK(guest_create(&g, code_gpa(guest_mem_read), false));
-	*data_word(&g) = 0xaaaa0001;
-	ASSERT_EQ(0x26, run_to_io(&g));
-	EXPECT_EQ(0xaaaa0001, pio_value(&g));
+	ASSERT_OK(mem_guest_start(&g, guest_mem_read));
 
 	ASSERT_OK(map_word_at(data_word(&g), 0xbbbb0002));
 	ASSERT_EQ(0x26, run_to_io(&g));
@@ -961,10 +971,7 @@ TEST(remap_running)
 	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
 		SKIP(return, "%s runs no guests here", dev_path());
 	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_OK(guest_create(&g, code_gpa(guest_mem_spin), false));
-	*data_word(&g) = 0xaaaa0001;
-	ASSERT_EQ(0x26, run_to_io(&g));
-	EXPECT_EQ(0xaaaa0001, pio_value(&g));
+	ASSERT_OK(mem_guest_start(&g, guest_mem_spin));
 
 	r.word = data_word(&g);
 	ASSERT_OK(pthread_create(&t, NULL, remapper_thread, &r));
@@ -1106,10 +1113,7 @@ TEST(unmapped)
 
 	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
 		SKIP(return, "%s runs no guests here", dev_path());
-	ASSERT_OK(guest_create(&g, code_gpa(guest_mem_read), false));
-	*data_word(&g) = 0xaaaa0001;
-	ASSERT_EQ(0x26, run_to_io(&g));
-	EXPECT_EQ(0xaaaa0001, pio_value(&g));
+	ASSERT_OK(mem_guest_start(&g, guest_mem_read));
 
 	ASSERT_OK(munmap(data_word(&g), getpagesize()));
 	EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EFAULT);
