@@ -158,8 +158,13 @@ static void npt_flush(struct lapicv_npt *npt)
 		if (cpu >= 0)
 			__cpumask_set_cpu(cpu, npt->kick);
 	}
-	/* Preemption is off (the lock), interrupts on: the call may wait. */
+	/*
+	 * Interrupts are on, so the call may wait; preemption off for it
+	 * (a spinlock_t does not turn it off on PREEMPT_RT).
+	 */
+	preempt_disable();
 	smp_call_function_many(npt->kick, npt_flush_ack, NULL, true);
+	preempt_enable();
 }
 
 /* ---- zapping ---- */
