@@ -36,7 +36,11 @@ struct lapicv_npt {
 	cpumask_var_t kick;
 };
 
-/* Tables and the MMU notifier on vm->mm; 0 or -ENOMEM. */
+/*
+ * Tables and the MMU notifier on vm->mm: 0, -ENOMEM, or -EINTR with a
+ * signal pending (mmu_notifier_register() takes all of the mm's locks
+ * interruptibly; KVM_CREATE_VM on KVM fails the same way).
+ */
 int lapicv_npt_create(struct lapicv_vm *vm);
 /* Unregister the notifier, free every table; no vCPU runs any more. */
 void lapicv_npt_destroy(struct lapicv_vm *vm);

@@ -937,7 +937,7 @@ static const struct file_operations lapicv_vm_fops = {
 int lapicv_vm_create(unsigned long type)
 {
 	struct lapicv_vm *vm;
-	int fd;
+	int fd, r;
 
 	if (type != KVM_X86_DEFAULT_VM)
 		return -EINVAL;
@@ -954,10 +954,11 @@ int lapicv_vm_create(unsigned long type)
 	xa_init(&vm->vcpus);
 	lapicv_memslots_init(vm);
 	lapicv_irq_routing_init(vm);
-	if (lapicv_npt_create(vm)) {
+	r = lapicv_npt_create(vm);
+	if (r) {
 		mmdrop(vm->mm);
 		kfree(vm);
-		return -ENOMEM;
+		return r;
 	}
 	lapicv_inhibits_init(&vm->inhibits, lapicv_backend.apicv,
 			     lapicv_backend.required_apicv_inhibits,
