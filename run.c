@@ -74,7 +74,6 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
-#include <linux/srcu.h>
 
 #include <asm/fpu/api.h>
 #include <asm/processor-flags.h>
@@ -1169,21 +1168,19 @@ static bool runner_has_work(void *opaque)
 static int runner_enter(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
-	struct lapicv_npt *npt = vcpu->vm->npt;
 	struct vmcb *vmcb = rn->svm.vmcb;
 	const struct lapicv_svm_gate gate = {
 		.guest_cpu = &vcpu->guest_cpu,
 		.has_work = runner_has_work,
 		.opaque = vcpu,
 	};
-	int idx, r;
+	int r;
 
 	runner_tpr_to_vmcb(vcpu);
 	runner_update_cr8_intercept(vcpu);
-	idx = srcu_read_lock(&npt->srcu);
 	rn->last_cpu = raw_smp_processor_id();
+	/* npt.c's flush finds the vCPU in guest mode through guest_cpu. */
 	r = lapicv_svm_enter(&rn->svm, lapicv_npt_root(vcpu->vm), &gate);
-	srcu_read_unlock(&npt->srcu, idx);
 	if (r == -EAGAIN) {
 		/* Not entered: what was being injected goes first next time. */
 		runner_requeue(vcpu, vmcb->control.event_inj,

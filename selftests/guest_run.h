@@ -27,6 +27,8 @@ void guest_nmi_hlt(void);
 void guest_nmi_wait(void);
 void guest_pvu(void);
 void guest_shutdown(void);
+void guest_mem_read(void);
+void guest_mem_spin(void);
 void guest_end(void);
 
 #endif /* SELFTEST_GUEST_RUN_H */

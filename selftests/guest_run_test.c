@@ -43,6 +43,11 @@
  * reports 0x29; and guest_pvu: 0x2b, "sti; hlt", then "cli; hlt" and
  * 0x2c.
  *
+ * The memory tests read the word at guest-physical 0x100000 (DATA_GPA):
+ * guest_mem_read reports it over and over (0x26); guest_mem_spin reports
+ * it (0x26), then spins in guest mode until it changes and reports the
+ * new word (0x27), and again.
+ *
  * Both devices inject the MSI's vector into the halted guest: its handler
  * reports (port 0x18), then the guest leaves the halt (0x19) with the
  * vector in service (no EOI).
@@ -59,6 +64,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "apic.h"
@@ -95,6 +101,8 @@ struct kvm_userspace_memory_region2 {
 #define IDT_GPA		0x5000
 #define CODE_GPA	0x10000
 #define STACK_TOP	0x80000
+/* The word the memory tests' guest reads (guest_mem_read, _spin). */
+#define DATA_GPA	0x100000
 #define MSI_VECTOR	0x40
 #define EXTINT_VECTOR	0x30
 #define EOI_VECTOR	0x31
@@ -269,6 +277,22 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x2c, %dx\n"
 	"	out %al, %dx\n"
 	"	jmp .\n"
+	"guest_mem_read:\n"
+	"	mov 0x100000, %eax\n"
+	"	mov $0x26, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp guest_mem_read\n"
+	"guest_mem_spin:\n"
+	"	mov 0x100000, %eax\n"
+	"	mov $0x26, %dx\n"
+	"	out %eax, %dx\n"
+	"1:	pause\n"
+	"	cmp 0x100000, %eax\n"
+	"	je 1b\n"
+	"	mov 0x100000, %eax\n"
+	"	mov $0x27, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp guest_mem_spin\n"
 	/* No IDT: the first exception is a triple fault. */
 	"guest_shutdown:\n"
 	"	ud2\n"
@@ -870,7 +894,11 @@ TEST(regs)
 	close(g.dev);
 }
 
-/* Memslot delete and VM destroy leave no page pinned. */
+/*
+ * No page of guest memory is pinned, while the guest runs or after its
+ * memslot is deleted or the VM destroyed: KVM follows the VMM's mappings
+ * with an MMU notifier and holds no long-term pin (VmPin stays put).
+ */
 TEST(unpin)
 {
 	long before = vm_pinned_kb();
@@ -881,7 +909,7 @@ TEST(unpin)
 	ASSERT_LE(0, before);
 	ASSERT_OK(guest_create(&g, code_gpa(guest_main), true));
 	ASSERT_EQ(0x10, run_to_io(&g));
-	TH_LOG("VmPin while the guest ran: %ld kB", vm_pinned_kb());
+	EXPECT_EQ(before, vm_pinned_kb());
 	/* A slot nobody uses comes and goes. */
 	ASSERT_OK(set_region(g.vm, 1, 0x40000000, 0x10000, g.mem));
 	ASSERT_OK(set_region(g.vm, 1, 0x40000000, 0, NULL));
@@ -891,8 +919,261 @@ TEST(unpin)
 	EXPECT_EQ(before, vm_pinned_kb());
 	ASSERT_OK(set_region(g.vm, 0, 0, MEM_SIZE, g.mem));
 	ASSERT_EQ(0x11, run_to_io(&g));
+	EXPECT_EQ(before, vm_pinned_kb());
 	guest_destroy(&g);
 	EXPECT_EQ(before, vm_pinned_kb());
+}
+
+/* A page of @val mapped MAP_FIXED over @addr (a memfd's, filled first). */
+static int map_word_at(void *addr, uint32_t val)
+{
+	int fd = memfd_create("guest_run_test", 0);
+	void *p;
+
+	if (fd < 0 || ftruncate(fd, getpagesize()) ||
+	    pwrite(fd, &val, sizeof(val), 0) != sizeof(val))
+		return -1;
+	p = mmap(addr, getpagesize(), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 0);
+	close(fd);
+	return p == addr ? 0 : -1;
+}
+
+static uint32_t *data_word(struct guest *g)
+{
+	return (uint32_t *)(g->mem + DATA_GPA);
+}
+
+#define WORD_A	0xaaaa0001u
+
+/* A guest at @entry that has read WORD_A from its memslot and said so. */
+static int mem_guest_start(struct guest *g, void (*entry)(void))
+{
+	if (guest_create(g, code_gpa(entry), false))
+		return -1;
+	*data_word(g) = WORD_A;
+	if (run_to_io(g) != 0x26 || pio_value(g) != WORD_A)
+		return -1;
+	return 0;
+}
+
+/*
+ * The guest reads page A of its memslot; the VMM maps page B over the
+ * same address (mmap MAP_FIXED); the guest's next read sees B.
+ */
+TEST(remap)
+{
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(mem_guest_start(&g, guest_mem_read));
+
+	ASSERT_OK(map_word_at(data_word(&g), 0xbbbb0002));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0xbbbb0002, pio_value(&g));
+	/* The new mapping is the guest's memory, both ways. */
+	*data_word(&g) = 0xbbbb0003;
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0xbbbb0003, pio_value(&g));
+	guest_destroy(&g);
+}
+
+struct remapper {
+	pthread_t target;
+	uint32_t *word;
+	int mapped;		/* __atomic: 1 once done, -1 on failure */
+	int stop;		/* __atomic */
+};
+
+/*
+ * Give the vCPU a moment to enter its spin, map the new page over the
+ * word, then send the vCPU thread a signal every 10 ms until told to
+ * stop, so that a KVM_RUN that never sees the new page ends (EINTR).
+ */
+static void *remapper_thread(void *arg)
+{
+	struct remapper *r = arg;
+	struct timespec ms = { 0, 10000000 };
+
+	nanosleep(&ms, NULL);
+	__atomic_store_n(&r->mapped, map_word_at(r->word, 0xcccc0004) ? -1 : 1,
+			 __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		pthread_kill(r->target, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * The same while the vCPU spins in guest mode on the word: the VMM's
+ * mmap from another thread reaches the running guest (the vCPU is made
+ * to leave guest mode and its TLB flushed), without any exit of its own.
+ */
+TEST(remap_running)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct remapper r = { .target = pthread_self() };
+	pthread_t t;
+	struct guest g;
+	int i, ret = -1;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_OK(mem_guest_start(&g, guest_mem_spin));
+
+	r.word = data_word(&g);
+	ASSERT_OK(pthread_create(&t, NULL, remapper_thread, &r));
+	/* Signals end KVM_RUN with EINTR; bounded by their number. */
+	for (i = 0; i < 1000; i++) {
+		ret = ioctl(g.vcpu, KVM_RUN, 0);
+		if (ret == 0 || errno != EINTR)
+			break;
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ASSERT_EQ(1, __atomic_load_n(&r.mapped, __ATOMIC_ACQUIRE));
+	ASSERT_OK(ret);
+	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	EXPECT_EQ(0x27, g.run->io.port);
+	EXPECT_EQ(0xcccc0004, pio_value(&g));
+	guest_destroy(&g);
+}
+
+#define STORM_ROUNDS	64
+#define STORM_BASE	0x5e000000u
+
+struct storm {
+	pthread_t target;
+	int vm;
+	uint8_t *mem;
+	int published;		/* __atomic: the round being mapped */
+	int seen;		/* __atomic: the last round the guest saw */
+	int stop;		/* __atomic */
+	int failed;		/* __atomic: the line that failed */
+};
+
+/* Signal the vCPU thread every 10 ms until it has seen @round or stops. */
+static void storm_wait(struct storm *st, int round)
+{
+	struct timespec ms = { 0, 10000000 };
+
+	while (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&st->seen, __ATOMIC_ACQUIRE) < round) {
+		pthread_kill(st->target, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+}
+
+/*
+ * Each round flip the memslot's LOG_DIRTY_PAGES (a memslot change that
+ * keeps the guest's memory where it is), then map a new page of
+ * STORM_BASE + round over the guest's word.  Once the guest has seen the
+ * last round, one more page with no memslot change after it: only the
+ * MMU notifier can take the guest there.  Signals keep KVM_RUN bounded.
+ */
+static void *storm_thread(void *arg)
+{
+	struct storm *st = arg;
+	struct kvm_userspace_memory_region2 r = {
+		.memory_size = MEM_SIZE, .userspace_addr = (uintptr_t)st->mem,
+	};
+	int i;
+
+	for (i = 1; i <= STORM_ROUNDS; i++) {
+		r.flags = i & 1 ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+		if (ioctl(st->vm, KVM_SET_USER_MEMORY_REGION2, &r)) {
+			__atomic_store_n(&st->failed, __LINE__, __ATOMIC_RELEASE);
+			break;
+		}
+		__atomic_store_n(&st->published, i, __ATOMIC_RELEASE);
+		if (map_word_at(st->mem + DATA_GPA, STORM_BASE + i)) {
+			__atomic_store_n(&st->failed, __LINE__, __ATOMIC_RELEASE);
+			break;
+		}
+		sched_yield();
+	}
+	storm_wait(st, STORM_ROUNDS);
+	__atomic_store_n(&st->published, STORM_ROUNDS + 1, __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE) &&
+	    map_word_at(st->mem + DATA_GPA, STORM_BASE + STORM_ROUNDS + 1))
+		__atomic_store_n(&st->failed, __LINE__, __ATOMIC_RELEASE);
+	/* No round beyond: signals until told to stop. */
+	storm_wait(st, STORM_ROUNDS + 2);
+	return NULL;
+}
+
+/*
+ * Many remaps and memslot changes while the vCPU spins in guest mode on
+ * the word: the guest reports no value before its round began, values
+ * never go back (no stale translation survives a remap), and the guest
+ * ends up on the last page.
+ */
+TEST(remap_storm)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct storm st = { .target = pthread_self() };
+	uint32_t v, last = 0;
+	struct guest g;
+	pthread_t t;
+	int i;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_OK(guest_create(&g, code_gpa(guest_mem_spin), false));
+	*data_word(&g) = STORM_BASE;
+	st.vm = g.vm;
+	st.mem = g.mem;
+	ASSERT_OK(pthread_create(&t, NULL, storm_thread, &st));
+	/* Each exit reports a value; signals end KVM_RUN with EINTR. */
+	for (i = 0; i < 1000 && last <= STORM_ROUNDS; i++) {
+		if (__atomic_load_n(&st.failed, __ATOMIC_ACQUIRE))
+			break;
+		if (ioctl(g.vcpu, KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (g.run->exit_reason != KVM_EXIT_IO)
+			break;
+		v = pio_value(&g) - STORM_BASE;
+		EXPECT_LE(last, v);
+		EXPECT_GE(__atomic_load_n(&st.published, __ATOMIC_ACQUIRE), v);
+		last = v;
+		__atomic_store_n(&st.seen, v, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&st.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, __atomic_load_n(&st.failed, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(STORM_ROUNDS + 1, last);
+	guest_destroy(&g);
+}
+
+/*
+ * Memory the VMM unmaps inside a live memslot: the guest's access ends
+ * KVM_RUN with EFAULT (KVM 6.12's kvm_handle_error_pfn(), no exit
+ * reason of its own), and once the VMM maps a page there again the
+ * access is retried and reads it.
+ */
+TEST(unmapped)
+{
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(mem_guest_start(&g, guest_mem_read));
+
+	ASSERT_OK(munmap(data_word(&g), getpagesize()));
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EFAULT);
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EFAULT);
+
+	ASSERT_OK(map_word_at(data_word(&g), 0xdddd0005));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0xdddd0005, pio_value(&g));
+	guest_destroy(&g);
 }
 
 /*

@@ -555,6 +555,7 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	int failed;
 
 	vmcb->control.nested_cr3 = nested_cr3;
+	/* npt.c's flush relies on it: no translation outlives an exit. */
 	vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
 	/* Nothing is cached across VMRUNs: the CPU reloads every field. */
 	vmcb->control.clean = 0;
