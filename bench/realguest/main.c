@@ -18,6 +18,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -222,7 +223,10 @@ static int use_dev(int d)
 	return mknod("/dev/kvm", S_IFCHR | 0600, dev_nums[d]);
 }
 
-/* One slice in a child process; 0 and *@r, or -1. */
+/* Slices whose guest hung (the alarm), per device, this figure. */
+static int hung[2];
+
+/* One slice in a child process; 0 and *@r, 1 if it hung, or -1. */
 static int slice(const struct rg_fig *f, int d, struct rg_res *r)
 {
 	size_t got = 0;
@@ -241,7 +245,7 @@ static int slice(const struct rg_fig *f, int d, struct rg_res *r)
 
 		close(p[0]);
 		/* A guest that never finishes fails its figure, not the run. */
-		alarm(rg_budget_ms / 50 + 20);
+		alarm(rg_budget_ms / 100 + 8);
 		rg_on_lapicv = d == 0;
 		f->run(&res, f->arg);
 		_exit(write(p[1], &res, sizeof(res)) == sizeof(res) ? 0 : 1);
@@ -251,8 +255,15 @@ static int slice(const struct rg_fig *f, int d, struct rg_res *r)
 	       (n = read(p[0], (char *)r + got, sizeof(*r) - got)) > 0)
 		got += n;
 	close(p[0]);
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) ||
-	    got != sizeof(*r) || r->n <= 0) {
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM) {
+		printf("# realguest: %s on %s: the guest hung, slice run again\n",
+		       f->name, dev_names[d]);
+		hung[d]++;
+		return 1;
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) || got != sizeof(*r) || r->n <= 0) {
 		printf("# realguest: %s on %s failed (status 0x%x)\n", f->name,
 		       dev_names[d], st);
 		return -1;
@@ -300,6 +311,7 @@ static int figure(const struct rg_fig *f)
 	size_t ns[2];
 	uint32_t i;
 
+	memset(hung, 0, sizeof(hung));
 	for (d = 0; d < nd; d++) {
 		smp[d] = realloc(smp[d], sizeof(double) * RG_SAMPLES * slices);
 		TEST_ASSERT(smp[d], "realloc");
@@ -310,7 +322,11 @@ static int figure(const struct rg_fig *f)
 		memset(ns, 0, sizeof(ns));
 		for (s = 0; s < slices; s++) {
 			for (d = 0; d < nd; d++) {
-				if (slice(f, d, &one))
+				int k, e = 1;
+
+				for (k = 0; k < 3 && e == 1; k++)
+					e = slice(f, d, &one);
+				if (e)
 					return -1;
 				sum[d].n += one.n;
 				sum[d].ns += one.ns;
@@ -336,6 +352,9 @@ static int figure(const struct rg_fig *f)
 		if (!f->drift)
 			line(f->name, "mean_ns", dev_names[d],
 			     median(mean[d], reps), unit);
+		if (hung[d])
+			line(f->name, "hung_slices", dev_names[d], hung[d],
+			     "slices");
 		for (a = 0; a < RG_AUX && f->aux[a]; a++) {
 			char what[64];
 

@@ -4,10 +4,9 @@
  * the TSC and calls KVM_SIGNAL_MSI for the vCPU, which spins with IF=1
  * (PAUSE loop) or waits in "sti; hlt"; the guest's handler reads the TSC
  * first thing.  Latency = handler TSC - (VMM TSC + the guest's TSC
- * offset).  The offset is KVM_GET_MSRS(IA32_TSC) against the host's TSC
- * around it; lapicv runs the guest with offset 0 (RDTSC unintercepted,
- * Documentation/design.rst) and has no IA32_TSC MSR, which reads as 0
- * here.  Halted: the VMM waits until the guest says it is about to halt
+ * offset).  KVM gives the offset exactly (KVM_GET_DEVICE_ATTR,
+ * KVM_VCPU_TSC_CTRL); lapicv runs the guest with offset 0 (RDTSC
+ * unintercepted, svm/svm.c) and has no such attribute.  Halted: the VMM waits until the guest says it is about to halt
  * and then 100 us more before each MSI.
  */
 #include <pthread.h>
@@ -47,19 +46,19 @@ static void msi_guest(void)
 	GUEST_DONE();
 }
 
+/* KVM's exact offset (KVM_VCPU_TSC_CTRL); lapicv has none: offset 0. */
 static int64_t tsc_offset(struct kvm_vcpu *vcpu)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
-	uint64_t h0, h1;
+	uint64_t off = 0;
+	struct kvm_device_attr attr = {
+		.group = KVM_VCPU_TSC_CTRL,
+		.attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uint64_t)&off,
+	};
 
-	h0 = rdtsc();
-	if (ioctl(vcpu->fd, KVM_GET_MSRS, &m) != 1)
-		return 0;
-	h1 = rdtsc();
-	return (int64_t)(m.e.data - (h0 + (h1 - h0) / 2));
+	if (ioctl(vcpu->fd, KVM_GET_DEVICE_ATTR, &attr))
+		TEST_ASSERT(rg_on_lapicv, "KVM_GET_DEVICE_ATTR TSC offset");
+	return (int64_t)off;
 }
 
 #define HVA(vm, var) ((volatile typeof(var) *)addr_gva2hva(vm, (vm_vaddr_t)&(var)))
