@@ -339,6 +339,11 @@ static int figure(const struct rg_fig *f)
 		for (d = 0; d < nd; d++) {
 			mean[d][r] = sum[d].ns / sum[d].n;
 			val[d][r] = ns[d] ? median(smp[d], ns[d]) : mean[d][r];
+			if (ns[d] > 10)
+				printf("# realguest: %s %s: %zu samples, ns at 10/25/50/75/90 %%: %.0f %.0f %.0f %.0f %.0f\n",
+				       f->name, dev_names[d], ns[d], smp[d][ns[d] / 10],
+				       smp[d][ns[d] / 4], smp[d][ns[d] / 2],
+				       smp[d][ns[d] * 3 / 4], smp[d][ns[d] * 9 / 10]);
 			for (a = 0; a < RG_AUX; a++)
 				aux[d][a][r] = sum[d].aux[a] / sum[d].n;
 		}
