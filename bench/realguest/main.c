@@ -238,8 +238,11 @@ static int slice(const struct rg_fig *f, int d, struct rg_res *r)
 		return -1;
 	fflush(stdout);
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
 		return -1;
+	}
 	if (!pid) {
 		static struct rg_res res;
 
