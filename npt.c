@@ -402,21 +402,27 @@ static struct lapicv_memslot *npt_find_slot(struct lapicv_vm *vm, u64 gpa)
 	return NULL;
 }
 
-int lapicv_npt_read(struct lapicv_vm *vm, u64 gpa, void *buf,
-		    unsigned int len)
+int lapicv_npt_read(struct lapicv_vm *vm, struct lapicv_npt_window *w,
+		    u64 gpa, void *buf, unsigned int len)
 {
 	struct lapicv_memslot *s;
-	unsigned long hva;
 
-	rcu_read_lock();
-	s = npt_find_slot(vm, gpa);
-	if (!s || s->size - (gpa - s->gpa) < len) {
+	if (!w->size || gpa < w->gpa || gpa - w->gpa >= w->size) {
+		rcu_read_lock();
+		s = npt_find_slot(vm, gpa);
+		if (s) {
+			w->gpa = s->gpa;
+			w->size = s->size;
+			w->hva = s->hva;
+		}
 		rcu_read_unlock();
-		return -EFAULT;
+		if (!s)
+			return -EFAULT;
 	}
-	hva = s->hva + (gpa - s->gpa);
-	rcu_read_unlock();
-	return copy_from_user(buf, (void __user *)hva, len) ? -EFAULT : 0;
+	if (w->size - (gpa - w->gpa) < len)
+		return -EFAULT;
+	return copy_from_user(buf, (void __user *)(w->hva + (gpa - w->gpa)),
+			      len) ? -EFAULT : 0;
 }
 
 /* KVM's mmu_invalidate_retry_gfn(), on the VMM's address. */
@@ -442,6 +448,15 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 
 	/* Beyond what the tables can map: no memslot can be there. */
 	if (gpa >> (PAGE_SHIFT + 9 * npt->levels))
+		return LAPICV_NPT_NO_SLOT;
+	/*
+	 * No slot (MMIO, the APIC page): said without the lock, which only
+	 * orders a mapping against a change of the slots.
+	 */
+	rcu_read_lock();
+	s = npt_find_slot(vm, gpa);
+	rcu_read_unlock();
+	if (!s)
 		return LAPICV_NPT_NO_SLOT;
 
 	seq = READ_ONCE(npt->seq);

@@ -63,11 +63,24 @@ enum lapicv_npt_fault {
 int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write);
 
 /*
+ * Where one memslot sits, copied out of it (no reference to the slot), so
+ * that the reads of one emulation look the slot up once, as KVM's reads
+ * of one exit use one memslots snapshot.  size 0: nothing cached.
+ */
+struct lapicv_npt_window {
+	u64 gpa;
+	u64 size;
+	unsigned long hva;
+};
+
+/*
  * Read @len bytes of guest-physical memory at @gpa through the memslots
  * (the VMM's memory, current->mm): 0, or -EFAULT outside every memslot or
- * for memory the VMM cannot read.  Never across a memslot's end.
+ * for memory the VMM cannot read.  Never across a memslot's end.  @w:
+ * the slot of an earlier read, used if it holds @gpa, else replaced by
+ * the slot looked up (size 0 to start afresh).
  */
-int lapicv_npt_read(struct lapicv_vm *vm, u64 gpa, void *buf,
-		    unsigned int len);
+int lapicv_npt_read(struct lapicv_vm *vm, struct lapicv_npt_window *w,
+		    u64 gpa, void *buf, unsigned int len);
 
 #endif /* _LAPICV_NPT_H */

@@ -217,7 +217,7 @@ static int runner_read_gpa(void *opaque, u64 gpa, void *buf, unsigned int len)
 {
 	struct lapicv_vcpu *vcpu = opaque;
 
-	return lapicv_npt_read(vcpu->vm, gpa, buf, len);
+	return lapicv_npt_read(vcpu->vm, &vcpu->runner->window, gpa, buf, len);
 }
 
 static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
@@ -250,6 +250,8 @@ static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
 		ctx->features |= LAPICV_EMU_F_GBPAGES;
 	ctx->read = runner_read_gpa;
 	ctx->opaque = vcpu;
+	/* Each emulation looks the slot up afresh. */
+	vcpu->runner->window.size = 0;
 }
 
 /* The GPRs in encoding order, for the decoders, and back. */

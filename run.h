@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 
 #include "emulate.h"
+#include "npt.h"
 #include "lapicv.h"
 #include "svm/svm.h"
 
@@ -59,6 +60,8 @@ struct lapicv_vcpu_runner {
 	u64 nmi_singlestep_flags;
 	/* The CPU of the last VMRUN, for KVM_EXIT_FAIL_ENTRY. */
 	int last_cpu;
+	/* The memslot of the current emulation's reads (runner_emu_ctx()). */
+	struct lapicv_npt_window window;
 };
 
 /*
