@@ -11,7 +11,7 @@
 #   make check           the test command: module builds, selftests in QEMU
 #                        guests (6.12: lapicv + kvm_amd, 6.1: lapicv), summary
 #   make demo            the main job: a guest with the module and the demo VMM
-#   make check-debug     the selftests on a KASAN/lockdep/kmemleak debug kernel
+#   make check-debug     the selftests and real-guest suites on a KASAN/lockdep/kmemleak debug kernel
 #                        (slow: not part of make check)
 #   make install         install lapicv.ko into /lib/modules/$(KVER)/updates
 #                        and the udev rule for /dev/lapicv (DESTDIR= stages)

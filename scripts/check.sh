@@ -113,20 +113,9 @@ unit() {
 }
 
 # stage <name> <dir> <test>...: $out/realguest/<name>/, what
-# mkinitramfs.sh -R packs: the list of the tests expected and a link to each
-# one <dir> has, so that the guest fails the ones that did not build, and
-# selftests/realguest-notyet, the tests not run on lapicv yet.
+# mkinitramfs.sh -R packs (scripts/realguest-stage.sh).
 stage() {
-	local d=$out/realguest/$1 dir=$2 t
-
-	shift 2
-	mkdir -p "$d"
-	# grep exits 1 when every line is a comment: an empty list is fine.
-	grep -v '^#' selftests/realguest-notyet >"$d/notyet" || true
-	for t in "$@"; do
-		echo "$t" >>"$d/list"
-		[ ! -x "$dir/$t" ] || ln -s "$(realpath "$dir/$t")" "$d/$t"
-	done
+	bash scripts/realguest-stage.sh "$out/realguest" "$@"
 }
 
 # guest <ver> [no5lvl]: boot <ver> with the selftests; the newest kernel
