@@ -12,7 +12,8 @@
 #
 # Environment: FUZZ_GUEST_SEED (the first seed, default: the time;
 # printed), FUZZ_GUEST_SEEDS (default 10), FUZZ_GUEST_RUNS (guests per
-# seed, default 300), FUZZ_GUEST_KVM (0), FUZZ_GUEST_RUN (only that
+# seed, default 300), FUZZ_GUEST_KVM (0), FUZZ_GUEST_LAPICV (1; 0 with
+# FUZZ_GUEST_KVM=1: kvm_amd alone), FUZZ_GUEST_RUN (only that
 # guest of each seed), FUZZ_GUEST_TRACE (1 prints every snippet and exit), FUZZ_KVER (default: the newest installed headers),
 # LAPICV_QEMU_TIMEOUT (default 3600).  The log stays in
 # selftests/build/fuzz-guest/guest.log.
@@ -45,7 +46,7 @@ seeds() {
 	i=0
 	while [ $i -lt "$rig_seeds" ]; do
 		s=$((rig_seed + i))
-		LAPICV_DEV=$1 LAPICV_FUZZ_SEED=$s LAPICV_FUZZ_RUNS=$rig_runs \
+		LAPICV_DEV=$1 LAPICV_FUZZ_KVM=1 LAPICV_FUZZ_SEED=$s LAPICV_FUZZ_RUNS=$rig_runs \
 			LAPICV_FUZZ_TRACE=${rig_trace:-0} LAPICV_FUZZ_RUN=${rig_run:-} /tests/guest_fuzz_test 2>&1 |
 			while IFS= read -r l; do echo "[fuzz-guest] $2 seed $s: $l"; done
 		i=$((i + 1))
@@ -55,7 +56,7 @@ if ! insmod /lib/modules/lapicv.ko; then
 	say "not ok insmod lapicv"
 	exit 0
 fi
-seeds /dev/lapicv lapicv
+[ "${rig_lapicv:-1}" = 0 ] || seeds /dev/lapicv lapicv
 if rmmod lapicv; then say "ok rmmod lapicv"; else say "not ok rmmod lapicv"; fi
 if [ "${rig_kvm:-0}" = 1 ]; then
 	while read -r m; do insmod "/lib/modules/$m" || say "not ok insmod $m"; done </lib/modules/kvm.order
@@ -75,6 +76,7 @@ kflag=()
 args=("rig_seed=$seed" "rig_seeds=$seeds" "rig_runs=$runs" "rig_kvm=${FUZZ_GUEST_KVM:-0}"
       "rig_trace=${FUZZ_GUEST_TRACE:-0}")
 [ -n "${FUZZ_GUEST_RUN:-}" ] && args+=("rig_run=$FUZZ_GUEST_RUN")
+[ "${FUZZ_GUEST_LAPICV:-1}" = 0 ] && args+=("rig_lapicv=0")
 bash scripts/mkinitramfs.sh "${kflag[@]}" -t "$out/tests" "$ver" "$out/fuzz.cpio.gz" "$out/run.sh"
 echo "Fuzzing guests: seeds $seed..$((seed + seeds - 1)), $runs guests each, in Debian's $ver under QEMU"
 set +e

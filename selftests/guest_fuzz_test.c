@@ -43,7 +43,9 @@
  * delivery mode), KVM_NMI, KVM_INTERRUPT (split irqchip), junk through
  * KVM_SET_REGS, KVM_SET_SREGS (whatever the ioctl accepts),
  * KVM_SET_VCPU_EVENTS, KVM_SET_MP_STATE and KVM_SET_LAPIC, set
- * immediate_exit, or delete and re-add the memslot.  Every KVM_RUN is
+ * immediate_exit, or delete and re-add the memslot; for one guest in five
+ * a second thread sends MSIs and deletes and re-adds the memslot while
+ * the vCPU runs.  Every KVM_RUN is
  * bounded by SIGALRM (after 2-20 ms, then every 20 ms until it returns),
  * so a vCPU that hangs (spinning or halted with nothing to wake it) comes
  * back with EINTR; a watchdog thread prints the vCPU thread's kernel stack
@@ -52,7 +54,11 @@
  * What a KVM_RUN may end in (anything else fails the test):
  *  - 0 with KVM_EXIT_IO, _MMIO, _SHUTDOWN, _FAIL_ENTRY, _INTERNAL_ERROR,
  *    _IOAPIC_EOI (split irqchip), _IRQ_WINDOW_OPEN or _SYSTEM_EVENT;
- *  - -1 with EINTR, with KVM_EXIT_INTR unless immediate_exit was set.
+ *  - -1 with EINTR, with KVM_EXIT_INTR unless immediate_exit was set;
+ *  - -1 with EAGAIN (KVM: an UNINITIALIZED vCPU was woken by an event);
+ *  - -1 with EIO when the VM is dead, every vCPU ioctl failing with EIO
+ *    from then on (KVM kills a VM whose SMI finds no SMRAM memslot, as
+ *    here: SMIs come from MSIs and ICR writes); the guest ends there.
  * After every guest the VM is destroyed and the pages pinned for the
  * process (VmPin) must be back to what they were before it; at the end
  * the module's reference count (/sys/module/<lapicv|kvm>/refcnt) must be
@@ -81,6 +87,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
+#include "apic.h"
 #include "lapicv_util.h"
 
 #define DEFAULT_RUNS	150
@@ -710,6 +717,8 @@ static void gen_prog(struct prog *p, bool real)
 /* One guest: its VM, vCPU, memory and the state it starts from. */
 struct fuzz_vm {
 	int dev, vm, vcpu;
+	int stop;		/* __atomic: the noise thread ends */
+	uint64_t noise_seed;
 	struct kvm_run *run;
 	size_t run_size;
 	uint8_t *mem;
@@ -731,7 +740,7 @@ static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int l)
 	s->g = 1;
 }
 
-static int set_cpuid(int vcpu)
+static int guest_set_cpuid(int vcpu)
 {
 	struct {
 		struct kvm_cpuid2 hdr;
@@ -817,6 +826,19 @@ static int fuzz_vm_create(struct fuzz_vm *f)
 	if (f->split ? vm_enable_split_irqchip(f->vm, SPLIT_IRQCHIP_PINS) :
 	    ioctl(f->vm, KVM_CREATE_IRQCHIP, 0))
 		return -1;
+	if (f->split) {
+		/* VMM IOAPIC pins as MSI routes, some level: EOI exits. */
+		struct msi_route routes[4];
+
+		for (int i = 0; i < 4; i++) {
+			routes[i].gsi = i;
+			routes[i].address_lo = APIC_GPA;
+			routes[i].address_hi = 0;
+			routes[i].data = (0x20 + rn(0xe0)) | rn(2) << 15;
+		}
+		if (set_msi_routes(f->vm, routes, 4))
+			return -1;
+	}
 	f->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (f->mem == MAP_FAILED)
@@ -832,7 +854,7 @@ static int fuzz_vm_create(struct fuzz_vm *f)
 		return -1;
 	f->run_size = sz;
 	f->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, f->vcpu, 0);
-	if (f->run == MAP_FAILED || set_cpuid(f->vcpu))
+	if (f->run == MAP_FAILED || guest_set_cpuid(f->vcpu))
 		return -1;
 	if (ioctl(f->vcpu, KVM_GET_SREGS, s))
 		return -1;
@@ -918,10 +940,12 @@ static int recover(struct fuzz_vm *f, uint64_t done)
 
 /* What the runs ended in, for the summary. */
 enum { ST_IO, ST_MMIO, ST_SHUTDOWN, ST_FAIL_ENTRY, ST_INTERNAL, ST_EOI,
-	ST_WINDOW, ST_SYSTEM, ST_EINTR, ST_IMMEDIATE, ST_FAULT, ST_DONE, ST_N };
+	ST_WINDOW, ST_SYSTEM, ST_EINTR, ST_IMMEDIATE, ST_EAGAIN, ST_DEAD,
+	ST_FAULT, ST_DONE, ST_N };
 static const char * const st_names[ST_N] = {
 	"io", "mmio", "shutdown", "fail_entry", "internal_error", "ioapic_eoi",
-	"irq_window_open", "system_event", "eintr", "immediate_exit",
+	"irq_window_open", "system_event", "eintr", "immediate_exit", "eagain",
+	"eio (VM dead)",
 	"guest exceptions", "guests done",
 };
 
@@ -957,7 +981,7 @@ static void *watchdog(void *arg)
 		last = now;
 		if (still != 3)
 			continue;
-		printf("# watchdog: a KVM_RUN of guest %lu has not returned for 15 s\n",
+		printf("# stuck: a KVM_RUN of guest %lu has not returned for 15 s\n",
 		       __atomic_load_n(&wd_guest, __ATOMIC_RELAXED));
 		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", wd_tid);
 		fp = fopen(path, "r");
@@ -998,10 +1022,11 @@ static void host_action(struct fuzz_vm *f, struct fuzz_stats *st)
 	struct kvm_vcpu_events ev;
 	struct kvm_lapic_state lapic;
 	struct kvm_mp_state mp;
+	int what = rn(11);
 	int r = 0;
 
 	st->host_actions++;
-	switch (rn(11)) {
+	switch (what) {
 	case 0:
 	case 1: {
 		struct kvm_msi msi = {
@@ -1114,7 +1139,10 @@ static void host_action(struct fuzz_vm *f, struct fuzz_stats *st)
 		r = ioctl(f->vcpu, KVM_SET_LAPIC, &lapic);
 		break;
 	case 9:
-		f->run->immediate_exit = 1;
+		if (chance(50))
+			f->run->immediate_exit = 1;
+		else
+			f->run->request_interrupt_window = !f->run->request_interrupt_window;
 		break;
 	default:
 		/* The memslot goes and comes back (the guest keeps running). */
@@ -1124,6 +1152,37 @@ static void host_action(struct fuzz_vm *f, struct fuzz_stats *st)
 	}
 	if (r < 0)
 		st->set_rejected++;
+	if (trace)
+		printf("#   host action %d: %s\n", what, r < 0 ? errno_name(errno) : "ok");
+}
+
+/*
+ * While the vCPU runs, from another thread: MSIs, and the memslot deleted
+ * and added back under it (a vCPU in guest mode must let go of its pages).
+ */
+static void *noise_thread(void *arg)
+{
+	struct fuzz_vm *f = arg;
+	uint64_t r = f->noise_seed;
+	struct timespec ts = { 0, 0 };
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE)) {
+		struct kvm_msi msi = {
+			.address_lo = APIC_GPA,
+			.data = 0x20 + (r >> 8) % 0xe0,
+		};
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		if ((r >> 33) % 4) {
+			ioctl(f->vm, KVM_SIGNAL_MSI, &msi);
+		} else {
+			set_slot(f, 0);
+			set_slot(f, MEM_SIZE);
+		}
+		ts.tv_nsec = 100000 + (r >> 40) % 2000000;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
 }
 
 static long pinned_kb(void)
@@ -1182,11 +1241,11 @@ static unsigned long env_ul(const char *name, unsigned long def)
  * outside the list (or a host ioctl that must not fail).
  */
 static int fuzz_one(struct fuzz_vm *f, struct fuzz_stats *st, char *why,
-		    size_t whylen)
+		    size_t whylen, bool created)
 {
 	int exits;
 
-	if (fuzz_vm_create(f) || start_at(f, 0)) {
+	if ((!created && fuzz_vm_create(f)) || start_at(f, 0)) {
 		snprintf(why, whylen, "VM setup failed: %s", strerror(errno));
 		return -1;
 	}
@@ -1204,6 +1263,22 @@ static int fuzz_one(struct fuzz_vm *f, struct fuzz_stats *st, char *why,
 		e = errno;
 		alarm_in(0);
 		run->immediate_exit = 0;
+		if (r == -1 && e == EAGAIN) {
+			/* KVM: an UNINITIALIZED vCPU woke up (INIT, SIPI). */
+			st->n[ST_EAGAIN]++;
+			continue;
+		}
+		if (r == -1 && e == EIO) {
+			struct kvm_regs regs;
+
+			/* KVM killed the VM: every vCPU ioctl says EIO now. */
+			if (ioctl(f->vcpu, KVM_GET_REGS, &regs) != -1 || errno != EIO) {
+				snprintf(why, whylen, "KVM_RUN: EIO, the VM not dead");
+				return -1;
+			}
+			st->n[ST_DEAD]++;
+			break;
+		}
 		if (r == -1) {
 			if (e != EINTR ||
 			    (!imm_exit && run->exit_reason != KVM_EXIT_INTR)) {
@@ -1298,8 +1373,8 @@ static int fuzz_one(struct fuzz_vm *f, struct fuzz_stats *st, char *why,
 			if (trace && run->exit_reason == KVM_EXIT_FAIL_ENTRY)
 				printf("#   fail entry %llx\n",
 				       run->fail_entry.hardware_entry_failure_reason);
-			/* Half the time the VMM gives up, else it resets. */
-			if (chance(50)) {
+			/* The VMM gives up, or resets the vCPU and goes on. */
+			if (chance(30)) {
 				exits = MAX_EXITS;
 				break;
 			}
@@ -1363,6 +1438,7 @@ TEST_F_TIMEOUT(fuzz, guests, 3600)
 	struct sigaction sa;
 	sigset_t alrm;
 	pthread_t wd;
+	pthread_attr_t nattr;
 	static uint8_t code[CODE_MAX];
 	time_t t0 = time(NULL);
 	char why[160];
@@ -1374,6 +1450,13 @@ TEST_F_TIMEOUT(fuzz, guests, 3600)
 	if (!check_ext(dev, KVM_CAP_IMMEDIATE_EXIT))
 		SKIP(return, "%s runs no guests here", dev_path());
 	close(dev);
+	/*
+	 * kvm_amd under QEMU's TCG: QEMU 7.2 itself crashed (SIGSEGV) under
+	 * one seed of four in 1,200 guests (a nested-SVM emulation bug, as
+	 * in ../shared/REALGUEST.md 5), taking the whole rig down with it.
+	 */
+	if (dev_is_kvm() && host_is_tcg() && !env_ul("LAPICV_FUZZ_KVM", 0))
+		SKIP(return, "kvm_amd under QEMU's TCG crashes QEMU (LAPICV_FUZZ_KVM=1 runs it)");
 	trace = env_ul("LAPICV_FUZZ_TRACE", 0);
 	cr8_writes = env_ul("LAPICV_FUZZ_CR8", !host_is_tcg());
 	if (trace)
@@ -1388,16 +1471,21 @@ TEST_F_TIMEOUT(fuzz, guests, 3600)
 	sigaddset(&alrm, SIGALRM);
 	pthread_sigmask(SIG_BLOCK, &alrm, NULL);
 	ASSERT_EQ(0, pthread_create(&wd, NULL, watchdog, NULL));
+	pthread_attr_init(&nattr);
+	pthread_attr_setsigmask_np(&nattr, &alrm);
 	pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
 	pins0 = pinned_kb();
 	ref0 = module_refcnt();
 	ASSERT_LE(0, pins0);
+	ASSERT_LE(0, ref0) TH_LOG("no /sys/module/.../refcnt");
 	TH_LOG("seed %lu (LAPICV_FUZZ_SEED=%lu), %lu guests, CR8 writes %s",
 	       seed, seed, runs,
 	       cr8_writes ? "on" : "off (QEMU TCG below: LAPICV_FUZZ_CR8)");
 
 	for (unsigned long i = 0; i < runs; i++) {
 		struct fuzz_vm f;
+		bool noise;
+		pthread_t nt;
 		int r;
 
 		if (only != ULONG_MAX && i != only)
@@ -1416,7 +1504,23 @@ TEST_F_TIMEOUT(fuzz, guests, 3600)
 			printf("\n");
 		}
 		__atomic_store_n(&wd_guest, i, __ATOMIC_RELAXED);
-		r = fuzz_one(&f, &st, why, sizeof(why));
+		noise = chance(20);
+		f.noise_seed = rnd();
+		/* The noise thread needs the VM first. */
+		r = 0;
+		if (noise && fuzz_vm_create(&f)) {
+			snprintf(why, sizeof(why), "VM setup failed: %s", strerror(errno));
+			r = -1;
+			noise = false;
+		}
+		if (noise)
+			ASSERT_EQ(0, pthread_create(&nt, &nattr, noise_thread, &f));
+		if (!r)
+			r = fuzz_one(&f, &st, why, sizeof(why), noise);
+		if (noise) {
+			__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+			pthread_join(nt, NULL);
+		}
 		fuzz_vm_destroy(&f);
 		st.runs++;
 		ASSERT_EQ(0, r) TH_LOG("guest %lu of seed %lu: %s (LAPICV_FUZZ_RUN=%lu)",
