@@ -13,7 +13,8 @@
 # Environment: FUZZ_GUEST_SEED (the first seed, default: the time;
 # printed), FUZZ_GUEST_SEEDS (default 10), FUZZ_GUEST_RUNS (guests per
 # seed, default 300), FUZZ_GUEST_KVM (0), FUZZ_GUEST_LAPICV (1; 0 with
-# FUZZ_GUEST_KVM=1: kvm_amd alone), FUZZ_GUEST_RUN (only that
+# FUZZ_GUEST_KVM=1: kvm_amd alone), FUZZ_GUEST_NO5LVL (1: boot with
+# no5lvl, so 4-level nested paging), FUZZ_GUEST_RUN (only that
 # guest of each seed), FUZZ_GUEST_TRACE (1 prints every snippet and exit), FUZZ_KVER (default: the newest installed headers),
 # LAPICV_QEMU_TIMEOUT (default 3600).  The log stays in
 # selftests/build/fuzz-guest/guest.log.
@@ -77,6 +78,7 @@ args=("rig_seed=$seed" "rig_seeds=$seeds" "rig_runs=$runs" "rig_kvm=${FUZZ_GUEST
       "rig_trace=${FUZZ_GUEST_TRACE:-0}")
 [ -n "${FUZZ_GUEST_RUN:-}" ] && args+=("rig_run=$FUZZ_GUEST_RUN")
 [ "${FUZZ_GUEST_LAPICV:-1}" = 0 ] && args+=("rig_lapicv=0")
+[ "${FUZZ_GUEST_NO5LVL:-0}" = 1 ] && args+=(no5lvl)
 bash scripts/mkinitramfs.sh "${kflag[@]}" -t "$out/tests" "$ver" "$out/fuzz.cpio.gz" "$out/run.sh"
 echo "Fuzzing guests: seeds $seed..$((seed + seeds - 1)), $runs guests each, in Debian's $ver under QEMU"
 set +e

@@ -1065,6 +1065,9 @@ static void host_action(struct fuzz_vm *f, struct fuzz_stats *st)
 			regs.rflags |= 0x100;	/* TF */
 		}
 		r = ioctl(f->vcpu, KVM_SET_REGS, &regs);
+		if (trace)
+			printf("#   rip %llx rsp %llx rflags %llx\n", regs.rip,
+			       regs.rsp, regs.rflags);
 		break;
 	case 5:
 		if (ioctl(f->vcpu, KVM_GET_SREGS, &s))
