@@ -138,6 +138,8 @@ guest() {
 		args=(rig_backends=vmx-model,avic-model)
 		pack+=(-K "${realguest[@]}")
 	fi
+	# One guest-fuzzer seed for every guest and device of this run.
+	args+=("LAPICV_FUZZ_SEED=$fuzz_seed")
 	img=$out/guest-$tag.cpio.gz
 	echo "== guest $v: suites $suites${args[*]:+, ${args[*]}}"
 	bash scripts/mkinitramfs.sh "${pack[@]}" "$v" "$img" \
@@ -157,6 +159,9 @@ step $st "guest-kernels.sh: guest kernels, kselftest and checkpatch cached"
 [ $st -eq 0 ] || finish
 mapfile -t kvers < <(bash scripts/kvers.sh)
 newest=${kvers[-1]}
+# selftests/guest_fuzz_test.c's seed (LAPICV_FUZZ_SEED replays one).
+fuzz_seed=${LAPICV_FUZZ_SEED:-$(date +%s)}
+echo "== guest fuzzer seed $fuzz_seed (LAPICV_FUZZ_SEED=$fuzz_seed replays it)"
 older=("${kvers[@]:0:${#kvers[@]}-1}")
 
 echo "== build"
