@@ -11,8 +11,9 @@
 #   make check           the test command: module builds, selftests in QEMU
 #                        guests (6.12: lapicv + kvm_amd, 6.1: lapicv), summary
 #   make demo            the main job: a guest with the module and the demo VMM
-#   make check-debug     the selftests on a KASAN/lockdep/kmemleak debug kernel
+#   make check-debug     the selftests and real-guest suites on a KASAN/lockdep/kmemleak debug kernel
 #                        (slow: not part of make check)
+#   make fuzz-guest      the guest-side fuzzer alone, many seeds, in a guest
 #   make install         install lapicv.ko into /lib/modules/$(KVER)/updates
 #                        and the udev rule for /dev/lapicv (DESTDIR= stages)
 #
@@ -41,7 +42,7 @@ BUILD := $(SRCDIR)/build/$(KVER)
 MOD_SRCS := Kbuild $(wildcard *.c) $(wildcard *.h) include svm
 
 .PHONY: all modules modules-all clean checkpatch check demo install diff-long \
-	unit unit-tsan fuzz bench fuzz-ioctl dkms-check check-debug
+	unit unit-tsan fuzz bench fuzz-ioctl fuzz-guest dkms-check check-debug
 
 all: modules
 
@@ -112,6 +113,12 @@ check-debug:
 # pass through), and the DKMS cycle for every installed header set.
 fuzz-ioctl:
 	@bash $(SRCDIR)/scripts/fuzz-ioctl.sh
+
+# The guest-side fuzzer alone in a guest, for longer than make check runs
+# it (FUZZ_GUEST_SEED, FUZZ_GUEST_SEEDS, FUZZ_GUEST_RUNS, FUZZ_GUEST_KVM
+# pass through); see scripts/fuzz-guest.sh.
+fuzz-guest:
+	@bash $(SRCDIR)/scripts/fuzz-guest.sh
 
 dkms-check:
 	@bash $(SRCDIR)/scripts/dkms-check.sh

@@ -37,7 +37,8 @@
  *
  * lapicv_vcpu.irq_window
  *	:Written:  by the vCPU's owner only (vcpu->mutex): opened and closed
- *	           by the run step, closed by INIT/RESET.
+ *	           by the run step, closed by INIT/RESET and the runner's
+ *	           VINTR exit.
  */
 #include "apicv.h"
 #include "irq_route.h"
@@ -294,6 +295,7 @@ struct apicv_run_ctx {
 	struct lapicv_run *run;
 	bool interruptible;	/* RFLAGS.IF and no interrupt shadow */
 	bool halted;		/* still halted */
+	bool vmm_window;	/* the VMM asked for an ExtINT window */
 };
 
 static void apicv_open_irq_window(struct lapicv_vcpu *vcpu)
@@ -313,6 +315,25 @@ static void apicv_close_irq_window(struct lapicv_vcpu *vcpu)
 	vcpu->irq_window = false;
 	trace_lapicv_irq_window(vcpu->vcpu_id, false);
 	lapicv_call_cond(disable_irq_window)(vcpu);
+}
+
+void lapicv_vcpu_irq_window_exit(struct lapicv_vcpu *vcpu)
+{
+	lockdep_assert_held(&vcpu->mutex);
+	apicv_close_irq_window(vcpu);
+}
+
+/* KVM's kvm_cpu_accept_dm_intr(): LINT0 takes an ExtINT, none is pending. */
+static bool apicv_accept_dm_intr(struct lapicv_lapic *apic)
+{
+	return apic->pending_external_vector == -1 &&
+	       lapicv_apic_accept_pic_intr(apic);
+}
+
+bool lapicv_vcpu_ready_for_extint(struct lapicv_vcpu *vcpu, bool interruptible)
+{
+	return interruptible && apicv_accept_dm_intr(vcpu->apic) &&
+	       !lapicv_events_need_reinjection(&vcpu->events);
 }
 
 void lapicv_apicv_vcpu_reset(struct lapicv_vcpu *vcpu)
@@ -398,12 +419,25 @@ static bool apicv_irq_window_exit(struct lapicv_vcpu *vcpu,
 	return true;
 }
 
+unsigned long lapicv_vcpu_take_init_sipi(struct lapicv_vcpu *vcpu,
+					 u8 *sipi_vector)
+{
+	struct lapicv_lapic *apic = vcpu->apic;
+	unsigned long done = apic->accepted_events;
+
+	lockdep_assert_held(&vcpu->mutex);
+	apic->accepted_events = 0;
+	*sipi_vector = apic->accepted_sipi_vector;
+	return done;
+}
+
 /* INIT/SIPI; true when the step ends here. */
 static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
 	unsigned long done;
+	u8 sipi_vector;
 
 	/*
 	 * KVM's vcpu_block() ends HLT for any INIT or SIPI, even a SIPI it
@@ -413,14 +447,15 @@ static bool apicv_run_events(struct lapicv_vcpu *vcpu,
 		ctx->halted = false;
 	lapicv_apic_accept_events(vcpu);
 	/* What this or an earlier accept (KVM_GET_MP_STATE) acted on. */
-	done = apic->accepted_events;
-	apic->accepted_events = 0;
+	done = lapicv_vcpu_take_init_sipi(vcpu, &sipi_vector);
 	/*
 	 * INIT and SIPI may both have been accepted: SIPI wins the report,
-	 * since a VMM that starts a vCPU at the SIPI vector resets it first.
+	 * flagged with the INIT that came first.
 	 */
 	if (done & BIT(LAPICV_APIC_SIPI)) {
-		apicv_exit(ctx, LAPICV_RUN_SIPI, apic->accepted_sipi_vector);
+		apicv_exit(ctx, LAPICV_RUN_SIPI, sipi_vector);
+		if (done & BIT(LAPICV_APIC_INIT))
+			ctx->run->event_flags |= LAPICV_RUN_EVENT_INIT;
 		ctx->halted = false;
 		return true;
 	}
@@ -503,6 +538,7 @@ static bool apicv_run_inject(struct lapicv_vcpu *vcpu,
 static bool apicv_run_once(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
+	bool vmm_window;
 	int max_irr;
 
 	if (lapicv_check_request(vcpu, LAPICV_REQ_APICV_UPDATE))
@@ -549,16 +585,39 @@ no_eoi:
 	/* The sync may raise EVENT for what this pass is about to see. */
 	lapicv_check_request(vcpu, LAPICV_REQ_EVENT);
 
-	if (ctx->interruptible)
+	/*
+	 * KVM's vcpu_block(): a wake-up event ends the halt, and a PV unhalt
+	 * with it, whatever is injected then (a queued NMI the guest still
+	 * masks too: it waits for the IRET).  A VMM waiting for the window
+	 * hears of it before anything is injected (KVM's vcpu_run()).
+	 */
+	if (ctx->halted && apicv_has_events(vcpu, ctx)) {
+		ctx->halted = false;
+		apic->pv_unhalted = false;
+		if (ctx->vmm_window &&
+		    lapicv_vcpu_ready_for_extint(vcpu, ctx->interruptible)) {
+			apicv_exit(ctx, LAPICV_RUN_NONE, 0);
+			return true;
+		}
+	}
+	/* KVM's req_int_win, taken before this pass injects anything. */
+	vmm_window = ctx->vmm_window && apicv_accept_dm_intr(apic);
+	if (ctx->interruptible && !vmm_window)
 		apicv_close_irq_window(vcpu);
 
 	if (apicv_run_inject(vcpu, ctx, max_irr)) {
 		ctx->halted = false;
-		return true;
+	} else {
+		if (ctx->halted)
+			return false;
+		apicv_exit(ctx, LAPICV_RUN_NONE, 0);
 	}
-	if (ctx->halted)
-		return false;
-	apicv_exit(ctx, LAPICV_RUN_NONE, 0);
+	/*
+	 * The window opens whatever was injected: once the guest can take
+	 * an interrupt it exits, and the VMM passes its ExtINT.
+	 */
+	if (vmm_window)
+		apicv_open_irq_window(vcpu);
 	return true;
 }
 
@@ -579,13 +638,15 @@ static bool apicv_has_work(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 		return true;
 	if (apicv_waits_for_init(apic))
 		return false;
-	return apicv_has_events(vcpu, ctx);
+	/* An expired timer: the step injects it and looks again. */
+	return lapicv_timer_pending(apic) || apicv_has_events(vcpu, ctx);
 }
 
 /*
  * The wake-up events of a halted vCPU (KVM's kvm_vcpu_has_events()), as
  * far as the run step can act on them.  A latched SMI is not one: lapicv
- * cannot take it.
+ * cannot take it.  A queued NMI is, even while NMIs are masked (KVM's
+ * KVM_REQ_NMI); once latched, only one the guest can take.
  */
 static bool apicv_has_events(struct lapicv_vcpu *vcpu,
 			     struct apicv_run_ctx *ctx)
@@ -593,10 +654,9 @@ static bool apicv_has_events(struct lapicv_vcpu *vcpu,
 	struct lapicv_events *ev = &vcpu->events;
 	struct lapicv_lapic *apic = vcpu->apic;
 
-	if (lapicv_timer_pending(apic) || READ_ONCE(apic->pv_unhalted))
+	if (READ_ONCE(apic->pv_unhalted) || atomic_read(&ev->nmi_queued))
 		return true;
-	if ((atomic_read(&ev->nmi_queued) || ev->nmi_pending) &&
-	    !ev->nmi_masked && !ev->shadow)
+	if (ev->nmi_pending && !ev->nmi_masked && !ev->shadow)
 		return true;
 	if (!ctx->interruptible)
 		return false;
@@ -610,6 +670,20 @@ static bool apicv_has_events(struct lapicv_vcpu *vcpu,
 					      lapicv_apic_find_highest_irr(apic)) >= 0;
 }
 
+bool lapicv_vcpu_halt(struct lapicv_vcpu *vcpu, bool interruptible)
+{
+	struct apicv_run_ctx ctx = { .interruptible = interruptible };
+	struct lapicv_lapic *apic = vcpu->apic;
+
+	lockdep_assert_held(&vcpu->mutex);
+	if (apicv_has_events(vcpu, &ctx)) {
+		apic->pv_unhalted = false;
+		return false;
+	}
+	apic->mp_state = KVM_MP_STATE_HALTED;
+	return true;
+}
+
 /*
  * Sleep like kvm_vcpu_block(): until the LAPIC has work or a signal
  * arrives.  Senders set their reason before lapicv_vcpu_kick(), and
@@ -617,18 +691,12 @@ static bool apicv_has_events(struct lapicv_vcpu *vcpu,
  */
 static int apicv_block(struct lapicv_vcpu *vcpu, struct apicv_run_ctx *ctx)
 {
-	struct lapicv_lapic *apic = vcpu->apic;
 	int r;
 
 	lapicv_call_cond(vcpu_blocking)(vcpu);
 	vcpu->stats.halts++;
 	r = wait_event_interruptible(vcpu->wq, apicv_has_work(vcpu, ctx));
 	lapicv_call_cond(vcpu_unblocking)(vcpu);
-	/* A PV unhalt (REMRD) ends HLT, as KVM's vcpu_block() does. */
-	if (apic->pv_unhalted) {
-		apic->pv_unhalted = false;
-		ctx->halted = false;
-	}
 	if (r || signal_pending(current))
 		return -EINTR;
 	vcpu->stats.halt_wakeups++;
@@ -657,14 +725,16 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
 	/* No split irqchip, no LAPIC: nothing for a run step to do. */
 	if (!vcpu->apic)
 		return -ENXIO;
-	return lapicv_vcpu_step(vcpu, run);
+	return lapicv_vcpu_step(vcpu, run, false);
 }
 
-int lapicv_vcpu_step(struct lapicv_vcpu *vcpu, struct lapicv_run *run)
+int lapicv_vcpu_step(struct lapicv_vcpu *vcpu, struct lapicv_run *run,
+		     bool vmm_window)
 {
 	struct apicv_run_ctx ctx = {
 		.run = run,
 		.interruptible = run->rflags_if && !run->interrupt_shadow,
+		.vmm_window = vmm_window,
 	};
 	struct lapicv_lapic *apic = vcpu->apic;
 	struct lapicv_events *ev = &vcpu->events;

@@ -199,8 +199,43 @@ int lapicv_vcpu_run(struct lapicv_vcpu *vcpu, struct lapicv_run *run);
  * its checks, and the SVM runner's KVM_RUN (run.c) with the guest's state
  * read from the VMCB.  @run's "in" fields are valid and vcpu->apic exists;
  * vcpu->mutex held.  0, or -EINTR when a signal ended a sleep.
+ *
+ * @vmm_window: KVM_RUN's request_interrupt_window on a split irqchip (KVM's
+ * dm_request_for_irq_injection()).  The step then opens an IRQ window
+ * whenever LINT0 could take an ExtINT and none is pending, and a halted
+ * vCPU whose wake-up finds the guest ready for an ExtINT ends the step
+ * RUNNABLE with LAPICV_RUN_NONE, nothing injected, for the caller to
+ * report the open window first.
  */
-int lapicv_vcpu_step(struct lapicv_vcpu *vcpu, struct lapicv_run *run);
+int lapicv_vcpu_step(struct lapicv_vcpu *vcpu, struct lapicv_run *run,
+		     bool vmm_window);
+
+/*
+ * KVM's kvm_vcpu_ready_for_interrupt_injection() on a split irqchip: the
+ * guest can take an interrupt (@interruptible: RFLAGS.IF, no shadow),
+ * LINT0 accepts an ExtINT, none is pending, and no event waits for
+ * (re)injection.  vcpu->mutex held.
+ */
+bool lapicv_vcpu_ready_for_extint(struct lapicv_vcpu *vcpu, bool interruptible);
+
+/*
+ * The INIT and SIPI that lapicv_apic_accept_events() acted on since the
+ * last call (BIT(LAPICV_APIC_INIT), BIT(LAPICV_APIC_SIPI)), and the SIPI's
+ * vector; the next step reports none of them.  vcpu->mutex held.
+ */
+unsigned long lapicv_vcpu_take_init_sipi(struct lapicv_vcpu *vcpu,
+					 u8 *sipi_vector);
+
+/*
+ * The guest's HLT (KVM's __kvm_emulate_halt() with an in-kernel LAPIC):
+ * the vCPU becomes HALTED (true), unless a wake-up event is there already
+ * (@interruptible: RFLAGS.IF and no shadow after the HLT), which ends a
+ * PV unhalt instead.  vcpu->mutex held.
+ */
+bool lapicv_vcpu_halt(struct lapicv_vcpu *vcpu, bool interruptible);
+
+/* The CPU's VINTR exit: the open IRQ window has done its work. */
+void lapicv_vcpu_irq_window_exit(struct lapicv_vcpu *vcpu);
 
 /*
  * The guest's xAPIC MMIO at @offset (0 .. 0xfff) of the APIC page, as

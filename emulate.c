@@ -857,6 +857,119 @@ enum lapicv_emu_status lapicv_emu_mov(const struct lapicv_emu_ctx *ctx,
 	return st;
 }
 
+/* The control registers MOV may name; the others are #UD. */
+#define EMU_VALID_CRS	(BIT(0) | BIT(2) | BIT(3) | BIT(4) | BIT(8))
+
+enum lapicv_emu_status lapicv_emu_decode_cr(const struct lapicv_emu_ctx *ctx,
+					    const struct lapicv_emu_fetch *f,
+					    const u64 *regs,
+					    struct lapicv_emu_cr *cr)
+{
+	struct emu_cursor c = { .f = f };
+	struct emu_operand o = { .seg = LAPICV_EMU_DS };
+	struct emu_prefixes p;
+	u8 op, mrm = 0, mod, reg, rm;
+	bool lock_ok = false;
+
+	memset(cr, 0, sizeof(*cr));
+	emu_prefixes(ctx, &c, &p);
+	if (emu_next(&c) != 0x0f)
+		return c.err != LAPICV_EMU_OK ? c.err : LAPICV_EMU_UNHANDLED;
+	op = emu_next(&c);
+	if (op == 0x06) {
+		cr->op = LAPICV_EMU_CR_CLTS;
+		goto done;
+	}
+	if (op != 0x20 && op != 0x22 && op != 0x01)
+		return c.err != LAPICV_EMU_OK ? c.err : LAPICV_EMU_UNHANDLED;
+	mrm = emu_next(&c);
+	if (c.err != LAPICV_EMU_OK)
+		return c.err;
+	mod = mrm >> 6;
+	reg = (mrm >> 3) & 7;
+	rm = (mrm & 7) | (p.rex & EMU_REX_B ? 8 : 0);
+
+	if (op != 0x01) {
+		/* MOV CRn: always a register operand, whatever mod says. */
+		cr->op = op == 0x20 ? LAPICV_EMU_CR_READ : LAPICV_EMU_CR_WRITE;
+		cr->cr = reg | (p.rex & EMU_REX_R ? 8 : 0);
+		cr->reg = rm;
+		cr->size = emu_64bit(ctx) ? 8 : 4;
+		/* AMD's alias: LOCK MOV CR0 reaches CR8. */
+		if (p.lock && cr->cr == 0 &&
+		    (ctx->features & LAPICV_EMU_F_CR8_LEGACY)) {
+			cr->cr = 8;
+			lock_ok = true;
+		}
+		if (!(EMU_VALID_CRS & BIT(cr->cr)))
+			return LAPICV_EMU_UNHANDLED;
+		goto done;
+	}
+
+	/* 0F 01 /4 is SMSW, /6 LMSW; the rest of the group is not ours. */
+	if (reg == 4) {
+		cr->op = LAPICV_EMU_CR_SMSW;
+		cr->size = mod == 3 ? emu_operand_size(ctx, &p) : 2;
+	} else if (reg == 6) {
+		cr->op = LAPICV_EMU_CR_LMSW;
+		cr->size = 2;
+	} else {
+		return LAPICV_EMU_UNHANDLED;
+	}
+	if (mod == 3) {
+		cr->reg = rm;
+	} else {
+		cr->mem = true;
+		if (emu_address_size(ctx, &p) == 2)
+			emu_modrm16(&c, regs, mod, mrm & 7, &o);
+		else
+			emu_modrm32(ctx, &c, regs, &p, mod, mrm & 7, &o);
+	}
+
+done:
+	if (c.err != LAPICV_EMU_OK)
+		return c.err;
+	if ((p.lock && !lock_ok) || p.rep)
+		return LAPICV_EMU_UNHANDLED;
+	cr->len = c.pos;
+	if (cr->mem) {
+		if (o.rip_relative)
+			o.ea += lapicv_emu_next_rip(ctx, cr->len);
+		o.ea &= emu_size_mask(emu_address_size(ctx, &p));
+		cr->seg = p.seg >= 0 ? p.seg : o.seg;
+		cr->gva = emu_linear(ctx, cr->seg, o.ea);
+	}
+	return LAPICV_EMU_OK;
+}
+
+enum lapicv_emu_status lapicv_emu_read_linear(const struct lapicv_emu_ctx *ctx,
+					      u64 la, void *buf,
+					      unsigned int len,
+					      struct lapicv_emu_fault *fault)
+{
+	u32 access = ctx->cpl == 3 ? LAPICV_EMU_PFERR_USER : 0;
+	unsigned int done = 0, n;
+	enum lapicv_emu_status st;
+	u64 gpa;
+
+	if (len > 8)
+		return LAPICV_EMU_UNHANDLED;
+	while (done < len) {
+		u64 at = emu_64bit(ctx) ? la + done :
+			 (la + done) & 0xffffffffULL;
+
+		n = min_t(unsigned int, len - done,
+			  EMU_PAGE_SIZE - (at & EMU_PAGE_MASK));
+		st = lapicv_emu_translate(ctx, at, access, &gpa, fault);
+		if (st != LAPICV_EMU_OK)
+			return st;
+		if (ctx->read(ctx->opaque, gpa, (u8 *)buf + done, n))
+			return LAPICV_EMU_UNHANDLED;
+		done += n;
+	}
+	return LAPICV_EMU_OK;
+}
+
 u64 lapicv_emu_mov_store_value(const struct lapicv_emu_mov *m,
 			       const u64 *regs)
 {

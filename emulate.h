@@ -34,6 +34,8 @@ enum lapicv_emu_seg {
 /* Guest CPUID facts the page walk depends on (lapicv_emu_ctx.features). */
 #define LAPICV_EMU_F_GBPAGES	BIT(0)	/* 1 GiB pages (CPUID 0x80000001 EDX.26) */
 #define LAPICV_EMU_F_AMD	BIT(1)	/* AMD: bit 8 of PML4Es/PML5Es reserved */
+/* LOCK MOV CR0 is MOV CR8 (CPUID 0x80000001 ECX.4, AltMovCr8) */
+#define LAPICV_EMU_F_CR8_LEGACY	BIT(2)
 
 /*
  * #PF error code bits.  The access passed to lapicv_emu_translate() uses
@@ -216,6 +218,57 @@ enum lapicv_emu_status lapicv_emu_mov(const struct lapicv_emu_ctx *ctx,
 				      const u64 *regs,
 				      struct lapicv_emu_mov *m,
 				      struct lapicv_emu_fault *fault);
+
+/* The control-register instructions a CR intercept can name. */
+enum lapicv_emu_cr_op {
+	LAPICV_EMU_CR_READ,		/* MOV r, CRn (0F 20) */
+	LAPICV_EMU_CR_WRITE,		/* MOV CRn, r (0F 22) */
+	LAPICV_EMU_CR_CLTS,		/* CLTS (0F 06) */
+	LAPICV_EMU_CR_LMSW,		/* LMSW r/m16 (0F 01 /6) */
+	LAPICV_EMU_CR_SMSW,		/* SMSW r/m (0F 01 /4) */
+};
+
+/*
+ * A decoded control-register access.  MOV to or from CRn names a
+ * register whatever ModRM.mod says; LMSW and SMSW take a register or,
+ * with mem, a 2-byte memory operand at gva.
+ */
+struct lapicv_emu_cr {
+	enum lapicv_emu_cr_op op;
+	u8 len;			/* instruction length */
+	u8 cr;			/* READ, WRITE: 0, 2, 3, 4 or 8; else 0 (CR0) */
+	u8 reg;			/* the general-purpose register, 0 .. 15 */
+	/*
+	 * Bytes of reg: 8 for MOV in 64-bit mode, else 4; LMSW 2; SMSW
+	 * the operand size (a 4-byte SMSW writes all of a 64-bit reg's
+	 * low half and clears the rest, as a 4-byte load does).
+	 */
+	u8 size;
+	bool mem;
+	u8 seg;			/* mem: enum lapicv_emu_seg */
+	u64 gva;		/* mem: linear address */
+};
+
+/*
+ * Decode MOV to or from CR0, CR2, CR3, CR4 or CR8 (with F_CR8_LEGACY,
+ * LOCK MOV CR0 as CR8), CLTS, LMSW or SMSW.  Anything else, another
+ * control register (#UD on the CPU), a LOCK prefix elsewhere, or an F2/F3
+ * prefix, is LAPICV_EMU_UNHANDLED.
+ */
+enum lapicv_emu_status lapicv_emu_decode_cr(const struct lapicv_emu_ctx *ctx,
+					    const struct lapicv_emu_fetch *f,
+					    const u64 *regs,
+					    struct lapicv_emu_cr *cr);
+
+/*
+ * Read len bytes (at most 8) at a linear address, as a data read at the
+ * context's CPL, across a page boundary if need be; *fault on a fault.
+ * LAPICV_EMU_UNHANDLED if the memory is not guest memory.
+ */
+enum lapicv_emu_status lapicv_emu_read_linear(const struct lapicv_emu_ctx *ctx,
+					      u64 la, void *buf,
+					      unsigned int len,
+					      struct lapicv_emu_fault *fault);
 
 /* The size bytes a store writes to memory. */
 u64 lapicv_emu_mov_store_value(const struct lapicv_emu_mov *m,

@@ -1,55 +1,94 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Nested page tables for the SVM runner.
+ * Nested page tables for the SVM runner, kept in step with the VMM's own
+ * mappings by an MMU notifier.
  *
  * One table tree per VM, shared by its vCPUs, with as many levels as the
  * host's own paging (5 with LA57, else 4): the CPU walks nested tables in
  * the host's paging mode.  Leaves are 4 KiB and map memslot memory only;
  * they are built lazily: a nested page fault inside a memslot of address
- * space 0 pins the VMM's page (pin_user_pages_fast() with FOLL_LONGTERM,
- * FOLL_WRITE unless the slot is read-only, from the vCPU thread, whose mm
- * is the VMM's) and installs a leaf to it.  A present leaf is exactly a
- * pinned page: the pin is dropped (the page marked dirty if the leaf was
- * writable) when the leaf goes, on memslot delete or move
- * (lapicv_memslot_unmap(), from vapic.c) and on VM destruction.  Pins
- * are accounted to the VMM in mm->pinned_vm ("VmPin" in /proc/PID/status);
- * table pages are charged to its memory cgroup.
+ * space 0 looks the VMM's page up (get_user_pages_fast(), FOLL_WRITE
+ * unless the slot is read-only, from the vCPU thread, whose mm is the
+ * VMM's), installs a leaf to it and drops the page reference again.
+ *
+ * No page is pinned and none is accounted in mm->pinned_vm, as in KVM: a
+ * leaf is a secondary mapping of a page the VMM maps at the memslot's
+ * address, and it lives no longer than that mapping.  The VM registers an
+ * MMU notifier on the VMM's mm at KVM_CREATE_VM; before the kernel
+ * changes or drops any page table entry of the VMM (munmap, mmap
+ * MAP_FIXED, mremap, madvise, mprotect, fork's COW, reclaim, migration,
+ * compaction, KSM, NUMA balancing) invalidate_range_start() clears the
+ * leaves of every memslot whose addresses overlap the range and flushes
+ * the guests' TLBs before it returns.  A deleted or moved memslot does
+ * the same for its guest-physical range (lapicv_memslot_unmap_begin()
+ * and _end() around vapic.c's xarray change): one zap and at most one
+ * flush per change, however large.
+ *
+ * The flush: every VMRUN flushes the guest's TLB (svm/svm.c sets
+ * TLB_CONTROL_FLUSH_ALL_ASID for each entry), so only a vCPU in guest
+ * mode can hold a stale translation.  npt_flush() reads every vCPU's
+ * guest_cpu after clearing the leaves (full barrier, paired with the
+ * smp_store_mb() svm.c does before VMRUN: either the vCPU's next VMRUN
+ * walks the cleared tables or this sees its CPU) and sends those CPUs a
+ * function-call IPI with wait: the IPI makes the guest exit, and its
+ * handler runs there only with interrupts on, i.e. after #VMEXIT, so the
+ * wait ends when no vCPU that was in guest mode is still there.  It
+ * spins, never sleeps: it serves the notifier's non-blockable calls too.
+ *
+ * Faults race with invalidations as KVM's do (mmu_invalidate_seq,
+ * mmu_invalidate_in_progress): a fault reads seq before it looks the
+ * memslot and the page up, and under lock installs its leaf only if seq
+ * is unchanged and no invalidation in progress covers its address;
+ * otherwise it drops the page and the guest faults again.  An
+ * invalidation counts itself in (invalidating, with the union of the
+ * ranges in progress) at start and bumps seq as it leaves at end; a
+ * memslot change counts as an invalidation of every address while the
+ * xarray changes.  The check is on the VMM's address, not the guest's,
+ * so a notifier call racing with a memslot change holds: it finds the
+ * leaves through the memslots it sees, and a memslot it cannot see any
+ * more has none.
+ *
+ * Dirty and accessed: a writable leaf exists only while the VMM's entry
+ * is writable; the page is marked dirty (and accessed) when a writable
+ * leaf is installed and again when it is cleared, so reclaim, MADV_FREE
+ * and writeback never drop what the guest wrote (KVM's
+ * kvm_release_page_dirty() and kvm_set_pfn_dirty()).  The VMM's
+ * page-table entry is still there at both points, so the page is.
  *
  * Leaves: P | RW (unless read-only) | US (nested walks are user accesses)
- * | A | D, PAT index 0, i.e. write-back through the host's PAT.
- *
- * Unmapping waits for the vCPUs: a vCPU in guest mode may still hold a
- * translation in its TLB, and every VMRUN flushes the TLB (svm.c), so
- * once each vCPU that was in guest mode has left it the pages are
- * unreachable and can be unpinned.  vCPUs hold npt.srcu for reading
- * across each VMRUN; the unmap clears the leaves, then waits with
- * synchronize_srcu(), then unpins.
+ * | A | D, PAT index 0, i.e. write-back through the host's PAT.  Tables
+ * are freed only with the VM, after the notifier is gone.
  *
  * Lock card:
  *
  * lapicv_npt.lock
- *	:Type:     mutex
- *	:Protects: the tables, seq and pinned.
- *	:Order:    inside lapicv_vm.memslots_lock (vapic.c); nothing is
- *	           taken inside it but npt.srcu's grace period.
+ *	:Type:     spinlock (KVM's mmu_lock), taken with interrupts on.
+ *	:Protects: the tables, seq, invalidating and its range, kick.
+ *	:Order:    inside lapicv_vm.memslots_lock (vapic.c), never across
+ *	           its xarray change, and inside the mm's notifier calls
+ *	           (mmap_lock, i_mmap_rwsem, page locks, reclaim); nothing
+ *	           is taken inside it.  Held across the flush's IPIs and
+ *	           their wait, which is safe because no CPU ever waits for
+ *	           it with interrupts off.  Nothing allocates under it (a
+ *	           fault allocates a missing table before it takes the
+ *	           lock, and looks the page up before it too), so reclaim
+ *	           or a COW break, which call the notifier, never wait on
+ *	           it from inside its holder.  vm.c destroys the tables and
+ *	           the notifier before the vCPUs, which the flush reads.
  *
- * lapicv_npt.srcu
- *	:Type:     SRCU
- *	:Readers:  a vCPU from just before VMRUN to just after #VMEXIT.
- *	:Writers:  synchronize_srcu() in an unmap, under lapicv_npt.lock:
- *	           no reader ever waits for the lock inside its section.
- *
- * lapicv_npt.seq
- *	A fault reads it before it looks up the memslot and installs its
- *	leaf only if it is unchanged under lock; an unmap bumps it under
- *	lock after the memslot is gone, so no leaf to a dead slot survives.
+ * lapicv_npt.seq, lapicv_npt.invalidating
+ *	:Written:  under lock, by the notifier and memslot changes.
+ *	:Read:     seq once without the lock at the start of a fault, both
+ *	           under it before a leaf is installed.
  */
+#include <linux/cpumask.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
-#include <linux/sched/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/slab.h>
-#include <linux/srcu.h>
-#include <linux/uaccess.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+#include <linux/swap.h>
 #include <linux/xarray.h>
 
 #include <asm/io.h>
@@ -59,6 +98,10 @@
 #include "npt.h"
 #include "vapic.h"
 
+#if !IS_ENABLED(CONFIG_MMU_NOTIFIER)
+#error "lapicv's runner needs CONFIG_MMU_NOTIFIER (as KVM does)"
+#endif
+
 #define NPT_P		BIT_ULL(0)
 #define NPT_RW		BIT_ULL(1)
 #define NPT_US		BIT_ULL(2)
@@ -67,9 +110,6 @@
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
 #define NPT_ENTRIES	512
-
-/* Pins dropped per grace period when a big range is unmapped. */
-#define NPT_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
 static unsigned int npt_index(u64 gpa, int level)
 {
@@ -86,29 +126,208 @@ static u64 *npt_alloc_table(void)
 	return (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 }
 
+/* KVM's kvm_set_page_dirty(): reserved pages belong to their owner. */
+static void npt_page_dirty(struct page *page)
+{
+	if (!PageReserved(page))
+		SetPageDirty(page);
+}
+
+/* ---- the flush ---- */
+
+static void npt_flush_ack(void *unused)
+{
+}
+
+/*
+ * Make every vCPU of the VM that is in guest mode leave it, and wait
+ * until it has; see the comment at the top.  Never sleeps.
+ */
+static void npt_flush(struct lapicv_npt *npt)
+{
+	struct lapicv_vcpu *vcpu;
+	unsigned long idx;
+	int cpu;
+
+	lockdep_assert_held(&npt->lock);
+	cpumask_clear(npt->kick);
+	/* The cleared leaves before the look at guest_cpu. */
+	smp_mb();
+	xa_for_each(&npt->vm->vcpus, idx, vcpu) {
+		cpu = READ_ONCE(vcpu->guest_cpu);
+		if (cpu >= 0)
+			__cpumask_set_cpu(cpu, npt->kick);
+	}
+	/*
+	 * Interrupts are on, so the call may wait; preemption off for it
+	 * (a spinlock_t does not turn it off on PREEMPT_RT).
+	 */
+	preempt_disable();
+	smp_call_function_many(npt->kick, npt_flush_ack, NULL, true);
+	preempt_enable();
+}
+
+/* ---- zapping ---- */
+
+/*
+ * Clear the leaves for guest-physical [start, end) below @table (a table
+ * of @level that maps from @base); the number cleared.
+ */
+static unsigned long npt_zap(u64 *table, int level, u64 base, u64 start,
+			     u64 end)
+{
+	u64 span = npt_span(level);
+	unsigned long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < NPT_ENTRIES; i++) {
+		u64 lo = base + i * span, e = table[i];
+
+		if (lo >= end || lo + span <= start || !(e & NPT_P))
+			continue;
+		if (level > 1) {
+			n += npt_zap(__va(e & NPT_ADDR), level - 1, lo, start,
+				     end);
+			continue;
+		}
+		WRITE_ONCE(table[i], 0);
+		if (e & NPT_RW)
+			npt_page_dirty(pfn_to_page((e & NPT_ADDR) >> PAGE_SHIFT));
+		n++;
+	}
+	return n;
+}
+
+static unsigned long npt_zap_gpa(struct lapicv_npt *npt, u64 start, u64 end)
+{
+	lockdep_assert_held(&npt->lock);
+	return npt_zap(npt->root, npt->levels, 0, start, end);
+}
+
+/* The leaves of every memslot mapping VMM addresses in [start, end). */
+static unsigned long npt_zap_hva(struct lapicv_npt *npt, unsigned long start,
+				 unsigned long end)
+{
+	struct lapicv_memslot *s;
+	unsigned long idx, n = 0;
+
+	rcu_read_lock();
+	xa_for_each_range(&npt->vm->memslots, idx, s, 0, 0xffff) {
+		u64 lo = max_t(u64, start, s->hva);
+		u64 hi = min_t(u64, end, s->hva + s->size);
+
+		if (lo < hi)
+			n += npt_zap_gpa(npt, s->gpa + (lo - s->hva),
+					 s->gpa + (hi - s->hva));
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/* ---- invalidations: the MMU notifier's and memslot changes ---- */
+
+/* Faults for VMM addresses in [start, end) retry until npt_inval_end(). */
+static void npt_inval_begin(struct lapicv_npt *npt, unsigned long start,
+			    unsigned long end)
+{
+	lockdep_assert_held(&npt->lock);
+	if (!npt->invalidating++) {
+		npt->inv_start = start;
+		npt->inv_end = end;
+	} else {
+		npt->inv_start = min(npt->inv_start, start);
+		npt->inv_end = max(npt->inv_end, end);
+	}
+}
+
+/* A fault that began before this retries (seq moved). */
+static void npt_inval_end(struct lapicv_npt *npt)
+{
+	lockdep_assert_held(&npt->lock);
+	npt->seq++;
+	npt->invalidating--;
+}
+
+static struct lapicv_npt *mn_to_npt(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct lapicv_npt, mn);
+}
+
+/*
+ * Blockable or not, the same: a spinlock, a walk and a flush that spins.
+ * Never fails: KVM's does not either.
+ */
+static int npt_invalidate_range_start(struct mmu_notifier *mn,
+				      const struct mmu_notifier_range *range)
+{
+	struct lapicv_npt *npt = mn_to_npt(mn);
+
+	spin_lock(&npt->lock);
+	npt_inval_begin(npt, range->start, range->end);
+	if (npt_zap_hva(npt, range->start, range->end))
+		npt_flush(npt);
+	spin_unlock(&npt->lock);
+	return 0;
+}
+
+static void npt_invalidate_range_end(struct mmu_notifier *mn,
+				     const struct mmu_notifier_range *range)
+{
+	struct lapicv_npt *npt = mn_to_npt(mn);
+
+	spin_lock(&npt->lock);
+	npt_inval_end(npt);
+	spin_unlock(&npt->lock);
+}
+
+/* The mm is going away (exit_mmap) or the VM is: no leaf may stay. */
+static void npt_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct lapicv_npt *npt = mn_to_npt(mn);
+
+	spin_lock(&npt->lock);
+	npt->seq++;
+	if (npt_zap_gpa(npt, 0, npt_span(npt->levels + 1)))
+		npt_flush(npt);
+	spin_unlock(&npt->lock);
+}
+
+static const struct mmu_notifier_ops npt_mn_ops = {
+	.invalidate_range_start	= npt_invalidate_range_start,
+	.invalidate_range_end	= npt_invalidate_range_end,
+	.release		= npt_release,
+};
+
+/* ---- the VM's tables ---- */
+
 int lapicv_npt_create(struct lapicv_vm *vm)
 {
 	struct lapicv_npt *npt;
-	int r;
+	int r = -ENOMEM;
 
 	npt = kzalloc(sizeof(*npt), GFP_KERNEL_ACCOUNT);
 	if (!npt)
 		return -ENOMEM;
 	npt->root = npt_alloc_table();
-	if (!npt->root) {
-		kfree(npt);
-		return -ENOMEM;
-	}
-	r = init_srcu_struct(&npt->srcu);
-	if (r) {
-		free_page((unsigned long)npt->root);
-		kfree(npt);
-		return r;
-	}
-	mutex_init(&npt->lock);
+	if (!npt->root || !zalloc_cpumask_var(&npt->kick, GFP_KERNEL_ACCOUNT))
+		goto fail;
+	spin_lock_init(&npt->lock);
 	npt->levels = pgtable_l5_enabled() ? 5 : 4;
+	npt->vm = vm;
+	npt->mn.ops = &npt_mn_ops;
+	/* The VMM's mm: vm.c creates the VM from its thread. */
+	r = mmu_notifier_register(&npt->mn, vm->mm);
+	if (r) {
+		free_cpumask_var(npt->kick);
+		goto fail;
+	}
 	vm->npt = npt;
 	return 0;
+
+fail:
+	free_page((unsigned long)npt->root);
+	kfree(npt);
+	return r;
 }
 
 u64 lapicv_npt_root(struct lapicv_vm *vm)
@@ -116,8 +335,41 @@ u64 lapicv_npt_root(struct lapicv_vm *vm)
 	return __pa(vm->npt->root);
 }
 
-/* The leaf slot for @gpa, allocating tables on the way when @alloc. */
-static u64 *npt_walk(struct lapicv_npt *npt, u64 gpa, bool alloc)
+static void npt_free_tables(u64 *table, int level)
+{
+	unsigned int i;
+
+	for (i = 0; level > 2 && i < NPT_ENTRIES; i++)
+		if (table[i] & NPT_P)
+			npt_free_tables(__va(table[i] & NPT_ADDR), level - 1);
+	for (i = 0; level > 1 && i < NPT_ENTRIES; i++)
+		if (table[i] & NPT_P)
+			free_page((unsigned long)__va(table[i] & NPT_ADDR));
+}
+
+void lapicv_npt_destroy(struct lapicv_vm *vm)
+{
+	struct lapicv_npt *npt = vm->npt;
+
+	if (!npt)
+		return;
+	/*
+	 * Calls npt_release() if the mm still has users, and waits for
+	 * every notifier call in flight; vm.c still holds the mm (mmgrab).
+	 */
+	mmu_notifier_unregister(&npt->mn, vm->mm);
+	npt_free_tables(npt->root, npt->levels);
+	free_page((unsigned long)npt->root);
+	free_cpumask_var(npt->kick);
+	kfree(npt);
+	vm->npt = NULL;
+}
+
+/*
+ * The leaf slot for @gpa; NULL if a table is missing and @spare (a
+ * zeroed page, consumed) is NULL.
+ */
+static u64 *npt_walk(struct lapicv_npt *npt, u64 gpa, u64 **spare)
 {
 	u64 *table = npt->root;
 	int level;
@@ -127,15 +379,11 @@ static u64 *npt_walk(struct lapicv_npt *npt, u64 gpa, bool alloc)
 		u64 *e = &table[npt_index(gpa, level)];
 
 		if (!(*e & NPT_P)) {
-			u64 *next;
-
-			if (!alloc)
+			if (!*spare)
 				return NULL;
-			next = npt_alloc_table();
-			if (!next)
-				return ERR_PTR(-ENOMEM);
 			/* The CPU may walk it as soon as it is linked. */
-			WRITE_ONCE(*e, __pa(next) | NPT_TABLE);
+			WRITE_ONCE(*e, __pa(*spare) | NPT_TABLE);
+			*spare = NULL;
 		}
 		table = __va(*e & NPT_ADDR);
 	}
@@ -154,21 +402,37 @@ static struct lapicv_memslot *npt_find_slot(struct lapicv_vm *vm, u64 gpa)
 	return NULL;
 }
 
-int lapicv_npt_read(struct lapicv_vm *vm, u64 gpa, void *buf,
-		    unsigned int len)
+int lapicv_npt_read(struct lapicv_vm *vm, struct lapicv_npt_window *w,
+		    u64 gpa, void *buf, unsigned int len)
 {
 	struct lapicv_memslot *s;
-	unsigned long hva;
 
-	rcu_read_lock();
-	s = npt_find_slot(vm, gpa);
-	if (!s || s->size - (gpa - s->gpa) < len) {
+	if (!w->size || gpa < w->gpa || gpa - w->gpa >= w->size) {
+		rcu_read_lock();
+		s = npt_find_slot(vm, gpa);
+		if (s) {
+			w->gpa = s->gpa;
+			w->size = s->size;
+			w->hva = s->hva;
+		}
 		rcu_read_unlock();
-		return -EFAULT;
+		if (!s)
+			return -EFAULT;
 	}
-	hva = s->hva + (gpa - s->gpa);
-	rcu_read_unlock();
-	return copy_from_user(buf, (void __user *)hva, len) ? -EFAULT : 0;
+	if (w->size - (gpa - w->gpa) < len)
+		return -EFAULT;
+	return copy_from_user(buf, (void __user *)(w->hva + (gpa - w->gpa)),
+			      len) ? -EFAULT : 0;
+}
+
+/* KVM's mmu_invalidate_retry_gfn(), on the VMM's address. */
+static bool npt_stale(struct lapicv_npt *npt, unsigned long hva,
+		      unsigned long seq)
+{
+	lockdep_assert_held(&npt->lock);
+	if (npt->invalidating && hva >= npt->inv_start && hva < npt->inv_end)
+		return true;
+	return npt->seq != seq;
 }
 
 int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
@@ -177,17 +441,31 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 	struct lapicv_memslot *s;
 	unsigned long seq, hva;
 	struct page *page;
-	bool readonly;
+	u64 *spare = NULL;
+	bool readonly, mapped = false;
 	u64 *leaf;
 	int r;
 
 	/* Beyond what the tables can map: no memslot can be there. */
 	if (gpa >> (PAGE_SHIFT + 9 * npt->levels))
 		return LAPICV_NPT_NO_SLOT;
+	/*
+	 * No slot (MMIO, the APIC page): said without the lock, which only
+	 * orders a mapping against a change of the slots.
+	 */
+	rcu_read_lock();
+	s = npt_find_slot(vm, gpa);
+	rcu_read_unlock();
+	if (!s)
+		return LAPICV_NPT_NO_SLOT;
 
-	mutex_lock(&npt->lock);
-	seq = npt->seq;
-	mutex_unlock(&npt->lock);
+	seq = READ_ONCE(npt->seq);
+	/*
+	 * seq before the memslot and the VMM's page table: a change that
+	 * this lookup misses bumps seq (under lock) after it, and the check
+	 * under lock below sees that.
+	 */
+	smp_rmb();
 
 	rcu_read_lock();
 	s = npt_find_slot(vm, gpa);
@@ -201,156 +479,77 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 	if (readonly && write)
 		return LAPICV_NPT_READONLY;
 
-	r = pin_user_pages_fast(hva, 1, FOLL_LONGTERM | (readonly ? 0 : FOLL_WRITE),
-				&page);
+	r = get_user_pages_fast(hva, 1, readonly ? 0 : FOLL_WRITE, &page);
 	/* KVM's answer for memory it cannot map: -EFAULT from KVM_RUN. */
 	if (r != 1)
 		return r == -ENOMEM || r == -EINTR ? r : -EFAULT;
 
-	mutex_lock(&npt->lock);
-	/* The slot went away meanwhile, or another vCPU mapped it. */
-	if (seq != npt->seq)
-		goto drop;
-	leaf = npt_walk(npt, gpa, true);
-	if (IS_ERR(leaf)) {
-		mutex_unlock(&npt->lock);
-		unpin_user_page(page);
-		return PTR_ERR(leaf);
+	for (;;) {
+		spin_lock(&npt->lock);
+		/* Invalidated meanwhile: the guest faults again. */
+		if (npt_stale(npt, hva, seq))
+			break;
+		leaf = npt_walk(npt, gpa, &spare);
+		if (leaf) {
+			/* Another vCPU may have mapped it first. */
+			if (!(*leaf & NPT_P)) {
+				WRITE_ONCE(*leaf, page_to_phys(page) | NPT_P |
+						  NPT_US | NPT_A | NPT_D |
+						  (readonly ? 0 : NPT_RW));
+				mapped = true;
+			}
+			break;
+		}
+		/* A table is missing: allocate it outside the lock. */
+		spin_unlock(&npt->lock);
+		spare = npt_alloc_table();
+		if (!spare) {
+			put_page(page);
+			return -ENOMEM;
+		}
 	}
-	if (*leaf & NPT_P)
-		goto drop;
-	WRITE_ONCE(*leaf, page_to_phys(page) | NPT_P | NPT_US | NPT_A | NPT_D |
-			  (readonly ? 0 : NPT_RW));
-	npt->pinned++;
-	atomic64_inc(&vm->mm->pinned_vm);
-	mutex_unlock(&npt->lock);
+	spin_unlock(&npt->lock);
+
+	if (spare)
+		free_page((unsigned long)spare);
+	if (mapped) {
+		if (!readonly)
+			npt_page_dirty(page);
+		mark_page_accessed(page);
+	}
+	put_page(page);
 	return LAPICV_NPT_MAPPED;
-
-drop:
-	mutex_unlock(&npt->lock);
-	unpin_user_page(page);
-	return LAPICV_NPT_MAPPED;
-}
-
-/* Pages whose leaves are gone, waiting for the vCPUs to leave the guest. */
-struct npt_unpin {
-	struct lapicv_vm *vm;
-	struct page **pages;
-	unsigned int n, max;
-	struct page *one;
-	/* The batch's pages were writable: the guest may have dirtied them. */
-	bool dirty;
-	/* Unmap: wait for the vCPUs first; destroy: none can run. */
-	bool sync;
-};
-
-static void npt_unpin_flush(struct npt_unpin *u)
-{
-	struct lapicv_npt *npt = u->vm->npt;
-
-	if (!u->n)
-		return;
-	if (u->sync)
-		synchronize_srcu(&npt->srcu);
-	unpin_user_pages_dirty_lock(u->pages, u->n, u->dirty);
-	npt->pinned -= u->n;
-	atomic64_sub(u->n, &u->vm->mm->pinned_vm);
-	u->n = 0;
-}
-
-static void npt_unpin_add(struct npt_unpin *u, u64 pte)
-{
-	bool dirty = pte & NPT_RW;
-
-	if (u->n == u->max || (u->n && dirty != u->dirty))
-		npt_unpin_flush(u);
-	u->dirty = dirty;
-	u->pages[u->n++] = pfn_to_page((pte & NPT_ADDR) >> PAGE_SHIFT);
 }
 
 /*
- * Clear the leaves for [start, end) below @table (a table of @level that
- * maps from @base); free the tables below when @free_tables (destroy).
+ * A memslot change is an invalidation of every VMM address for faults:
+ * from begin, which zaps @old's range while the notifier can still find
+ * @old, to end, after the memslot xarray no longer has it, no leaf is
+ * installed, so no leaf of @old's range exists that the notifier could
+ * miss once @old is gone from the xarray.
  */
-static void npt_zap(struct npt_unpin *u, u64 *table, int level, u64 base,
-		    u64 start, u64 end, bool free_tables)
-{
-	u64 span = npt_span(level);
-	unsigned int i;
-
-	for (i = 0; i < NPT_ENTRIES; i++) {
-		u64 lo = base + i * span, e = table[i];
-
-		if (lo >= end || lo + span <= start || !(e & NPT_P))
-			continue;
-		if (level == 1) {
-			WRITE_ONCE(table[i], 0);
-			npt_unpin_add(u, e);
-			continue;
-		}
-		npt_zap(u, __va(e & NPT_ADDR), level - 1, lo, start, end,
-			free_tables);
-		if (free_tables) {
-			WRITE_ONCE(table[i], 0);
-			free_page((unsigned long)__va(e & NPT_ADDR));
-		}
-	}
-}
-
-static void npt_unpin_init(struct npt_unpin *u, struct lapicv_vm *vm,
-			   bool sync)
-{
-	u->vm = vm;
-	u->n = 0;
-	u->sync = sync;
-	u->pages = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	u->max = NPT_BATCH;
-	if (!u->pages) {
-		u->pages = &u->one;
-		u->max = 1;
-	}
-}
-
-static void npt_unpin_done(struct npt_unpin *u)
-{
-	npt_unpin_flush(u);
-	if (u->pages != &u->one)
-		kfree(u->pages);
-}
-
-void lapicv_memslot_unmap(struct lapicv_vm *vm,
-			  const struct lapicv_memslot *old)
+void lapicv_memslot_unmap_begin(struct lapicv_vm *vm,
+				const struct lapicv_memslot *old)
 {
 	struct lapicv_npt *npt = vm->npt;
-	struct npt_unpin u;
 
 	if (!npt || (old->slot >> 16))
 		return;
-	npt_unpin_init(&u, vm, true);
-	mutex_lock(&npt->lock);
-	npt->seq++;
-	npt_zap(&u, npt->root, npt->levels, 0, old->gpa, old->gpa + old->size,
-		false);
-	npt_unpin_done(&u);
-	mutex_unlock(&npt->lock);
+	spin_lock(&npt->lock);
+	npt_inval_begin(npt, 0, ULONG_MAX);
+	if (npt_zap_gpa(npt, old->gpa, old->gpa + old->size))
+		npt_flush(npt);
+	spin_unlock(&npt->lock);
 }
 
-void lapicv_npt_destroy(struct lapicv_vm *vm)
+void lapicv_memslot_unmap_end(struct lapicv_vm *vm,
+			      const struct lapicv_memslot *old)
 {
 	struct lapicv_npt *npt = vm->npt;
-	struct npt_unpin u;
 
-	if (!npt)
+	if (!npt || (old->slot >> 16))
 		return;
-	npt_unpin_init(&u, vm, false);
-	mutex_lock(&npt->lock);
-	npt_zap(&u, npt->root, npt->levels, 0, 0,
-		npt_span(npt->levels + 1), true);
-	npt_unpin_done(&u);
-	mutex_unlock(&npt->lock);
-	WARN_ON_ONCE(npt->pinned);
-	cleanup_srcu_struct(&npt->srcu);
-	free_page((unsigned long)npt->root);
-	kfree(npt);
-	vm->npt = NULL;
+	spin_lock(&npt->lock);
+	npt_inval_end(npt);
+	spin_unlock(&npt->lock);
 }

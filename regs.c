@@ -9,14 +9,23 @@
  * AVL, L, D/B, G; P clear for an unusable segment; CPL from SS.DPL) and
  * unpacked as svm_get_segment() does (G from the limit, accessed bits on
  * usable data segments, busy TR, SS.DPL from CPL).  EFER.SVME, which VMRUN
- * needs in the guest's EFER, is the runner's and never shows.  CR8 is the
- * LAPIC's TPR[7:4] (V_TPR without an in-kernel LAPIC).
+ * needs in the guest's EFER, is the runner's and never shows.  CR0 and CR4
+ * are the guest's view (lapicv_svm_vcpu.cr0/cr4), which the VMCB's differ
+ * from (CR0.CD/NW cleared, CR4.MCE set: svm/svm.c).  CR8 is the LAPIC's
+ * TPR[7:4] (V_TPR without an in-kernel LAPIC).
+ *
+ * Guest writes of CR0, CR4 and CR8 (run.c's CR exits) come here to be
+ * checked as KVM's kvm_set_cr0(), kvm_set_cr4() and kvm_set_cr8() check
+ * them: -EINVAL is a #GP for the guest.
  *
  * interrupt_bitmap is KVM's: an external interrupt being injected
  * (vcpu->events.interrupt, not soft) shows as its bit, and KVM_SET_SREGS
  * queues the lowest bit set as injected, delivered at the next entry.
  */
 #include <asm/cpufeature.h>
+#include <asm/fpu/types.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/xstate.h>
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 
@@ -31,6 +40,18 @@
 	 X86_CR4_UMIP | X86_CR4_LA57 | X86_CR4_FSGSBASE |		\
 	 X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP |	\
 	 X86_CR4_PKE)
+
+/* XCR0 bits KVM lets a guest enable (KVM_SUPPORTED_XCR0). */
+#define REGS_XCR0_VALID							\
+	(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | XFEATURE_MASK_YMM |	\
+	 XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR |			\
+	 XFEATURE_MASK_AVX512 | XFEATURE_MASK_PKRU | XFEATURE_MASK_XTILE)
+
+/* CR0 bits that exist; writes of the others are ignored, as on KVM. */
+#define REGS_CR0_KNOWN							\
+	(X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS |		\
+	 X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_AM |		\
+	 X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 
 static struct lapicv_svm_vcpu *regs_svm(struct lapicv_vcpu *vcpu)
 {
@@ -60,7 +81,7 @@ void lapicv_get_regs(struct lapicv_vcpu *vcpu, struct kvm_regs *regs)
 	regs->r14 = g[LAPICV_R14];
 	regs->r15 = g[LAPICV_R15];
 	regs->rip = s->rip;
-	regs->rflags = s->rflags;
+	regs->rflags = lapicv_runner_get_rflags(vcpu);
 }
 
 void lapicv_set_regs(struct lapicv_vcpu *vcpu, const struct kvm_regs *regs)
@@ -87,7 +108,7 @@ void lapicv_set_regs(struct lapicv_vcpu *vcpu, const struct kvm_regs *regs)
 	g[LAPICV_R15] = regs->r15;
 	s->rip = regs->rip;
 	/* Bit 1 always reads 1, as kvm_set_rflags() makes it. */
-	s->rflags = regs->rflags | X86_EFLAGS_FIXED;
+	lapicv_runner_set_rflags(vcpu, regs->rflags | X86_EFLAGS_FIXED);
 }
 
 u64 lapicv_get_cr8(struct lapicv_vcpu *vcpu)
@@ -171,10 +192,10 @@ void lapicv_get_sregs(struct lapicv_vcpu *vcpu, struct kvm_sregs *sregs)
 	sregs->idt.limit = s->idtr.limit;
 	sregs->gdt.base = s->gdtr.base;
 	sregs->gdt.limit = s->gdtr.limit;
-	sregs->cr0 = s->cr0;
+	sregs->cr0 = regs_svm(vcpu)->cr0;
 	sregs->cr2 = s->cr2;
 	sregs->cr3 = s->cr3;
-	sregs->cr4 = s->cr4;
+	sregs->cr4 = regs_svm(vcpu)->cr4;
 	sregs->cr8 = lapicv_get_cr8(vcpu);
 	sregs->efer = s->efer & ~EFER_SVME;
 	sregs->apic_base = vcpu->apic ? vcpu->apic->apic_base : 0;
@@ -210,20 +231,91 @@ static u64 regs_cr4_host_lacks(void)
 		bits |= X86_CR4_LA57;
 	if (!boot_cpu_has(X86_FEATURE_PCID))
 		bits |= X86_CR4_PCIDE;
+	if (!boot_cpu_has(X86_FEATURE_UMIP))
+		bits |= X86_CR4_UMIP;
 	return bits;
 }
 
+/* Is a CPUID feature bit (X86_FEATURE_*'s bit in @reg) set for the guest? */
+static bool regs_guest_has(struct lapicv_vcpu *vcpu, u32 function, u32 index,
+			   int reg, unsigned int feature)
+{
+	const struct kvm_cpuid_entry2 *e;
+	u32 nent, i, val;
+
+	e = lapicv_get_cpuid(vcpu, &nent);
+	for (i = 0; i < nent; i++, e++) {
+		if (e->function != function ||
+		    ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+		     e->index != index))
+			continue;
+		val = reg == CPUID_EBX ? e->ebx : reg == CPUID_ECX ? e->ecx :
+		      e->edx;
+		return val & BIT(feature & 31);
+	}
+	return false;
+}
+
+/*
+ * CR4 bits the guest's CPUID lacks (KVM's cr4_guest_rsvd_bits): none
+ * before the VMM set a CPUID table, as on KVM.
+ */
+static u64 regs_cr4_guest_lacks(struct lapicv_vcpu *vcpu)
+{
+	static const struct {
+		u32 function;
+		int reg;
+		unsigned int feature;
+		u64 cr4;
+	} map[] = {
+		{ 1, CPUID_ECX, X86_FEATURE_XSAVE, X86_CR4_OSXSAVE },
+		{ 1, CPUID_ECX, X86_FEATURE_PCID, X86_CR4_PCIDE },
+		{ 7, CPUID_EBX, X86_FEATURE_SMEP, X86_CR4_SMEP },
+		{ 7, CPUID_EBX, X86_FEATURE_SMAP, X86_CR4_SMAP },
+		{ 7, CPUID_EBX, X86_FEATURE_FSGSBASE, X86_CR4_FSGSBASE },
+		{ 7, CPUID_ECX, X86_FEATURE_PKU, X86_CR4_PKE },
+		{ 7, CPUID_ECX, X86_FEATURE_LA57, X86_CR4_LA57 },
+		{ 7, CPUID_ECX, X86_FEATURE_UMIP, X86_CR4_UMIP },
+	};
+	u64 bits = 0;
+	u32 nent;
+	int i;
+
+	if (!vcpu->apic || !lapicv_get_cpuid(vcpu, &nent) || !nent)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(map); i++)
+		if (!regs_guest_has(vcpu, map[i].function, 0, map[i].reg,
+				    map[i].feature))
+			bits |= map[i].cr4;
+	return bits;
+}
+
+/* KVM's kvm_is_valid_cr4(): the host's and the guest's reserved bits. */
+static bool regs_cr4_valid(struct lapicv_vcpu *vcpu, u64 cr4)
+{
+	return !(cr4 & (~(u64)REGS_CR4_VALID | regs_cr4_host_lacks() |
+			regs_cr4_guest_lacks(vcpu)));
+}
+
+/* KVM's kvm_is_valid_cr0(). */
+static bool regs_cr0_valid(u64 cr0)
+{
+	return !(cr0 >> 32) &&
+	       !((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)) &&
+	       !((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE));
+}
+
 /* KVM's kvm_is_valid_sregs() with its EFER, CR0 and CR4 checks. */
-static bool regs_sregs_valid(const struct kvm_sregs *sregs)
+static bool regs_sregs_valid(struct lapicv_vcpu *vcpu,
+			     const struct kvm_sregs *sregs)
 {
 	u64 cr0 = sregs->cr0;
 
-	if (cr0 >> 32 || ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)) ||
-	    ((cr0 & X86_CR0_PG) && !(cr0 & X86_CR0_PE)))
+	if (!regs_cr0_valid(cr0))
 		return false;
 	if (sregs->efer & ~(u64)REGS_EFER_VALID)
 		return false;
-	if (sregs->cr4 & (~(u64)REGS_CR4_VALID | regs_cr4_host_lacks()))
+	if (!regs_cr4_valid(vcpu, sregs->cr4))
 		return false;
 	if ((sregs->efer & EFER_LME) && (cr0 & X86_CR0_PG)) {
 		if (!(sregs->cr4 & X86_CR4_PAE) || !(sregs->efer & EFER_LMA))
@@ -242,7 +334,7 @@ int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	struct vmcb_save_area *s = &svm->vmcb->save;
 	unsigned int vec;
 
-	if (!regs_sregs_valid(sregs))
+	if (!regs_sregs_valid(vcpu, sregs))
 		return -EINVAL;
 	if (vcpu->apic && lapicv_apic_set_base(vcpu, sregs->apic_base, true))
 		return -EINVAL;
@@ -261,8 +353,8 @@ int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs)
 			(svm->vmcb->control.int_ctl & ~V_TPR_MASK) |
 			(sregs->cr8 & V_TPR_MASK);
 	s->efer = sregs->efer | EFER_SVME;
-	s->cr0 = sregs->cr0;
-	s->cr4 = sregs->cr4;
+	lapicv_svm_set_cr0(svm, sregs->cr0);
+	lapicv_svm_set_cr4(svm, sregs->cr4);
 	regs_set_seg(&s->cs, &sregs->cs);
 	regs_set_seg(&s->ds, &sregs->ds);
 	regs_set_seg(&s->es, &sregs->es);
@@ -283,4 +375,134 @@ int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs)
 		lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
 	}
 	return 0;
+}
+
+/* 64-bit mode: EFER.LMA with CS.L. */
+static bool regs_64bit_mode(const struct vmcb_save_area *s)
+{
+	return (s->efer & EFER_LMA) && (s->cs.attrib & SVM_SELECTOR_L_MASK);
+}
+
+int lapicv_set_cr0(struct lapicv_vcpu *vcpu, u64 cr0)
+{
+	struct lapicv_svm_vcpu *svm = regs_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	u64 old = svm->cr0;
+
+	if (!regs_cr0_valid(cr0))
+		return -EINVAL;
+	cr0 = (cr0 | X86_CR0_ET) & REGS_CR0_KNOWN;
+	/* Paging on with EFER.LME: long mode, which needs PAE, not CS.L. */
+	if ((s->efer & EFER_LME) && !(old & X86_CR0_PG) &&
+	    (cr0 & X86_CR0_PG) &&
+	    (!(svm->cr4 & X86_CR4_PAE) || (s->cs.attrib & SVM_SELECTOR_L_MASK)))
+		return -EINVAL;
+	if (!(cr0 & X86_CR0_PG) &&
+	    (regs_64bit_mode(s) || (svm->cr4 & X86_CR4_PCIDE)))
+		return -EINVAL;
+
+	/* What the CPU does to EFER.LMA when the guest's write is its own. */
+	if (s->efer & EFER_LME) {
+		if (!(old & X86_CR0_PG) && (cr0 & X86_CR0_PG))
+			s->efer |= EFER_LMA;
+		if ((old & X86_CR0_PG) && !(cr0 & X86_CR0_PG))
+			s->efer &= ~EFER_LMA;
+	}
+	lapicv_svm_set_cr0(svm, cr0);
+	return 0;
+}
+
+int lapicv_set_cr4(struct lapicv_vcpu *vcpu, u64 cr4)
+{
+	struct lapicv_svm_vcpu *svm = regs_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	u64 old = svm->cr4;
+
+	if (!regs_cr4_valid(vcpu, cr4))
+		return -EINVAL;
+	if ((s->efer & EFER_LMA) &&
+	    (!(cr4 & X86_CR4_PAE) || ((cr4 ^ old) & X86_CR4_LA57)))
+		return -EINVAL;
+	/* PCIDE 0 -> 1 only in long mode and with CR3[11:0] clear. */
+	if ((cr4 & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
+	    ((s->cr3 & 0xfff) || !(s->efer & EFER_LMA)))
+		return -EINVAL;
+	lapicv_svm_set_cr4(svm, cr4);
+	return 0;
+}
+
+int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8)
+{
+	u32 tpr = lapicv_get_reg(vcpu->apic, APIC_TASKPRI);
+
+	if (cr8 & ~0xfULL)
+		return -EINVAL;
+	/* KVM's kvm_lapic_set_tpr(): TPR[7:4], and bit 2 kept. */
+	lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, cr8 << 4 | (tpr & 4));
+	return 0;
+}
+
+/*
+ * XCR0 bits the guest may set (KVM's guest_supported_xcr0): CPUID leaf
+ * 0xD as the VMM set it, within what the host enabled and what the
+ * guest's FPU state holds (no dynamic feature such as AMX tile data
+ * unless the state was sized for it).
+ */
+static u64 regs_guest_xcr0(struct lapicv_vcpu *vcpu)
+{
+	const struct kvm_cpuid_entry2 *e;
+	u64 bits = 0;
+	u32 nent, i;
+
+	e = lapicv_get_cpuid(vcpu, &nent);
+	for (i = 0; i < nent; i++, e++) {
+		if (e->function == 0xd &&
+		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || !e->index)) {
+			bits = e->eax | (u64)e->edx << 32;
+			break;
+		}
+	}
+	return bits & REGS_XCR0_VALID & lapicv_svm_host_xcr0() &
+	       regs_svm(vcpu)->fpu.fpstate->user_xfeatures;
+}
+
+int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr)
+{
+	if (index != XCR_XFEATURE_ENABLED_MASK || !(xcr & XFEATURE_MASK_FP))
+		return -EINVAL;
+	if ((xcr & XFEATURE_MASK_YMM) && !(xcr & XFEATURE_MASK_SSE))
+		return -EINVAL;
+	if (xcr & ~(regs_guest_xcr0(vcpu) | XFEATURE_MASK_FP))
+		return -EINVAL;
+	/* MPX's two components go together, AVX-512's three, AMX's two. */
+	if (!(xcr & XFEATURE_MASK_BNDREGS) != !(xcr & XFEATURE_MASK_BNDCSR))
+		return -EINVAL;
+	if ((xcr & XFEATURE_MASK_AVX512) &&
+	    (!(xcr & XFEATURE_MASK_YMM) ||
+	     (xcr & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512))
+		return -EINVAL;
+	if ((xcr & XFEATURE_MASK_XTILE) &&
+	    (xcr & XFEATURE_MASK_XTILE) != XFEATURE_MASK_XTILE)
+		return -EINVAL;
+	regs_svm(vcpu)->xcr0 = xcr;
+	return 0;
+}
+
+u32 lapicv_xstate_size(u64 xcr0, bool compacted)
+{
+	u32 size = 576, eax, ebx, ecx, edx, offset;
+	int i;
+
+	/* Past the legacy area and the header: the extended components. */
+	for (i = XFEATURE_YMM; i < 64; i++) {
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		cpuid_count(0xd, i, &eax, &ebx, &ecx, &edx);
+		if (compacted)
+			offset = ecx & 2 ? ALIGN(size, 64) : size;
+		else
+			offset = ebx;
+		size = max(size, offset + eax);
+	}
+	return size;
 }

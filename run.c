@@ -22,48 +22,60 @@
  *     as LAPICV_RUN, on the VMCB's RFLAGS.IF, shadow and NMI mask), and a
  *     halted or waiting-for-SIPI vCPU sleeps inside it; the decision is
  *     carried out (EVENTINJ, V_IRQ window, IRET intercept, INIT/SIPI
- *     state); then VMRUN, unless a kick's reason arrived meanwhile, and
- *     the exit: EXITINTINFO requeued, the exit handled, the shadow copied
- *     into vcpu->events.
+ *     state: SIPI sets CS and RIP only); then VMRUN, unless a kick's
+ *     reason arrived meanwhile, and the exit: EXITINTINFO requeued, the
+ *     exit handled, the shadow copied into vcpu->events.
+ *  6. request_interrupt_window (split irqchip): the step opens the window
+ *     for the VMM's ExtINT, and after every exit handled here, or a
+ *     halted vCPU's sleep ended, KVM_EXIT_IRQ_WINDOW_OPEN once the guest
+ *     could take one (KVM's vcpu_run()).
  *
  * Exits:
  *  IOIO      KVM_EXIT_IO (string I/O: KVM_EXIT_INTERNAL_ERROR); EXITINFO2
  *            is the next RIP; the OUT data, or the IN result, sits in the
  *            PIO page.  OUT to port 0x7e moves RIP at once (KVM's quirk).
- *  HLT       skip it, KVM_MP_STATE_HALTED; the next step sleeps.  A HLT
- *            that any exit left in an STI/MOV SS shadow is carried out
- *            at that exit (runner_hlt_in_shadow()).
+ *  HLT       skip it, KVM_MP_STATE_HALTED unless a wake-up event is
+ *            there already; the next step sleeps.
+ *            A HLT that any exit left in an STI/MOV SS shadow is
+ *            carried out at that exit (runner_hlt_in_shadow()).
  *  CPUID     the KVM_SET_CPUID2 table (0 for a missing leaf), with the
- *            APIC and OSXSAVE bits of leaf 1 and OSPKE of leaf 7 live.
+ *            APIC and OSXSAVE bits of leaf 1, OSPKE of leaf 7 and the
+ *            XSAVE sizes of leaf 0xD live.
+ *  XSETBV    the guest's XCR0 (regs.c's checks), #GP if refused.
  *  MSR       lapic.c's APIC base, x2APIC and TSC-deadline MSRs; a refused
  *            access or any other MSR: #GP (KVM with ignore_msrs=0).
+ *  CRn       CR4 always, CR0 while the guest has CD or NW, CR0 writes
+ *            past TS/MP (selective), CR8 writes while the TPR holds back
+ *            the highest pending interrupt: decode the MOV/CLTS/LMSW/SMSW
+ *            (emulate.c), checks and the guest's view in regs.c; a
+ *            refused write is a #GP.
  *  NPF       inside a memslot: map it (npt.c); elsewhere decode the MOV
  *            (emulate.c): the xAPIC page in apicv.c, else KVM_EXIT_MMIO;
  *            undecodable: KVM's emulation failure.
- *  VINTR     the IRQ window is open: the next step injects.
- *  IRET      the NMI handler returns: NMIs unmasked once it has run.
+ *  VINTR     the IRQ window opened: it closes, the next step injects.
+ *  IRET      the NMI handler returns: NMIs unmasked once it has run; an
+ *            NMI waiting for that single-steps the IRET (TF), and the
+ *            #DB after it lets the NMI in at once (KVM's nmi_singlestep).
  *  SHUTDOWN  KVM_EXIT_SHUTDOWN; the VMCB is undefined, so it is reset.
  *  ERR       (VMRUN refused the state) KVM_EXIT_FAIL_ENTRY.
  *  INTR, NMI, SMI, #MC, FERR_FREEZE: nothing more (the host took it).
  *  #AC, #DB  back into the guest (intercepted so that a guest cannot
- *            make their delivery loop in the CPU).
+ *            make their delivery loop in the CPU), except the #DB that
+ *            ends the runner's own single-step over an IRET.
  *  INVD, WBINVD: skipped.  RDPMC: #GP.  SVM instructions, VMMCALL,
- *  MONITOR/MWAIT, XSETBV, RSM, RDPRU: #UD.  Anything else (DR accesses,
+ *  MONITOR/MWAIT, RSM, RDPRU: #UD.  Anything else (DR accesses,
  *  task switches): KVM_EXIT_INTERNAL_ERROR, UNEXPECTED_EXIT_REASON.
  *
  * Instruction lengths: next_rip with NRIP save; without it (QEMU's SVM)
  * emulate.c's skip-length decoder, which checks that the bytes at CS:RIP
  * are the instruction the exit named.
  *
- * Not yet (api.rst): CR8 writes are not intercepted; an NMI pending at
- * the handler's IRET waits for the next exit.
  */
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
-#include <linux/srcu.h>
 
 #include <asm/fpu/api.h>
 #include <asm/processor-flags.h>
@@ -165,6 +177,7 @@ static void runner_forget(struct lapicv_vcpu *vcpu)
 	rn->io.pending = false;
 	rn->mmio.pending = false;
 	rn->awaiting_iret = false;
+	rn->nmi_singlestep = false;
 }
 
 static struct vmcb *runner_vmcb(struct lapicv_vcpu *vcpu)
@@ -206,7 +219,7 @@ static int runner_read_gpa(void *opaque, u64 gpa, void *buf, unsigned int len)
 {
 	struct lapicv_vcpu *vcpu = opaque;
 
-	return lapicv_npt_read(vcpu->vm, gpa, buf, len);
+	return lapicv_npt_read(vcpu->vm, &vcpu->runner->window, gpa, buf, len);
 }
 
 static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
@@ -232,11 +245,15 @@ static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
 	ctx->cpl = s->cpl;
 	ctx->maxphyaddr = clamp_t(u8, vcpu->apic->maxphyaddr, 32, 52);
 	ctx->features = LAPICV_EMU_F_AMD;
+	if (boot_cpu_has(X86_FEATURE_CR8_LEGACY))
+		ctx->features |= LAPICV_EMU_F_CR8_LEGACY;
 	e = runner_find_cpuid(vcpu->apic, 0x80000001, 0);
 	if (e && (e->edx & BIT(X86_FEATURE_GBPAGES & 31)))
 		ctx->features |= LAPICV_EMU_F_GBPAGES;
 	ctx->read = runner_read_gpa;
 	ctx->opaque = vcpu;
+	/* Each emulation looks the slot up afresh. */
+	vcpu->runner->window.size = 0;
 }
 
 /* The GPRs in encoding order, for the decoders, and back. */
@@ -451,6 +468,12 @@ static int runner_cpuid(struct lapicv_vcpu *vcpu)
 		if (s->cr4 & X86_CR4_OSXSAVE)
 			ecx |= BIT(X86_FEATURE_OSXSAVE & 31);
 	}
+	/* The XSAVE area the guest's XCR0 needs (KVM's runtime update). */
+	if (e && function == 0xd && index == 0)
+		ebx = lapicv_xstate_size(svm->xcr0, false);
+	if (e && function == 0xd && index == 1 &&
+	    (eax & (BIT(X86_FEATURE_XSAVEC & 31) | BIT(X86_FEATURE_XSAVES & 31))))
+		ebx = lapicv_xstate_size(svm->xcr0, true);
 	if (e && function == 7 && index == 0) {
 		ecx &= ~BIT(X86_FEATURE_OSPKE & 31);
 		if (s->cr4 & X86_CR4_PKE)
@@ -492,6 +515,140 @@ gp:
 	/* A fault: the instruction did not complete. */
 	s->rip = rip;
 	runner_queue_exception(vcpu, GP_VECTOR, true, 0);
+	return 1;
+}
+
+/* ---- control registers ---- */
+
+/* MOV from CRn: the guest's view. */
+static u64 runner_read_cr(struct lapicv_vcpu *vcpu, u8 cr)
+{
+	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
+
+	switch (cr) {
+	case 0:
+		return svm->cr0;
+	case 2:
+		return svm->vmcb->save.cr2;
+	case 3:
+		return svm->vmcb->save.cr3;
+	case 4:
+		return svm->cr4;
+	default:
+		return lapicv_get_cr8(vcpu);
+	}
+}
+
+/*
+ * A CR intercept, without decode assists: decode the instruction at
+ * CS:RIP (MOV to or from CRn, CLTS, LMSW, SMSW), check that it is the
+ * access the exit names, and carry it out as KVM's cr_interception() and
+ * emulator do: a write regs.c refuses is a #GP, RIP unmoved.  SMSW to
+ * memory (CR0 reads are intercepted only while the guest has CR0.CD or
+ * NW) is not emulated.  1: back into the guest; 0: to the VMM.
+ */
+static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
+{
+	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	bool exit_write = code >= SVM_EXIT_WRITE_CR0;
+	u8 exit_cr = code == SVM_EXIT_CR0_SEL_WRITE ? 0 : code & 0xf;
+	u64 regs[LAPICV_NR_GPRS], val, *reg;
+	struct lapicv_emu_fault fault;
+	struct lapicv_emu_ctx ctx;
+	struct lapicv_emu_fetch f;
+	enum lapicv_emu_status st;
+	struct lapicv_emu_cr cr;
+	bool write;
+	u16 msw;
+	int err = 0;
+
+	runner_emu_ctx(vcpu, &ctx);
+	runner_regs_get(vcpu, regs);
+	st = lapicv_emu_fetch(&ctx, &f);
+	if (st == LAPICV_EMU_OK)
+		st = lapicv_emu_decode_cr(&ctx, &f, regs, &cr);
+	else
+		f.len = 0;
+	if (st == LAPICV_EMU_FAULT) {
+		runner_queue_fault(vcpu, &f.fault);
+		return 1;
+	}
+	write = cr.op != LAPICV_EMU_CR_READ && cr.op != LAPICV_EMU_CR_SMSW;
+	if (st != LAPICV_EMU_OK || write != exit_write || cr.cr != exit_cr ||
+	    (cr.op == LAPICV_EMU_CR_SMSW && cr.mem))
+		return runner_emulation_failure(vcpu, &f);
+
+	reg = &regs[cr.reg];
+	switch (cr.op) {
+	case LAPICV_EMU_CR_READ:
+		val = runner_read_cr(vcpu, cr.cr);
+		*reg = cr.size == 8 ? val : (u32)val;
+		break;
+	case LAPICV_EMU_CR_SMSW:
+		val = svm->cr0;
+		if (cr.size == 2)
+			*reg = (*reg & ~0xffffULL) | (val & 0xffff);
+		else
+			*reg = cr.size == 8 ? val : (u32)val;
+		break;
+	case LAPICV_EMU_CR_WRITE:
+		val = cr.size == 8 ? *reg : (u32)*reg;
+		if (cr.cr == 0)
+			err = lapicv_set_cr0(vcpu, val);
+		else if (cr.cr == 4)
+			err = lapicv_set_cr4(vcpu, val);
+		else
+			err = lapicv_set_cr8(vcpu, val);
+		break;
+	case LAPICV_EMU_CR_CLTS:
+		err = lapicv_set_cr0(vcpu, svm->cr0 & ~X86_CR0_TS);
+		break;
+	case LAPICV_EMU_CR_LMSW:
+		msw = *reg;
+		if (cr.mem) {
+			st = lapicv_emu_read_linear(&ctx, cr.gva, &msw, 2,
+						    &fault);
+			if (st == LAPICV_EMU_FAULT) {
+				runner_queue_fault(vcpu, &fault);
+				return 1;
+			}
+			if (st != LAPICV_EMU_OK)
+				return runner_emulation_failure(vcpu, &f);
+		}
+		/* KVM's kvm_lmsw(): PE can be set, not cleared; no #GP. */
+		lapicv_set_cr0(vcpu, (svm->cr0 & ~0x0eULL) | (msw & 0x0f));
+		break;
+	}
+	if (err) {
+		runner_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	runner_regs_put(vcpu, regs);
+	s->rip = lapicv_emu_next_rip(&ctx, cr.len);
+	s->rflags &= ~X86_EFLAGS_RF;
+	svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	return 1;
+}
+
+/* KVM's kvm_emulate_xsetbv(): #GP outside CPL 0 or for a refused XCR0. */
+static int runner_xsetbv(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	u64 rip = s->rip, val;
+	u32 index = svm->gprs[LAPICV_RCX];
+	int r;
+
+	val = (u32)s->rax | (u64)(u32)svm->gprs[LAPICV_RDX] << 32;
+	/* The length first: a failed decode leaves XCR0 untouched. */
+	r = runner_skip(vcpu, LAPICV_EMU_INSN_XSETBV);
+	if (r <= 0)
+		return r < 0;
+	if (s->cpl || lapicv_set_xcr(vcpu, index, val)) {
+		s->rip = rip;
+		runner_queue_exception(vcpu, GP_VECTOR, true, 0);
+	}
 	return 1;
 }
 
@@ -674,6 +831,57 @@ static void runner_complete_interrupts(struct lapicv_vcpu *vcpu)
 	runner_requeue(vcpu, c->exit_int_info, c->exit_int_info_err);
 }
 
+#define RUNNER_STEP_FLAGS	(X86_EFLAGS_TF | X86_EFLAGS_RF)
+
+u64 lapicv_runner_get_rflags(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	u64 rflags = rn->svm.vmcb->save.rflags;
+
+	if (rn->nmi_singlestep)
+		rflags = (rflags & ~RUNNER_STEP_FLAGS) | rn->nmi_singlestep_flags;
+	return rflags;
+}
+
+void lapicv_runner_set_rflags(struct lapicv_vcpu *vcpu, u64 rflags)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+
+	if (rn->nmi_singlestep) {
+		rn->nmi_singlestep_flags = rflags & RUNNER_STEP_FLAGS;
+		rflags |= RUNNER_STEP_FLAGS;
+	}
+	rn->svm.vmcb->save.rflags = rflags;
+}
+
+/*
+ * KVM's svm_enable_nmi_window() while the handler's IRET is on its way
+ * (awaiting_iret): single-step the guest, so that the #DB right after the
+ * IRET exits and the waiting NMI goes in before the next instruction.
+ */
+static void runner_nmi_singlestep(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	struct vmcb_save_area *s = &rn->svm.vmcb->save;
+
+	if (rn->nmi_singlestep)
+		return;
+	rn->nmi_singlestep = true;
+	rn->nmi_singlestep_flags = s->rflags & RUNNER_STEP_FLAGS;
+	s->rflags |= RUNNER_STEP_FLAGS;
+}
+
+/* KVM's disable_nmi_singlestep(): the guest's own TF and RF back. */
+static void runner_nmi_singlestep_done(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	u64 rflags = lapicv_runner_get_rflags(vcpu);
+
+	rn->nmi_singlestep = false;
+	rn->svm.vmcb->save.rflags = rflags;
+	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
+}
+
 /* 1: back into the guest; 0: to the VMM (kvm_run filled); <0: error. */
 static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 {
@@ -690,8 +898,14 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case SVM_EXIT_FERR_FREEZE:
 	case SVM_EXIT_EXCP_BASE + MC_VECTOR:
 		return 1;
-	case SVM_EXIT_EXCP_BASE + AC_VECTOR:
 	case SVM_EXIT_EXCP_BASE + DB_VECTOR:
+		/* The NMI single-step's #DB is the runner's, as on KVM. */
+		if (rn->nmi_singlestep) {
+			runner_nmi_singlestep_done(vcpu);
+			return 1;
+		}
+		fallthrough;
+	case SVM_EXIT_EXCP_BASE + AC_VECTOR:
 		/*
 		 * Intercepted only so that their delivery cannot loop in the
 		 * CPU (CVE-2015-5307, CVE-2015-8104): give them back.  #AC's
@@ -703,7 +917,8 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 				       SVM_EXIT_EXCP_BASE + AC_VECTOR, 0);
 		return 1;
 	case SVM_EXIT_VINTR:
-		/* The window is open: the next step injects. */
+		/* The window opened and closes: the next step injects. */
+		lapicv_vcpu_irq_window_exit(vcpu);
 		return 1;
 	case SVM_EXIT_IRET:
 		/* The NMI handler's IRET: unmasked once it has run. */
@@ -717,7 +932,9 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 		r = runner_skip(vcpu, LAPICV_EMU_INSN_HLT);
 		if (r <= 0)
 			return r < 0;
-		vcpu->apic->mp_state = KVM_MP_STATE_HALTED;
+		/* Past the HLT: no shadow, whatever the entry had. */
+		vcpu->events.shadow = 0;
+		lapicv_vcpu_halt(vcpu, svm->vmcb->save.rflags & X86_EFLAGS_IF);
 		return 1;
 	case SVM_EXIT_CPUID:
 		return runner_cpuid(vcpu);
@@ -725,6 +942,15 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 		return runner_msr(vcpu);
 	case SVM_EXIT_NPF:
 		return runner_npf(vcpu);
+	case SVM_EXIT_XSETBV:
+		return runner_xsetbv(vcpu);
+	case SVM_EXIT_READ_CR0:
+	case SVM_EXIT_READ_CR4:
+	case SVM_EXIT_WRITE_CR0:
+	case SVM_EXIT_WRITE_CR4:
+	case SVM_EXIT_WRITE_CR8:
+	case SVM_EXIT_CR0_SEL_WRITE:
+		return runner_cr(vcpu, code);
 	case SVM_EXIT_INVD:
 	case SVM_EXIT_WBINVD:
 		r = runner_skip(vcpu, code == SVM_EXIT_INVD ?
@@ -743,7 +969,6 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case SVM_EXIT_INVLPGA:
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
-	case SVM_EXIT_XSETBV:
 	case SVM_EXIT_RSM:
 	case SVM_EXIT_RDPRU:
 		runner_queue_exception(vcpu, UD_VECTOR, false, 0);
@@ -769,10 +994,31 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 
 /* ---- the loop ---- */
 
-static bool runner_interruptible(struct vmcb *vmcb)
+/* RFLAGS.IF and no interrupt shadow (vcpu->events holds the shadow). */
+static bool runner_interruptible(struct lapicv_vcpu *vcpu)
 {
-	return (vmcb->save.rflags & X86_EFLAGS_IF) &&
-	       !(vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
+	return (runner_vmcb(vcpu)->save.rflags & X86_EFLAGS_IF) &&
+	       !vcpu->events.shadow;
+}
+
+/* KVM's dm_request_for_irq_injection(): a split irqchip's VMM asks. */
+static bool runner_vmm_window(struct lapicv_vcpu *vcpu)
+{
+	return vcpu->runner->run->request_interrupt_window &&
+	       vcpu->vm->irqchip != LAPICV_IRQCHIP_KERNEL;
+}
+
+/*
+ * KVM's check in vcpu_run() after every pass that stays in the kernel:
+ * the VMM asked for the window and the guest could take its ExtINT now.
+ */
+static bool runner_irq_window_open(struct lapicv_vcpu *vcpu)
+{
+	if (!runner_vmm_window(vcpu) ||
+	    !lapicv_vcpu_ready_for_extint(vcpu, runner_interruptible(vcpu)))
+		return false;
+	vcpu->runner->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+	return true;
 }
 
 /* INIT: KVM's INIT state, RDX the family/model/stepping of CPUID 1. */
@@ -782,6 +1028,22 @@ static void runner_init(struct lapicv_vcpu *vcpu)
 
 	lapicv_svm_vcpu_init(&vcpu->runner->svm, e ? e->eax : 0x600);
 	runner_forget(vcpu);
+}
+
+void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu)
+{
+	unsigned long done;
+	u8 vector;
+
+	lockdep_assert_held(&vcpu->mutex);
+	/* A VMM of LAPICV_RUN hears of them from its next step. */
+	if (!vcpu->runner || !READ_ONCE(vcpu->vm->svm_held))
+		return;
+	done = lapicv_vcpu_take_init_sipi(vcpu, &vector);
+	if (done & BIT(LAPICV_APIC_INIT))
+		runner_init(vcpu);
+	if (done & BIT(LAPICV_APIC_SIPI))
+		lapicv_svm_sipi(&vcpu->runner->svm, vector);
 }
 
 /*
@@ -804,7 +1066,7 @@ static int runner_events(struct lapicv_vcpu *vcpu)
 	u32 inj = 0, err = 0;
 	int r;
 
-	r = lapicv_vcpu_step(vcpu, &step);
+	r = lapicv_vcpu_step(vcpu, &step, runner_vmm_window(vcpu));
 	if (r)
 		return r;
 	switch (step.exit_reason) {
@@ -829,8 +1091,12 @@ static int runner_events(struct lapicv_vcpu *vcpu)
 		runner_init(vcpu);
 		break;
 	case LAPICV_RUN_SIPI:
-		/* From the INIT state, whether or not INIT was seen apart. */
-		runner_init(vcpu);
+		/*
+		 * KVM's kvm_vcpu_deliver_sipi_vector(): CS and RIP only, so
+		 * what the VMM set while the vCPU waited for SIPI stays.
+		 */
+		if (step.event_flags & LAPICV_RUN_EVENT_INIT)
+			runner_init(vcpu);
 		lapicv_svm_sipi(svm, step.vector);
 		break;
 	case LAPICV_RUN_IOAPIC_EOI:
@@ -844,6 +1110,8 @@ static int runner_events(struct lapicv_vcpu *vcpu)
 	lapicv_svm_inject(svm, inj, err);
 	lapicv_svm_set_irq_window(svm, vcpu->irq_window);
 	lapicv_svm_set_iret_intercept(svm, ev->nmi_masked && !rn->awaiting_iret);
+	if ((step.pending & LAPICV_RUN_PENDING_NMI) && rn->awaiting_iret)
+		runner_nmi_singlestep(vcpu);
 	if (ev->shadow)
 		vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
 	else
@@ -867,6 +1135,23 @@ static void runner_tpr_from_vmcb(struct lapicv_vcpu *vcpu)
 	if (((tpr >> 4) & 0xf) != cr8)
 		lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI,
 				      cr8 << 4 | (tpr & 4));
+}
+
+/*
+ * KVM's update_cr8_intercept(): CR8 writes exit while the TPR holds back
+ * the highest pending interrupt, so that the write lowering it is
+ * followed by the interrupt before the guest's next instruction (V_TPR
+ * alone would let the guest run on until some other exit).  Not with a
+ * VAPIC page, as on KVM.
+ */
+static void runner_update_cr8_intercept(struct lapicv_vcpu *vcpu)
+{
+	int irr = vcpu->vapic_addr ? -1 :
+		  lapicv_apic_find_highest_irr(vcpu->apic);
+
+	lapicv_svm_set_cr8_intercept(&vcpu->runner->svm,
+				     irr != -1 &&
+				     lapicv_get_cr8(vcpu) >= (irr >> 4));
 }
 
 /*
@@ -916,26 +1201,26 @@ static void runner_hlt_in_shadow(struct lapicv_vcpu *vcpu)
 	vmcb->save.rip = lapicv_emu_next_rip(&ctx, len);
 	vmcb->save.rflags &= ~X86_EFLAGS_RF;
 	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-	vcpu->apic->mp_state = KVM_MP_STATE_HALTED;
+	vcpu->events.shadow = 0;
+	lapicv_vcpu_halt(vcpu, vmcb->save.rflags & X86_EFLAGS_IF);
 }
 
 static int runner_enter(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
-	struct lapicv_npt *npt = vcpu->vm->npt;
 	struct vmcb *vmcb = rn->svm.vmcb;
 	const struct lapicv_svm_gate gate = {
 		.guest_cpu = &vcpu->guest_cpu,
 		.has_work = runner_has_work,
 		.opaque = vcpu,
 	};
-	int idx, r;
+	int r;
 
 	runner_tpr_to_vmcb(vcpu);
-	idx = srcu_read_lock(&npt->srcu);
+	runner_update_cr8_intercept(vcpu);
 	rn->last_cpu = raw_smp_processor_id();
+	/* npt.c's flush finds the vCPU in guest mode through guest_cpu. */
 	r = lapicv_svm_enter(&rn->svm, lapicv_npt_root(vcpu->vm), &gate);
-	srcu_read_unlock(&npt->srcu, idx);
 	if (r == -EAGAIN) {
 		/* Not entered: what was being injected goes first next time. */
 		runner_requeue(vcpu, vmcb->control.event_inj,
@@ -956,9 +1241,24 @@ static int runner_enter(struct lapicv_vcpu *vcpu)
 	return r;
 }
 
+/*
+ * After the step of a vCPU that was not RUNNABLE: KVM's vcpu_block()
+ * returned to vcpu_run() (a signal ended the sleep, or a wake-up ended
+ * the halt with nothing injected yet), where the open window is looked
+ * at before anything else.
+ */
+static bool runner_block_returned(struct lapicv_vcpu *vcpu, int r)
+{
+	if (r == -EINTR)
+		return true;
+	return r == 1 && vcpu->apic->mp_state == KVM_MP_STATE_RUNNABLE &&
+	       !(runner_vmcb(vcpu)->control.event_inj & SVM_EVTINJ_VALID);
+}
+
 static int runner_loop(struct lapicv_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->runner->run;
+	bool blocked;
 	int r;
 
 	run->exit_reason = KVM_EXIT_UNKNOWN;
@@ -971,7 +1271,11 @@ static int runner_loop(struct lapicv_vcpu *vcpu)
 		cond_resched_tasks_rcu_qs();
 
 		/* Halted and waiting-for-SIPI vCPUs sleep in here. */
+		blocked = vcpu->apic->mp_state != KVM_MP_STATE_RUNNABLE;
 		r = runner_events(vcpu);
+		if (blocked && runner_block_returned(vcpu, r) &&
+		    runner_irq_window_open(vcpu))
+			return 0;
 		if (r == -EINTR)
 			continue;
 		if (r <= 0)
@@ -981,6 +1285,8 @@ static int runner_loop(struct lapicv_vcpu *vcpu)
 		r = runner_enter(vcpu);
 		if (r <= 0)
 			return r;
+		if (runner_irq_window_open(vcpu))
+			return 0;
 	}
 }
 
@@ -1005,8 +1311,7 @@ static void runner_post_run(struct lapicv_vcpu *vcpu)
 	/* A full irqchip takes interrupts itself, as KVM's PIC would. */
 	run->ready_for_interrupt_injection =
 		vcpu->vm->irqchip == LAPICV_IRQCHIP_KERNEL ||
-		(runner_interruptible(vmcb) &&
-		 vcpu->apic->pending_external_vector == -1);
+		lapicv_vcpu_ready_for_extint(vcpu, runner_interruptible(vcpu));
 }
 
 int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg)

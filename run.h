@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 
 #include "emulate.h"
+#include "npt.h"
 #include "lapicv.h"
 #include "svm/svm.h"
 
@@ -49,8 +50,18 @@ struct lapicv_vcpu_runner {
 	 */
 	bool awaiting_iret;
 	u64 iret_rip;
+	/*
+	 * KVM's nmi_singlestep: an NMI waits for that IRET, so the runner
+	 * set RFLAGS.TF and RF to single-step it; the #DB after it ends
+	 * the step.  nmi_singlestep_flags: the guest's own TF and RF then,
+	 * put back at the #DB and shown meanwhile (KVM_GET/SET_REGS).
+	 */
+	bool nmi_singlestep;
+	u64 nmi_singlestep_flags;
 	/* The CPU of the last VMRUN, for KVM_EXIT_FAIL_ENTRY. */
 	int last_cpu;
+	/* The memslot of the current emulation's reads (runner_emu_ctx()). */
+	struct lapicv_npt_window window;
 };
 
 /*
@@ -69,6 +80,14 @@ void lapicv_runner_vcpu_free(struct lapicv_vcpu *vcpu);
 /* mmap() of a vCPU fd (the file's private_data is the vCPU). */
 int lapicv_vcpu_mmap(struct file *file, struct vm_area_struct *vma);
 
+/*
+ * KVM_GET_MP_STATE accepted INIT or SIPI: once the VM runs guests, their
+ * registers change at once, as KVM's kvm_apic_accept_events() changes
+ * them (INIT: the INIT state; SIPI: CS and RIP only), so that what the VMM
+ * reads or writes next is what stays.  vcpu->mutex held.
+ */
+void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu);
+
 /* KVM_RUN, vcpu->mutex held; @arg must be 0. */
 int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg);
 
@@ -78,7 +97,32 @@ void lapicv_set_regs(struct lapicv_vcpu *vcpu, const struct kvm_regs *regs);
 void lapicv_get_sregs(struct lapicv_vcpu *vcpu, struct kvm_sregs *sregs);
 int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs);
 
+/* RFLAGS as the guest has it, and back (the NMI single-step hidden). */
+u64 lapicv_runner_get_rflags(struct lapicv_vcpu *vcpu);
+void lapicv_runner_set_rflags(struct lapicv_vcpu *vcpu, u64 rflags);
+
 /* CR8 as the guest sees it (the LAPIC's TPR[7:4], else V_TPR). */
 u64 lapicv_get_cr8(struct lapicv_vcpu *vcpu);
+
+/*
+ * A guest's MOV to CR0, CR4 or CR8 (the runner's CR exits, vcpu->mutex
+ * held), checked as KVM checks it: 0, or -EINVAL when the guest gets
+ * #GP and nothing changed.  lapicv_set_cr8() needs an in-kernel LAPIC.
+ */
+int lapicv_set_cr0(struct lapicv_vcpu *vcpu, u64 cr0);
+int lapicv_set_cr4(struct lapicv_vcpu *vcpu, u64 cr4);
+int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8);
+
+/*
+ * XSETBV (CPL 0 checked by the caller): KVM's __kvm_set_xcr() checks
+ * against the guest's CPUID leaf 0xD; 0, or -EINVAL for a #GP.
+ */
+int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr);
+
+/*
+ * Bytes of an XSAVE area for @xcr0, standard or compacted form, from the
+ * host's CPUID (KVM's xstate_required_size()): CPUID 0xD's EBX.
+ */
+u32 lapicv_xstate_size(u64 xcr0, bool compacted);
 
 #endif /* _LAPICV_RUN_H */

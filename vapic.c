@@ -110,8 +110,9 @@ static int __lapicv_set_memory_region(struct lapicv_vm *vm,
 	if (!mem->memory_size) {
 		if (!old)
 			return -EINVAL;
+		lapicv_memslot_unmap_begin(vm, old);
 		xa_erase(&vm->memslots, mem->slot);
-		lapicv_memslot_unmap(vm, old);
+		lapicv_memslot_unmap_end(vm, old);
 		kfree_rcu(old, rcu);
 		return 0;
 	}
@@ -137,15 +138,17 @@ static int __lapicv_set_memory_region(struct lapicv_vm *vm,
 	new->gpa = mem->guest_phys_addr;
 	new->size = mem->memory_size;
 	new->hva = mem->userspace_addr;
+	if (old)
+		lapicv_memslot_unmap_begin(vm, old);
 	r = xa_err(xa_store(&vm->memslots, mem->slot, new, GFP_KERNEL_ACCOUNT));
+	if (old)
+		lapicv_memslot_unmap_end(vm, old);
 	if (r) {
 		kfree(new);
 		return r;
 	}
-	if (old) {
-		lapicv_memslot_unmap(vm, old);
+	if (old)
 		kfree_rcu(old, rcu);
-	}
 	return 0;
 }
 

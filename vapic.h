@@ -42,11 +42,15 @@ int lapicv_set_memory_region(struct lapicv_vm *vm,
 			     const struct kvm_userspace_memory_region *mem);
 
 /*
- * npt.c: @old no longer maps its guest-physical range (deleted or moved):
- * drop the runner's mappings of it and their pins.  memslots_lock held.
+ * npt.c: @old is about to be replaced or removed in the memslot xarray
+ * (deleted, moved, flags changed): begin drops the runner's mappings of
+ * its range and holds off nested page faults, end (once the xarray
+ * change is done or has failed) lets them go on.  memslots_lock held.
  */
-void lapicv_memslot_unmap(struct lapicv_vm *vm,
-			  const struct lapicv_memslot *old);
+void lapicv_memslot_unmap_begin(struct lapicv_vm *vm,
+				const struct lapicv_memslot *old);
+void lapicv_memslot_unmap_end(struct lapicv_vm *vm,
+			      const struct lapicv_memslot *old);
 
 /* KVM_SET_VAPIC_ADDR: -EINVAL unless 0 or 4 writable bytes in one region. */
 int lapicv_vapic_set_addr(struct lapicv_vcpu *vcpu, u64 gpa);

@@ -110,11 +110,12 @@ static void lapicv_vm_destroy(struct lapicv_vm *vm)
 	struct lapicv_vcpu *vcpu;
 	unsigned long idx;
 
+	/* First: the MMU notifier's flush looks at the vCPUs. */
+	lapicv_npt_destroy(vm);
 	xa_for_each(&vm->vcpus, idx, vcpu)
 		lapicv_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
 	lapicv_apic_map_free(vm);
-	lapicv_npt_destroy(vm);
 	lapicv_irq_routing_free(vm);
 	lapicv_memslots_destroy(vm);
 	if (vm->svm_held)
@@ -277,6 +278,8 @@ static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 		return lapicv_inject_extint(vcpu, irq.irq);
 	case KVM_GET_MP_STATE:
 		r = lapicv_get_mp_state(vcpu, &mp);
+		if (!r)
+			lapicv_runner_take_init_sipi(vcpu);
 		if (!r && copy_to_user(argp, &mp, sizeof(mp)))
 			r = -EFAULT;
 		return r;
@@ -936,7 +939,7 @@ static const struct file_operations lapicv_vm_fops = {
 int lapicv_vm_create(unsigned long type)
 {
 	struct lapicv_vm *vm;
-	int fd;
+	int fd, r;
 
 	if (type != KVM_X86_DEFAULT_VM)
 		return -EINVAL;
@@ -953,10 +956,11 @@ int lapicv_vm_create(unsigned long type)
 	xa_init(&vm->vcpus);
 	lapicv_memslots_init(vm);
 	lapicv_irq_routing_init(vm);
-	if (lapicv_npt_create(vm)) {
+	r = lapicv_npt_create(vm);
+	if (r) {
 		mmdrop(vm->mm);
 		kfree(vm);
-		return -ENOMEM;
+		return r;
 	}
 	lapicv_inhibits_init(&vm->inhibits, lapicv_backend.apicv,
 			     lapicv_backend.required_apicv_inhibits,

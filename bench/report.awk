@@ -98,6 +98,33 @@ END {
 		     f("mem_" ms[i] "_kvm", "%.0f"), "")
 
 	print ""
+	print "== 6. real guest code under KVM_RUN (realguest_bench), median ns per event"
+	printf "  %-24s %12s %12s %8s %12s %12s\n", "", "lapicv", "kvm", "ratio",
+	       "mean lapicv", "mean kvm"
+	split("ipi_rt_xapic ipi_rt_x2apic ipi_running timer_tscdl_latency " \
+	      "timer_oneshot_latency msi_running msi_halted exit_pio " \
+	      "exit_eoi_msr exit_xapic_mmio extint", rgs)
+	for (i = 1; i in rgs; i++) {
+		k = "rg_" rgs[i]
+		printf "  %-24s %12s %12s %8s %12s %12s\n", rgs[i],
+		       ns(k "_ns_lapicv"), ns(k "_ns_kvm"),
+		       f(k "_ratio_lapicv_over_kvm", "%.2f"),
+		       ns(k "_mean_ns_lapicv"), ns(k "_mean_ns_kvm")
+	}
+	k = "rg_timer_periodic_drift"
+	printf "  %-24s %12s %12s %8s  (ppm, |lapicv|/|kvm|)\n", "timer_periodic_drift",
+	       f(k "_ppm_lapicv", "%.0f"), f(k "_ppm_kvm", "%.0f"),
+	       f(k "_abs_ratio_lapicv_over_kvm", "%.2f")
+	printf "  per ExtINT %-13s %12s %12s %12s\n", "", "lapicv", "kvm",
+	       "lapicv+PIT"
+	split("vmm_exits kvm_exits irq_windows extint_injections lock_writes irqwin_transitions", xs)
+	for (i = 1; i in xs; i++)
+		printf "  %-24s %12s %12s %12s\n", xs[i],
+		       f("rg_extint_" xs[i] "_per_irq_lapicv", "%.3f"),
+		       f("rg_extint_" xs[i] "_per_irq_kvm", "%.3f"),
+		       f("rg_extint_other_inhibit_" xs[i] "_per_irq_lapicv", "%.3f")
+
+	print ""
 	print "== headline figures"
 	split("signal_msi_ratio_lapicv_over_kvm get_lapic_ratio_lapicv_over_kvm " \
 	      "set_lapic_ratio_lapicv_over_kvm set_msrs_tpr_ratio_lapicv_over_kvm " \

@@ -6,12 +6,23 @@
 # Debian's linux-source-6.12 by scripts/debug-kernel.sh; too slow for
 # make check, so kept apart from it.
 #   1. build the debug kernel if needed (its build time is printed);
-#   2. build lapicv.ko against it (build/<release>/), and the selftests;
-#   3. pack the selftests, lapicv.ko and the kernel's kvm/kvm_amd modules
+#   2. build lapicv.ko against it (build/<release>/), the selftests
+#      (guest_run_test among them), KVM's own selftests and libkvm.a
+#      (scripts/kvm-selftests.sh, cached) and lapicv's real-guest
+#      selftests (selftests/guest) against that library;
+#   3. pack the selftests, the real-guest suites (mkinitramfs.sh -R, as
+#      make check does), lapicv.ko and the kernel's kvm/kvm_amd modules
 #      (scripts/mkinitramfs.sh, pointed at the debug kernel by a cache of
 #      its own); boot with 2 CPUs, 2 GiB, single-threaded TCG;
 #   4. in the guest, scripts/guest/check-debug.sh: scripts/guest/check.sh
-#      (lapicv and kvm suites), a kmemleak scan, a dmesg check.
+#      (suites lapicv and realguest: the selftests on /dev/lapicv, the
+#      real-guest suites on lapicv with kvm.ko reloaded with
+#      enable_virt_at_load=0), a kmemleak scan, a dmesg check.
+# LAPICV_DEBUG_SUITES (default lapicv,realguest) picks check.sh's suites:
+# "kvm" adds the selftests on the debug kernel's kvm_amd.
+# LAPICV_DEBUG_REF=1 runs the real-guest suites on kvm_amd first too.
+# Both only add the reference, which make check runs, and KVM on this
+# kernel is 10-50 times slower than on Debian's (Documentation/testing.rst).
 # Exit status 0 only if nothing failed.  Logs in selftests/build/check-debug/.
 set -euo pipefail
 
@@ -55,6 +66,20 @@ make -j"$(nproc)" -C selftests >"$out/selftests.log" 2>&1 || {
 	cat "$out/selftests.log"
 	exit 1
 }
+# The real-guest suites, staged as make check stages them.
+ksft=$(bash scripts/kvm-selftests.sh 2>"$out/kvm-selftests.log") || {
+	cat "$out/kvm-selftests.log"
+	exit 1
+}
+make -C selftests/guest KVM_SELFTESTS="$ksft" >"$out/guest-selftests.log" 2>&1 || {
+	cat "$out/guest-selftests.log"
+	exit 1
+}
+rm -rf "$out/realguest"
+bash scripts/realguest-stage.sh "$out/realguest" kvm-selftests "$ksft/bin" \
+	$(bash scripts/kvm-selftests.sh list)
+bash scripts/realguest-stage.sh "$out/realguest" guest-selftests selftests/build/guest \
+	$(basename -s .c selftests/guest/*_test.c)
 
 # mkinitramfs.sh takes the kernel's modules from <cache>/kernels/<ver>/:
 # give it a cache whose only kernel is the debug one.
@@ -65,10 +90,14 @@ ln -s "$cache/debug-kernel/staging/lib/modules/$rel" \
 	"$fake/kernels/$rel/lib/modules/$rel"
 ln -s "$kdir/arch/x86/boot/bzImage" "$fake/kernels/$rel/boot/vmlinuz-$rel"
 img=$out/guest.cpio.gz
-LAPICV_CACHE=$fake bash scripts/mkinitramfs.sh -K -t selftests/build "$rel" \
+LAPICV_CACHE=$fake bash scripts/mkinitramfs.sh -K -t selftests/build \
+	-R kvm-selftests="$out/realguest/kvm-selftests" \
+	-R guest-selftests="$out/realguest/guest-selftests" "$rel" \
 	"$img" scripts/guest/check-debug.sh scripts/guest/check.sh
 
-echo "== guest $rel: suites lapicv,kvm"
+suites=${LAPICV_DEBUG_SUITES:-lapicv,realguest}
+ref=rig_realguest_ref=${LAPICV_DEBUG_REF:-0}
+echo "== guest $rel: suites $suites, $ref"
 backends=${LAPICV_DEBUG_BACKENDS:+rig_backends=$LAPICV_DEBUG_BACKENDS}
 log=$out/guest.log
 t0=$SECONDS
@@ -78,11 +107,11 @@ st=0
 # the guest then hangs.  This kernel cannot power off (it halts), so QEMU
 # is stopped once the guest has said "rig: end" and halted.
 : >"$log"
-timeout -k 10 "${LAPICV_QEMU_TIMEOUT:-1500}" \
+timeout -k 10 "${LAPICV_QEMU_TIMEOUT:-2400}" \
 	qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 2048 \
 	-bios qboot.rom -net none -nographic -no-reboot \
 	-kernel "$fake/kernels/$rel/boot/vmlinuz-$rel" -initrd "$img" \
-	-append "console=ttyS0 panic=-1 loglevel=5 edd=off mitigations=off log_buf_len=16M rig_tag=debug rig_suites=lapicv,kvm $backends" \
+	-append "console=ttyS0 panic=-1 loglevel=5 edd=off mitigations=off log_buf_len=16M rig_tag=debug rig_suites=$suites $ref $backends" \
 	</dev/null > >(stdbuf -oL tr -d '\r' >>"$log") &
 qemu=$!
 tail -n +1 -f --pid=$qemu "$log" &

@@ -113,20 +113,9 @@ unit() {
 }
 
 # stage <name> <dir> <test>...: $out/realguest/<name>/, what
-# mkinitramfs.sh -R packs: the list of the tests expected and a link to each
-# one <dir> has, so that the guest fails the ones that did not build, and
-# selftests/realguest-notyet, the tests not run on lapicv yet.
+# mkinitramfs.sh -R packs (scripts/realguest-stage.sh).
 stage() {
-	local d=$out/realguest/$1 dir=$2 t
-
-	shift 2
-	mkdir -p "$d"
-	# grep exits 1 when every line is a comment: an empty list is fine.
-	grep -v '^#' selftests/realguest-notyet >"$d/notyet" || true
-	for t in "$@"; do
-		echo "$t" >>"$d/list"
-		[ ! -x "$dir/$t" ] || ln -s "$(realpath "$dir/$t")" "$d/$t"
-	done
+	bash scripts/realguest-stage.sh "$out/realguest" "$@"
 }
 
 # guest <ver> [no5lvl]: boot <ver> with the selftests; the newest kernel
@@ -149,6 +138,8 @@ guest() {
 		args=(rig_backends=vmx-model,avic-model)
 		pack+=(-K "${realguest[@]}")
 	fi
+	# One guest-fuzzer seed for every guest and device of this run.
+	args+=("LAPICV_FUZZ_SEED=$fuzz_seed")
 	img=$out/guest-$tag.cpio.gz
 	echo "== guest $v: suites $suites${args[*]:+, ${args[*]}}"
 	bash scripts/mkinitramfs.sh "${pack[@]}" "$v" "$img" \
@@ -168,6 +159,9 @@ step $st "guest-kernels.sh: guest kernels, kselftest and checkpatch cached"
 [ $st -eq 0 ] || finish
 mapfile -t kvers < <(bash scripts/kvers.sh)
 newest=${kvers[-1]}
+# selftests/guest_fuzz_test.c's seed (LAPICV_FUZZ_SEED replays one).
+fuzz_seed=${LAPICV_FUZZ_SEED:-$(date +%s)}
+echo "== guest fuzzer seed $fuzz_seed (LAPICV_FUZZ_SEED=$fuzz_seed replays it)"
 older=("${kvers[@]:0:${#kvers[@]}-1}")
 
 echo "== build"

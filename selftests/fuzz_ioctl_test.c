@@ -1010,7 +1010,15 @@ static int private_vm_create(struct private_vm *p)
 	int i;
 
 	p->dev = open_dev();
-	p->vm = p->dev < 0 ? -1 : vm_create_split(p->dev);
+	if (p->dev < 0)
+		return -1;
+	/*
+	 * The threads' signals can interrupt KVM_CREATE_VM's MMU-notifier
+	 * registration (EINTR, as on KVM): ask again, as a VMM would.
+	 */
+	do
+		p->vm = vm_create_split(p->dev);
+	while (p->vm < 0 && errno == EINTR);
 	if (p->vm < 0)
 		return -1;
 	for (i = 0; i < 2; i++) {

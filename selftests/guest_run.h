@@ -20,7 +20,15 @@ void guest_after_in(void);
 void guest_eoi_handler(void);
 void guest_eoi(void);
 void guest_extint(void);
+void guest_irqwin(void);
+void guest_irqwin_halted(void);
+void guest_irqwin_spin(void);
+void guest_nmi_hlt(void);
+void guest_nmi_wait(void);
+void guest_pvu(void);
 void guest_shutdown(void);
+void guest_mem_read(void);
+void guest_mem_spin(void);
 void guest_end(void);
 
 #endif /* SELFTEST_GUEST_RUN_H */

@@ -33,6 +33,21 @@
  * then "sti; hlt" with the KVM_INTERRUPT vector (handled by guest_msi,
  * port 0x18) taken once STI opens the window, then 0x22, and again.
  *
+ * The irq_window tests run guest_irqwin on a split irqchip: 0x26 with
+ * IF=0, "sti; hlt" (guest_irqwin_halted after it), then "cli" and 0x22,
+ * then 0x27 from "sti; out" (the OUT in the STI shadow), then a loop with
+ * IF=1 (guest_irqwin_spin).
+ *
+ * The halt_events test runs guest_nmi_wait (0x2a, then a loop), whose NMI
+ * handler (guest_nmi_hlt) reports 0x28, halts with NMIs masked, then
+ * reports 0x29; and guest_pvu: 0x2b, "sti; hlt", then "cli; hlt" and
+ * 0x2c.
+ *
+ * The memory tests read the word at guest-physical 0x100000 (DATA_GPA):
+ * guest_mem_read reports it over and over (0x26); guest_mem_spin reports
+ * it (0x26), then spins in guest mode until it changes and reports the
+ * new word (0x27), and again.
+ *
  * Both devices inject the MSI's vector into the halted guest: its handler
  * reports (port 0x18), then the guest leaves the halt (0x19) with the
  * vector in service (no EOI).
@@ -49,6 +64,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "apic.h"
@@ -85,6 +101,8 @@ struct kvm_userspace_memory_region2 {
 #define IDT_GPA		0x5000
 #define CODE_GPA	0x10000
 #define STACK_TOP	0x80000
+/* The word the memory tests' guest reads (guest_mem_read, _spin). */
+#define DATA_GPA	0x100000
 #define MSI_VECTOR	0x40
 #define EXTINT_VECTOR	0x30
 #define EOI_VECTOR	0x31
@@ -219,6 +237,62 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x22, %dx\n"
 	"	out %al, %dx\n"
 	"	jmp guest_extint\n"
+	"guest_irqwin:\n"
+	"	mov $0x26, %dx\n"
+	"	out %al, %dx\n"
+	"	sti\n"
+	"	hlt\n"
+	"guest_irqwin_halted:\n"
+	"	cli\n"
+	"	mov $0x22, %dx\n"
+	"	out %al, %dx\n"
+	"	mov $0x27, %dx\n"
+	"	sti\n"
+	"	out %al, %dx\n"
+	"guest_irqwin_spin:\n"
+	"	jmp guest_irqwin_spin\n"
+	/* NMI: report, HLT with NMIs masked, report again. */
+	"guest_nmi_hlt:\n"
+	"	push %rax\n"
+	"	push %rdx\n"
+	"	mov $0x28, %dx\n"
+	"	out %al, %dx\n"
+	"	hlt\n"
+	"	mov $0x29, %dx\n"
+	"	out %al, %dx\n"
+	"	pop %rdx\n"
+	"	pop %rax\n"
+	"	iretq\n"
+	"guest_nmi_wait:\n"
+	"	mov $0x2a, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
+	"guest_pvu:\n"
+	"	mov $0x2b, %dx\n"
+	"	out %al, %dx\n"
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	hlt\n"
+	"	mov $0x2c, %dx\n"
+	"	out %al, %dx\n"
+	"	jmp .\n"
+	"guest_mem_read:\n"
+	"	mov 0x100000, %eax\n"
+	"	mov $0x26, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp guest_mem_read\n"
+	"guest_mem_spin:\n"
+	"	mov 0x100000, %eax\n"
+	"	mov $0x26, %dx\n"
+	"	out %eax, %dx\n"
+	"1:	pause\n"
+	"	cmp 0x100000, %eax\n"
+	"	je 1b\n"
+	"	mov 0x100000, %eax\n"
+	"	mov $0x27, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp guest_mem_spin\n"
 	/* No IDT: the first exception is a triple fault. */
 	"guest_shutdown:\n"
 	"	ud2\n"
@@ -372,6 +446,7 @@ static int guest_create_chip(struct guest *g, uint64_t entry, bool with_idt,
 	*(uint64_t *)(g->mem + PD_APIC_GPA + 0x1f7 * 8) = 0xfee00000 | 0x93;
 	if (with_idt) {
 		set_gate(g->mem, 1, code_gpa(guest_db));
+		set_gate(g->mem, 2, code_gpa(guest_nmi_hlt));
 		set_gate(g->mem, 13, code_gpa(guest_gp));
 		set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
 		set_gate(g->mem, EXTINT_VECTOR, code_gpa(guest_msi));
@@ -819,7 +894,11 @@ TEST(regs)
 	close(g.dev);
 }
 
-/* Memslot delete and VM destroy leave no page pinned. */
+/*
+ * No page of guest memory is pinned, while the guest runs or after its
+ * memslot is deleted or the VM destroyed: KVM follows the VMM's mappings
+ * with an MMU notifier and holds no long-term pin (VmPin stays put).
+ */
 TEST(unpin)
 {
 	long before = vm_pinned_kb();
@@ -830,7 +909,7 @@ TEST(unpin)
 	ASSERT_LE(0, before);
 	ASSERT_OK(guest_create(&g, code_gpa(guest_main), true));
 	ASSERT_EQ(0x10, run_to_io(&g));
-	TH_LOG("VmPin while the guest ran: %ld kB", vm_pinned_kb());
+	EXPECT_EQ(before, vm_pinned_kb());
 	/* A slot nobody uses comes and goes. */
 	ASSERT_OK(set_region(g.vm, 1, 0x40000000, 0x10000, g.mem));
 	ASSERT_OK(set_region(g.vm, 1, 0x40000000, 0, NULL));
@@ -840,8 +919,261 @@ TEST(unpin)
 	EXPECT_EQ(before, vm_pinned_kb());
 	ASSERT_OK(set_region(g.vm, 0, 0, MEM_SIZE, g.mem));
 	ASSERT_EQ(0x11, run_to_io(&g));
+	EXPECT_EQ(before, vm_pinned_kb());
 	guest_destroy(&g);
 	EXPECT_EQ(before, vm_pinned_kb());
+}
+
+/* A page of @val mapped MAP_FIXED over @addr (a memfd's, filled first). */
+static int map_word_at(void *addr, uint32_t val)
+{
+	int fd = memfd_create("guest_run_test", 0);
+	void *p;
+
+	if (fd < 0 || ftruncate(fd, getpagesize()) ||
+	    pwrite(fd, &val, sizeof(val), 0) != sizeof(val))
+		return -1;
+	p = mmap(addr, getpagesize(), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 0);
+	close(fd);
+	return p == addr ? 0 : -1;
+}
+
+static uint32_t *data_word(struct guest *g)
+{
+	return (uint32_t *)(g->mem + DATA_GPA);
+}
+
+#define WORD_A	0xaaaa0001u
+
+/* A guest at @entry that has read WORD_A from its memslot and said so. */
+static int mem_guest_start(struct guest *g, void (*entry)(void))
+{
+	if (guest_create(g, code_gpa(entry), false))
+		return -1;
+	*data_word(g) = WORD_A;
+	if (run_to_io(g) != 0x26 || pio_value(g) != WORD_A)
+		return -1;
+	return 0;
+}
+
+/*
+ * The guest reads page A of its memslot; the VMM maps page B over the
+ * same address (mmap MAP_FIXED); the guest's next read sees B.
+ */
+TEST(remap)
+{
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(mem_guest_start(&g, guest_mem_read));
+
+	ASSERT_OK(map_word_at(data_word(&g), 0xbbbb0002));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0xbbbb0002, pio_value(&g));
+	/* The new mapping is the guest's memory, both ways. */
+	*data_word(&g) = 0xbbbb0003;
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0xbbbb0003, pio_value(&g));
+	guest_destroy(&g);
+}
+
+struct remapper {
+	pthread_t target;
+	uint32_t *word;
+	int mapped;		/* __atomic: 1 once done, -1 on failure */
+	int stop;		/* __atomic */
+};
+
+/*
+ * Give the vCPU a moment to enter its spin, map the new page over the
+ * word, then send the vCPU thread a signal every 10 ms until told to
+ * stop, so that a KVM_RUN that never sees the new page ends (EINTR).
+ */
+static void *remapper_thread(void *arg)
+{
+	struct remapper *r = arg;
+	struct timespec ms = { 0, 10000000 };
+
+	nanosleep(&ms, NULL);
+	__atomic_store_n(&r->mapped, map_word_at(r->word, 0xcccc0004) ? -1 : 1,
+			 __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		pthread_kill(r->target, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * The same while the vCPU spins in guest mode on the word: the VMM's
+ * mmap from another thread reaches the running guest (the vCPU is made
+ * to leave guest mode and its TLB flushed), without any exit of its own.
+ */
+TEST(remap_running)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct remapper r = { .target = pthread_self() };
+	pthread_t t;
+	struct guest g;
+	int i, ret = -1;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_OK(mem_guest_start(&g, guest_mem_spin));
+
+	r.word = data_word(&g);
+	ASSERT_OK(pthread_create(&t, NULL, remapper_thread, &r));
+	/* Signals end KVM_RUN with EINTR; bounded by their number. */
+	for (i = 0; i < 1000; i++) {
+		ret = ioctl(g.vcpu, KVM_RUN, 0);
+		if (ret == 0 || errno != EINTR)
+			break;
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ASSERT_EQ(1, __atomic_load_n(&r.mapped, __ATOMIC_ACQUIRE));
+	ASSERT_OK(ret);
+	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	EXPECT_EQ(0x27, g.run->io.port);
+	EXPECT_EQ(0xcccc0004, pio_value(&g));
+	guest_destroy(&g);
+}
+
+#define STORM_ROUNDS	64
+#define STORM_BASE	0x5e000000u
+
+struct storm {
+	pthread_t target;
+	int vm;
+	uint8_t *mem;
+	int published;		/* __atomic: the round being mapped */
+	int seen;		/* __atomic: the last round the guest saw */
+	int stop;		/* __atomic */
+	int failed;		/* __atomic: the line that failed */
+};
+
+/* Signal the vCPU thread every 10 ms until it has seen @round or stops. */
+static void storm_wait(struct storm *st, int round)
+{
+	struct timespec ms = { 0, 10000000 };
+
+	while (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&st->seen, __ATOMIC_ACQUIRE) < round) {
+		pthread_kill(st->target, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+}
+
+/*
+ * Each round flip the memslot's LOG_DIRTY_PAGES (a memslot change that
+ * keeps the guest's memory where it is), then map a new page of
+ * STORM_BASE + round over the guest's word.  Once the guest has seen the
+ * last round, one more page with no memslot change after it: only the
+ * MMU notifier can take the guest there.  Signals keep KVM_RUN bounded.
+ */
+static void *storm_thread(void *arg)
+{
+	struct storm *st = arg;
+	struct kvm_userspace_memory_region2 r = {
+		.memory_size = MEM_SIZE, .userspace_addr = (uintptr_t)st->mem,
+	};
+	int i;
+
+	for (i = 1; i <= STORM_ROUNDS; i++) {
+		r.flags = i & 1 ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+		if (ioctl(st->vm, KVM_SET_USER_MEMORY_REGION2, &r)) {
+			__atomic_store_n(&st->failed, __LINE__, __ATOMIC_RELEASE);
+			break;
+		}
+		__atomic_store_n(&st->published, i, __ATOMIC_RELEASE);
+		if (map_word_at(st->mem + DATA_GPA, STORM_BASE + i)) {
+			__atomic_store_n(&st->failed, __LINE__, __ATOMIC_RELEASE);
+			break;
+		}
+		sched_yield();
+	}
+	storm_wait(st, STORM_ROUNDS);
+	__atomic_store_n(&st->published, STORM_ROUNDS + 1, __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE) &&
+	    map_word_at(st->mem + DATA_GPA, STORM_BASE + STORM_ROUNDS + 1))
+		__atomic_store_n(&st->failed, __LINE__, __ATOMIC_RELEASE);
+	/* No round beyond: signals until told to stop. */
+	storm_wait(st, STORM_ROUNDS + 2);
+	return NULL;
+}
+
+/*
+ * Many remaps and memslot changes while the vCPU spins in guest mode on
+ * the word: the guest reports no value before its round began, values
+ * never go back (no stale translation survives a remap), and the guest
+ * ends up on the last page.
+ */
+TEST(remap_storm)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct storm st = { .target = pthread_self() };
+	uint32_t v, last = 0;
+	struct guest g;
+	pthread_t t;
+	int i;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_OK(guest_create(&g, code_gpa(guest_mem_spin), false));
+	*data_word(&g) = STORM_BASE;
+	st.vm = g.vm;
+	st.mem = g.mem;
+	ASSERT_OK(pthread_create(&t, NULL, storm_thread, &st));
+	/* Each exit reports a value; signals end KVM_RUN with EINTR. */
+	for (i = 0; i < 1000 && last <= STORM_ROUNDS; i++) {
+		if (__atomic_load_n(&st.failed, __ATOMIC_ACQUIRE))
+			break;
+		if (ioctl(g.vcpu, KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (g.run->exit_reason != KVM_EXIT_IO)
+			break;
+		v = pio_value(&g) - STORM_BASE;
+		EXPECT_LE(last, v);
+		EXPECT_GE(__atomic_load_n(&st.published, __ATOMIC_ACQUIRE), v);
+		last = v;
+		__atomic_store_n(&st.seen, v, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&st.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, __atomic_load_n(&st.failed, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(STORM_ROUNDS + 1, last);
+	guest_destroy(&g);
+}
+
+/*
+ * Memory the VMM unmaps inside a live memslot: the guest's access ends
+ * KVM_RUN with EFAULT (KVM 6.12's kvm_handle_error_pfn(), no exit
+ * reason of its own), and once the VMM maps a page there again the
+ * access is retried and reads it.
+ */
+TEST(unmapped)
+{
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(mem_guest_start(&g, guest_mem_read));
+
+	ASSERT_OK(munmap(data_word(&g), getpagesize()));
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EFAULT);
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EFAULT);
+
+	ASSERT_OK(map_word_at(data_word(&g), 0xdddd0005));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0xdddd0005, pio_value(&g));
+	guest_destroy(&g);
 }
 
 /*
@@ -940,6 +1272,242 @@ TEST(extint)
 	EXPECT_EQ(1, ev.interrupt.injected);
 	EXPECT_EQ(EXTINT_VECTOR, ev.interrupt.nr);
 	ASSERT_EQ(0x18, run_to_io(&g));
+	guest_destroy(&g);
+}
+
+static uint64_t guest_rip(struct guest *g)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(g->vcpu, KVM_GET_REGS, &regs))
+		return 0;
+	return regs.rip;
+}
+
+static uint32_t guest_mp_state(struct guest *g)
+{
+	struct kvm_mp_state mp = { .mp_state = ~0u };
+
+	ioctl(g->vcpu, KVM_GET_MP_STATE, &mp);
+	return mp.mp_state;
+}
+
+/* KVM_RUN with request_interrupt_window; its exit reason, or -1. */
+static int run_window(struct guest *g)
+{
+	g->run->request_interrupt_window = 1;
+	if (ioctl(g->vcpu, KVM_RUN, 0))
+		return -1;
+	return g->run->exit_reason;
+}
+
+static void start_kicker(struct kicker *k, pthread_t *thr)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGUSR1, &sa, NULL);
+	k->stop = 0;
+	k->target = pthread_self();
+	pthread_create(thr, NULL, kicker_thread, k);
+}
+
+static void stop_kicker(struct kicker *k, pthread_t thr)
+{
+	__atomic_store_n(&k->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(thr, NULL);
+}
+
+/*
+ * request_interrupt_window on a split irqchip, as KVM's vcpu_run(): the
+ * guest runs until it could take an ExtINT (RFLAGS.IF, no interrupt
+ * shadow, LINT0 in ExtINT mode, none pending), then KVM_EXIT_IRQ_WINDOW_OPEN;
+ * the HLT that follows STI exits so, halted.  ready_for_interrupt_injection
+ * says the same after every run.
+ */
+TEST(irq_window)
+{
+	struct kvm_interrupt irq = { .irq = EXTINT_VECTOR };
+	struct kvm_lapic_state lapic;
+	struct kicker k = { .stop = 0 };
+	pthread_t thr;
+	struct guest g;
+	int r;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_irqwin), true, true));
+
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0, g.run->if_flag);
+	EXPECT_EQ(0, g.run->ready_for_interrupt_injection);
+	/* STI opens it; the HLT in the STI shadow exits first. */
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(1, g.run->if_flag);
+	EXPECT_EQ(1, g.run->ready_for_interrupt_injection);
+	EXPECT_EQ(0xfee00900ULL, g.run->apic_base);
+	EXPECT_EQ(code_gpa(guest_irqwin_halted), guest_rip(&g));
+	EXPECT_EQ(KVM_MP_STATE_HALTED, guest_mp_state(&g));
+	/* The ExtINT wakes the halted vCPU; its handler runs. */
+	g.run->request_interrupt_window = 0;
+	ASSERT_OK(ioctl(g.vcpu, KVM_INTERRUPT, &irq));
+	ASSERT_EQ(0x18, run_to_io(&g));
+	ASSERT_EQ(0x22, run_to_io(&g));
+
+	/* An exit in the STI shadow: IF set, not ready. */
+	ASSERT_EQ(0x27, run_to_io(&g));
+	EXPECT_EQ(1, g.run->if_flag);
+	EXPECT_EQ(0, g.run->ready_for_interrupt_injection);
+	/* Completing the OUT ends the shadow: open at once. */
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(code_gpa(guest_irqwin_spin), guest_rip(&g));
+	EXPECT_EQ(1, g.run->ready_for_interrupt_injection);
+
+	/* An ExtINT pending: no window exit, it goes in... */
+	ASSERT_OK(ioctl(g.vcpu, KVM_INTERRUPT, &irq));
+	ASSERT_EQ(KVM_EXIT_IO, run_window(&g));
+	EXPECT_EQ(0x18, g.run->io.port);
+	/* ...and the window opens again once its handler's IRET is done. */
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(code_gpa(guest_irqwin_spin), guest_rip(&g));
+
+	/* LINT0 masked takes no ExtINT: no window, not ready. */
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0x350] |= 1u << 16;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+	start_kicker(&k, &thr);
+	r = run_window(&g);
+	stop_kicker(&k, thr);
+	ASSERT_EQ(-1, r);
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(KVM_EXIT_INTR, g.run->exit_reason);
+	EXPECT_EQ(1, g.run->if_flag);
+	EXPECT_EQ(0, g.run->ready_for_interrupt_injection);
+	guest_destroy(&g);
+}
+
+/*
+ * A halted vCPU and request_interrupt_window, as KVM's vcpu_block()
+ * returning to vcpu_run(): a signal that ends the sleep, or a wake-up
+ * event, reports the open window before anything is injected.
+ */
+TEST(irq_window_halted)
+{
+	struct kvm_lapic_state lapic;
+	struct kicker k = { .stop = 0 };
+	pthread_t thr;
+	struct guest g;
+	uint32_t v;
+	int r;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_irqwin), true, true));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+
+	ASSERT_EQ(0x26, run_to_io(&g));
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(KVM_MP_STATE_HALTED, guest_mp_state(&g));
+
+	/* Asleep again: a signal ends KVM_RUN with the window, not EINTR. */
+	start_kicker(&k, &thr);
+	r = run_window(&g);
+	stop_kicker(&k, thr);
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, r);
+	EXPECT_EQ(KVM_MP_STATE_HALTED, guest_mp_state(&g));
+
+	/* An MSI ends the halt; the window is reported, the vector waits. */
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, MSI_VECTOR));
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, guest_mp_state(&g));
+	EXPECT_EQ(code_gpa(guest_irqwin_halted), guest_rip(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	v = *(uint32_t *)&lapic.regs[0x200 + (MSI_VECTOR / 32) * 16];
+	EXPECT_TRUE(v & (1u << (MSI_VECTOR % 32)));
+	g.run->request_interrupt_window = 0;
+	ASSERT_EQ(0x18, run_to_io(&g));
+	ASSERT_EQ(0x22, run_to_io(&g));
+	guest_destroy(&g);
+
+	/*
+	 * The MSI already there at the HLT: the vCPU does not halt (KVM's
+	 * __kvm_emulate_halt()); the window first, then the vector.
+	 */
+	ASSERT_OK(guest_create_chip(&g, code_gpa(guest_irqwin), true, true));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, MSI_VECTOR));
+	ASSERT_EQ(KVM_EXIT_IRQ_WINDOW_OPEN, run_window(&g));
+	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, guest_mp_state(&g));
+	EXPECT_EQ(code_gpa(guest_irqwin_halted), guest_rip(&g));
+	ASSERT_EQ(KVM_EXIT_IO, run_window(&g));
+	EXPECT_EQ(0x18, g.run->io.port);
+	guest_destroy(&g);
+}
+
+/* KVM_RUN with signals until it returns with the vCPU halted; 0, or -1. */
+static int run_until_halted(struct guest *g)
+{
+	struct kicker k = { .stop = 0 };
+	pthread_t thr;
+	int r, ret = -1;
+
+	start_kicker(&k, &thr);
+	for (;;) {
+		r = ioctl(g->vcpu, KVM_RUN, 0);
+		if (r == -1 && errno == EINTR) {
+			if (guest_mp_state(g) != KVM_MP_STATE_HALTED)
+				continue;
+			ret = 0;
+		} else {
+			fprintf(stderr, "# exit %u (port 0x%x) before the halt\n",
+				g->run->exit_reason, g->run->io.port);
+		}
+		break;
+	}
+	stop_kicker(&k, thr);
+	return ret;
+}
+
+/*
+ * What ends a halt, as KVM's kvm_vcpu_has_events() and vcpu_block(): an
+ * NMI queued while NMIs are masked (the guest goes on past its HLT, the
+ * NMI waits for the IRET); and whatever ends a halt ends a PV unhalt
+ * (REMRD) with it, so the next HLT halts.
+ */
+TEST(halt_events)
+{
+	struct kvm_lapic_state lapic;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_nmi_wait), true));
+	ASSERT_EQ(0x2a, run_to_io(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_NMI));
+	ASSERT_EQ(0x28, run_to_io(&g));
+	ASSERT_OK(run_until_halted(&g));
+	ASSERT_OK(ioctl(g.vcpu, KVM_NMI));
+	ASSERT_EQ(0x29, run_to_io(&g));
+	guest_destroy(&g);
+
+	ASSERT_OK(guest_create(&g, code_gpa(guest_pvu), true));
+	ASSERT_OK(ioctl(g.vcpu, KVM_GET_LAPIC, &lapic));
+	*(uint32_t *)&lapic.regs[0xf0] = 0x1ff;
+	ASSERT_OK(ioctl(g.vcpu, KVM_SET_LAPIC, &lapic));
+	ASSERT_EQ(0x2b, run_to_io(&g));
+	ASSERT_OK(run_until_halted(&g));
+	/* A fixed MSI and a REMRD one (KVM's PV unhalt). */
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, MSI_VECTOR));
+	ASSERT_EQ(1, signal_msi(g.vm, 0xfee00000, 0, 0x300));
+	ASSERT_EQ(0x18, run_to_io(&g));
+	/* "cli; hlt": nothing may end this halt. */
+	ASSERT_OK(run_until_halted(&g));
 	guest_destroy(&g);
 }
 

@@ -75,12 +75,15 @@
 #include <asm/debugreg.h>
 #include <asm/io.h>
 #include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/xstate.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
 #include <asm/pkru.h>
 #include <asm/processor.h>
 #include <asm/svm.h>
+#include <asm/tlbflush.h>
 
 #include "compat.h"
 #include "svm.h"
@@ -122,7 +125,14 @@ static DEFINE_MUTEX(svm_lock);
 static unsigned int svm_users;
 static int svm_hp_state;
 static bool svm_has_cpu;
+/* XCR0 as the kernel set it, read at load (KVM's kvm_host.xcr0). */
+static u64 svm_host_xcr0;
 static struct page *svm_iopm, *svm_msrpm;
+
+u64 lapicv_svm_host_xcr0(void)
+{
+	return svm_host_xcr0;
+}
 
 int lapicv_svm_supported(void)
 {
@@ -280,6 +290,55 @@ static void svm_set_intercept(struct vmcb_control_area *c, unsigned int bit)
 	c->intercepts[bit / 32] |= BIT(bit % 32);
 }
 
+static void svm_clr_intercept(struct vmcb_control_area *c, unsigned int bit)
+{
+	c->intercepts[bit / 32] &= ~BIT(bit % 32);
+}
+
+static bool svm_is_intercept(const struct vmcb_control_area *c,
+			     unsigned int bit)
+{
+	return c->intercepts[bit / 32] & BIT(bit % 32);
+}
+
+void lapicv_svm_set_cr0(struct lapicv_svm_vcpu *svm, u64 cr0)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	u64 hcr0 = cr0 & ~(X86_CR0_CD | X86_CR0_NW);
+
+	svm->cr0 = cr0;
+	svm->vmcb->save.cr0 = hcr0;
+	/*
+	 * The guest must read its own CD and NW: intercepted while the
+	 * CPU's differ.  The selective CR0 write intercept stays on.
+	 */
+	if (hcr0 == cr0) {
+		svm_clr_intercept(c, INTERCEPT_CR0_READ);
+		svm_clr_intercept(c, INTERCEPT_CR0_WRITE);
+	} else {
+		svm_set_intercept(c, INTERCEPT_CR0_READ);
+		svm_set_intercept(c, INTERCEPT_CR0_WRITE);
+	}
+}
+
+void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4)
+{
+	svm->cr4 = cr4;
+	/*
+	 * A machine check in guest mode is the host's (#MC is
+	 * intercepted); with CR4.MCE clear it would shut the CPU down.
+	 */
+	svm->vmcb->save.cr4 = cr4 | (cr4_read_shadow() & X86_CR4_MCE);
+}
+
+void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on)
+{
+	if (on)
+		svm_set_intercept(&svm->vmcb->control, INTERCEPT_CR8_WRITE);
+	else
+		svm_clr_intercept(&svm->vmcb->control, INTERCEPT_CR8_WRITE);
+}
+
 static void svm_init_seg(struct vmcb_seg *s, u16 attrib)
 {
 	s->selector = 0;
@@ -316,7 +375,8 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
 		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_WBINVD,
 		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV,
-		INTERCEPT_RDPRU,
+		INTERCEPT_RDPRU, INTERCEPT_CR4_READ, INTERCEPT_CR4_WRITE,
+		INTERCEPT_SELECTIVE_CR0,
 	};
 	struct vmcb_control_area *c;
 	struct vmcb_save_area *s;
@@ -325,6 +385,8 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 	clear_page(svm->vmcb);
 	memset(svm->gprs, 0, sizeof(svm->gprs));
 	svm->pkru = 0;
+	/* x87 only, as KVM's kvm_vcpu_reset() sets it at RESET. */
+	svm->xcr0 = XFEATURE_MASK_FP;
 
 	c = &svm->vmcb->control;
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
@@ -363,7 +425,8 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 	svm_init_seg(&s->ldtr, SVM_SELECTOR_P_MASK | SVM_SEG_TYPE_LDT);
 	svm_init_seg(&s->tr, SVM_SELECTOR_P_MASK | SVM_SEG_TYPE_BUSY_TSS16);
 	s->efer = EFER_SVME;
-	s->cr0 = SVM_RESET_CR0;
+	lapicv_svm_set_cr0(svm, SVM_RESET_CR0);
+	lapicv_svm_set_cr4(svm, 0);
 	s->dr6 = SVM_RESET_DR6;
 	s->dr7 = SVM_RESET_DR7;
 	s->rflags = X86_EFLAGS_FIXED;
@@ -390,15 +453,17 @@ void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm)
 void lapicv_svm_vcpu_init(struct lapicv_svm_vcpu *svm, unsigned long rdx)
 {
 	struct vmcb_save_area *s = &svm->vmcb->save;
-	u64 cd_nw = s->cr0 & (X86_CR0_CD | X86_CR0_NW);
-	u64 pat = s->g_pat;
+	u64 cd_nw = svm->cr0 & (X86_CR0_CD | X86_CR0_NW);
+	u64 pat = s->g_pat, xcr0 = svm->xcr0;
 
 	/*
 	 * INIT is RESET except for what KVM's kvm_vcpu_reset(init_event)
-	 * keeps: CR0.CD/NW and the PAT (EFER goes, as on KVM).
+	 * keeps: CR0.CD/NW, the PAT and XCR0 (EFER goes, as on KVM).
 	 */
 	lapicv_svm_vcpu_reset(svm);
-	s->cr0 = (s->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) | cd_nw;
+	svm->xcr0 = xcr0;
+	lapicv_svm_set_cr0(svm, (svm->cr0 & ~(X86_CR0_CD | X86_CR0_NW)) |
+			   cd_nw);
 	s->g_pat = pat;
 	svm->gprs[LAPICV_RDX] = rdx;
 }
@@ -434,7 +499,7 @@ void lapicv_svm_set_irq_window(struct lapicv_svm_vcpu *svm, bool open)
 			      (0xf << V_INTR_PRIO_SHIFT);
 		svm_set_intercept(c, INTERCEPT_VINTR);
 	} else {
-		c->intercepts[INTERCEPT_VINTR / 32] &= ~BIT(INTERCEPT_VINTR % 32);
+		svm_clr_intercept(c, INTERCEPT_VINTR);
 	}
 }
 
@@ -445,7 +510,7 @@ void lapicv_svm_set_iret_intercept(struct lapicv_svm_vcpu *svm, bool on)
 	if (on)
 		svm_set_intercept(c, INTERCEPT_IRET);
 	else
-		c->intercepts[INTERCEPT_IRET / 32] &= ~BIT(INTERCEPT_IRET % 32);
+		svm_clr_intercept(c, INTERCEPT_IRET);
 }
 
 void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len)
@@ -480,6 +545,7 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		     const struct lapicv_svm_gate *gate)
 {
 	bool pkru = cpu_feature_enabled(X86_FEATURE_OSPKE);
+	bool xcr0 = (svm->cr4 & X86_CR4_OSXSAVE) && svm->xcr0 != svm_host_xcr0;
 	bool tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
 		       boot_cpu_has(X86_FEATURE_RDPID);
 	struct vmcb *vmcb = svm->vmcb;
@@ -489,6 +555,7 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	int failed;
 
 	vmcb->control.nested_cr3 = nested_cr3;
+	/* npt.c's flush relies on it: no translation outlives an exit. */
 	vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
 	/* Nothing is cached across VMRUNs: the CPU reloads every field. */
 	vmcb->control.clean = 0;
@@ -527,6 +594,13 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 
 	asm volatile("clgi" ::: "memory");
 	/*
+	 * The guest's XCR0, for its XSAVE family and the features it
+	 * enabled (KVM's kvm_load_guest_xsave_state()); the FPU swap
+	 * restored its registers under the host's, a superset.
+	 */
+	if (xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, svm->xcr0);
+	/*
 	 * PKRU is not part of the state fpu_swap_kvm_fpstate() switches, and
 	 * a guest with CR4.PKE writes it with WRPKRU: the guest's in, and
 	 * the host's back after #VMEXIT (KVM's kvm_load_guest_xsave_state()
@@ -561,6 +635,14 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		if (svm->pkru != host_pkru)
 			wrpkru(host_pkru);
 	}
+	/*
+	 * The host's XCR0 back.  Compared with the CPU's, not with the one
+	 * the guest was given: a CPU that does not intercept XSETBV (QEMU's
+	 * SVM) lets the guest change it unseen.
+	 */
+	if ((svm->cr4 & X86_CR4_OSXSAVE) &&
+	    xgetbv(XCR_XFEATURE_ENABLED_MASK) != svm_host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, svm_host_xcr0);
 	/* Out of guest mode before any interrupt can run here. */
 	WRITE_ONCE(*gate->guest_cpu, -1);
 	asm volatile("stgi" ::: "memory");
@@ -580,6 +662,9 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 
 	if (failed)
 		return -EIO;
+	/* CR0 writes the CPU let through (KVM's svm_handle_exit()). */
+	if (!svm_is_intercept(&vmcb->control, INTERCEPT_CR0_WRITE))
+		svm->cr0 = vmcb->save.cr0;
 	return 0;
 }
 
@@ -635,6 +720,8 @@ int lapicv_svm_init(void)
 		if (!c->hsave || !c->host_state)
 			goto nomem;
 	}
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+		svm_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	svm_has_cpu = true;
 	return 0;
 

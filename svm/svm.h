@@ -33,8 +33,21 @@ struct lapicv_svm_vcpu {
 	unsigned long gprs[LAPICV_NR_GPRS];
 	struct vmcb *vmcb;
 	u64 vmcb_pa;
+	/*
+	 * CR0 and CR4 as the guest sees them (KVM_GET_SREGS, MOV from
+	 * CRn); the VMCB holds what the CPU runs with (see
+	 * lapicv_svm_set_cr0() and lapicv_svm_set_cr4()).
+	 */
+	u64 cr0;
+	u64 cr4;
 	/* The guest's FPU/SSE/AVX registers while the VMM thread runs. */
 	struct fpu_guest fpu;
+	/*
+	 * The guest's XCR0 (KVM's vcpu->arch.xcr0): in the CPU from CLGI
+	 * to STGI while the guest has CR4.OSXSAVE.  Within what fpu's
+	 * state holds (regs.c checks).
+	 */
+	u64 xcr0;
 	/*
 	 * The guest's PKRU while the host's is loaded (the FPU swap leaves
 	 * PKRU alone); used where the host has OSPKE.
@@ -105,6 +118,22 @@ void lapicv_svm_inject(struct lapicv_svm_vcpu *svm, u32 event_inj, u32 err);
 void lapicv_svm_set_irq_window(struct lapicv_svm_vcpu *svm, bool open);
 /* IRET intercepted: NMIs stay masked until the guest's IRET (no vNMI). */
 void lapicv_svm_set_iret_intercept(struct lapicv_svm_vcpu *svm, bool on);
+
+/*
+ * The guest's CR0 and CR4 into the VMCB, as KVM's svm_set_cr0() and
+ * svm_set_cr4() with nested paging: the CPU runs with CR0.CD and NW
+ * clear (KVM_X86_QUIRK_CD_NW_CLEARED) and with CR4.MCE as the host has
+ * it; CR0 reads and writes are intercepted while the two differ, CR4's
+ * always.  No checks: the caller's (regs.c).
+ */
+void lapicv_svm_set_cr0(struct lapicv_svm_vcpu *svm, u64 cr0);
+void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4);
+
+/* CR8 writes intercepted, or not (KVM's svm_update_cr8_intercept()). */
+void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on);
+
+/* The host's XCR0 (0 without OSXSAVE), which the guest's must stay in. */
+u64 lapicv_svm_host_xcr0(void);
 
 /* Skip the instruction that exited: @len bytes unless NRIP says. */
 void lapicv_svm_skip(struct lapicv_svm_vcpu *svm, unsigned int len);

@@ -3,9 +3,10 @@
 #
 # The guest side of `make check-debug` (/run.sh in the initramfs of the
 # debug kernel, scripts/debug-kernel.sh): run scripts/guest/check.sh
-# (packed as /bin/check.sh: lapicv, every selftest, kvm_amd with
-# rig_suites=lapicv,kvm, rmmod), then a kmemleak scan, and look in dmesg
-# for what the debug options report.  Its own TAP is "[<tag> rig debug]".
+# (packed as /bin/check.sh: lapicv, every selftest, then the real-guest
+# suites on lapicv with rig_suites=lapicv,realguest, or what
+# scripts/check-debug.sh was told, rmmod), then a kmemleak scan, and look
+# in dmesg for what the debug options report.  Its own TAP is "[<tag> rig debug]".
 tag=${rig_tag:-$(uname -r)}
 
 dbg() {

@@ -6,13 +6,19 @@
  *  timer     the LAPIC timer in one-shot, periodic and (when CPUID has
  *            it) TSC-deadline mode into a guest handler, x2APIC.
  *  nmi       KVM_NMI between two runs reaches the guest's NMI handler.
+ *  nmi_iret  a KVM_NMI while the guest's NMI handler runs comes right
+ *            after the handler's IRET, before the next instruction.
  *  msi       KVM_SIGNAL_MSI from another thread while the guest spins with
  *            IF=1 in guest mode: it must be kicked out and take the vector.
  *  tpr       an interrupt below the TPR (x2APIC TPR, then CR8) is held
  *            back while the guest is interruptible, and taken once the
- *            priority is lowered.
+ *            priority is lowered; a MOV to CR8 that lowers it is followed
+ *            by the interrupt before the next instruction.
  *  init_sipi the BSP sends INIT and SIPI; the AP starts in real mode at
  *            the vector's page (CS = vector << 8) and reports over port I/O.
+ *  sipi_regs a register the VMM sets while the AP waits for SIPI (INIT
+ *            accepted by KVM_GET_MP_STATE, or by the AP's KVM_RUN) is
+ *            still there when SIPI starts it.
  *  mmio      a store and a load outside guest memory end in KVM_EXIT_MMIO;
  *            the VMM's data reaches the loading register.
  *
@@ -20,6 +26,8 @@
  * xapic_state_test and xapic_ipi_test, which the rig runs on both devices.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "test_util.h"
@@ -157,6 +165,50 @@ static void test_nmi(void)
 	pr_info("nmi: ok\n");
 }
 
+/*
+ * A second NMI that arrives while the first one's handler runs waits for
+ * the handler's IRET and comes right after it: the interrupted code's
+ * next load already sees the second handler's increment.
+ */
+static void nmi_iret_handler(struct ex_regs *regs)
+{
+	if (++nmis == 1)
+		GUEST_SYNC(1);
+}
+
+static void nmi_iret_guest(void)
+{
+	uint32_t seen;
+
+	GUEST_SYNC(0);
+	/* The first NMI came at the end of that ucall, the second after it. */
+	asm volatile("mov %[nmis], %[seen]"
+		     : [seen] "=r"(seen) : [nmis] "m"(nmis) : "memory");
+	GUEST_ASSERT_EQ(seen, 2);
+	GUEST_DONE();
+}
+
+static void test_nmi_iret(void)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+
+	nmis = 0;
+	vm = vm_create_with_one_vcpu(&vcpu, nmi_iret_guest);
+	vm_install_exception_handler(vm, NMI_VECTOR, nmi_iret_handler);
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 0);
+	vcpu_ioctl(vcpu, KVM_NMI, NULL);
+	/* In the first handler, NMIs blocked: the second one waits. */
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 1);
+	vcpu_ioctl(vcpu, KVM_NMI, NULL);
+	run_to_done(vcpu);
+	kvm_vm_free(vm);
+	pr_info("nmi_iret: an NMI held by the handler comes right after its IRET: ok\n");
+}
+
 /* ---- MSI to a running guest ---- */
 
 static void msi_guest(void)
@@ -210,6 +262,8 @@ static void test_msi(void)
 
 static void tpr_guest(void)
 {
+	uint32_t seen;
+
 	x2apic_enable();
 
 	/* Priority class 4 is below a TPR of 0x50. */
@@ -228,6 +282,23 @@ static void tpr_guest(void)
 	GUEST_ASSERT_EQ(READ_ONCE(irqs), 1);
 	set_cr8(0);
 	wait_irqs(2);
+
+	/*
+	 * The MOV that lowers CR8 below the held vector is followed by the
+	 * interrupt at once, before the next instruction: the load of irqs
+	 * right after it already sees the handler's increment.
+	 */
+	set_cr8(5);
+	GUEST_SYNC(3);
+	asm volatile("sti\n\t"
+		     "nop\n\t"
+		     "mov %[zero], %%cr8\n\t"
+		     "mov %[irqs], %[seen]\n\t"
+		     "cli"
+		     : [seen] "=r"(seen)
+		     : [zero] "r"(0ul), [irqs] "m"(irqs)
+		     : "memory");
+	GUEST_ASSERT_EQ(seen, 3);
 	GUEST_DONE();
 }
 
@@ -243,9 +314,11 @@ static void test_tpr(void)
 	signal_msi(vm, TPR_VECTOR);
 	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
 	signal_msi(vm, TPR_VECTOR);
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	signal_msi(vm, TPR_VECTOR);
 	run_to_done(vcpu);
 	kvm_vm_free(vm);
-	pr_info("tpr: x2APIC TPR and CR8: ok\n");
+	pr_info("tpr: x2APIC TPR and CR8, CR8 lowered: ok\n");
 }
 
 /* ---- INIT and SIPI ---- */
@@ -304,6 +377,92 @@ static void test_init_sipi(void)
 		vector);
 }
 
+/*
+ * SIPI changes CS and RIP only (KVM's kvm_vcpu_deliver_sipi_vector()):
+ * what the VMM sets while the AP waits for SIPI stays.  Twice: INIT
+ * accepted by KVM_GET_MP_STATE, then by the AP's own KVM_RUN, which a
+ * signal ends while the AP waits.
+ */
+static void sipi_regs_guest(uint8_t vector)
+{
+	int i;
+
+	x2apic_enable();
+	for (i = 0; i < 2; i++) {
+		x2apic_write_reg(APIC_ICR, (1ULL << 32) | APIC_DM_INIT |
+				 APIC_INT_ASSERT);
+		GUEST_SYNC(0);
+		x2apic_write_reg(APIC_ICR, (1ULL << 32) | APIC_DM_STARTUP |
+				 vector);
+		GUEST_SYNC(1);
+	}
+	GUEST_DONE();
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/* The AP in wait-for-SIPI gets @rbx from the VMM, then SIPI; it reports BX. */
+static void sipi_with_rbx(struct kvm_vcpu *bsp, struct kvm_vcpu *ap,
+			  uint64_t rbx)
+{
+	struct kvm_mp_state mp;
+	struct kvm_regs regs;
+	struct ucall uc;
+
+	vcpu_mp_state_get(ap, &mp);
+	TEST_ASSERT_EQ(mp.mp_state, KVM_MP_STATE_INIT_RECEIVED);
+	vcpu_regs_get(ap, &regs);
+	/* The INIT state is there already. */
+	TEST_ASSERT_EQ(regs.rip, 0xfff0);
+	TEST_ASSERT_EQ(regs.rbx, 0);
+	regs.rbx = rbx;
+	vcpu_regs_set(ap, &regs);
+	TEST_ASSERT_EQ(run_to_ucall(bsp, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 1);
+	vcpu_run(ap);
+	TEST_ASSERT_KVM_EXIT_REASON(ap, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(ap->run->io.port, AP_PORT);
+	TEST_ASSERT_EQ(ap->run->io.size, 2);
+	TEST_ASSERT_EQ(*(uint16_t *)((uint8_t *)ap->run + ap->run->io.data_offset),
+		       (uint16_t)rbx);
+}
+
+static void test_sipi_regs(void)
+{
+	/* Real mode: mov %bx, %ax; out %ax, $AP_PORT; hlt */
+	static const uint8_t tramp[] = { 0x89, 0xd8, 0xe7, AP_PORT, 0xf4 };
+	struct itimerval tick = { { 0, 10000 }, { 0, 10000 } }, off = {};
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct kvm_vcpu *bsp, *ap;
+	struct ucall uc;
+	struct kvm_vm *vm;
+	int r;
+
+	vm = vm_create_with_one_vcpu(&bsp, sipi_regs_guest);
+	ap = vm_vcpu_add(vm, 1, ap_unused);
+	memcpy(addr_gpa2hva(vm, 0x1000), tramp, sizeof(tramp));
+	vcpu_args_set(bsp, 1, 1);
+
+	/* INIT accepted by KVM_GET_MP_STATE. */
+	TEST_ASSERT_EQ(run_to_ucall(bsp, &uc), UCALL_SYNC);
+	sipi_with_rbx(bsp, ap, 0x1234);
+
+	/* INIT accepted by the AP's KVM_RUN; a signal ends its wait. */
+	TEST_ASSERT_EQ(run_to_ucall(bsp, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	TEST_ASSERT_EQ(setitimer(ITIMER_REAL, &tick, NULL), 0);
+	r = __vcpu_run(ap);
+	TEST_ASSERT_EQ(setitimer(ITIMER_REAL, &off, NULL), 0);
+	TEST_ASSERT(r == -1 && errno == EINTR, "KVM_RUN: %d, errno %d", r, errno);
+	sipi_with_rbx(bsp, ap, 0x5678);
+
+	run_to_done(bsp);
+	kvm_vm_free(vm);
+	pr_info("sipi_regs: the VMM's RBX kept through SIPI: ok\n");
+}
+
 /* ---- KVM_EXIT_MMIO ---- */
 
 static void mmio_guest(void)
@@ -354,9 +513,11 @@ int main(void)
 {
 	test_timer();
 	test_nmi();
+	test_nmi_iret();
 	test_msi();
 	test_tpr();
 	test_init_sipi();
+	test_sipi_regs();
 	test_mmio();
 	return 0;
 }

@@ -10,6 +10,7 @@
 #define K_MOV	0	/* the MOV decoder, not the length decoder */
 #define K_SKIP	1	/* the length decoder, not the MOV decoder */
 #define K_NONE	2	/* neither */
+#define K_CR	3	/* the control-register decoder, and only it */
 /* base: RIP-relative. */
 #define V_RIP	16
 
@@ -21,11 +22,16 @@ struct emu_vector {
 	u8 len;			/* bytes as assembled (16: one too many) */
 	u8 mode;		/* 64, 32 or 16 */
 	u8 kind;
-	u8 op;			/* K_MOV: mov op; K_SKIP: enum lapicv_emu_insn */
+	/*
+	 * K_MOV: mov op; K_SKIP: enum lapicv_emu_insn; K_CR: enum
+	 * lapicv_emu_cr_op
+	 */
+	u8 op;
 	u8 size, reg_size, reg, high8, sign, seg;
 	s8 base, index;		/* register number, -1 none, V_RIP */
 	u8 scale;		/* index << scale */
 	u8 adsize;		/* address size in bytes */
+	u8 cr;			/* K_CR: the control register */
 };
 
 extern const struct emu_vector emu_vectors[];

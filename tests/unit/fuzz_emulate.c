@@ -147,6 +147,39 @@ static void check_prefix_property(const struct lapicv_emu_ctx *ctx,
 	}
 }
 
+/*
+ * The control-register decoder: sane fields, the fault behind any cut,
+ * and never an instruction another decoder also takes.
+ */
+static void check_cr_decoder(const struct lapicv_emu_ctx *ctx,
+			     const struct lapicv_emu_fetch *f, const u64 *regs)
+{
+	struct lapicv_emu_fetch g = *f;
+	struct lapicv_emu_cr cr, got;
+	union decoded d;
+	unsigned int l;
+
+	if (lapicv_emu_decode_cr(ctx, f, regs, &cr) != LAPICV_EMU_OK)
+		return;
+	if (!cr.len || cr.len > f->len || cr.reg > 15 ||
+	    cr.op > LAPICV_EMU_CR_SMSW || !(BIT(cr.cr) & 0x11d) ||
+	    cr.seg >= LAPICV_EMU_NR_SEGS ||
+	    (cr.mem && cr.op != LAPICV_EMU_CR_LMSW &&
+	     cr.op != LAPICV_EMU_CR_SMSW) ||
+	    (!emu_64bit(ctx) && cr.gva > 0xffffffffULL))
+		abort();
+	if (decode(ctx, f, regs, false, &d) == LAPICV_EMU_OK ||
+	    decode(ctx, f, regs, true, &d) == LAPICV_EMU_OK)
+		abort();
+	g.tail = LAPICV_EMU_FAULT;
+	for (l = 0; l < cr.len; l++) {
+		g.len = l;
+		if (lapicv_emu_decode_cr(ctx, &g, regs, &got) !=
+		    LAPICV_EMU_FAULT)
+			abort();
+	}
+}
+
 static void check_decoders(const struct lapicv_emu_ctx *ctx,
 			   const struct lapicv_emu_fetch *f, const u64 *regs)
 {
@@ -154,6 +187,8 @@ static void check_decoders(const struct lapicv_emu_ctx *ctx,
 	union decoded d;
 	u64 r[16], v;
 	unsigned int i;
+
+	check_cr_decoder(ctx, f, regs);
 
 	if (decode(ctx, f, regs, false, &d) == LAPICV_EMU_OK) {
 		if (!d.s.len || d.s.len > f->len ||
@@ -235,7 +270,8 @@ int unit_fuzz_one_input(const u8 *data, size_t size)
 	ctx.maxphyaddr = h.maxphyaddr & 0x80 ? h.maxphyaddr & 0x3f :
 			 32 + h.maxphyaddr % 21;
 	ctx.features = (h.b & F_GBPAGES ? LAPICV_EMU_F_GBPAGES : 0) |
-		       (h.b & F_AMD ? LAPICV_EMU_F_AMD : 0);
+		       (h.b & F_AMD ? LAPICV_EMU_F_AMD : 0) |
+		       (h.b & F_AMD ? LAPICV_EMU_F_CR8_LEGACY : 0);
 	for (i = 0; i < 16; i++)
 		regs[i] = le(h.regs[i], 2) * 0x9e3779b97f4a7c15ULL;
 

@@ -14,7 +14,7 @@
  * Each row of the table (struct emu_vector in test_emulate.c):
  *   .quad bytes, text, disp, imm
  *   .byte len, mode, kind, op, size, reg_size, reg, high8, sign, seg,
- *         base, index, scale, adsize
+ *         base, index, scale, adsize, cr
  *   .balign 8
  */
 #include <stdarg.h>
@@ -28,6 +28,14 @@
 #define K_MOV	0	/* the MOV decoder decodes it, the length decoder not */
 #define K_SKIP	1	/* the length decoder names it, the MOV decoder not */
 #define K_NONE	2	/* neither */
+#define K_CR	3	/* the control-register decoder, and only it */
+
+/* Control-register operations, as enum lapicv_emu_cr_op. */
+#define CR_READ	0
+#define CR_WRITE 1
+#define CR_CLTS	2
+#define CR_LMSW	3
+#define CR_SMSW	4
 
 /* MOV operations, as enum lapicv_emu_mov_op. */
 #define LOAD	0
@@ -55,6 +63,7 @@ enum {
 struct expect {
 	int kind, op, size, reg_size, reg, high8, sign, seg;
 	int base, index, scale, adsize;
+	int cr;			/* K_CR: the control register */
 	long long disp;
 	unsigned long long imm;
 };
@@ -96,10 +105,10 @@ static void emit(int mode, const char *text, const char *code,
 	printf(".Lt%d:\t.asciz \"%d: %s\"\n", nr, mode, text);
 	printf("\t.section .data.rel.ro.emu_vectors,\"aw\"\n");
 	printf("\t.quad .Lb%d, .Lt%d, %lld, 0x%llx\n", nr, nr, e->disp, e->imm);
-	printf("\t.byte .Le%d - .Lb%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d\n",
+	printf("\t.byte .Le%d - .Lb%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d\n",
 	       nr, nr, mode, e->kind, e->op, e->size, e->reg_size, e->reg,
 	       e->high8, e->sign, e->seg, e->base, e->index, e->scale,
-	       e->adsize);
+	       e->adsize, e->cr);
 	printf("\t.balign 8\n");
 	nr++;
 }
@@ -628,7 +637,7 @@ static void gen_refused(void)
 		"movnti %eax,(%rbx)", "movd %xmm0,(%rbx)", "vmovd %xmm0,(%rbx)",
 		"pushq (%rbx)", "incl (%rbx)", "popcntl (%rbx),%eax",
 		"tzcntl (%rbx),%eax", "lzcntl (%rbx),%eax", "mov (%rbx),%es",
-		"mov %cr0,%rax", "bswap %eax", "movslq %eax,%rcx",
+		"bswap %eax", "movslq %eax,%rcx",
 		"movzbl %al,%ecx", "movsbq %cl,%rax", "movb $1,%al",
 		"movl $1,%eax", "movabs $0x1122334455667788,%rax", "lea (%rbx),%eax",
 		"cmpl $0,(%rbx)", "testl %eax,(%rbx)", "orl %eax,(%rbx)",
@@ -724,6 +733,138 @@ static void gen_skip(int mode)
 		raw(mode, &e, "repz xchg %eax,%r8d (not PAUSE)", "0xf3, 0x41, 0x90");
 }
 
+/* ---- control registers ---- */
+
+static struct expect cr_expect(int op, int cr, int reg, int size)
+{
+	struct expect e = {
+		.kind = K_CR, .op = op, .cr = cr, .reg = reg, .size = size,
+		.seg = DS, .base = NO_REG, .index = NO_REG,
+	};
+	return e;
+}
+
+/*
+ * MOV to and from CR0, CR2, CR3, CR4 and CR8 with every register, CLTS,
+ * LMSW and SMSW with register and memory operands, in one mode; and what
+ * must be refused.
+ */
+static void gen_cr(int mode)
+{
+	static const int crs[] = { 0, 2, 3, 4, 8 };
+	const char * const *names = mode == 64 ? r64 : r32;
+	int nregs = mode == 64 ? 16 : 8, size = mode == 64 ? 8 : 4;
+	int adsize = mode == 16 ? 2 : mode / 8;
+	struct expect e;
+	char m[64];
+	unsigned int i;
+	int reg;
+
+	for (i = 0; i < ARRAY_SIZE(crs); i++) {
+		/* CR8 outside 64-bit mode is the LOCK alias, below. */
+		if (crs[i] == 8 && mode != 64)
+			continue;
+		for (reg = 0; reg < nregs; reg++) {
+			e = cr_expect(CR_READ, crs[i], reg, size);
+			insn(mode, &e, "mov %%cr%d,%%%s", crs[i], names[reg]);
+			e.op = CR_WRITE;
+			insn(mode, &e, "mov %%%s,%%cr%d", names[reg], crs[i]);
+		}
+	}
+	/* AMD's alias (AltMovCr8): LOCK MOV CR0 is MOV CR8. */
+	e = cr_expect(CR_WRITE, 8, 1, size);
+	raw(mode, &e, "lock mov %ecx,%cr0", "0xf0, 0x0f, 0x22, 0xc1");
+	e = cr_expect(CR_READ, 8, 6, size);
+	raw(mode, &e, "lock mov %cr0,%esi", "0xf0, 0x0f, 0x20, 0xc6");
+	/* ModRM.mod is ignored, and so are 66 and REX.W. */
+	e = cr_expect(CR_WRITE, 4, 0, size);
+	raw(mode, &e, "mov %eax,%cr4 with mod 00", "0x0f, 0x22, 0x20");
+	e = cr_expect(CR_READ, 0, 3, size);
+	raw(mode, &e, "o16 mov %cr0,%ebx", "0x66, 0x0f, 0x20, 0xc3");
+	if (mode == 64)
+		raw(mode, &e, "o16 rex.w mov %cr0,%rbx",
+		    "0x66, 0x48, 0x0f, 0x20, 0xc3");
+
+	e = cr_expect(CR_CLTS, 0, 0, 0);
+	insn(mode, &e, "clts");
+	for (reg = 0; reg < nregs; reg++) {
+		e = cr_expect(CR_LMSW, 0, reg, 2);
+		insn(mode, &e, "lmsw %%%s", r16[reg]);
+		e = cr_expect(CR_SMSW, 0, reg, 2);
+		insn(mode, &e, "smsw %%%s", r16[reg]);
+		e.size = 4;
+		insn(mode, &e, "smsw %%%s", r32[reg]);
+		if (mode == 64) {
+			e.size = 8;
+			insn(mode, &e, "smsw %%%s", r64[reg]);
+		}
+	}
+	/* Memory operands: base + disp, SIB, RIP-relative, 16-bit pairs. */
+	for (i = 0; i < 2; i++) {
+		e = cr_expect(i ? CR_SMSW : CR_LMSW, 0, 0, 2);
+		e.adsize = adsize;
+		if (mode == 16) {
+			e.base = 5;
+			e.index = 6;
+			e.seg = SS;
+			insn(mode, &e, "%s (%%bp,%%si)", i ? "smsw" : "lmsw");
+			e.base = 3;
+			e.index = NO_REG;
+			e.seg = DS;
+			e.disp = 0x7f;
+			insn(mode, &e, "%s 0x7f(%%bx)", i ? "smsw" : "lmsw");
+			continue;
+		}
+		e.base = 3;
+		e.disp = 0x10;
+		mem(m, sizeof(m), names, 0x10, true, 3, NO_REG, 0);
+		insn(mode, &e, "%s %s", i ? "smsw" : "lmsw", m);
+		e.base = 4;
+		e.index = 7;
+		e.scale = 3;
+		e.disp = -0x80;
+		e.seg = SS;
+		mem(m, sizeof(m), names, -0x80, true, 4, 7, 3);
+		insn(mode, &e, "%s %s", i ? "smsw" : "lmsw", m);
+		e.seg = FS;
+		insn(mode, &e, "%s %%fs:%s", i ? "smsw" : "lmsw", m);
+		if (mode == 64) {
+			e = cr_expect(i ? CR_SMSW : CR_LMSW, 0, 0, 2);
+			e.adsize = 8;
+			e.base = RIP;
+			e.disp = 0x1234;
+			insn(mode, &e, "%s 0x1234(%%rip)", i ? "smsw" : "lmsw");
+		}
+	}
+
+	memset(&e, 0, sizeof(e));
+	e.kind = K_NONE;
+	e.base = NO_REG;
+	e.index = NO_REG;
+	/* CR1, CR5-CR7, CR9 and up are #UD, never an intercept. */
+	raw(mode, &e, "mov %cr1,%eax", "0x0f, 0x20, 0xc8");
+	raw(mode, &e, "mov %eax,%cr5", "0x0f, 0x22, 0xe8");
+	raw(mode, &e, "mov %eax,%cr7", "0x0f, 0x22, 0xf8");
+	if (mode == 64) {
+		raw(mode, &e, "mov %rax,%cr9", "0x44, 0x0f, 0x22, 0xc8");
+		raw(mode, &e, "mov %cr15,%rax", "0x44, 0x0f, 0x20, 0xf8");
+	}
+	raw(mode, &e, "lock mov %eax,%cr4", "0xf0, 0x0f, 0x22, 0xe0");
+	raw(mode, &e, "lock mov %eax,%cr3", "0xf0, 0x0f, 0x22, 0xd8");
+	raw(mode, &e, "repz mov %eax,%cr0", "0xf3, 0x0f, 0x22, 0xc0");
+	raw(mode, &e, "repnz mov %cr4,%eax", "0xf2, 0x0f, 0x20, 0xe0");
+	raw(mode, &e, "lock clts", "0xf0, 0x0f, 0x06");
+	raw(mode, &e, "lock lmsw %ax", "0xf0, 0x0f, 0x01, 0xf0");
+	raw(mode, &e, "repz smsw %ax", "0xf3, 0x0f, 0x01, 0xe0");
+	insn(mode, &e, "sgdt (%%%s)", names[0]);
+	insn(mode, &e, "sidt (%%%s)", names[0]);
+	insn(mode, &e, "lgdt (%%%s)", names[0]);
+	insn(mode, &e, "lidt (%%%s)", names[0]);
+	insn(mode, &e, "invlpg (%%%s)", names[0]);
+	insn(mode, &e, "mov %%%s,%%dr0", names[0]);
+	insn(mode, &e, "mov %%dr7,%%%s", names[0]);
+}
+
 int main(void)
 {
 	printf("/* Generated by gen_emulate_vectors.c: do not edit. */\n");
@@ -736,6 +877,9 @@ int main(void)
 	gen_skip(64);
 	gen_skip(32);
 	gen_skip(16);
+	gen_cr(64);
+	gen_cr(32);
+	gen_cr(16);
 	printf("\t.section .data.rel.ro.emu_vectors,\"aw\"\n");
 	printf("\t.globl emu_nr_vectors\n\t.balign 4\nemu_nr_vectors:\n\t.long %d\n", nr);
 	printf("\t.section .note.GNU-stack,\"\",@progbits\n");

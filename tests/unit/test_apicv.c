@@ -244,6 +244,70 @@ static bool test_init_sipi_exits(void)
 	return true;
 }
 
+static u32 send_and_step(struct lapicv_vcpu *bsp, struct lapicv_vcpu *ap,
+			 u32 icr, struct lapicv_run *r)
+{
+	mutex_lock(&bsp->mutex);
+	lapicv_apic_reg_write(bsp->apic, APIC_ICR2, 1 << 24);
+	lapicv_apic_reg_write(bsp->apic, APIC_ICR, icr);
+	mutex_unlock(&bsp->mutex);
+	memset(r, 0, sizeof(*r));
+	mutex_lock(&ap->mutex);
+	WARN_ON(lapicv_vcpu_run(ap, r));
+	mutex_unlock(&ap->mutex);
+	return r->exit_reason;
+}
+
+/*
+ * A SIPI exit says whether INIT came with it (the INIT state first) or
+ * was reported before (SIPI changes CS and RIP only); what
+ * KVM_GET_MP_STATE accepted is reported by the next step, or taken once.
+ */
+static bool test_sipi_flags_init(void)
+{
+	struct lapicv_vm *vm = vm_up(2, NULL);
+	struct lapicv_vcpu *bsp = lapicv_get_vcpu(vm, 0);
+	struct lapicv_vcpu *ap = lapicv_get_vcpu(vm, 1);
+	struct kvm_mp_state mp;
+	struct lapicv_run r;
+	u8 vec;
+
+	ASSERT_EQ(send_and_step(bsp, ap, APIC_DM_INIT | APIC_INT_ASSERT, &r),
+		  LAPICV_RUN_INIT);
+	ASSERT_EQ(send_and_step(bsp, ap, APIC_DM_STARTUP | 0x9f, &r),
+		  LAPICV_RUN_SIPI);
+	ASSERT_EQ(r.event_flags, 0);
+
+	/* Both at once: one SIPI exit, flagged. */
+	mutex_lock(&bsp->mutex);
+	lapicv_apic_reg_write(bsp->apic, APIC_ICR, APIC_DM_INIT | APIC_INT_ASSERT);
+	mutex_unlock(&bsp->mutex);
+	ASSERT_EQ(send_and_step(bsp, ap, APIC_DM_STARTUP | 0x9e, &r),
+		  LAPICV_RUN_SIPI);
+	ASSERT_EQ(r.vector, 0x9e);
+	ASSERT_EQ(r.event_flags, LAPICV_RUN_EVENT_INIT);
+
+	/* Accepted by KVM_GET_MP_STATE and taken: no step reports them. */
+	mutex_lock(&bsp->mutex);
+	lapicv_apic_reg_write(bsp->apic, APIC_ICR, APIC_DM_INIT | APIC_INT_ASSERT);
+	lapicv_apic_reg_write(bsp->apic, APIC_ICR, APIC_DM_STARTUP | 0x9d);
+	mutex_unlock(&bsp->mutex);
+	mutex_lock(&ap->mutex);
+	ASSERT_EQ(lapicv_get_mp_state(ap, &mp), 0);
+	ASSERT_EQ(mp.mp_state, KVM_MP_STATE_RUNNABLE);
+	ASSERT_EQ(lapicv_vcpu_take_init_sipi(ap, &vec),
+		  BIT(LAPICV_APIC_INIT) | BIT(LAPICV_APIC_SIPI));
+	ASSERT_EQ(vec, 0x9d);
+	ASSERT_EQ(lapicv_vcpu_take_init_sipi(ap, &vec), 0);
+	memset(&r, 0, sizeof(r));
+	r.rflags_if = 1;
+	WARN_ON(lapicv_vcpu_run(ap, &r));
+	mutex_unlock(&ap->mutex);
+	ASSERT_EQ(r.exit_reason, LAPICV_RUN_NONE);
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
 /* A halted step with nothing to do sleeps; a signal ends it. */
 static bool test_halted_step_interrupted(void)
 {
@@ -386,6 +450,95 @@ static bool test_vmx_init_drops_pir_while_inhibited(void)
 	return true;
 }
 
+/* The step as KVM_RUN takes it with request_interrupt_window set. */
+static int vmm_step(struct lapicv_vcpu *v, struct lapicv_run *r)
+{
+	int ret;
+
+	mutex_lock(&v->mutex);
+	ret = lapicv_vcpu_step(v, r, true);
+	mutex_unlock(&v->mutex);
+	return ret;
+}
+
+static bool ready(struct lapicv_vcpu *v, bool interruptible)
+{
+	bool ret;
+
+	mutex_lock(&v->mutex);
+	ret = lapicv_vcpu_ready_for_extint(v, interruptible);
+	mutex_unlock(&v->mutex);
+	return ret;
+}
+
+/*
+ * request_interrupt_window (KVM's req_int_win and vcpu_run()): a window
+ * opens for the VMM's ExtINT while LINT0 takes one and none is pending,
+ * whatever is injected; a halted vCPU's wake-up ends the step with
+ * nothing injected when the guest is ready for an ExtINT.
+ */
+static bool test_vmm_irq_window(void)
+{
+	struct lapicv_vm *vm = vm_up(1, NULL);
+	struct lapicv_vcpu *v = lapicv_get_vcpu(vm, 0);
+	struct lapicv_run r = { .rflags_if = 0 };
+	struct lapicv_lapic *apic = v->apic;
+	u32 lvt0 = lapicv_get_reg(apic, APIC_LVT0);
+
+	ASSERT_TRUE(ready(v, true));
+	ASSERT_FALSE(ready(v, false));
+	ASSERT_EQ(vmm_step(v, &r), 0);
+	ASSERT_EQ(r.exit_reason, LAPICV_RUN_NONE);
+	ASSERT_TRUE(r.irq_window_open);
+	/* Open while interruptible too, with an APIC vector injected. */
+	ASSERT_EQ(msi(vm, 0, 0x41), 1);
+	r.rflags_if = 1;
+	ASSERT_EQ(vmm_step(v, &r), 0);
+	ASSERT_EQ(r.exit_reason, LAPICV_RUN_INTR);
+	ASSERT_TRUE(r.irq_window_open);
+	eoi(v);
+	/* The VINTR exit closes it; a pending ExtINT is not ready. */
+	mutex_lock(&v->mutex);
+	lapicv_vcpu_irq_window_exit(v);
+	ASSERT_EQ(lapicv_inject_extint(v, 0x30), 0);
+	mutex_unlock(&v->mutex);
+	ASSERT_FALSE(ready(v, true));
+	r.rflags_if = 0;
+	ASSERT_EQ(vmm_step(v, &r), 0);
+	ASSERT_EQ(r.exit_reason, LAPICV_RUN_IRQ_WINDOW);
+	r.rflags_if = 1;
+	ASSERT_EQ(vmm_step(v, &r), 0);
+	ASSERT_EQ(r.exit_reason, LAPICV_RUN_EXTINT);
+	/* LINT0 masked: no ExtINT can come, no window. */
+	mutex_lock(&v->mutex);
+	lapicv_vcpu_irq_window_exit(v);
+	lapicv_apic_reg_write(apic, APIC_LVT0, lvt0 | APIC_LVT_MASKED);
+	mutex_unlock(&v->mutex);
+	ASSERT_FALSE(ready(v, true));
+	r.rflags_if = 0;
+	ASSERT_EQ(vmm_step(v, &r), 0);
+	ASSERT_FALSE(r.irq_window_open);
+	mutex_lock(&v->mutex);
+	lapicv_apic_reg_write(apic, APIC_LVT0, lvt0);
+	mutex_unlock(&v->mutex);
+
+	/* Halted: the MSI ends the halt, and stays in IRR for now. */
+	r.rflags_if = 1;
+	r.halted = 1;
+	ASSERT_EQ(msi(vm, 0, 0x42), 1);
+	ASSERT_EQ(vmm_step(v, &r), 0);
+	ASSERT_EQ(r.exit_reason, LAPICV_RUN_NONE);
+	ASSERT_FALSE(r.halted_out);
+	ASSERT_EQ(apic->mp_state, KVM_MP_STATE_RUNNABLE);
+	ASSERT_EQ(lapicv_apic_find_highest_irr(apic), 0x42);
+	r.halted = 0;
+	ASSERT_EQ(vmm_step(v, &r), 0);
+	ASSERT_EQ(r.exit_reason, LAPICV_RUN_INTR);
+	ASSERT_EQ(r.vector, 0x42);
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
 static const struct unit_case cases[] = {
 	UNIT_CASE(test_nmi_then_extint_then_apic),
 	UNIT_CASE(test_nmi_blocked_and_shadow),
@@ -398,6 +551,8 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_irq_window_exit_on_every_backend),
 	UNIT_CASE(test_svm_init_drops_irq_window),
 	UNIT_CASE(test_vmx_init_drops_pir_while_inhibited),
+	UNIT_CASE(test_vmm_irq_window),
+	UNIT_CASE(test_sipi_flags_init),
 };
 
 int main(int argc, char **argv)

@@ -158,7 +158,8 @@ static void ctx_init(struct lapicv_emu_ctx *ctx, struct gmem *g, int mode)
 	ctx->read = gmem_read;
 	ctx->opaque = g;
 	ctx->maxphyaddr = 46;
-	ctx->features = LAPICV_EMU_F_GBPAGES | LAPICV_EMU_F_AMD;
+	ctx->features = LAPICV_EMU_F_GBPAGES | LAPICV_EMU_F_AMD |
+			LAPICV_EMU_F_CR8_LEGACY;
 	for (s = 0; s < LAPICV_EMU_NR_SEGS; s++)
 		ctx->seg_base[s] = 0x10000ULL * (s + 1) + 0x100 * s;
 	switch (mode) {
@@ -750,21 +751,39 @@ static u64 expect_gva(const struct lapicv_emu_ctx *ctx,
 
 static bool check_vector(const struct emu_vector *v)
 {
-	enum lapicv_emu_status want_mov, want_skip;
+	enum lapicv_emu_status want_mov, want_skip, want_cr;
 	struct lapicv_emu_ctx ctx;
 	struct lapicv_emu_fetch f;
 	enum lapicv_emu_insn insn;
 	struct lapicv_emu_mov m;
+	struct lapicv_emu_cr cr;
 	unsigned int len, k;
 
 	vector_ctx(&ctx, v);
 	vector_fetch(&f, v, v->len, LAPICV_EMU_FAULT);
 	want_mov = v->kind == K_MOV ? LAPICV_EMU_OK : LAPICV_EMU_UNHANDLED;
 	want_skip = v->kind == K_SKIP ? LAPICV_EMU_OK : LAPICV_EMU_UNHANDLED;
+	want_cr = v->kind == K_CR ? LAPICV_EMU_OK : LAPICV_EMU_UNHANDLED;
 
 	/* Exactly the instruction's bytes, a fault behind them. */
 	ASSERT_EQ(lapicv_emu_decode_mov(&ctx, &f, vregs, &m), want_mov);
 	ASSERT_EQ(lapicv_emu_decode_skip(&ctx, &f, &insn, &len), want_skip);
+	ASSERT_EQ(lapicv_emu_decode_cr(&ctx, &f, vregs, &cr), want_cr);
+	if (v->kind == K_CR) {
+		bool mem = v->base != -1 || v->index != -1 || v->disp;
+
+		ASSERT_EQ(cr.len, v->len);
+		ASSERT_EQ(cr.op, v->op);
+		ASSERT_EQ(cr.cr, v->cr);
+		ASSERT_EQ(cr.size, v->size);
+		ASSERT_EQ(cr.mem, mem);
+		if (mem) {
+			ASSERT_EQ(cr.seg, v->seg);
+			ASSERT_EQ(cr.gva, expect_gva(&ctx, v));
+		} else if (v->op != LAPICV_EMU_CR_CLTS) {
+			ASSERT_EQ(cr.reg, v->reg);
+		}
+	}
 	if (v->kind == K_MOV) {
 		ASSERT_EQ(m.len, v->len);
 		ASSERT_EQ(m.op, v->op);
@@ -788,10 +807,15 @@ static bool check_vector(const struct emu_vector *v)
 		if (v->kind == K_MOV)
 			ASSERT_EQ(lapicv_emu_decode_mov(&ctx, &f, vregs, &m),
 				  LAPICV_EMU_FAULT);
+		else if (v->kind == K_CR)
+			ASSERT_EQ(lapicv_emu_decode_cr(&ctx, &f, vregs, &cr),
+				  LAPICV_EMU_FAULT);
 		else
 			ASSERT_EQ(lapicv_emu_decode_skip(&ctx, &f, &insn, &len),
 				  LAPICV_EMU_FAULT);
 		vector_fetch(&f, v, k, LAPICV_EMU_UNHANDLED);
+		ASSERT_EQ(lapicv_emu_decode_cr(&ctx, &f, vregs, &cr),
+			  LAPICV_EMU_UNHANDLED);
 		ASSERT_EQ(lapicv_emu_decode_mov(&ctx, &f, vregs, &m),
 			  LAPICV_EMU_UNHANDLED);
 		ASSERT_EQ(lapicv_emu_decode_skip(&ctx, &f, &insn, &len),
@@ -802,7 +826,7 @@ static bool check_vector(const struct emu_vector *v)
 
 static bool test_vectors_decode(void)
 {
-	unsigned int i, counts[3] = { 0 };
+	unsigned int i, counts[4] = { 0 };
 
 	ASSERT_GT(emu_nr_vectors, 6000);
 	for (i = 0; i < emu_nr_vectors; i++) {
@@ -814,11 +838,12 @@ static bool test_vectors_decode(void)
 		}
 		counts[v->kind]++;
 	}
-	printf("# %u MOV, %u skip, %u refused vectors\n", counts[K_MOV],
-	       counts[K_SKIP], counts[K_NONE]);
+	printf("# %u MOV, %u skip, %u CR, %u refused vectors\n",
+	       counts[K_MOV], counts[K_SKIP], counts[K_CR], counts[K_NONE]);
 	ASSERT_GT(counts[K_MOV], 5000);
 	ASSERT_GT(counts[K_SKIP], 300);
 	ASSERT_GT(counts[K_NONE], 60);
+	ASSERT_GT(counts[K_CR], 300);
 	return true;
 }
 
@@ -893,6 +918,25 @@ static bool check_vector_split(const struct emu_vector *v)
 			} else {
 				ASSERT_NE(st, LAPICV_EMU_OK);
 			}
+			if (v->kind == K_CR) {
+				struct lapicv_emu_fetch flat;
+				struct lapicv_emu_cr cr, want_cr;
+
+				vector_fetch(&flat, v, v->len, LAPICV_EMU_FAULT);
+				ASSERT_EQ(lapicv_emu_decode_cr(&ctx, &flat, vregs,
+							       &want_cr),
+					  LAPICV_EMU_OK);
+				lapicv_emu_fetch(&ctx, &f);
+				st = lapicv_emu_decode_cr(&ctx, &f, vregs, &cr);
+				if (mapped || k == len) {
+					ASSERT_EQ(st, LAPICV_EMU_OK);
+					ASSERT_EQ(memcmp(&cr, &want_cr, sizeof(cr)), 0);
+				} else {
+					ASSERT_EQ(st, mode == M_REAL ?
+						  LAPICV_EMU_UNHANDLED :
+						  LAPICV_EMU_FAULT);
+				}
+			}
 			if (v->kind == K_SKIP) {
 				st = lapicv_emu_skip_len(&ctx, v->op, &skip_len,
 							 &fault);
@@ -957,6 +1001,52 @@ static bool test_skip_len_wants_the_exit_instruction(void)
 		  LAPICV_EMU_FAULT);
 	ASSERT_EQ(fault.vector, LAPICV_EMU_PF_VECTOR);
 	ASSERT_EQ(fault.address, 0x500000);
+	return true;
+}
+
+/*
+ * AltMovCr8 is the CPU's: without it LOCK MOV CR0 is #UD, not an
+ * instruction to emulate.
+ */
+static bool test_cr8_alias_needs_the_feature(void)
+{
+	/* as: lock mov %ecx,%cr0 (f0 0f 22 c1) */
+	static const u8 bytes[] = { 0xf0, 0x0f, 0x22, 0xc1 };
+	struct lapicv_emu_fetch f = { .len = sizeof(bytes) };
+	struct lapicv_emu_ctx ctx;
+	struct lapicv_emu_cr cr;
+
+	memcpy(f.bytes, bytes, sizeof(bytes));
+	fresh(&ctx, M_PROT32);
+	ASSERT_EQ(lapicv_emu_decode_cr(&ctx, &f, vregs, &cr), LAPICV_EMU_OK);
+	ASSERT_EQ(cr.cr, 8);
+	ctx.features &= ~LAPICV_EMU_F_CR8_LEGACY;
+	ASSERT_EQ(lapicv_emu_decode_cr(&ctx, &f, vregs, &cr),
+		  LAPICV_EMU_UNHANDLED);
+	return true;
+}
+
+/* LMSW's memory operand, read across a page boundary. */
+static bool test_read_linear_across_pages(void)
+{
+	struct lapicv_emu_fault fault;
+	struct lapicv_emu_ctx ctx;
+	struct gmem *g;
+	u8 buf[2];
+
+	g = fresh(&ctx, M_LONG4);
+	pt_map(g, &ctx, 0x600000, 0xa000, 1, PRW);
+	pt_map(g, &ctx, 0x601000, 0xb000, 1, PRW);
+	gmem_write(g, 0xafff, "\x3b", 1);
+	gmem_write(g, 0xb000, "\xc1", 1);
+	ASSERT_EQ(lapicv_emu_read_linear(&ctx, 0x600fff, buf, 2, &fault),
+		  LAPICV_EMU_OK);
+	ASSERT_EQ(buf[0], 0x3b);
+	ASSERT_EQ(buf[1], 0xc1);
+	ASSERT_EQ(lapicv_emu_read_linear(&ctx, 0x601fff, buf, 2, &fault),
+		  LAPICV_EMU_FAULT);
+	ASSERT_EQ(fault.vector, LAPICV_EMU_PF_VECTOR);
+	ASSERT_EQ(fault.address, 0x602000);
 	return true;
 }
 
@@ -1096,6 +1186,8 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_vectors_decode),
 	UNIT_CASE(test_vectors_across_pages),
 	UNIT_CASE(test_skip_len_wants_the_exit_instruction),
+	UNIT_CASE(test_cr8_alias_needs_the_feature),
+	UNIT_CASE(test_read_linear_across_pages),
 	UNIT_CASE(test_load_result_extension_rules),
 	UNIT_CASE(test_store_value),
 	UNIT_CASE(test_mov_to_apic_page_end_to_end),

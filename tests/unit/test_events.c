@@ -310,6 +310,90 @@ static bool test_reinjection_order(void)
 	return true;
 }
 
+/*
+ * KVM's kvm_vcpu_has_events(): a queued NMI (KVM_REQ_NMI) ends a halt
+ * even while NMIs are masked; latched and masked, it does not.
+ */
+static bool test_masked_nmi_ends_halt(void)
+{
+	struct lapicv_vm *vm = vm_sw(1);
+	struct lapicv_vcpu *v = lapicv_get_vcpu(vm, 0);
+	struct lapicv_run r = { .nmi_blocked = 1, .halted = 1 };
+
+	mutex_lock(&v->mutex);
+	lapicv_inject_nmi(v);
+	mutex_unlock(&v->mutex);
+	/* A signal, so that a step that sleeps ends anyway. */
+	current->sigpending = true;
+	ASSERT_EQ(run(v, &r), 0);
+	ASSERT_EQ(r.exit_reason, LAPICV_RUN_NONE);
+	ASSERT_FALSE(r.halted_out);
+	ASSERT_EQ(r.pending, LAPICV_RUN_PENDING_NMI);
+	ASSERT_EQ(v->apic->mp_state, KVM_MP_STATE_RUNNABLE);
+	ASSERT_EQ(run(v, &r), -EINTR);
+	ASSERT_TRUE(r.halted_out);
+	current->sigpending = false;
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
+/*
+ * KVM's vcpu_block(): whatever ends a halt clears a PV unhalt, so the
+ * next HLT halts.
+ */
+static bool test_pv_unhalt_ends_with_halt(void)
+{
+	struct lapicv_vm *vm = vm_sw(1);
+	struct lapicv_vcpu *v = lapicv_get_vcpu(vm, 0);
+	struct lapicv_run r = { .rflags_if = 1, .halted = 1 };
+	/* Fixed, vector 0x63; then delivery mode REMRD (KVM's PV unhalt). */
+	struct kvm_msi m = { .address_lo = 0xfee00000, .data = 0x63 };
+	struct kvm_msi remrd = { .address_lo = 0xfee00000, .data = 0x300 };
+
+	ASSERT_EQ(lapicv_signal_msi(vm, &m), 1);
+	ASSERT_EQ(lapicv_signal_msi(vm, &remrd), 1);
+	ASSERT_TRUE(v->apic->pv_unhalted);
+	ASSERT_EQ(run(v, &r), 0);
+	ASSERT_EQ(r.exit_reason, LAPICV_RUN_INTR);
+	ASSERT_EQ(r.vector, 0x63);
+	ASSERT_FALSE(v->apic->pv_unhalted);
+	/* The next halt sleeps. */
+	current->sigpending = true;
+	ASSERT_EQ(run(v, &r), -EINTR);
+	current->sigpending = false;
+	ASSERT_TRUE(r.halted_out);
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
+/* KVM's __kvm_emulate_halt(): no halt with a wake-up event already there. */
+static bool test_hlt_with_event_pending(void)
+{
+	struct lapicv_vm *vm = vm_sw(1);
+	struct lapicv_vcpu *v = lapicv_get_vcpu(vm, 0);
+	struct kvm_msi m = { .address_lo = 0xfee00000, .data = 0x64 };
+	struct kvm_msi remrd = { .address_lo = 0xfee00000, .data = 0x300 };
+
+	mutex_lock(&v->mutex);
+	ASSERT_TRUE(lapicv_vcpu_halt(v, true));
+	ASSERT_EQ(v->apic->mp_state, KVM_MP_STATE_HALTED);
+	v->apic->mp_state = KVM_MP_STATE_RUNNABLE;
+	mutex_unlock(&v->mutex);
+	ASSERT_EQ(lapicv_signal_msi(vm, &m), 1);
+	ASSERT_EQ(lapicv_signal_msi(vm, &remrd), 1);
+	mutex_lock(&v->mutex);
+	/* IF=0: the vector is no wake-up event, the PV unhalt is. */
+	ASSERT_FALSE(lapicv_vcpu_halt(v, false));
+	ASSERT_FALSE(v->apic->pv_unhalted);
+	ASSERT_TRUE(lapicv_vcpu_halt(v, false));
+	v->apic->mp_state = KVM_MP_STATE_RUNNABLE;
+	ASSERT_FALSE(lapicv_vcpu_halt(v, true));
+	ASSERT_EQ(v->apic->mp_state, KVM_MP_STATE_RUNNABLE);
+	mutex_unlock(&v->mutex);
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
 static const struct unit_case cases[] = {
 	UNIT_CASE(test_get_fills_everything),
 	UNIT_CASE(test_nmi_latch),
@@ -318,6 +402,9 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_init_reset),
 	UNIT_CASE(test_uninitialized_does_not_run),
 	UNIT_CASE(test_restored_halt_blocks),
+	UNIT_CASE(test_masked_nmi_ends_halt),
+	UNIT_CASE(test_pv_unhalt_ends_with_halt),
+	UNIT_CASE(test_hlt_with_event_pending),
 	UNIT_CASE(test_reinjection_order),
 };
 

@@ -114,6 +114,8 @@ enum lapicv_run_exit {
 #define LAPICV_RUN_EVENT_REINJECTED	(1u << 0)
 #define LAPICV_RUN_EVENT_SOFT		(1u << 1) /* INTR: INTn, not external */
 #define LAPICV_RUN_EVENT_ERROR_CODE	(1u << 2) /* EXCEPTION: error_code */
+/* SIPI: an INIT was accepted with it, the vCPU's INIT state comes first. */
+#define LAPICV_RUN_EVENT_INIT		(1u << 3)
 
 /* lapicv_run.pending: what is still pending after the step. */
 #define LAPICV_RUN_PENDING_NMI		(1u << 0)

@@ -1279,13 +1279,20 @@ void shim_reset(void)
 	shim_reset_cpu_caps();
 }
 
-/* npt.c's hook in vapic.c: the unit build has no nested page tables. */
+/* npt.c's hooks in vapic.c: the unit build has no nested page tables. */
 struct lapicv_vm;
 struct lapicv_memslot;
-void lapicv_memslot_unmap(struct lapicv_vm *vm,
-			  const struct lapicv_memslot *old);
+void lapicv_memslot_unmap_begin(struct lapicv_vm *vm,
+				const struct lapicv_memslot *old);
+void lapicv_memslot_unmap_end(struct lapicv_vm *vm,
+			      const struct lapicv_memslot *old);
 
-void lapicv_memslot_unmap(struct lapicv_vm *vm,
-			  const struct lapicv_memslot *old)
+void lapicv_memslot_unmap_begin(struct lapicv_vm *vm,
+				const struct lapicv_memslot *old)
+{
+}
+
+void lapicv_memslot_unmap_end(struct lapicv_vm *vm,
+			      const struct lapicv_memslot *old)
 {
 }
