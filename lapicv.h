@@ -43,6 +43,9 @@
  * The vCPU array is published with release semantics on online_vcpus: a
  * reader that sees online_vcpus == n may use entries 0 .. n-1 without a
  * lock, because entries are never removed before the VM is destroyed.
+ * The one exception is the entry of a vCPU whose fd could not be made:
+ * it is erased and freed after synchronize_rcu(), so npt.c's flush,
+ * which must see vCPUs not yet online, reads every entry under RCU.
  */
 #ifndef _LAPICV_H
 #define _LAPICV_H

@@ -153,11 +153,19 @@ static void npt_flush(struct lapicv_npt *npt)
 	cpumask_clear(npt->kick);
 	/* The cleared leaves before the look at guest_cpu. */
 	smp_mb();
+	/*
+	 * Every entry, not only the online ones: a vCPU's fd exists, and
+	 * KVM_RUN can enter it, before online_vcpus counts it.  An entry
+	 * whose fd could not be made is freed only after a grace period
+	 * (vm.c), so RCU keeps it readable here.
+	 */
+	rcu_read_lock();
 	xa_for_each(&npt->vm->vcpus, idx, vcpu) {
 		cpu = READ_ONCE(vcpu->guest_cpu);
 		if (cpu >= 0)
 			__cpumask_set_cpu(cpu, npt->kick);
 	}
+	rcu_read_unlock();
 	/*
 	 * Interrupts are on, so the call may wait; preemption off for it
 	 * (a spinlock_t does not turn it off on PREEMPT_RT).

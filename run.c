@@ -574,8 +574,10 @@ static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
 		runner_queue_fault(vcpu, &f.fault);
 		return 1;
 	}
+	if (st != LAPICV_EMU_OK)
+		return runner_emulation_failure(vcpu, &f);
 	write = cr.op != LAPICV_EMU_CR_READ && cr.op != LAPICV_EMU_CR_SMSW;
-	if (st != LAPICV_EMU_OK || write != exit_write || cr.cr != exit_cr ||
+	if (write != exit_write || cr.cr != exit_cr ||
 	    (cr.op == LAPICV_EMU_CR_SMSW && cr.mem))
 		return runner_emulation_failure(vcpu, &f);
 

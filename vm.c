@@ -609,6 +609,8 @@ static int __lapicv_vcpu_install(struct lapicv_vm *vm,
 	if (fd < 0) {
 		refcount_dec(&vm->users);
 		xa_erase(&vm->vcpus, idx);
+		/* npt.c's flush reads every entry under RCU; the caller frees. */
+		synchronize_rcu();
 		return fd;
 	}
 
