@@ -121,6 +121,21 @@
  */
 static bool cr8_writes;
 
+/*
+ * Whether EFER.LME may be set while paging is off.  Not under QEMU's TCG
+ * by default: QEMU 7.2's #VMEXIT loads the host's CR0 while the guest's
+ * EFER and CR4 are still in place, and its cpu_x86_update_cr0() returns
+ * without writing CR0 when that would enter long mode without CR4.PAE
+ * (the guest's LME set, its PAE clear).  The host then runs on with the
+ * guest's CR0 (paging off) and GIF clear, never to take an interrupt
+ * again; the other CPU waits forever on its TLB-shootdown IPI (a soft
+ * lockup).  kvm_amd passes EFER.LME through just as lapicv does.
+ * LAPICV_FUZZ_LME=1 allows it.
+ */
+static bool lme_unpaged;
+
+#define EFER_LME	(1ULL << 8)
+
 /* xorshift64*: one generator per guest. */
 static uint64_t rnd_state;
 
@@ -278,6 +293,9 @@ static void gen_msr(struct prog *p)
 	if (chance(50)) {
 		uint64_t v = msr_value(msr);
 
+		/* Paging is off in real mode: no LME there (above). */
+		if (msr == 0xc0000080 && p->real && !lme_unpaged)
+			v &= ~EFER_LME;
 		mov32(p, RAX, (uint32_t)v);
 		mov32(p, RDX, v >> 32);
 		b(p, 2, 0x0f, 0x30);
@@ -1097,7 +1115,12 @@ static void host_action(struct fuzz_vm *f, struct fuzz_stats *st)
 		default:
 			s.apic_base = APIC_GPA | PICK(apic_base_low);
 		}
+		if (!lme_unpaged && !(s.cr0 & 0x80000000))
+			s.efer &= ~EFER_LME;
 		r = ioctl(f->vcpu, KVM_SET_SREGS, &s);
+		if (trace)
+			printf("#   cr0 %llx cr4 %llx efer %llx\n", s.cr0, s.cr4,
+			       s.efer);
 		break;
 	case 6:
 		if (ioctl(f->vcpu, KVM_GET_VCPU_EVENTS, &ev))
@@ -1462,6 +1485,7 @@ TEST_F_TIMEOUT(fuzz, guests, 3600)
 		SKIP(return, "kvm_amd under QEMU's TCG crashes QEMU (LAPICV_FUZZ_KVM=1 runs it)");
 	trace = env_ul("LAPICV_FUZZ_TRACE", 0);
 	cr8_writes = env_ul("LAPICV_FUZZ_CR8", !host_is_tcg());
+	lme_unpaged = env_ul("LAPICV_FUZZ_LME", !host_is_tcg());
 	if (trace)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&st, 0, sizeof(st));
@@ -1481,9 +1505,10 @@ TEST_F_TIMEOUT(fuzz, guests, 3600)
 	ref0 = module_refcnt();
 	ASSERT_LE(0, pins0);
 	ASSERT_LE(0, ref0) TH_LOG("no /sys/module/.../refcnt");
-	TH_LOG("seed %lu (LAPICV_FUZZ_SEED=%lu), %lu guests, CR8 writes %s",
+	TH_LOG("seed %lu (LAPICV_FUZZ_SEED=%lu), %lu guests, CR8 writes %s, LME unpaged %s",
 	       seed, seed, runs,
-	       cr8_writes ? "on" : "off (QEMU TCG below: LAPICV_FUZZ_CR8)");
+	       cr8_writes ? "on" : "off (QEMU TCG below: LAPICV_FUZZ_CR8)",
+	       lme_unpaged ? "on" : "off (QEMU TCG below: LAPICV_FUZZ_LME)");
 
 	for (unsigned long i = 0; i < runs; i++) {
 		struct fuzz_vm f;
