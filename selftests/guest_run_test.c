@@ -63,6 +63,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1173,6 +1174,110 @@ TEST(unmapped)
 	ASSERT_OK(map_word_at(data_word(&g), 0xdddd0005));
 	ASSERT_EQ(0x26, run_to_io(&g));
 	EXPECT_EQ(0xdddd0005, pio_value(&g));
+	guest_destroy(&g);
+}
+
+#define ZAP_ROUNDS	2000
+#define ZAP_SECONDS	3
+
+struct vcpu_failer {
+	int vm;
+	int stop;		/* __atomic */
+	long tries;		/* __atomic: KVM_CREATE_VCPUs that failed */
+	int bad_errno;		/* __atomic: the first errno not EMFILE */
+	int created;		/* __atomic: KVM_CREATE_VCPUs that succeeded */
+};
+
+/* KVM_CREATE_VCPU of id 1 until told to stop, at least once: EMFILE each. */
+static void *vcpu_failer_thread(void *arg)
+{
+	struct vcpu_failer *f = arg;
+	int fd;
+
+	do {
+		fd = ioctl(f->vm, KVM_CREATE_VCPU, 1);
+		if (fd >= 0) {
+			__atomic_add_fetch(&f->created, 1, __ATOMIC_RELAXED);
+			close(fd);
+			break;
+		}
+		if (errno != EMFILE) {
+			__atomic_store_n(&f->bad_errno, errno, __ATOMIC_RELAXED);
+			break;
+		}
+		__atomic_add_fetch(&f->tries, 1, __ATOMIC_RELAXED);
+	} while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE));
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A KVM_CREATE_VCPU that fails for want of an fd (EMFILE, RLIMIT_NOFILE
+ * lowered to the lowest free fd) races with MMU-notifier invalidations
+ * (madvise(MADV_DONTNEED) of a page the guest has faulted in, which the
+ * guest faults in again at once).  On lapicv the invalidation's flush
+ * walks every vCPU entry, also one that is being installed: the failed
+ * vCPU must stay readable until that walk is done.  Bounded by rounds
+ * and seconds, not timed; what it checks is that both go on working and
+ * that each failure says EMFILE (and, on a KASAN kernel, no report).
+ */
+TEST(create_vcpu_emfile_vs_zap)
+{
+	struct vcpu_failer f = { 0 };
+	struct rlimit old, low;
+	double end;
+	struct guest g;
+	pthread_t t;
+	int i, fd;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(mem_guest_start(&g, guest_mem_read));
+
+	/* No fd can be made from here on. */
+	ASSERT_OK(getrlimit(RLIMIT_NOFILE, &old));
+	fd = fcntl(g.vm, F_DUPFD, 0);
+	ASSERT_LE(0, fd);
+	close(fd);
+	low = old;
+	low.rlim_cur = fd;
+	ASSERT_OK(setrlimit(RLIMIT_NOFILE, &low));
+	EXPECT_ERRNO(fcntl(g.vm, F_DUPFD, 0), EMFILE);
+	EXPECT_ERRNO(ioctl(g.vm, KVM_CREATE_VCPU, 1), EMFILE);
+
+	f.vm = g.vm;
+	ASSERT_OK(-pthread_create(&t, NULL, vcpu_failer_thread, &f));
+	end = now_s() + ZAP_SECONDS;
+	for (i = 0; i < ZAP_ROUNDS && now_s() < end; i++) {
+		if (run_to_io(&g) != 0x26)
+			break;
+		if (madvise(data_word(&g), getpagesize(), MADV_DONTNEED))
+			break;
+	}
+	__atomic_store_n(&f.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	ASSERT_OK(setrlimit(RLIMIT_NOFILE, &old));
+	TH_LOG("%d rounds of KVM_RUN and MADV_DONTNEED, %ld EMFILEs", i,
+	       f.tries);
+
+	EXPECT_EQ(0, f.bad_errno);
+	EXPECT_EQ(0, f.created);
+	EXPECT_LT(0, f.tries);
+	EXPECT_LT(0, i);
+	/* The guest goes on, reading the zero page the last madvise left. */
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0, pio_value(&g));
+	/* And with an fd to be had, vCPU 1 is made. */
+	fd = ioctl(g.vm, KVM_CREATE_VCPU, 1);
+	EXPECT_LE(0, fd);
+	close(fd);
 	guest_destroy(&g);
 }
 
