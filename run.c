@@ -1232,6 +1232,7 @@ static int runner_enter(struct lapicv_vcpu *vcpu)
 	}
 	if (r)
 		return r;
+	vcpu->stats.exits++;
 	runner_tpr_from_vmcb(vcpu);
 	runner_complete_interrupts(vcpu);
 	r = runner_handle_exit(vcpu);

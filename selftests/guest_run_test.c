@@ -507,6 +507,48 @@ static uint64_t pio_value(struct guest *g)
 }
 
 /* KVM_RUN until the next port I/O exit; its port, or -1. */
+/*
+ * The vCPU counter @name of KVM_GET_STATS_FD (KVM's binary format), or
+ * -1 if the fd or the counter is not there.
+ */
+static int64_t vcpu_stat(int vcpu, const char *name)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	int64_t v = -1;
+	uint64_t val;
+	size_t dsz;
+	char *descs;
+	uint32_t i;
+	int fd;
+
+	fd = ioctl(vcpu, KVM_GET_STATS_FD, NULL);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		goto out;
+	dsz = sizeof(*d) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	if (!descs)
+		goto out;
+	if (pread(fd, descs, h.num_desc * dsz, h.desc_offset) ==
+	    (ssize_t)(h.num_desc * dsz)) {
+		for (i = 0; i < h.num_desc; i++) {
+			d = (struct kvm_stats_desc *)(descs + i * dsz);
+			if (strcmp(d->name, name) || d->size != 1)
+				continue;
+			if (pread(fd, &val, sizeof(val),
+				  h.data_offset + d->offset) == sizeof(val))
+				v = (int64_t)val;
+			break;
+		}
+	}
+	free(descs);
+out:
+	close(fd);
+	return v;
+}
+
 static int run_to_io(struct guest *g)
 {
 	if (ioctl(g->vcpu, KVM_RUN, 0))
@@ -613,6 +655,7 @@ TEST(guest_exits)
 	struct sigaction sa;
 	pthread_t thr;
 	struct guest g;
+	int64_t exits;
 	uint32_t v;
 	int r;
 
@@ -621,7 +664,11 @@ TEST(guest_exits)
 	ASSERT_OK(guest_create(&g, code_gpa(guest_main), true));
 
 	/* OUT: the data in the PIO page, RIP still at the OUT. */
+	exits = vcpu_stat(g.vcpu, "exits");
+	ASSERT_LE(0, exits);
 	ASSERT_EQ(0x10, run_to_io(&g));
+	/* The guest exit counted under KVM's name for it. */
+	EXPECT_LT(exits, vcpu_stat(g.vcpu, "exits"));
 	EXPECT_EQ(KVM_EXIT_IO_OUT, g.run->io.direction);
 	EXPECT_EQ(1, g.run->io.size);
 	EXPECT_EQ(1, g.run->io.count);

@@ -223,7 +223,7 @@ static const struct field vcpu_fields[] = {
 	VCPU_FIELD(apicv_activations), VCPU_FIELD(apicv_deactivations),
 	VCPU_FIELD(pi_notifications), VCPU_FIELD(pi_suppressed),
 	VCPU_FIELD(pir_syncs), VCPU_FIELD(avic_doorbells),
-	VCPU_FIELD(avic_wakeups),
+	VCPU_FIELD(avic_wakeups), VCPU_FIELD(exits),
 };
 
 /* Every field has its counter, with the ioctl's value, and nothing else. */

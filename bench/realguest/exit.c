@@ -18,10 +18,13 @@
  * Time per delivered interrupt (OUT round trip included), and per
  * interrupt: KVM_RUN returns (vmm_exits), the devices' own counters from
  * their stats files (kvm: exits, irq_window_exits, irq_injections;
- * lapicv: irq_windows, extint_injections, and the VM's
- * apicv_update_lock_writes and irqwin_transitions).  extint_other_inhibit:
+ * lapicv: exits, irq_windows, extint_injections, and the VM's
+ * apicv_update_lock_writes and irqwin_transitions; a counter the device
+ * lacks is NAN and not printed).  extint_other_inhibit:
  * lapicv only, with LAPICV_SET_INHIBIT PIT_REINJ set on the VM first.
  */
+#include <math.h>
+
 #include <linux/lapicv.h>
 
 #include "rg.h"
@@ -115,7 +118,7 @@ void rg_extint(struct rg_res *r, unsigned long other_inhibit)
 {
 	struct lapicv_inhibit_op op = { LAPICV_INHIBIT_PIT_REINJ, 1 };
 	static const char *const names[2][RG_AUX] = {
-		{ NULL, NULL, "irq_windows", NULL, NULL, "extint_injections" },
+		{ NULL, "exits", "irq_windows", NULL, NULL, "extint_injections" },
 		{ NULL, "exits", "irq_window_exits", NULL, NULL, "irq_injections" },
 	};
 	static const char *const vm_names[2][RG_AUX] = {
@@ -149,6 +152,8 @@ void rg_extint(struct rg_res *r, unsigned long other_inhibit)
 			r->aux[a] = rg_stat(vfd, names[d][a]) - v0[a];
 		else if (vm_names[d][a])
 			r->aux[a] = rg_stat(mfd, vm_names[d][a]) - v0[a];
+		else
+			r->aux[a] = NAN;	/* no such counter: not printed */
 	}
 	close(vfd);
 	close(mfd);

@@ -366,6 +366,8 @@ static int figure(const struct rg_fig *f)
 		for (a = 0; a < RG_AUX && f->aux[a]; a++) {
 			char what[64];
 
+			if (isnan(median(aux[d][a], reps)))
+				continue;
 			snprintf(what, sizeof(what), "%s_per_irq", f->aux[a]);
 			line(f->name, what, dev_names[d], median(aux[d][a], reps),
 			     "per_irq");

@@ -152,7 +152,7 @@ struct lapicv_run {
  * Backend-specific ones stay 0 on other backends.
  */
 struct lapicv_vcpu_stats {
-	__u64 runs;			/* LAPICV_RUN steps */
+	__u64 runs;			/* decision steps: LAPICV_RUN, KVM_RUN passes */
 	__u64 nmi_injections;
 	__u64 extint_injections;
 	__u64 intr_injections;		/* software acknowledge, IRR -> ISR */
@@ -167,7 +167,8 @@ struct lapicv_vcpu_stats {
 	__u64 pir_syncs;		/* vmx-model: PIR -> IRR moved a vector */
 	__u64 avic_doorbells;		/* avic-model: target was running */
 	__u64 avic_wakeups;		/* avic-model: target was not running */
-	__u64 reserved[17];
+	__u64 exits;			/* guest exits under KVM_RUN (KVM's "exits") */
+	__u64 reserved[16];
 };
 
 #define LAPICV_GET_VCPU_STATS	_IOR(LAPICVIO, 0x81, struct lapicv_vcpu_stats)

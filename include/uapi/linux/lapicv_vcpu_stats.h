@@ -24,5 +24,6 @@ LAPICV_VCPU_STAT(pi_suppressed)
 LAPICV_VCPU_STAT(pir_syncs)
 LAPICV_VCPU_STAT(avic_doorbells)
 LAPICV_VCPU_STAT(avic_wakeups)
+LAPICV_VCPU_STAT(exits)
 
 #undef LAPICV_VCPU_STAT
