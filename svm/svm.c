@@ -545,6 +545,8 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		     const struct lapicv_svm_gate *gate)
 {
 	bool pkru = cpu_feature_enabled(X86_FEATURE_OSPKE);
+	bool guest_pkru = pkru && ((svm->cr4 & X86_CR4_PKE) ||
+				   (svm->xcr0 & XFEATURE_MASK_PKRU));
 	bool xcr0 = (svm->cr4 & X86_CR4_OSXSAVE) && svm->xcr0 != svm_host_xcr0;
 	bool tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
 		       boot_cpu_has(X86_FEATURE_RDPID);
@@ -604,11 +606,13 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	 * PKRU is not part of the state fpu_swap_kvm_fpstate() switches, and
 	 * a guest with CR4.PKE writes it with WRPKRU: the guest's in, and
 	 * the host's back after #VMEXIT (KVM's kvm_load_guest_xsave_state()
-	 * and kvm_load_host_xsave_state()).
+	 * and kvm_load_host_xsave_state()).  As on KVM, only for a guest
+	 * that can use it (CR4.PKE or PKRU in its XCR0): WRPKRU is not free,
+	 * and under QEMU's TCG it flushes the whole TLB.
 	 */
 	if (pkru) {
 		host_pkru = rdpkru();
-		if (svm->pkru != host_pkru)
+		if (guest_pkru && svm->pkru != host_pkru)
 			wrpkru(svm->pkru);
 	}
 	/*
@@ -631,8 +635,15 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	if (host_tsc_aux)
 		wrmsrl(MSR_TSC_AUX, host_tsc_aux);
 	if (pkru) {
-		svm->pkru = rdpkru();
-		if (svm->pkru != host_pkru)
+		u32 cur = rdpkru();
+
+		if (guest_pkru)
+			svm->pkru = cur;
+		/*
+		 * Looked at even when the guest could not use it: a CPU that
+		 * lets XSETBV through (QEMU's) lets it XRSTOR PKRU anyway.
+		 */
+		if (cur != host_pkru)
 			wrpkru(host_pkru);
 	}
 	/*
