@@ -167,10 +167,24 @@ run_realguest() {
 			echo $? >/tmp/realguest.rc
 		} | tee /tmp/realguest.out | sed "s/^/[$key] # | /"
 		rc=$(cat /tmp/realguest.rc)
+		# kvm_amd is the reference, and QEMU's SVM (7.2) makes it fail
+		# now and then (its VMRUN drops the VMCB's interrupt shadow,
+		# Documentation/testing.rst): a failure there gets one more
+		# run, and the result says so.  Never on lapicv.
+		first=
+		if [ "$1" = kvm ] && [ "$rc" != 0 ] && [ "$rc" != 4 ]; then
+			first=$rc
+			echo "[$key] # exit status $rc on kvm_amd: run again once"
+			{
+				timeout 180 "$2/$name" </dev/null 2>&1
+				echo $? >/tmp/realguest.rc
+			} | tee /tmp/realguest.out | sed "s/^/[$key] # | /"
+			rc=$(cat /tmp/realguest.rc)
+		fi
 		t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
 		case $rc in
 		0)
-			echo "[$key] ok $i $name ($t s)"
+			echo "[$key] ok $i $name ($t s${first:+; the first run failed with exit status $first})"
 			;;
 		4)
 			why=$(awk '/# SKIP/ { r = $0; sub(/.*# SKIP */, "", r); sub(/^- */, "", r) }
