@@ -540,6 +540,40 @@ static u64 runner_read_cr(struct lapicv_vcpu *vcpu, u8 cr)
 }
 
 /*
+ * The start of every exit that decodes the instruction at CS:RIP: the
+ * GPRs and the fetched bytes.  A failed fetch leaves f->len 0, so an
+ * emulation-failure exit carries no bytes.
+ */
+static enum lapicv_emu_status runner_fetch(struct lapicv_vcpu *vcpu,
+					   struct lapicv_emu_ctx *ctx,
+					   struct lapicv_emu_fetch *f, u64 *regs)
+{
+	enum lapicv_emu_status st;
+
+	runner_emu_ctx(vcpu, ctx);
+	runner_regs_get(vcpu, regs);
+	st = lapicv_emu_fetch(ctx, f);
+	if (st != LAPICV_EMU_OK)
+		f->len = 0;
+	return st;
+}
+
+/*
+ * A fetch or decode that did not succeed: a fault of the guest's page
+ * walk goes to the guest (1), anything else is KVM's emulation failure.
+ */
+static int runner_decode_failed(struct lapicv_vcpu *vcpu,
+				struct lapicv_emu_fetch *f,
+				enum lapicv_emu_status st)
+{
+	if (st == LAPICV_EMU_FAULT) {
+		runner_queue_fault(vcpu, &f->fault);
+		return 1;
+	}
+	return runner_emulation_failure(vcpu, f);
+}
+
+/*
  * A CR intercept, without decode assists: decode the instruction at
  * CS:RIP (MOV to or from CRn, CLTS, LMSW, SMSW), check that it is the
  * access the exit names, and carry it out as KVM's cr_interception() and
@@ -563,19 +597,11 @@ static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
 	u16 msw;
 	int err = 0;
 
-	runner_emu_ctx(vcpu, &ctx);
-	runner_regs_get(vcpu, regs);
-	st = lapicv_emu_fetch(&ctx, &f);
+	st = runner_fetch(vcpu, &ctx, &f, regs);
 	if (st == LAPICV_EMU_OK)
 		st = lapicv_emu_decode_cr(&ctx, &f, regs, &cr);
-	else
-		f.len = 0;
-	if (st == LAPICV_EMU_FAULT) {
-		runner_queue_fault(vcpu, &f.fault);
-		return 1;
-	}
 	if (st != LAPICV_EMU_OK)
-		return runner_emulation_failure(vcpu, &f);
+		return runner_decode_failed(vcpu, &f, st);
 	write = cr.op != LAPICV_EMU_CR_READ && cr.op != LAPICV_EMU_CR_SMSW;
 	if (write != exit_write || cr.cr != exit_cr ||
 	    (cr.op == LAPICV_EMU_CR_SMSW && cr.mem))
@@ -675,19 +701,11 @@ static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
 	u64 regs[LAPICV_NR_GPRS], addr, data;
 	u32 access = 0;
 
-	runner_emu_ctx(vcpu, &ctx);
-	runner_regs_get(vcpu, regs);
-	st = lapicv_emu_fetch(&ctx, &f);
+	st = runner_fetch(vcpu, &ctx, &f, regs);
 	if (st == LAPICV_EMU_OK)
 		st = lapicv_emu_decode_mov(&ctx, &f, regs, &m);
-	else
-		f.len = 0;
-	if (st == LAPICV_EMU_FAULT) {
-		runner_queue_fault(vcpu, &f.fault);
-		return 1;
-	}
 	if (st != LAPICV_EMU_OK)
-		return runner_emulation_failure(vcpu, &f);
+		return runner_decode_failed(vcpu, &f, st);
 
 	if (m.op != LAPICV_EMU_MOV_LOAD)
 		access |= LAPICV_EMU_PFERR_WRITE;
