@@ -22,7 +22,10 @@
  *     as LAPICV_RUN, on the VMCB's RFLAGS.IF, shadow and NMI mask), and a
  *     halted or waiting-for-SIPI vCPU sleeps inside it; the decision is
  *     carried out (EVENTINJ, V_IRQ window, IRET intercept, INIT/SIPI
- *     state: SIPI sets CS and RIP only); then VMRUN, unless a kick's
+ *     state: SIPI sets CS and RIP only), and an NMI it could not inject
+ *     gets its window (the IRET intercept, a single-step over an IRET or
+ *     an interrupt shadow, or an exit right after a reinjected event's
+ *     delivery, as KVM without vNMI); then VMRUN, unless a kick's
  *     reason arrived meanwhile, and the exit: EXITINTINFO requeued, the
  *     exit handled, the shadow copied into vcpu->events.
  *  6. request_interrupt_window (split irqchip): the step opens the window
@@ -61,7 +64,8 @@
  *  INTR, NMI, SMI, #MC, FERR_FREEZE: nothing more (the host took it).
  *  #AC, #DB  back into the guest (intercepted so that a guest cannot
  *            make their delivery loop in the CPU), except the #DB that
- *            ends the runner's own single-step over an IRET.
+ *            ends the runner's own single-step (over an IRET or an
+ *            interrupt shadow, for a waiting NMI).
  *  INVD, WBINVD: skipped.  RDPMC: #GP.  SVM instructions, VMMCALL,
  *  MONITOR/MWAIT, RSM, RDPRU: #UD.  Anything else (DR accesses,
  *  task switches): KVM_EXIT_INTERNAL_ERROR, UNEXPECTED_EXIT_REASON.
@@ -178,6 +182,7 @@ static void runner_forget(struct lapicv_vcpu *vcpu)
 	rn->mmio.pending = false;
 	rn->awaiting_iret = false;
 	rn->nmi_singlestep = false;
+	rn->immediate_exit = false;
 }
 
 static struct vmcb *runner_vmcb(struct lapicv_vcpu *vcpu)
@@ -875,9 +880,8 @@ void lapicv_runner_set_rflags(struct lapicv_vcpu *vcpu, u64 rflags)
 }
 
 /*
- * KVM's svm_enable_nmi_window() while the handler's IRET is on its way
- * (awaiting_iret): single-step the guest, so that the #DB right after the
- * IRET exits and the waiting NMI goes in before the next instruction.
+ * Single-step the guest (KVM's nmi_singlestep): the #DB after its next
+ * instruction exits, and the waiting NMI goes in before the one after.
  */
 static void runner_nmi_singlestep(struct lapicv_vcpu *vcpu)
 {
@@ -892,14 +896,33 @@ static void runner_nmi_singlestep(struct lapicv_vcpu *vcpu)
 }
 
 /* KVM's disable_nmi_singlestep(): the guest's own TF and RF back. */
-static void runner_nmi_singlestep_done(struct lapicv_vcpu *vcpu)
+static void runner_nmi_singlestep_off(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
 	u64 rflags = lapicv_runner_get_rflags(vcpu);
 
 	rn->nmi_singlestep = false;
 	rn->svm.vmcb->save.rflags = rflags;
-	lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
+}
+
+/*
+ * An NMI is pending that this entry does not inject: make the guest exit
+ * as soon as it can take it, as KVM's kvm_check_and_inject_events() and
+ * svm_enable_nmi_window() do without vNMI.  Behind an event being
+ * reinjected (@reinjecting), the guest exits right after that event is
+ * delivered.  While NMIs are masked and the handler's IRET has not been
+ * seen, the IRET intercept does it.  Otherwise the IRET is on its way, or
+ * an interrupt shadow holds the NMI back: single-step the guest over it.
+ * GIF needs nothing: the guest cannot clear it.
+ */
+static void runner_nmi_window(struct lapicv_vcpu *vcpu, bool reinjecting)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+
+	if (reinjecting)
+		rn->immediate_exit = true;
+	else if (!vcpu->events.nmi_masked || rn->awaiting_iret)
+		runner_nmi_singlestep(vcpu);
 }
 
 /* 1: back into the guest; 0: to the VMM (kvm_run filled); <0: error. */
@@ -921,7 +944,8 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case SVM_EXIT_EXCP_BASE + DB_VECTOR:
 		/* The NMI single-step's #DB is the runner's, as on KVM. */
 		if (rn->nmi_singlestep) {
-			runner_nmi_singlestep_done(vcpu);
+			runner_nmi_singlestep_off(vcpu);
+			lapicv_make_request(vcpu, LAPICV_REQ_EVENT);
 			return 1;
 		}
 		fallthrough;
@@ -1130,8 +1154,11 @@ static int runner_events(struct lapicv_vcpu *vcpu)
 	lapicv_svm_inject(svm, inj, err);
 	lapicv_svm_set_irq_window(svm, vcpu->irq_window);
 	lapicv_svm_set_iret_intercept(svm, ev->nmi_masked && !rn->awaiting_iret);
-	if ((step.pending & LAPICV_RUN_PENDING_NMI) && rn->awaiting_iret)
-		runner_nmi_singlestep(vcpu);
+	rn->immediate_exit = false;
+	if ((step.pending & LAPICV_RUN_PENDING_NMI) &&
+	    vcpu->apic->mp_state == KVM_MP_STATE_RUNNABLE)
+		runner_nmi_window(vcpu, step.event_flags &
+				  LAPICV_RUN_EVENT_REINJECTED);
 	if (ev->shadow)
 		vmcb->control.int_state |= SVM_INTERRUPT_SHADOW_MASK;
 	else
@@ -1229,13 +1256,23 @@ static int runner_enter(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
 	struct vmcb *vmcb = rn->svm.vmcb;
-	const struct lapicv_svm_gate gate = {
+	struct lapicv_svm_gate gate = {
 		.guest_cpu = &vcpu->guest_cpu,
 		.has_work = runner_has_work,
 		.opaque = vcpu,
+		.immediate_exit = rn->immediate_exit,
 	};
 	int r;
 
+	/*
+	 * An event goes in with the runner's single-step on: the CPU would
+	 * push the runner's TF with it.  Step no more and exit right after
+	 * the delivery instead, as KVM's svm_vcpu_run() does.
+	 */
+	if (rn->nmi_singlestep && (vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
+		runner_nmi_singlestep_off(vcpu);
+		gate.immediate_exit = true;
+	}
 	runner_tpr_to_vmcb(vcpu);
 	runner_update_cr8_intercept(vcpu);
 	rn->last_cpu = raw_smp_processor_id();

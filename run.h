@@ -58,6 +58,13 @@ struct lapicv_vcpu_runner {
 	 */
 	bool nmi_singlestep;
 	u64 nmi_singlestep_flags;
+	/*
+	 * KVM's req_immediate_exit: an NMI waits behind the event this entry
+	 * reinjects, so the guest exits as soon as that event is delivered
+	 * and the next step injects the NMI.  Set by each step for the entry
+	 * after it.
+	 */
+	bool immediate_exit;
 	/* The CPU of the last VMRUN, for KVM_EXIT_FAIL_ENTRY. */
 	int last_cpu;
 	/* The memslot of the current emulation's reads (runner_emu_ctx()). */

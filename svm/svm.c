@@ -593,6 +593,12 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		local_irq_enable();
 		return -EAGAIN;
 	}
+	/*
+	 * Pending in the local APIC until the guest runs: the CPU delivers
+	 * EVENTINJ first, then takes the interrupt as an INTR exit.
+	 */
+	if (gate->immediate_exit)
+		lapicv_send_reschedule(smp_processor_id());
 
 	asm volatile("clgi" ::: "memory");
 	/*

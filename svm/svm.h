@@ -87,11 +87,14 @@ void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm);
  * Guest mode, for kicks: *guest_cpu is the CPU the vCPU runs the guest on
  * (set with interrupts off, then a full barrier), -1 outside guest mode;
  * has_work(opaque), asked after the store, cancels the entry.
+ * immediate_exit: the guest exits right after the entry has delivered
+ * EVENTINJ (a self-IPI with interrupts off, KVM's force_immediate_exit).
  */
 struct lapicv_svm_gate {
 	int *guest_cpu;
 	bool (*has_work)(void *opaque);
 	void *opaque;
+	bool immediate_exit;
 };
 
 /*
