@@ -92,10 +92,14 @@ static u64 emu_rsvd_bits(const struct lapicv_emu_ctx *ctx,
 		return GENMASK_ULL(21, 17);
 	}
 
-	high = emu_high_rsvd(ctx, mode->levels == 3);
+	/*
+	 * A PAE PDPTE: KVM's walker looks at P alone, its reserved bits are
+	 * checked where KVM loads it (a CR0 or CR4 write, regs.c).  QEMU's
+	 * TCG sets bit 5 (accessed) in PDPTEs it walks.
+	 */
 	if (mode->levels == 3 && level == 3)
-		/* A PAE PDPTE: no NX, R/W, U/S, A, D, PS or G. */
-		return high | EMU_PTE_NX | GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
+		return 0;
+	high = emu_high_rsvd(ctx, mode->levels == 3);
 
 	switch (level) {
 	case 5:
@@ -929,7 +933,8 @@ enum lapicv_emu_status lapicv_emu_decode_cr(const struct lapicv_emu_ctx *ctx,
 done:
 	if (c.err != LAPICV_EMU_OK)
 		return c.err;
-	if ((p.lock && !lock_ok) || p.rep)
+	/* F2 and F3 are no part of these: KVM's emulator ignores them. */
+	if (p.lock && !lock_ok)
 		return LAPICV_EMU_UNHANDLED;
 	cr->len = c.pos;
 	if (cr->mem) {
@@ -942,32 +947,92 @@ done:
 	return LAPICV_EMU_OK;
 }
 
+/*
+ * Translate the pages of an access of len bytes (at most 8) at la: gpa[0]
+ * for the bytes up to the page's end, gpa[1] for the rest, *first the
+ * bytes in the first page.
+ */
+static enum lapicv_emu_status emu_translate_data(const struct lapicv_emu_ctx *ctx,
+						 u64 la, unsigned int len,
+						 u32 access, u64 *gpa,
+						 unsigned int *first,
+						 struct lapicv_emu_fault *fault)
+{
+	enum lapicv_emu_status st;
+	u64 next;
+
+	if (ctx->cpl == 3)
+		access |= LAPICV_EMU_PFERR_USER;
+	if (!emu_64bit(ctx))
+		la &= 0xffffffffULL;
+	*first = min_t(u64, len, EMU_PAGE_SIZE - (la & EMU_PAGE_MASK));
+	st = lapicv_emu_translate(ctx, la, access, &gpa[0], fault);
+	if (st != LAPICV_EMU_OK || *first == len)
+		return st;
+	next = la + *first;
+	if (!emu_64bit(ctx))
+		next &= 0xffffffffULL;
+	return lapicv_emu_translate(ctx, next, access, &gpa[1], fault);
+}
+
 enum lapicv_emu_status lapicv_emu_read_linear(const struct lapicv_emu_ctx *ctx,
 					      u64 la, void *buf,
 					      unsigned int len,
 					      struct lapicv_emu_fault *fault)
 {
-	u32 access = ctx->cpl == 3 ? LAPICV_EMU_PFERR_USER : 0;
-	unsigned int done = 0, n;
 	enum lapicv_emu_status st;
-	u64 gpa;
+	unsigned int first;
+	u64 gpa[2];
 
 	if (len > 8)
 		return LAPICV_EMU_UNHANDLED;
-	while (done < len) {
-		u64 at = emu_64bit(ctx) ? la + done :
-			 (la + done) & 0xffffffffULL;
-
-		n = min_t(unsigned int, len - done,
-			  EMU_PAGE_SIZE - (at & EMU_PAGE_MASK));
-		st = lapicv_emu_translate(ctx, at, access, &gpa, fault);
-		if (st != LAPICV_EMU_OK)
-			return st;
-		if (ctx->read(ctx->opaque, gpa, (u8 *)buf + done, n))
-			return LAPICV_EMU_UNHANDLED;
-		done += n;
-	}
+	st = emu_translate_data(ctx, la, len, 0, gpa, &first, fault);
+	if (st != LAPICV_EMU_OK)
+		return st;
+	if (ctx->read(ctx->opaque, gpa[0], buf, first) ||
+	    (first < len &&
+	     ctx->read(ctx->opaque, gpa[1], (u8 *)buf + first, len - first)))
+		return LAPICV_EMU_UNHANDLED;
 	return LAPICV_EMU_OK;
+}
+
+enum lapicv_emu_status lapicv_emu_write_linear(const struct lapicv_emu_ctx *ctx,
+					       u64 la, const void *buf,
+					       unsigned int len,
+					       struct lapicv_emu_fault *fault)
+{
+	enum lapicv_emu_status st;
+	unsigned int first;
+	u64 gpa[2];
+
+	if (len > 8 || !ctx->write)
+		return LAPICV_EMU_UNHANDLED;
+	st = emu_translate_data(ctx, la, len, LAPICV_EMU_PFERR_WRITE, gpa,
+				&first, fault);
+	if (st != LAPICV_EMU_OK)
+		return st;
+	if (ctx->write(ctx->opaque, gpa[0], buf, first) ||
+	    (first < len &&
+	     ctx->write(ctx->opaque, gpa[1], (const u8 *)buf + first,
+			len - first)))
+		return LAPICV_EMU_UNHANDLED;
+	return LAPICV_EMU_OK;
+}
+
+bool lapicv_emu_pdptrs_valid(const struct lapicv_emu_ctx *ctx, u64 cr3)
+{
+	u64 rsvd = GENMASK_ULL(63, clamp_t(u8, ctx->maxphyaddr, 32, 52)) |
+		   GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
+	u64 table = cr3 & ~0x1fULL, pdpte;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!emu_read_entry(ctx, table + 8 * i, 8, &pdpte))
+			return false;
+		if ((pdpte & EMU_PTE_P) && (pdpte & rsvd))
+			return false;
+	}
+	return true;
 }
 
 u64 lapicv_emu_mov_store_value(const struct lapicv_emu_mov *m,

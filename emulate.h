@@ -8,9 +8,10 @@
  * view of the vCPU (VMCB, VMCS, saved registers) and supplies a callback
  * that reads guest-physical memory.  Nothing here touches userspace
  * memory or a control block, keeps state or takes a lock; whether it may
- * sleep is the read callback's business.  The functions only read the
- * context and guest memory; the one that changes anything is
- * lapicv_emu_mov_load_result(), on the register array it is given.
+ * sleep is the callbacks' business.  The functions only read the context
+ * and guest memory, except lapicv_emu_write_linear() (guest memory,
+ * through the write callback) and lapicv_emu_mov_load_result() (the
+ * register array it is given).
  */
 #ifndef _LAPICV_EMULATE_H
 #define _LAPICV_EMULATE_H
@@ -71,6 +72,8 @@ struct lapicv_emu_ctx {
 	 * 4 KiB page boundary.
 	 */
 	int (*read)(void *opaque, u64 gpa, void *buf, unsigned int len);
+	/* The same for a write; may be NULL where nothing writes. */
+	int (*write)(void *opaque, u64 gpa, const void *buf, unsigned int len);
 	void *opaque;
 };
 
@@ -251,9 +254,10 @@ struct lapicv_emu_cr {
 
 /*
  * Decode MOV to or from CR0, CR2, CR3, CR4 or CR8 (with F_CR8_LEGACY,
- * LOCK MOV CR0 as CR8), CLTS, LMSW or SMSW.  Anything else, another
- * control register (#UD on the CPU), a LOCK prefix elsewhere, or an F2/F3
- * prefix, is LAPICV_EMU_UNHANDLED.
+ * LOCK MOV CR0 as CR8), CLTS, LMSW or SMSW.  F2 and F3 are ignored, as
+ * KVM's emulator ignores them on these.  Anything else, another control
+ * register (#UD on the CPU) or a LOCK prefix elsewhere is
+ * LAPICV_EMU_UNHANDLED.
  */
 enum lapicv_emu_status lapicv_emu_decode_cr(const struct lapicv_emu_ctx *ctx,
 					    const struct lapicv_emu_fetch *f,
@@ -269,6 +273,25 @@ enum lapicv_emu_status lapicv_emu_read_linear(const struct lapicv_emu_ctx *ctx,
 					      u64 la, void *buf,
 					      unsigned int len,
 					      struct lapicv_emu_fault *fault);
+
+/*
+ * Write len bytes (at most 8) at a linear address, as a data write at the
+ * context's CPL, across a page boundary if need be (both pages translated
+ * before anything is written); *fault on a fault.  LAPICV_EMU_UNHANDLED
+ * if the memory is not guest memory or the context has no write callback.
+ */
+enum lapicv_emu_status lapicv_emu_write_linear(const struct lapicv_emu_ctx *ctx,
+					       u64 la, const void *buf,
+					       unsigned int len,
+					       struct lapicv_emu_fault *fault);
+
+/*
+ * KVM's load_pdptrs() check, for PAE paging outside long mode: the four
+ * PDPTEs at CR3[51:5] are guest memory, and none that is present has a
+ * reserved bit (bits 2:1, 8:5, and MAXPHYADDR and up).  Only
+ * ctx->maxphyaddr, ->read and ->opaque are used.
+ */
+bool lapicv_emu_pdptrs_valid(const struct lapicv_emu_ctx *ctx, u64 cr3);
 
 /* The size bytes a store writes to memory. */
 u64 lapicv_emu_mov_store_value(const struct lapicv_emu_mov *m,

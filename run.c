@@ -222,7 +222,15 @@ static int runner_read_gpa(void *opaque, u64 gpa, void *buf, unsigned int len)
 	return lapicv_npt_read(vcpu->vm, &vcpu->runner->window, gpa, buf, len);
 }
 
-static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
+static int runner_write_gpa(void *opaque, u64 gpa, const void *buf,
+			    unsigned int len)
+{
+	struct lapicv_vcpu *vcpu = opaque;
+
+	return lapicv_npt_write(vcpu->vm, &vcpu->runner->window, gpa, buf, len);
+}
+
+void lapicv_runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
 {
 	struct vmcb_save_area *s = &runner_vmcb(vcpu)->save;
 	const struct kvm_cpuid_entry2 *e;
@@ -251,6 +259,7 @@ static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
 	if (e && (e->edx & BIT(X86_FEATURE_GBPAGES & 31)))
 		ctx->features |= LAPICV_EMU_F_GBPAGES;
 	ctx->read = runner_read_gpa;
+	ctx->write = runner_write_gpa;
 	ctx->opaque = vcpu;
 	/* Each emulation looks the slot up afresh. */
 	vcpu->runner->window.size = 0;
@@ -361,7 +370,7 @@ static int runner_skip(struct lapicv_vcpu *vcpu, enum lapicv_emu_insn insn)
 		lapicv_svm_skip(svm, 0);
 		return 1;
 	}
-	runner_emu_ctx(vcpu, &ctx);
+	lapicv_runner_emu_ctx(vcpu, &ctx);
 	st = lapicv_emu_skip_len(&ctx, insn, &len, &fault);
 	if (st == LAPICV_EMU_FAULT) {
 		runner_queue_fault(vcpu, &fault);
@@ -550,7 +559,7 @@ static enum lapicv_emu_status runner_fetch(struct lapicv_vcpu *vcpu,
 {
 	enum lapicv_emu_status st;
 
-	runner_emu_ctx(vcpu, ctx);
+	lapicv_runner_emu_ctx(vcpu, ctx);
 	runner_regs_get(vcpu, regs);
 	st = lapicv_emu_fetch(ctx, f);
 	if (st != LAPICV_EMU_OK)
@@ -579,7 +588,8 @@ static int runner_decode_failed(struct lapicv_vcpu *vcpu,
  * access the exit names, and carry it out as KVM's cr_interception() and
  * emulator do: a write regs.c refuses is a #GP, RIP unmoved.  SMSW to
  * memory (CR0 reads are intercepted only while the guest has CR0.CD or
- * NW) is not emulated.  1: back into the guest; 0: to the VMM.
+ * NW) stores CR0's low 16 bits in guest memory; a store outside it is an
+ * emulation failure.  1: back into the guest; 0: to the VMM.
  */
 static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
 {
@@ -603,8 +613,7 @@ static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
 	if (st != LAPICV_EMU_OK)
 		return runner_decode_failed(vcpu, &f, st);
 	write = cr.op != LAPICV_EMU_CR_READ && cr.op != LAPICV_EMU_CR_SMSW;
-	if (write != exit_write || cr.cr != exit_cr ||
-	    (cr.op == LAPICV_EMU_CR_SMSW && cr.mem))
+	if (write != exit_write || cr.cr != exit_cr)
 		return runner_emulation_failure(vcpu, &f);
 
 	reg = &regs[cr.reg];
@@ -614,11 +623,28 @@ static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
 		*reg = cr.size == 8 ? val : (u32)val;
 		break;
 	case LAPICV_EMU_CR_SMSW:
+		/* KVM's em_smsw(): UMIP keeps it from CPL > 0. */
+		if ((svm->cr4 & X86_CR4_UMIP) && s->cpl) {
+			err = -EPERM;
+			break;
+		}
 		val = svm->cr0;
-		if (cr.size == 2)
-			*reg = (*reg & ~0xffffULL) | (val & 0xffff);
-		else
-			*reg = cr.size == 8 ? val : (u32)val;
+		if (!cr.mem) {
+			if (cr.size == 2)
+				*reg = (*reg & ~0xffffULL) | (val & 0xffff);
+			else
+				*reg = cr.size == 8 ? val : (u32)val;
+			break;
+		}
+		/* To memory: always the low 16 bits. */
+		msw = val;
+		st = lapicv_emu_write_linear(&ctx, cr.gva, &msw, 2, &fault);
+		if (st == LAPICV_EMU_FAULT) {
+			runner_queue_fault(vcpu, &fault);
+			return 1;
+		}
+		if (st != LAPICV_EMU_OK)
+			return runner_emulation_failure(vcpu, &f);
 		break;
 	case LAPICV_EMU_CR_WRITE:
 		val = cr.size == 8 ? *reg : (u32)*reg;
@@ -1213,7 +1239,7 @@ static void runner_hlt_in_shadow(struct lapicv_vcpu *vcpu)
 	    lapicv_events_need_reinjection(&vcpu->events) ||
 	    vcpu->apic->mp_state != KVM_MP_STATE_RUNNABLE)
 		return;
-	runner_emu_ctx(vcpu, &ctx);
+	lapicv_runner_emu_ctx(vcpu, &ctx);
 	/* Anything but a readable HLT at CS:RIP: the guest goes on. */
 	if (lapicv_emu_skip_len(&ctx, LAPICV_EMU_INSN_HLT, &len,
 				&fault) != LAPICV_EMU_OK)

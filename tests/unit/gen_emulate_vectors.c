@@ -784,6 +784,20 @@ static void gen_cr(int mode)
 	if (mode == 64)
 		raw(mode, &e, "o16 rex.w mov %cr0,%rbx",
 		    "0x66, 0x48, 0x0f, 0x20, 0xc3");
+	/* F2 and F3 too: KVM's emulator ignores them here. */
+	e = cr_expect(CR_WRITE, 0, 0, size);
+	raw(mode, &e, "repz mov %eax,%cr0", "0xf3, 0x0f, 0x22, 0xc0");
+	e = cr_expect(CR_READ, 4, 0, size);
+	raw(mode, &e, "repnz mov %cr4,%eax", "0xf2, 0x0f, 0x20, 0xe0");
+	e = cr_expect(CR_WRITE, 4, 2, size);
+	raw(mode, &e, "repnz repz mov %edx,%cr4", "0xf2, 0xf3, 0x0f, 0x22, 0xe2");
+	e = cr_expect(CR_SMSW, 0, 0, mode == 16 ? 2 : 4);
+	raw(mode, &e, "repz smsw %eax (%ax in 16-bit code)",
+	    "0xf3, 0x0f, 0x01, 0xe0");
+	e = cr_expect(CR_CLTS, 0, 0, 0);
+	raw(mode, &e, "repnz clts", "0xf2, 0x0f, 0x06");
+	e = cr_expect(CR_LMSW, 0, 1, 2);
+	raw(mode, &e, "repz lmsw %cx", "0xf3, 0x0f, 0x01, 0xf1");
 
 	e = cr_expect(CR_CLTS, 0, 0, 0);
 	insn(mode, &e, "clts");
@@ -851,11 +865,9 @@ static void gen_cr(int mode)
 	}
 	raw(mode, &e, "lock mov %eax,%cr4", "0xf0, 0x0f, 0x22, 0xe0");
 	raw(mode, &e, "lock mov %eax,%cr3", "0xf0, 0x0f, 0x22, 0xd8");
-	raw(mode, &e, "repz mov %eax,%cr0", "0xf3, 0x0f, 0x22, 0xc0");
-	raw(mode, &e, "repnz mov %cr4,%eax", "0xf2, 0x0f, 0x20, 0xe0");
 	raw(mode, &e, "lock clts", "0xf0, 0x0f, 0x06");
 	raw(mode, &e, "lock lmsw %ax", "0xf0, 0x0f, 0x01, 0xf0");
-	raw(mode, &e, "repz smsw %ax", "0xf3, 0x0f, 0x01, 0xe0");
+	raw(mode, &e, "lock repz mov %eax,%cr4", "0xf0, 0xf3, 0x0f, 0x22, 0xe0");
 	insn(mode, &e, "sgdt (%%%s)", names[0]);
 	insn(mode, &e, "sidt (%%%s)", names[0]);
 	insn(mode, &e, "lgdt (%%%s)", names[0]);

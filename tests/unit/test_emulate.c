@@ -95,6 +95,20 @@ static int gmem_read(void *opaque, u64 gpa, void *buf, unsigned int len)
 	return 0;
 }
 
+static int gmem_write_cb(void *opaque, u64 gpa, const void *buf,
+			 unsigned int len)
+{
+	struct gmem *g = opaque;
+	u8 *p = gmem_page(g, gpa, false);
+
+	if (len == 0 || len > 15 || (gpa & 0xfff) + len > 4096)
+		g->contract_broken = true;
+	if (!p || (gpa & 0xfff) + len > 4096)
+		return -EFAULT;
+	memcpy(p + (gpa & 0xfff), buf, len);
+	return 0;
+}
+
 static struct gmem *gmem_new(void)
 {
 	struct gmem *g = calloc(1, sizeof(*g));
@@ -156,6 +170,7 @@ static void ctx_init(struct lapicv_emu_ctx *ctx, struct gmem *g, int mode)
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->read = gmem_read;
+	ctx->write = gmem_write_cb;
 	ctx->opaque = g;
 	ctx->maxphyaddr = 46;
 	ctx->features = LAPICV_EMU_F_GBPAGES | LAPICV_EMU_F_AMD |
@@ -515,15 +530,16 @@ static bool test_walk_pae(void)
 	/* PDPTE index is bits 31:30; the other three are not present. */
 	ASSERT_PF(&ctx, 0x00001000, 0, 0);
 	ASSERT_PF(&ctx, 0x80001000, PF_W, PF_W);
-	/* PDPTE reserved bits (1, 2, 5..8, NX); R/W and U/S carry no rights. */
+	/*
+	 * The walk looks at a PDPTE's P alone, as KVM's: its reserved bits
+	 * (1, 2, 5..8, NX) are load_pdptrs()'s business (test_pdptrs), and
+	 * QEMU's TCG sets bit 5 as it walks.  R/W and U/S carry no rights.
+	 */
 	slot3 = pt_slot(g, &ctx, 0xc0001000, 3);
-	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) | BIT_ULL(1), 8);
-	ASSERT_PF(&ctx, 0xc0001234, 0, PF_R | PF_P);
-	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) & ~BIT_ULL(1), 8);
-	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) | NX, 8);
-	ASSERT_PF(&ctx, 0xc0001234, 0, PF_R | PF_P);
-	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) & ~NX, 8);
+	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) | BIT_ULL(1) |
+		      BIT_ULL(5) | NX, 8);
 	ASSERT_XLATE(&ctx, 0xc0001234, PF_U | PF_W, 0x123456234ULL);
+	ASSERT_XLATE(&ctx, 0xc0001234, PF_F, 0x123456234ULL);
 	/* Large-page reserved bits, and bits 62:MAXPHYADDR in PAE. */
 	pt_map(g, &ctx, 0x40400000, 0x200000 | BIT_ULL(13), 2, PRW);
 	ASSERT_PF(&ctx, 0x40400000, 0, PF_R | PF_P);
@@ -1050,6 +1066,88 @@ static bool test_read_linear_across_pages(void)
 	return true;
 }
 
+/* SMSW's memory operand: both pages checked before either is written. */
+static bool test_write_linear(void)
+{
+	struct lapicv_emu_fault fault;
+	struct lapicv_emu_ctx ctx;
+	struct gmem *g;
+
+	g = fresh(&ctx, M_LONG4);
+	pt_map(g, &ctx, 0x600000, 0xa000, 1, PRW);
+	pt_map(g, &ctx, 0x601000, 0xb000, 1, PRW);
+	pt_map(g, &ctx, 0x602000, 0xc000, 1, P | US);	/* read-only */
+	gmem_page(g, 0xa000, true);
+	gmem_page(g, 0xb000, true);
+	gmem_page(g, 0xc000, true);
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x600fff, "\x11\x22", 2,
+					  &fault), LAPICV_EMU_OK);
+	ASSERT_EQ(gmem_read_le(g, 0xafff, 1), 0x11);
+	ASSERT_EQ(gmem_read_le(g, 0xb000, 1), 0x22);
+	/* CR0.WP: the read-only second page faults, the first is kept. */
+	gmem_write_le(g, 0xbfff, 0x33, 1);
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x601fff, "\x44\x55", 2,
+					  &fault), LAPICV_EMU_FAULT);
+	ASSERT_EQ(fault.vector, LAPICV_EMU_PF_VECTOR);
+	ASSERT_EQ(fault.address, 0x602000);
+	ASSERT_EQ(fault.error_code, PF_P | PF_W);
+	ASSERT_EQ(gmem_read_le(g, 0xbfff, 1), 0x33);
+	/* User mode: a user page, the same bytes. */
+	ctx.cpl = 3;
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x600ffe, "\x66\x77", 2,
+					  &fault), LAPICV_EMU_OK);
+	ASSERT_EQ(gmem_read_le(g, 0xaffe, 2), 0x7766);
+	/* Outside guest memory, or nowhere to write: not emulated. */
+	pt_map(g, &ctx, 0x603000, 0xfee00000, 1, PRW);
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x603000, "\x01\x02", 2,
+					  &fault), LAPICV_EMU_UNHANDLED);
+	ctx.write = NULL;
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x600000, "\x01\x02", 2,
+					  &fault), LAPICV_EMU_UNHANDLED);
+	ASSERT_FALSE(g->contract_broken);
+	return true;
+}
+
+/* KVM's load_pdptrs(): the four PDPTEs at CR3[51:5] and their reserved bits. */
+static bool test_pdptrs(void)
+{
+	static const u64 reserved[] = {
+		BIT_ULL(1), BIT_ULL(2), BIT_ULL(5), BIT_ULL(8), BIT_ULL(46),
+		BIT_ULL(51), BIT_ULL(62), BIT_ULL(63),
+	};
+	struct lapicv_emu_ctx ctx;
+	struct gmem *g = fresh(&ctx, M_PAE);
+	u64 pdpt = ctx.cr3 & ~0x1fULL;
+	unsigned int i;
+
+	/* ctx_init: a fresh, zeroed PDPT at offset 0x20 of its page. */
+	ASSERT_EQ(ctx.cr3 & 0xfff, 0x20);
+	ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3));
+	gmem_write_le(g, pdpt + 24, 0x5000 | P | BIT_ULL(9) | BIT_ULL(3) |
+		      BIT_ULL(4) | BIT_ULL(45), 8);
+	ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3));
+	for (i = 0; i < ARRAY_SIZE(reserved); i++) {
+		gmem_write_le(g, pdpt + 8, 0x6000 | P | reserved[i], 8);
+		ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3));
+		/* Not present: its other bits are not looked at. */
+		gmem_write_le(g, pdpt + 8, 0x6000 | reserved[i], 8);
+		ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3));
+	}
+	/* CR3's low five bits are no part of the address. */
+	gmem_write_le(g, pdpt + 8, P | BIT_ULL(1), 8);
+	ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3 | 0x18));
+	/* Another 32 bytes of the page, and MAXPHYADDR from the context. */
+	ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, pdpt + 0x40));
+	gmem_write_le(g, pdpt + 0x40, P | BIT_ULL(40), 8);
+	ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, pdpt + 0x40));
+	ctx.maxphyaddr = 40;
+	ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, pdpt + 0x40));
+	/* A PDPT outside guest memory. */
+	ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, 0x7fff000));
+	ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, BIT_ULL(52) | pdpt));
+	return true;
+}
+
 /* ---- applying results ---- */
 
 static struct lapicv_emu_mov load(u8 size, u8 reg_size, u8 reg, bool high8,
@@ -1188,6 +1286,8 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_skip_len_wants_the_exit_instruction),
 	UNIT_CASE(test_cr8_alias_needs_the_feature),
 	UNIT_CASE(test_read_linear_across_pages),
+	UNIT_CASE(test_write_linear),
+	UNIT_CASE(test_pdptrs),
 	UNIT_CASE(test_load_result_extension_rules),
 	UNIT_CASE(test_store_value),
 	UNIT_CASE(test_mov_to_apic_page_end_to_end),
