@@ -464,12 +464,10 @@ int lapicv_set_cr4(struct lapicv_vcpu *vcpu, u64 cr4)
 
 int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8)
 {
-	u32 tpr = lapicv_get_reg(vcpu->apic, APIC_TASKPRI);
-
 	if (cr8 & ~0xfULL)
 		return -EINVAL;
-	/* KVM's kvm_lapic_set_tpr(): TPR[7:4], and bit 2 kept. */
-	lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, cr8 << 4 | (tpr & 4));
+	/* KVM's kvm_lapic_set_tpr(): TPR[7:4], bits 3:0 clear. */
+	lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, cr8 << 4);
 	return 0;
 }
 

@@ -1173,14 +1173,18 @@ static void runner_tpr_to_vmcb(struct lapicv_vcpu *vcpu)
 	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | lapicv_get_cr8(vcpu);
 }
 
+/*
+ * KVM's sync_cr8_to_lapic(): unless CR8 writes exit, the TPR is V_TPR's
+ * four bits after every exit, its bits 3:0 clear (kvm_lapic_set_tpr()).
+ */
 static void runner_tpr_from_vmcb(struct lapicv_vcpu *vcpu)
 {
-	u32 cr8 = runner_vmcb(vcpu)->control.int_ctl & V_TPR_MASK;
-	u32 tpr = lapicv_get_reg(vcpu->apic, APIC_TASKPRI);
+	u32 tpr = (runner_vmcb(vcpu)->control.int_ctl & V_TPR_MASK) << 4;
 
-	if (((tpr >> 4) & 0xf) != cr8)
-		lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI,
-				      cr8 << 4 | (tpr & 4));
+	if (lapicv_svm_cr8_intercepted(&vcpu->runner->svm))
+		return;
+	if (lapicv_get_reg(vcpu->apic, APIC_TASKPRI) != tpr)
+		lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, tpr);
 }
 
 /*
