@@ -10,8 +10,9 @@
  * memory or a control block, keeps state or takes a lock; whether it may
  * sleep is the callbacks' business.  The functions only read the context
  * and guest memory, except lapicv_emu_write_linear() (guest memory,
- * through the write callback) and lapicv_emu_mov_load_result() (the
- * register array it is given).
+ * through the write callback), lapicv_emu_mov_load_result() and
+ * lapicv_emu_mov_execute() (the register array and RFLAGS they are
+ * given).
  */
 #ifndef _LAPICV_EMULATE_H
 #define _LAPICV_EMULATE_H
@@ -177,17 +178,39 @@ enum lapicv_emu_mov_op {
 	LAPICV_EMU_MOV_LOAD,		/* memory -> reg */
 	LAPICV_EMU_MOV_STORE,		/* reg -> memory */
 	LAPICV_EMU_MOV_STORE_IMM,	/* imm -> memory */
+	LAPICV_EMU_MOV_XCHG,		/* memory <-> reg: a load and a store */
+	/* memory op= reg or imm, RFLAGS; CMP and TEST do not store */
+	LAPICV_EMU_MOV_ALU,
+};
+
+/* The ALU operations, numbered as ModRM.reg names them in 80-83. */
+enum lapicv_emu_alu {
+	LAPICV_EMU_ALU_ADD = 0,
+	LAPICV_EMU_ALU_OR = 1,
+	LAPICV_EMU_ALU_AND = 4,
+	LAPICV_EMU_ALU_SUB = 5,
+	LAPICV_EMU_ALU_XOR = 6,
+	LAPICV_EMU_ALU_CMP = 7,
+	LAPICV_EMU_ALU_TEST = 8,
 };
 
 /*
- * A decoded MOV to or from memory: 88, 89, 8A, 8B, A0-A3 (moffs), C6 /0,
- * C7 /0, 0F B6/B7 (MOVZX), 0F BE/BF (MOVSX), and REX.W 63 (MOVSXD).
+ * A decoded instruction with one memory operand, for MMIO: MOV (88, 89,
+ * 8A, 8B, A0-A3 (moffs), C6 /0, C7 /0), MOVZX (0F B6/B7), MOVSX (0F
+ * BE/BF), MOVSXD (REX.W 63); XCHG r/m, r (86, 87); and with memory as
+ * the destination or first operand ADD, OR, AND, SUB, XOR, CMP with a
+ * register (00/01, 08/09, 20/21, 28/29, 30/31, 38/39) or an immediate
+ * (80, 81, 83), and TEST (84/85, F6/F7 /0).
  */
 struct lapicv_emu_mov {
 	enum lapicv_emu_mov_op op;
 	u8 len;			/* instruction length */
 	u8 size;		/* bytes accessed in memory: 1, 2, 4 or 8 */
-	u8 reg;			/* register loaded or stored, 0 (RAX) .. 15 (R15) */
+	/*
+	 * The register loaded, stored or exchanged, or the ALU's source,
+	 * 0 (RAX) .. 15 (R15)
+	 */
+	u8 reg;
 	/*
 	 * reg is AH, CH, DH or BH: bits 15:8 of register reg (0 .. 3).
 	 * Only for 1-byte accesses without REX.
@@ -200,16 +223,21 @@ struct lapicv_emu_mov {
 	 */
 	u8 reg_size;
 	bool sign_extend;
+	u8 alu;			/* ALU: enum lapicv_emu_alu */
+	bool src_imm;		/* ALU: the source is imm, not reg */
 	u8 seg;			/* enum lapicv_emu_seg of the access */
-	u64 imm;		/* STORE_IMM: the value, size bytes of it */
+	/* STORE_IMM, ALU with src_imm: the value, size bytes of it */
+	u64 imm;
 	u64 gva;		/* linear address of the access */
 };
 
 /*
- * Decode a MOV to or from memory.  regs are the guest's general-purpose
- * registers in encoding order (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
- * R8 .. R15), for the address.  Anything else, including a register
- * operand or a LOCK prefix, is LAPICV_EMU_UNHANDLED.
+ * Decode one of the instructions above with a memory operand.  regs are
+ * the guest's general-purpose registers in encoding order (RAX, RCX,
+ * RDX, RBX, RSP, RBP, RSI, RDI, R8 .. R15), for the address.  Anything
+ * else, including a register operand, ADC, SBB, or a LOCK prefix other
+ * than on XCHG and the storing ALU operations (#UD on the CPU), is
+ * LAPICV_EMU_UNHANDLED.
  */
 enum lapicv_emu_status lapicv_emu_decode_mov(const struct lapicv_emu_ctx *ctx,
 					     const struct lapicv_emu_fetch *f,
@@ -300,5 +328,19 @@ u64 lapicv_emu_mov_store_value(const struct lapicv_emu_mov *m,
 /* Put the size bytes a load read (data) into the register file. */
 void lapicv_emu_mov_load_result(const struct lapicv_emu_mov *m, u64 *regs,
 				u64 data);
+
+/* Does the instruction read memory, does it write it? */
+bool lapicv_emu_mov_reads(const struct lapicv_emu_mov *m);
+bool lapicv_emu_mov_writes(const struct lapicv_emu_mov *m);
+
+/*
+ * Carry an access out on the register file and RFLAGS, given the size
+ * bytes memory held (data; anything for an access that does not read):
+ * a load's or XCHG's register, an ALU operation's CF, PF, AF, ZF, SF and
+ * OF (AF cleared by the logical ones, as the CPU does).  Returns the size
+ * bytes to store when lapicv_emu_mov_writes().
+ */
+u64 lapicv_emu_mov_execute(const struct lapicv_emu_mov *m, u64 *regs,
+			   u64 *rflags, u64 data);
 
 #endif /* _LAPICV_EMULATE_H */

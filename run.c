@@ -709,9 +709,11 @@ static int runner_xsetbv(struct lapicv_vcpu *vcpu)
 /* ---- MMIO: the APIC page, and KVM_EXIT_MMIO ---- */
 
 /*
- * A MOV at CS:RIP touched @gpa, outside guest memory: decode it, check
- * that its address is the one that faulted, and carry it out on the xAPIC
- * page or hand it to the VMM.  1: back into the guest; 0: to the VMM.
+ * An instruction at CS:RIP touched @gpa, outside guest memory: decode it,
+ * check that its address is the one that faulted, and carry it out on
+ * the xAPIC page (any form emulate.c decodes: MOV, XCHG, ALU operations
+ * with their flags) or hand a MOV to the VMM.  1: back into the guest;
+ * 0: to the VMM.
  */
 static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
 {
@@ -724,7 +726,7 @@ static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
 	struct lapicv_emu_fetch f;
 	struct lapicv_emu_mov m;
 	enum lapicv_emu_status st;
-	u64 regs[LAPICV_NR_GPRS], addr, data;
+	u64 regs[LAPICV_NR_GPRS], addr, data = 0, rflags;
 	u32 access = 0;
 
 	st = runner_fetch(vcpu, &ctx, &f, regs);
@@ -733,7 +735,7 @@ static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
 	if (st != LAPICV_EMU_OK)
 		return runner_decode_failed(vcpu, &f, st);
 
-	if (m.op != LAPICV_EMU_MOV_LOAD)
+	if (lapicv_emu_mov_writes(&m))
 		access |= LAPICV_EMU_PFERR_WRITE;
 	if (ctx.cpl == 3)
 		access |= LAPICV_EMU_PFERR_USER;
@@ -750,36 +752,42 @@ static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
 	    (gpa & ~PAGE_MASK) + m.size > PAGE_SIZE)
 		return runner_emulation_failure(vcpu, &f);
 
-	data = m.op == LAPICV_EMU_MOV_LOAD ? 0 :
-	       lapicv_emu_mov_store_value(&m, regs);
 	if ((gpa & PAGE_MASK) == apic->base_address) {
-		if (m.op == LAPICV_EMU_MOV_LOAD) {
+		if (lapicv_emu_mov_reads(&m))
 			data = lapicv_apic_mmio_read(apic, gpa & ~PAGE_MASK,
 						     m.size);
-			lapicv_emu_mov_load_result(&m, regs, data);
-			runner_regs_put(vcpu, regs);
-		} else {
+		rflags = s->rflags;
+		data = lapicv_emu_mov_execute(&m, regs, &rflags, data);
+		if (lapicv_emu_mov_writes(&m))
 			lapicv_apic_mmio_write(apic, gpa & ~PAGE_MASK, m.size,
 					       data);
-		}
+		runner_regs_put(vcpu, regs);
+		s->rflags = rflags;
 		goto done;
 	}
 
-	/* KVM_EXIT_MMIO: a store completes now, a load on the next KVM_RUN. */
+	/*
+	 * KVM_EXIT_MMIO: a store completes now, a load on the next KVM_RUN.
+	 * An access that both reads and writes would take two exits: not
+	 * emulated.
+	 */
+	if (m.op != LAPICV_EMU_MOV_LOAD && m.op != LAPICV_EMU_MOV_STORE &&
+	    m.op != LAPICV_EMU_MOV_STORE_IMM)
+		return runner_emulation_failure(vcpu, &f);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = m.size;
 	run->mmio.is_write = m.op != LAPICV_EMU_MOV_LOAD;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	if (run->mmio.is_write) {
-		memcpy(run->mmio.data, &data, m.size);
-	} else {
+	if (!run->mmio.is_write) {
 		rn->mmio.pending = true;
 		rn->mmio.mov = m;
 		rn->mmio.rip = s->rip;
 		rn->mmio.next_rip = lapicv_emu_next_rip(&ctx, m.len);
 		return 0;
 	}
+	data = lapicv_emu_mov_store_value(&m, regs);
+	memcpy(run->mmio.data, &data, m.size);
 	s->rip = lapicv_emu_next_rip(&ctx, m.len);
 	s->rflags &= ~X86_EFLAGS_RF;
 	rn->svm.vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;

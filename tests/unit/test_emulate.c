@@ -809,7 +809,9 @@ static bool check_vector(const struct emu_vector *v)
 		ASSERT_EQ(m.high8, v->high8);
 		ASSERT_EQ(m.sign_extend, v->sign);
 		ASSERT_EQ(m.seg, v->seg);
-		if (v->op == LAPICV_EMU_MOV_STORE_IMM)
+		ASSERT_EQ(m.alu, v->alu);
+		ASSERT_EQ(m.src_imm, v->src_imm);
+		if (v->op == LAPICV_EMU_MOV_STORE_IMM || v->src_imm)
 			ASSERT_EQ(m.imm, v->imm);
 		ASSERT_EQ(m.gva, expect_gva(&ctx, v));
 	}
@@ -1232,6 +1234,178 @@ static bool test_store_value(void)
 	return true;
 }
 
+/* ---- the ALU against the host CPU's own instructions ---- */
+
+#define HOST_FLAGS	0x8d5ULL	/* CF, PF, AF, ZF, SF, OF */
+
+/*
+ * host_<insn>(): the instruction on d with s, from the flags f0; returns
+ * the destination after it, *f the flags.  ops: its operands, sized by
+ * the operand modifiers.  The push and pop stay below the red zone.
+ */
+#define OPS_B	"%b[src], %b[dst]"
+#define OPS_W	"%w[src], %w[dst]"
+#define OPS_L	"%k[src], %k[dst]"
+#define OPS_Q	"%q[src], %q[dst]"
+#define HOST_FN(insn, ops)						\
+static u64 host_##insn(u64 d, u64 s, u64 f0, u64 *f)			\
+{									\
+	asm volatile("sub $128, %%rsp\n\tpush %[fl]\n\tpopf\n\t"		\
+		     #insn " " ops "\n\t"					\
+		     "pushf\n\tpop %[fl]\n\tadd $128, %%rsp"			\
+		     : [dst] "+r" (d), [fl] "=&r" (*f)			\
+		     : [src] "r" (s), "[fl]" (f0) : "cc");		\
+	return d;							\
+}
+
+HOST_FN(addb, OPS_B)
+HOST_FN(addw, OPS_W)
+HOST_FN(addl, OPS_L)
+HOST_FN(addq, OPS_Q)
+HOST_FN(orb, OPS_B)
+HOST_FN(orw, OPS_W)
+HOST_FN(orl, OPS_L)
+HOST_FN(orq, OPS_Q)
+HOST_FN(andb, OPS_B)
+HOST_FN(andw, OPS_W)
+HOST_FN(andl, OPS_L)
+HOST_FN(andq, OPS_Q)
+HOST_FN(subb, OPS_B)
+HOST_FN(subw, OPS_W)
+HOST_FN(subl, OPS_L)
+HOST_FN(subq, OPS_Q)
+HOST_FN(xorb, OPS_B)
+HOST_FN(xorw, OPS_W)
+HOST_FN(xorl, OPS_L)
+HOST_FN(xorq, OPS_Q)
+HOST_FN(cmpb, OPS_B)
+HOST_FN(cmpw, OPS_W)
+HOST_FN(cmpl, OPS_L)
+HOST_FN(cmpq, OPS_Q)
+HOST_FN(testb, OPS_B)
+HOST_FN(testw, OPS_W)
+HOST_FN(testl, OPS_L)
+HOST_FN(testq, OPS_Q)
+
+typedef u64 (*host_fn)(u64 d, u64 s, u64 f0, u64 *f);
+
+/* By operation (as the test's alus[] lists them), then size 1, 2, 4, 8. */
+static const host_fn host_fns[7][4] = {
+	{ host_addb, host_addw, host_addl, host_addq },
+	{ host_orb, host_orw, host_orl, host_orq },
+	{ host_andb, host_andw, host_andl, host_andq },
+	{ host_subb, host_subw, host_subl, host_subq },
+	{ host_xorb, host_xorw, host_xorl, host_xorq },
+	{ host_cmpb, host_cmpw, host_cmpl, host_cmpq },
+	{ host_testb, host_testw, host_testl, host_testq },
+};
+
+static u64 rng_state = 0x853c49e6748fea9bULL;
+
+static u64 rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Operands that reach the edges: 0, all ones, the sign bit, nibbles. */
+static u64 edgy(void)
+{
+	static const u64 edges[] = {
+		0, ~0ULL, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff,
+		0x7fffffff, 0x80000000, 0xffffffff, 0x7fffffffffffffffULL,
+		0x8000000000000000ULL, 0xf, 0x10,
+	};
+	u64 r = rnd();
+
+	return r & 1 ? edges[(r >> 1) % ARRAY_SIZE(edges)] : rnd();
+}
+
+/*
+ * lapicv_emu_mov_execute() for every ALU operation and size, against the
+ * host CPU running the same instruction: the bytes stored and the six
+ * arithmetic flags (AF too: the CPU clears it for the logical ones),
+ * the other RFLAGS bits kept; CMP and TEST store nothing.
+ */
+static bool test_execute_alu_matches_cpu(void)
+{
+	static const u8 alus[] = {
+		LAPICV_EMU_ALU_ADD, LAPICV_EMU_ALU_OR, LAPICV_EMU_ALU_AND,
+		LAPICV_EMU_ALU_SUB, LAPICV_EMU_ALU_XOR, LAPICV_EMU_ALU_CMP,
+		LAPICV_EMU_ALU_TEST,
+	};
+	unsigned int i, k, size;
+
+	for (i = 0; i < 20000; i++) {
+		for (k = 0; k < ARRAY_SIZE(alus); k++) {
+			struct lapicv_emu_mov m = {
+				.op = LAPICV_EMU_MOV_ALU, .alu = alus[k],
+				.reg = rnd() % 16,
+			};
+			u64 regs[16], dst = edgy(), src = edgy(), want, got;
+			u64 f0 = 0x202 | (rnd() & HOST_FLAGS), hf, rflags;
+
+			size = 1 << (rnd() % 4);
+			m.size = size;
+			m.reg_size = size;
+			memset(regs, 0, sizeof(regs));
+			regs[m.reg] = src;
+			if (rnd() & 1) {
+				m.src_imm = true;
+				m.imm = src & emu_size_mask(size);
+				regs[m.reg] = rnd();
+			}
+			want = host_fns[k][__builtin_ctz(size)](dst, src, f0,
+								&hf) &
+			       emu_size_mask(size);
+			rflags = f0;
+			got = lapicv_emu_mov_execute(&m, regs, &rflags, dst);
+			ASSERT_EQ(lapicv_emu_mov_writes(&m),
+				  alus[k] != LAPICV_EMU_ALU_CMP &&
+				  alus[k] != LAPICV_EMU_ALU_TEST);
+			if (lapicv_emu_mov_writes(&m))
+				ASSERT_EQ(got, want);
+			ASSERT_EQ(rflags & HOST_FLAGS, hf & HOST_FLAGS);
+			ASSERT_EQ(rflags & ~HOST_FLAGS, f0 & ~HOST_FLAGS);
+		}
+	}
+	return true;
+}
+
+/* XCHG: memory's bytes into the register (x86's size rules), its into memory. */
+static bool test_execute_xchg(void)
+{
+	struct lapicv_emu_mov m = {
+		.op = LAPICV_EMU_MOV_XCHG, .size = 4, .reg_size = 4, .reg = 5,
+	};
+	u64 regs[16] = { 0 }, rflags = 0x246;
+
+	regs[5] = 0x1122334455667788ULL;
+	ASSERT_TRUE(lapicv_emu_mov_reads(&m));
+	ASSERT_TRUE(lapicv_emu_mov_writes(&m));
+	ASSERT_EQ(lapicv_emu_mov_execute(&m, regs, &rflags, 0xcafef00d),
+		  0x55667788);
+	ASSERT_EQ(regs[5], 0xcafef00d);
+	ASSERT_EQ(rflags, 0x246);
+	/* A byte with BH: bits 15:8 of RBX, the rest kept. */
+	m.size = 1;
+	m.reg_size = 1;
+	m.reg = 3;
+	m.high8 = true;
+	regs[3] = 0xaabbccddeeff1122ULL;
+	ASSERT_EQ(lapicv_emu_mov_execute(&m, regs, &rflags, 0x99), 0x11);
+	ASSERT_EQ(regs[3], 0xaabbccddeeff9922ULL);
+	/* 2 bytes keep bits 63:16. */
+	m.size = 2;
+	m.reg_size = 2;
+	m.high8 = false;
+	ASSERT_EQ(lapicv_emu_mov_execute(&m, regs, &rflags, 0x1234), 0x9922);
+	ASSERT_EQ(regs[3], 0xaabbccddeeff1234ULL);
+	return true;
+}
+
 /*
  * The whole path a runner takes for "mov %eax,0xfee000b0" (EOI) in a
  * guest with 4-level paging: fetch, decode, the GVA, its translation.
@@ -1290,6 +1464,8 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_pdptrs),
 	UNIT_CASE(test_load_result_extension_rules),
 	UNIT_CASE(test_store_value),
+	UNIT_CASE(test_execute_alu_matches_cpu),
+	UNIT_CASE(test_execute_xchg),
 	UNIT_CASE(test_mov_to_apic_page_end_to_end),
 };
 
