@@ -19,6 +19,8 @@
 #include "kvm_util.h"
 #include "processor.h"
 
+#include "guest_setup.h"
+
 #define PAE_CR0_PE	(1u << 0)
 #define PAE_CR0_ET	(1u << 4)
 #define PAE_CR0_NE	(1u << 5)
@@ -69,19 +71,6 @@ static void guest_unused(void)
 {
 }
 
-static void flat_seg(struct kvm_segment *s, uint16_t sel, uint8_t type)
-{
-	memset(s, 0, sizeof(*s));
-	s->base = 0;
-	s->limit = 0xffffffff;
-	s->selector = sel;
-	s->type = type;
-	s->s = 1;
-	s->present = 1;
-	s->db = 1;
-	s->g = 1;
-}
-
 /*
  * One guest: 32-bit protected mode with CR4.PAE and paging off, the first
  * GiB identity-mapped with 2 MiB pages through PDPTE 0, and PDPTE 2
@@ -118,12 +107,7 @@ static void run_pae(const uint8_t *code, size_t len, bool bad_at_start,
 	memcpy(addr_gpa2hva(vm, text), code, len);
 
 	vcpu_sregs_get(vcpu, &sregs);
-	flat_seg(&sregs.cs, 0x8, 0xb);
-	flat_seg(&sregs.ds, 0x10, 0x3);
-	sregs.es = sregs.ds;
-	sregs.fs = sregs.ds;
-	sregs.gs = sregs.ds;
-	sregs.ss = sregs.ds;
+	guest_flat_sregs(&sregs, false);
 	sregs.idt.base = 0;
 	sregs.idt.limit = 0;
 	sregs.efer = 0;
@@ -167,7 +151,7 @@ static void set_sregs_bad_pdptes(void)
 	memset(e, 0, 4096);
 	e[1] = PAE_PTE_P | PAE_PTE_RW;
 	vcpu_sregs_get(vcpu, &sregs);
-	flat_seg(&sregs.cs, 0x8, 0xb);
+	guest_flat_sregs(&sregs, false);
 	sregs.efer = 0;
 	sregs.cr0 = PAE_CR0_PE | PAE_CR0_ET | PAE_CR0_NE | PAE_CR0_PG;
 	sregs.cr4 = PAE_CR4_PAE;
