@@ -92,10 +92,14 @@ static u64 emu_rsvd_bits(const struct lapicv_emu_ctx *ctx,
 		return GENMASK_ULL(21, 17);
 	}
 
-	high = emu_high_rsvd(ctx, mode->levels == 3);
+	/*
+	 * A PAE PDPTE: KVM's walker looks at P alone, its reserved bits are
+	 * checked where KVM loads it (a CR0 or CR4 write, regs.c).  QEMU's
+	 * TCG sets bit 5 (accessed) in PDPTEs it walks.
+	 */
 	if (mode->levels == 3 && level == 3)
-		/* A PAE PDPTE: no NX, R/W, U/S, A, D, PS or G. */
-		return high | EMU_PTE_NX | GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
+		return 0;
+	high = emu_high_rsvd(ctx, mode->levels == 3);
 
 	switch (level) {
 	case 5:
@@ -724,6 +728,135 @@ static u64 emu_linear(const struct lapicv_emu_ctx *ctx, int seg, u64 ea)
 	return (ctx->seg_base[seg] + ea) & 0xffffffffULL;
 }
 
+/*
+ * The opcode of an instruction lapicv_emu_decode_mov() takes: its
+ * operation and sizes in m, and the size of its immediate (0: none).
+ * LAPICV_EMU_UNHANDLED for any other opcode.
+ */
+static enum lapicv_emu_status emu_mmio_opcode(const struct lapicv_emu_ctx *ctx,
+					      struct emu_cursor *c,
+					      const struct emu_prefixes *p,
+					      struct lapicv_emu_mov *m,
+					      bool *modrm, bool *byte_reg,
+					      unsigned int *imm_size)
+{
+	unsigned int opsize = emu_operand_size(ctx, p);
+	u8 op = emu_next(c);
+
+	if (c->err != LAPICV_EMU_OK)
+		return c->err;
+	*modrm = true;
+	*byte_reg = !(op & 1);
+	m->size = op & 1 ? opsize : 1;
+	switch (op) {
+	case 0x88:
+	case 0x89:
+		m->op = LAPICV_EMU_MOV_STORE;
+		break;
+	case 0x8a:
+	case 0x8b:
+		m->op = LAPICV_EMU_MOV_LOAD;
+		break;
+	case 0xc6:
+	case 0xc7:
+		m->op = LAPICV_EMU_MOV_STORE_IMM;
+		*byte_reg = false;
+		*imm_size = min_t(u8, m->size, 4);
+		break;
+	case 0xa0:
+	case 0xa1:
+	case 0xa2:
+	case 0xa3:
+		m->op = op & 2 ? LAPICV_EMU_MOV_STORE : LAPICV_EMU_MOV_LOAD;
+		*modrm = false;
+		break;
+	case 0x63:
+		/* MOVSXD r64, r/m32; without REX.W it is rarely emitted. */
+		if (!emu_64bit(ctx) || !(p->rex & EMU_REX_W))
+			return LAPICV_EMU_UNHANDLED;
+		m->op = LAPICV_EMU_MOV_LOAD;
+		m->size = 4;
+		m->reg_size = 8;
+		m->sign_extend = true;
+		break;
+	case 0x86:
+	case 0x87:
+		m->op = LAPICV_EMU_MOV_XCHG;
+		break;
+	case 0x00: case 0x01: case 0x08: case 0x09:
+	case 0x20: case 0x21: case 0x28: case 0x29:
+	case 0x30: case 0x31: case 0x38: case 0x39:
+		/* op r/m, reg: the operation in bits 5:3, as 80's ModRM.reg. */
+		m->op = LAPICV_EMU_MOV_ALU;
+		m->alu = op >> 3;
+		break;
+	case 0x84:
+	case 0x85:
+		m->op = LAPICV_EMU_MOV_ALU;
+		m->alu = LAPICV_EMU_ALU_TEST;
+		break;
+	case 0x80:
+	case 0x81:
+	case 0x83:
+		/* The operation is ModRM.reg: the caller checks it. */
+		m->op = LAPICV_EMU_MOV_ALU;
+		m->src_imm = true;
+		m->size = op == 0x80 ? 1 : opsize;
+		*byte_reg = false;
+		*imm_size = op == 0x81 ? min_t(u8, m->size, 4) : 1;
+		break;
+	case 0xf6:
+	case 0xf7:
+		/* /0 is TEST r/m, imm: the caller checks it. */
+		m->op = LAPICV_EMU_MOV_ALU;
+		m->alu = LAPICV_EMU_ALU_TEST;
+		m->src_imm = true;
+		*byte_reg = false;
+		*imm_size = min_t(u8, m->size, 4);
+		break;
+	case 0x0f:
+		op = emu_next(c);
+		if (op != 0xb6 && op != 0xb7 && op != 0xbe && op != 0xbf)
+			return c->err != LAPICV_EMU_OK ? c->err :
+							 LAPICV_EMU_UNHANDLED;
+		/* F2/F3 0F Bx are other instructions (POPCNT, TZCNT, ...). */
+		if (p->rep)
+			return LAPICV_EMU_UNHANDLED;
+		m->op = LAPICV_EMU_MOV_LOAD;
+		m->size = op & 1 ? 2 : 1;
+		m->reg_size = opsize;
+		m->sign_extend = op & 8;
+		*byte_reg = false;
+		break;
+	default:
+		return LAPICV_EMU_UNHANDLED;
+	}
+	return LAPICV_EMU_OK;
+}
+
+/* Is ModRM.reg a register or, in 80-83 and F6/F7, the operation we take? */
+static bool emu_mmio_reg_field(struct lapicv_emu_mov *m, u8 reg)
+{
+	if (m->op == LAPICV_EMU_MOV_STORE_IMM)
+		/* C6 /0 and C7 /0 only (C6 F8 and C7 F8 are XABORT, XBEGIN). */
+		return reg == 0;
+	if (m->op != LAPICV_EMU_MOV_ALU || !m->src_imm)
+		return true;
+	if (m->alu == LAPICV_EMU_ALU_TEST)
+		return reg == 0;
+	/* ADC and SBB (/2, /3) read CF: not taken. */
+	m->alu = reg;
+	return reg != 2 && reg != 3;
+}
+
+/* Where LOCK is allowed: XCHG and ALU operations that store. */
+static bool emu_mmio_lockable(const struct lapicv_emu_mov *m)
+{
+	return m->op == LAPICV_EMU_MOV_XCHG ||
+	       (m->op == LAPICV_EMU_MOV_ALU && m->alu != LAPICV_EMU_ALU_CMP &&
+		m->alu != LAPICV_EMU_ALU_TEST);
+}
+
 enum lapicv_emu_status lapicv_emu_decode_mov(const struct lapicv_emu_ctx *ctx,
 					     const struct lapicv_emu_fetch *f,
 					     const u64 *regs,
@@ -731,105 +864,51 @@ enum lapicv_emu_status lapicv_emu_decode_mov(const struct lapicv_emu_ctx *ctx,
 {
 	struct emu_cursor c = { .f = f };
 	struct emu_operand o = { .seg = LAPICV_EMU_DS };
-	unsigned int opsize, adsize;
-	bool modrm = true, byte_reg = false;
+	unsigned int adsize, imm_size = 0;
+	enum lapicv_emu_status st;
+	bool modrm, byte_reg;
 	struct emu_prefixes p;
-	u8 op, mrm = 0;
 
 	memset(m, 0, sizeof(*m));
 	emu_prefixes(ctx, &c, &p);
-	opsize = emu_operand_size(ctx, &p);
 	adsize = emu_address_size(ctx, &p);
-	op = emu_next(&c);
-	switch (op) {
-	case 0x88:
-	case 0x8a:
-		m->op = op == 0x88 ? LAPICV_EMU_MOV_STORE : LAPICV_EMU_MOV_LOAD;
-		m->size = 1;
-		byte_reg = true;
-		break;
-	case 0x89:
-	case 0x8b:
-		m->op = op == 0x89 ? LAPICV_EMU_MOV_STORE : LAPICV_EMU_MOV_LOAD;
-		m->size = opsize;
-		break;
-	case 0xc6:
-	case 0xc7:
-		m->op = LAPICV_EMU_MOV_STORE_IMM;
-		m->size = op == 0xc6 ? 1 : opsize;
-		break;
-	case 0xa0:
-	case 0xa1:
-	case 0xa2:
-	case 0xa3:
-		m->op = op & 2 ? LAPICV_EMU_MOV_STORE : LAPICV_EMU_MOV_LOAD;
-		m->size = op & 1 ? opsize : 1;
-		modrm = false;
-		break;
-	case 0x63:
-		/* MOVSXD r64, r/m32; without REX.W it is rarely emitted. */
-		if (!emu_64bit(ctx) || !(p.rex & EMU_REX_W))
-			return LAPICV_EMU_UNHANDLED;
-		m->op = LAPICV_EMU_MOV_LOAD;
-		m->size = 4;
-		m->reg_size = 8;
-		m->sign_extend = true;
-		break;
-	case 0x0f:
-		op = emu_next(&c);
-		if (op != 0xb6 && op != 0xb7 && op != 0xbe && op != 0xbf)
-			return c.err != LAPICV_EMU_OK ? c.err : LAPICV_EMU_UNHANDLED;
-		/* F2/F3 0F Bx are other instructions (POPCNT, TZCNT, ...). */
-		if (p.rep)
-			return LAPICV_EMU_UNHANDLED;
-		m->op = LAPICV_EMU_MOV_LOAD;
-		m->size = op & 1 ? 2 : 1;
-		m->reg_size = opsize;
-		m->sign_extend = op & 8;
-		break;
-	default:
-		return c.err != LAPICV_EMU_OK ? c.err : LAPICV_EMU_UNHANDLED;
-	}
+	st = emu_mmio_opcode(ctx, &c, &p, m, &modrm, &byte_reg, &imm_size);
+	if (st != LAPICV_EMU_OK)
+		return st;
 	if (!m->reg_size)
 		m->reg_size = m->size;
 
 	if (modrm) {
-		u8 mod, reg, rm;
+		u8 mrm = emu_next(&c), mod = mrm >> 6, reg = (mrm >> 3) & 7;
 
-		mrm = emu_next(&c);
-		mod = mrm >> 6;
-		reg = (mrm >> 3) & 7;
-		rm = mrm & 7;
 		if (c.err != LAPICV_EMU_OK)
 			return c.err;
 		/* A register operand touches no memory. */
-		if (mod == 3)
-			return LAPICV_EMU_UNHANDLED;
-		/* C6 /0 and C7 /0 only (C6 F8 and C7 F8 are XABORT, XBEGIN). */
-		if (m->op == LAPICV_EMU_MOV_STORE_IMM && reg != 0)
+		if (mod == 3 || !emu_mmio_reg_field(m, reg))
 			return LAPICV_EMU_UNHANDLED;
 		m->reg = reg | (p.rex & EMU_REX_R ? 8 : 0);
 		if (adsize == 2)
-			emu_modrm16(&c, regs, mod, rm, &o);
+			emu_modrm16(&c, regs, mod, mrm & 7, &o);
 		else
-			emu_modrm32(ctx, &c, regs, &p, mod, rm, &o);
+			emu_modrm32(ctx, &c, regs, &p, mod, mrm & 7, &o);
 	} else {
 		/* moffs: an address-size absolute offset, rAX. */
 		o.ea = emu_next_le(&c, adsize);
 		m->reg = 0;
 	}
-
-	if (m->op == LAPICV_EMU_MOV_STORE_IMM)
-		m->imm = emu_sext(emu_next_le(&c, min_t(u8, m->size, 4)),
-				  min_t(u8, m->size, 4)) & emu_size_mask(m->size);
+	if (imm_size)
+		m->imm = emu_sext(emu_next_le(&c, imm_size), imm_size) &
+			 emu_size_mask(m->size);
 	if (c.err != LAPICV_EMU_OK)
 		return c.err;
-	/* LOCK on a MOV raises #UD: not what the CPU ran. */
-	if (p.lock)
+	/* LOCK elsewhere raises #UD: not what the CPU ran. */
+	if (p.lock && !emu_mmio_lockable(m))
 		return LAPICV_EMU_UNHANDLED;
+	if (m->src_imm || m->op == LAPICV_EMU_MOV_STORE_IMM)
+		m->reg = 0;
 
 	/* Without REX, byte registers 4 .. 7 are AH, CH, DH, BH. */
-	if (byte_reg && !p.rex && m->reg >= 4) {
+	if (byte_reg && m->size == 1 && !p.rex && m->reg >= 4) {
 		m->reg -= 4;
 		m->high8 = true;
 	}
@@ -929,7 +1008,8 @@ enum lapicv_emu_status lapicv_emu_decode_cr(const struct lapicv_emu_ctx *ctx,
 done:
 	if (c.err != LAPICV_EMU_OK)
 		return c.err;
-	if ((p.lock && !lock_ok) || p.rep)
+	/* F2 and F3 are no part of these: KVM's emulator ignores them. */
+	if (p.lock && !lock_ok)
 		return LAPICV_EMU_UNHANDLED;
 	cr->len = c.pos;
 	if (cr->mem) {
@@ -942,38 +1022,98 @@ done:
 	return LAPICV_EMU_OK;
 }
 
+/*
+ * Translate the pages of an access of len bytes (at most 8) at la: gpa[0]
+ * for the bytes up to the page's end, gpa[1] for the rest, *first the
+ * bytes in the first page.
+ */
+static enum lapicv_emu_status emu_translate_data(const struct lapicv_emu_ctx *ctx,
+						 u64 la, unsigned int len,
+						 u32 access, u64 *gpa,
+						 unsigned int *first,
+						 struct lapicv_emu_fault *fault)
+{
+	enum lapicv_emu_status st;
+	u64 next;
+
+	if (ctx->cpl == 3)
+		access |= LAPICV_EMU_PFERR_USER;
+	if (!emu_64bit(ctx))
+		la &= 0xffffffffULL;
+	*first = min_t(u64, len, EMU_PAGE_SIZE - (la & EMU_PAGE_MASK));
+	st = lapicv_emu_translate(ctx, la, access, &gpa[0], fault);
+	if (st != LAPICV_EMU_OK || *first == len)
+		return st;
+	next = la + *first;
+	if (!emu_64bit(ctx))
+		next &= 0xffffffffULL;
+	return lapicv_emu_translate(ctx, next, access, &gpa[1], fault);
+}
+
 enum lapicv_emu_status lapicv_emu_read_linear(const struct lapicv_emu_ctx *ctx,
 					      u64 la, void *buf,
 					      unsigned int len,
 					      struct lapicv_emu_fault *fault)
 {
-	u32 access = ctx->cpl == 3 ? LAPICV_EMU_PFERR_USER : 0;
-	unsigned int done = 0, n;
 	enum lapicv_emu_status st;
-	u64 gpa;
+	unsigned int first;
+	u64 gpa[2];
 
 	if (len > 8)
 		return LAPICV_EMU_UNHANDLED;
-	while (done < len) {
-		u64 at = emu_64bit(ctx) ? la + done :
-			 (la + done) & 0xffffffffULL;
-
-		n = min_t(unsigned int, len - done,
-			  EMU_PAGE_SIZE - (at & EMU_PAGE_MASK));
-		st = lapicv_emu_translate(ctx, at, access, &gpa, fault);
-		if (st != LAPICV_EMU_OK)
-			return st;
-		if (ctx->read(ctx->opaque, gpa, (u8 *)buf + done, n))
-			return LAPICV_EMU_UNHANDLED;
-		done += n;
-	}
+	st = emu_translate_data(ctx, la, len, 0, gpa, &first, fault);
+	if (st != LAPICV_EMU_OK)
+		return st;
+	if (ctx->read(ctx->opaque, gpa[0], buf, first) ||
+	    (first < len &&
+	     ctx->read(ctx->opaque, gpa[1], (u8 *)buf + first, len - first)))
+		return LAPICV_EMU_UNHANDLED;
 	return LAPICV_EMU_OK;
+}
+
+enum lapicv_emu_status lapicv_emu_write_linear(const struct lapicv_emu_ctx *ctx,
+					       u64 la, const void *buf,
+					       unsigned int len,
+					       struct lapicv_emu_fault *fault)
+{
+	enum lapicv_emu_status st;
+	unsigned int first;
+	u64 gpa[2];
+
+	if (len > 8 || !ctx->write)
+		return LAPICV_EMU_UNHANDLED;
+	st = emu_translate_data(ctx, la, len, LAPICV_EMU_PFERR_WRITE, gpa,
+				&first, fault);
+	if (st != LAPICV_EMU_OK)
+		return st;
+	if (ctx->write(ctx->opaque, gpa[0], buf, first) ||
+	    (first < len &&
+	     ctx->write(ctx->opaque, gpa[1], (const u8 *)buf + first,
+			len - first)))
+		return LAPICV_EMU_UNHANDLED;
+	return LAPICV_EMU_OK;
+}
+
+bool lapicv_emu_pdptrs_valid(const struct lapicv_emu_ctx *ctx, u64 cr3)
+{
+	u64 rsvd = GENMASK_ULL(63, clamp_t(u8, ctx->maxphyaddr, 32, 52)) |
+		   GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1);
+	u64 table = cr3 & ~0x1fULL, pdpte;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!emu_read_entry(ctx, table + 8 * i, 8, &pdpte))
+			return false;
+		if ((pdpte & EMU_PTE_P) && (pdpte & rsvd))
+			return false;
+	}
+	return true;
 }
 
 u64 lapicv_emu_mov_store_value(const struct lapicv_emu_mov *m,
 			       const u64 *regs)
 {
-	if (m->op == LAPICV_EMU_MOV_STORE_IMM)
+	if (m->op == LAPICV_EMU_MOV_STORE_IMM || m->src_imm)
 		return m->imm & emu_size_mask(m->size);
 	if (m->high8)
 		return (regs[m->reg & 3] >> 8) & 0xff;
@@ -1006,5 +1146,99 @@ void lapicv_emu_mov_load_result(const struct lapicv_emu_mov *m, u64 *regs,
 		*r = (*r & ~emu_size_mask(m->reg_size)) |
 		     (v & emu_size_mask(m->reg_size));
 		break;
+	}
+}
+
+bool lapicv_emu_mov_reads(const struct lapicv_emu_mov *m)
+{
+	return m->op == LAPICV_EMU_MOV_LOAD || m->op == LAPICV_EMU_MOV_XCHG ||
+	       m->op == LAPICV_EMU_MOV_ALU;
+}
+
+bool lapicv_emu_mov_writes(const struct lapicv_emu_mov *m)
+{
+	if (m->op == LAPICV_EMU_MOV_ALU)
+		return m->alu != LAPICV_EMU_ALU_CMP &&
+		       m->alu != LAPICV_EMU_ALU_TEST;
+	return m->op != LAPICV_EMU_MOV_LOAD;
+}
+
+#define EMU_FLAG_CF		BIT_ULL(0)
+#define EMU_FLAG_PF		BIT_ULL(2)
+#define EMU_FLAG_AF		BIT_ULL(4)
+#define EMU_FLAG_ZF		BIT_ULL(6)
+#define EMU_FLAG_SF		BIT_ULL(7)
+#define EMU_FLAG_OF		BIT_ULL(11)
+#define EMU_ARITH_FLAGS		(EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | \
+				 EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
+
+/* dst op src on size bytes; the arithmetic flags it leaves in *flags. */
+static u64 emu_alu(u8 op, unsigned int size, u64 dst, u64 src, u64 *flags)
+{
+	u64 mask = emu_size_mask(size), sign = BIT_ULL(8 * size - 1);
+	u64 res, f = 0;
+
+	dst &= mask;
+	src &= mask;
+	switch (op) {
+	case LAPICV_EMU_ALU_ADD:
+		res = (dst + src) & mask;
+		if (res < dst)
+			f |= EMU_FLAG_CF;
+		if ((dst ^ res) & (src ^ res) & sign)
+			f |= EMU_FLAG_OF;
+		break;
+	case LAPICV_EMU_ALU_SUB:
+	case LAPICV_EMU_ALU_CMP:
+		res = (dst - src) & mask;
+		if (dst < src)
+			f |= EMU_FLAG_CF;
+		if ((dst ^ src) & (dst ^ res) & sign)
+			f |= EMU_FLAG_OF;
+		break;
+	case LAPICV_EMU_ALU_OR:
+		res = dst | src;
+		break;
+	case LAPICV_EMU_ALU_XOR:
+		res = dst ^ src;
+		break;
+	default:	/* AND, TEST */
+		res = dst & src;
+		break;
+	}
+	/* AF: the carry out of bit 3, for ADD and SUB only. */
+	if (op == LAPICV_EMU_ALU_ADD || op == LAPICV_EMU_ALU_SUB ||
+	    op == LAPICV_EMU_ALU_CMP)
+		f |= (dst ^ src ^ res) & EMU_FLAG_AF;
+	if (!res)
+		f |= EMU_FLAG_ZF;
+	if (res & sign)
+		f |= EMU_FLAG_SF;
+	/* PF: an even number of ones in the low byte. */
+	if (!(hweight8(res & 0xff) & 1))
+		f |= EMU_FLAG_PF;
+	*flags = (*flags & ~EMU_ARITH_FLAGS) | f;
+	return res;
+}
+
+u64 lapicv_emu_mov_execute(const struct lapicv_emu_mov *m, u64 *regs,
+			   u64 *rflags, u64 data)
+{
+	u64 src;
+
+	switch (m->op) {
+	case LAPICV_EMU_MOV_LOAD:
+		lapicv_emu_mov_load_result(m, regs, data);
+		return 0;
+	case LAPICV_EMU_MOV_XCHG:
+		/* reg_size is size: the register's old bytes go to memory. */
+		src = lapicv_emu_mov_store_value(m, regs);
+		lapicv_emu_mov_load_result(m, regs, data);
+		return src;
+	case LAPICV_EMU_MOV_ALU:
+		src = m->src_imm ? m->imm : lapicv_emu_mov_store_value(m, regs);
+		return emu_alu(m->alu, m->size, data, src, rflags);
+	default:
+		return lapicv_emu_mov_store_value(m, regs);
 	}
 }

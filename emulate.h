@@ -8,9 +8,11 @@
  * view of the vCPU (VMCB, VMCS, saved registers) and supplies a callback
  * that reads guest-physical memory.  Nothing here touches userspace
  * memory or a control block, keeps state or takes a lock; whether it may
- * sleep is the read callback's business.  The functions only read the
- * context and guest memory; the one that changes anything is
- * lapicv_emu_mov_load_result(), on the register array it is given.
+ * sleep is the callbacks' business.  The functions only read the context
+ * and guest memory, except lapicv_emu_write_linear() (guest memory,
+ * through the write callback), lapicv_emu_mov_load_result() and
+ * lapicv_emu_mov_execute() (the register array and RFLAGS they are
+ * given).
  */
 #ifndef _LAPICV_EMULATE_H
 #define _LAPICV_EMULATE_H
@@ -71,6 +73,8 @@ struct lapicv_emu_ctx {
 	 * 4 KiB page boundary.
 	 */
 	int (*read)(void *opaque, u64 gpa, void *buf, unsigned int len);
+	/* The same for a write; may be NULL where nothing writes. */
+	int (*write)(void *opaque, u64 gpa, const void *buf, unsigned int len);
 	void *opaque;
 };
 
@@ -174,17 +178,39 @@ enum lapicv_emu_mov_op {
 	LAPICV_EMU_MOV_LOAD,		/* memory -> reg */
 	LAPICV_EMU_MOV_STORE,		/* reg -> memory */
 	LAPICV_EMU_MOV_STORE_IMM,	/* imm -> memory */
+	LAPICV_EMU_MOV_XCHG,		/* memory <-> reg: a load and a store */
+	/* memory op= reg or imm, RFLAGS; CMP and TEST do not store */
+	LAPICV_EMU_MOV_ALU,
+};
+
+/* The ALU operations, numbered as ModRM.reg names them in 80-83. */
+enum lapicv_emu_alu {
+	LAPICV_EMU_ALU_ADD = 0,
+	LAPICV_EMU_ALU_OR = 1,
+	LAPICV_EMU_ALU_AND = 4,
+	LAPICV_EMU_ALU_SUB = 5,
+	LAPICV_EMU_ALU_XOR = 6,
+	LAPICV_EMU_ALU_CMP = 7,
+	LAPICV_EMU_ALU_TEST = 8,
 };
 
 /*
- * A decoded MOV to or from memory: 88, 89, 8A, 8B, A0-A3 (moffs), C6 /0,
- * C7 /0, 0F B6/B7 (MOVZX), 0F BE/BF (MOVSX), and REX.W 63 (MOVSXD).
+ * A decoded instruction with one memory operand, for MMIO: MOV (88, 89,
+ * 8A, 8B, A0-A3 (moffs), C6 /0, C7 /0), MOVZX (0F B6/B7), MOVSX (0F
+ * BE/BF), MOVSXD (REX.W 63); XCHG r/m, r (86, 87); and with memory as
+ * the destination or first operand ADD, OR, AND, SUB, XOR, CMP with a
+ * register (00/01, 08/09, 20/21, 28/29, 30/31, 38/39) or an immediate
+ * (80, 81, 83), and TEST (84/85, F6/F7 /0).
  */
 struct lapicv_emu_mov {
 	enum lapicv_emu_mov_op op;
 	u8 len;			/* instruction length */
 	u8 size;		/* bytes accessed in memory: 1, 2, 4 or 8 */
-	u8 reg;			/* register loaded or stored, 0 (RAX) .. 15 (R15) */
+	/*
+	 * The register loaded, stored or exchanged, or the ALU's source,
+	 * 0 (RAX) .. 15 (R15)
+	 */
+	u8 reg;
 	/*
 	 * reg is AH, CH, DH or BH: bits 15:8 of register reg (0 .. 3).
 	 * Only for 1-byte accesses without REX.
@@ -197,16 +223,21 @@ struct lapicv_emu_mov {
 	 */
 	u8 reg_size;
 	bool sign_extend;
+	u8 alu;			/* ALU: enum lapicv_emu_alu */
+	bool src_imm;		/* ALU: the source is imm, not reg */
 	u8 seg;			/* enum lapicv_emu_seg of the access */
-	u64 imm;		/* STORE_IMM: the value, size bytes of it */
+	/* STORE_IMM, ALU with src_imm: the value, size bytes of it */
+	u64 imm;
 	u64 gva;		/* linear address of the access */
 };
 
 /*
- * Decode a MOV to or from memory.  regs are the guest's general-purpose
- * registers in encoding order (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
- * R8 .. R15), for the address.  Anything else, including a register
- * operand or a LOCK prefix, is LAPICV_EMU_UNHANDLED.
+ * Decode one of the instructions above with a memory operand.  regs are
+ * the guest's general-purpose registers in encoding order (RAX, RCX,
+ * RDX, RBX, RSP, RBP, RSI, RDI, R8 .. R15), for the address.  Anything
+ * else, including a register operand, ADC, SBB, or a LOCK prefix other
+ * than on XCHG and the storing ALU operations (#UD on the CPU), is
+ * LAPICV_EMU_UNHANDLED.
  */
 enum lapicv_emu_status lapicv_emu_decode_mov(const struct lapicv_emu_ctx *ctx,
 					     const struct lapicv_emu_fetch *f,
@@ -251,9 +282,10 @@ struct lapicv_emu_cr {
 
 /*
  * Decode MOV to or from CR0, CR2, CR3, CR4 or CR8 (with F_CR8_LEGACY,
- * LOCK MOV CR0 as CR8), CLTS, LMSW or SMSW.  Anything else, another
- * control register (#UD on the CPU), a LOCK prefix elsewhere, or an F2/F3
- * prefix, is LAPICV_EMU_UNHANDLED.
+ * LOCK MOV CR0 as CR8), CLTS, LMSW or SMSW.  F2 and F3 are ignored, as
+ * KVM's emulator ignores them on these.  Anything else, another control
+ * register (#UD on the CPU) or a LOCK prefix elsewhere is
+ * LAPICV_EMU_UNHANDLED.
  */
 enum lapicv_emu_status lapicv_emu_decode_cr(const struct lapicv_emu_ctx *ctx,
 					    const struct lapicv_emu_fetch *f,
@@ -270,6 +302,25 @@ enum lapicv_emu_status lapicv_emu_read_linear(const struct lapicv_emu_ctx *ctx,
 					      unsigned int len,
 					      struct lapicv_emu_fault *fault);
 
+/*
+ * Write len bytes (at most 8) at a linear address, as a data write at the
+ * context's CPL, across a page boundary if need be (both pages translated
+ * before anything is written); *fault on a fault.  LAPICV_EMU_UNHANDLED
+ * if the memory is not guest memory or the context has no write callback.
+ */
+enum lapicv_emu_status lapicv_emu_write_linear(const struct lapicv_emu_ctx *ctx,
+					       u64 la, const void *buf,
+					       unsigned int len,
+					       struct lapicv_emu_fault *fault);
+
+/*
+ * KVM's load_pdptrs() check, for PAE paging outside long mode: the four
+ * PDPTEs at CR3[51:5] are guest memory, and none that is present has a
+ * reserved bit (bits 2:1, 8:5, and MAXPHYADDR and up).  Only
+ * ctx->maxphyaddr, ->read and ->opaque are used.
+ */
+bool lapicv_emu_pdptrs_valid(const struct lapicv_emu_ctx *ctx, u64 cr3);
+
 /* The size bytes a store writes to memory. */
 u64 lapicv_emu_mov_store_value(const struct lapicv_emu_mov *m,
 			       const u64 *regs);
@@ -277,5 +328,19 @@ u64 lapicv_emu_mov_store_value(const struct lapicv_emu_mov *m,
 /* Put the size bytes a load read (data) into the register file. */
 void lapicv_emu_mov_load_result(const struct lapicv_emu_mov *m, u64 *regs,
 				u64 data);
+
+/* Does the instruction read memory, does it write it? */
+bool lapicv_emu_mov_reads(const struct lapicv_emu_mov *m);
+bool lapicv_emu_mov_writes(const struct lapicv_emu_mov *m);
+
+/*
+ * Carry an access out on the register file and RFLAGS, given the size
+ * bytes memory held (data; anything for an access that does not read):
+ * a load's or XCHG's register, an ALU operation's CF, PF, AF, ZF, SF and
+ * OF (AF cleared by the logical ones, as the CPU does).  Returns the size
+ * bytes to store when lapicv_emu_mov_writes().
+ */
+u64 lapicv_emu_mov_execute(const struct lapicv_emu_mov *m, u64 *regs,
+			   u64 *rflags, u64 data);
 
 #endif /* _LAPICV_EMULATE_H */

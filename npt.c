@@ -410,8 +410,10 @@ static struct lapicv_memslot *npt_find_slot(struct lapicv_vm *vm, u64 gpa)
 	return NULL;
 }
 
-int lapicv_npt_read(struct lapicv_vm *vm, struct lapicv_npt_window *w,
-		    u64 gpa, void *buf, unsigned int len)
+/* The VMM's address of @len bytes at @gpa in @w's slot, or 0. */
+static unsigned long npt_window_hva(struct lapicv_vm *vm,
+				    struct lapicv_npt_window *w, u64 gpa,
+				    unsigned int len)
 {
 	struct lapicv_memslot *s;
 
@@ -425,12 +427,31 @@ int lapicv_npt_read(struct lapicv_vm *vm, struct lapicv_npt_window *w,
 		}
 		rcu_read_unlock();
 		if (!s)
-			return -EFAULT;
+			return 0;
 	}
 	if (w->size - (gpa - w->gpa) < len)
+		return 0;
+	return w->hva + (gpa - w->gpa);
+}
+
+int lapicv_npt_read(struct lapicv_vm *vm, struct lapicv_npt_window *w,
+		    u64 gpa, void *buf, unsigned int len)
+{
+	unsigned long hva = npt_window_hva(vm, w, gpa, len);
+
+	if (!hva)
 		return -EFAULT;
-	return copy_from_user(buf, (void __user *)(w->hva + (gpa - w->gpa)),
-			      len) ? -EFAULT : 0;
+	return copy_from_user(buf, (void __user *)hva, len) ? -EFAULT : 0;
+}
+
+int lapicv_npt_write(struct lapicv_vm *vm, struct lapicv_npt_window *w,
+		     u64 gpa, const void *buf, unsigned int len)
+{
+	unsigned long hva = npt_window_hva(vm, w, gpa, len);
+
+	if (!hva)
+		return -EFAULT;
+	return copy_to_user((void __user *)hva, buf, len) ? -EFAULT : 0;
 }
 
 /* KVM's mmu_invalidate_retry_gfn(), on the VMM's address. */

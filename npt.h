@@ -83,4 +83,8 @@ struct lapicv_npt_window {
 int lapicv_npt_read(struct lapicv_vm *vm, struct lapicv_npt_window *w,
 		    u64 gpa, void *buf, unsigned int len);
 
+/* The same for a write of guest memory (an emulated store). */
+int lapicv_npt_write(struct lapicv_vm *vm, struct lapicv_npt_window *w,
+		     u64 gpa, const void *buf, unsigned int len);
+
 #endif /* _LAPICV_NPT_H */

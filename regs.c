@@ -16,7 +16,9 @@
  *
  * Guest writes of CR0, CR4 and CR8 (run.c's CR exits) come here to be
  * checked as KVM's kvm_set_cr0(), kvm_set_cr4() and kvm_set_cr8() check
- * them: -EINVAL is a #GP for the guest.
+ * them, PAE's PDPTEs included (KVM's load_pdptrs()): -EINVAL is a #GP for
+ * the guest.  KVM_SET_SREGS loads PDPTEs without checking them on KVM
+ * (it ignores load_pdptrs()'s answer), so it checks none here either.
  *
  * interrupt_bitmap is KVM's: an external interrupt being injected
  * (vcpu->events.interrupt, not soft) shows as its bit, and KVM_SET_SREGS
@@ -383,6 +385,25 @@ static bool regs_64bit_mode(const struct vmcb_save_area *s)
 	return (s->efer & EFER_LMA) && (s->cs.attrib & SVM_SELECTOR_L_MASK);
 }
 
+/*
+ * KVM's load_pdptrs() as a check: with nested paging the CPU reads the
+ * PDPTEs itself, but KVM still refuses a CR0 or CR4 write that enters or
+ * changes PAE paging when they are outside guest memory or have a
+ * reserved bit.  Only on the guest's CR writes (KVM_RUN).
+ */
+static bool regs_pdptrs_valid(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_emu_ctx ctx;
+
+	lapicv_runner_emu_ctx(vcpu, &ctx);
+	return lapicv_emu_pdptrs_valid(&ctx, ctx.cr3);
+}
+
+/* CR0 and CR4 bits whose change makes KVM load the PDPTEs again. */
+#define REGS_CR0_PDPTR_BITS	(X86_CR0_CD | X86_CR0_NW | X86_CR0_PG)
+#define REGS_CR4_PDPTR_BITS	(X86_CR4_PGE | X86_CR4_PSE | X86_CR4_PAE | \
+				 X86_CR4_SMEP)
+
 int lapicv_set_cr0(struct lapicv_vcpu *vcpu, u64 cr0)
 {
 	struct lapicv_svm_vcpu *svm = regs_svm(vcpu);
@@ -396,6 +417,11 @@ int lapicv_set_cr0(struct lapicv_vcpu *vcpu, u64 cr0)
 	if ((s->efer & EFER_LME) && !(old & X86_CR0_PG) &&
 	    (cr0 & X86_CR0_PG) &&
 	    (!(svm->cr4 & X86_CR4_PAE) || (s->cs.attrib & SVM_SELECTOR_L_MASK)))
+		return -EINVAL;
+	/* PAE paging outside long mode, entered or with CD/NW changed. */
+	if (!(s->efer & EFER_LME) && (cr0 & X86_CR0_PG) &&
+	    (svm->cr4 & X86_CR4_PAE) && ((cr0 ^ old) & REGS_CR0_PDPTR_BITS) &&
+	    !regs_pdptrs_valid(vcpu))
 		return -EINVAL;
 	if (!(cr0 & X86_CR0_PG) &&
 	    (regs_64bit_mode(s) || (svm->cr4 & X86_CR4_PCIDE)))
@@ -420,9 +446,14 @@ int lapicv_set_cr4(struct lapicv_vcpu *vcpu, u64 cr4)
 
 	if (!regs_cr4_valid(vcpu, cr4))
 		return -EINVAL;
-	if ((s->efer & EFER_LMA) &&
-	    (!(cr4 & X86_CR4_PAE) || ((cr4 ^ old) & X86_CR4_LA57)))
+	if (s->efer & EFER_LMA) {
+		if (!(cr4 & X86_CR4_PAE) || ((cr4 ^ old) & X86_CR4_LA57))
+			return -EINVAL;
+	} else if ((svm->cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) &&
+		   ((cr4 ^ old) & REGS_CR4_PDPTR_BITS) &&
+		   !regs_pdptrs_valid(vcpu)) {
 		return -EINVAL;
+	}
 	/* PCIDE 0 -> 1 only in long mode and with CR3[11:0] clear. */
 	if ((cr4 & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE) &&
 	    ((s->cr3 & 0xfff) || !(s->efer & EFER_LMA)))
@@ -433,12 +464,10 @@ int lapicv_set_cr4(struct lapicv_vcpu *vcpu, u64 cr4)
 
 int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8)
 {
-	u32 tpr = lapicv_get_reg(vcpu->apic, APIC_TASKPRI);
-
 	if (cr8 & ~0xfULL)
 		return -EINVAL;
-	/* KVM's kvm_lapic_set_tpr(): TPR[7:4], and bit 2 kept. */
-	lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, cr8 << 4 | (tpr & 4));
+	/* KVM's kvm_lapic_set_tpr(): TPR[7:4], bits 3:0 clear. */
+	lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, cr8 << 4);
 	return 0;
 }
 

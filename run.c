@@ -227,7 +227,15 @@ static int runner_read_gpa(void *opaque, u64 gpa, void *buf, unsigned int len)
 	return lapicv_npt_read(vcpu->vm, &vcpu->runner->window, gpa, buf, len);
 }
 
-static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
+static int runner_write_gpa(void *opaque, u64 gpa, const void *buf,
+			    unsigned int len)
+{
+	struct lapicv_vcpu *vcpu = opaque;
+
+	return lapicv_npt_write(vcpu->vm, &vcpu->runner->window, gpa, buf, len);
+}
+
+void lapicv_runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
 {
 	struct vmcb_save_area *s = &runner_vmcb(vcpu)->save;
 	const struct kvm_cpuid_entry2 *e;
@@ -256,6 +264,7 @@ static void runner_emu_ctx(struct lapicv_vcpu *vcpu, struct lapicv_emu_ctx *ctx)
 	if (e && (e->edx & BIT(X86_FEATURE_GBPAGES & 31)))
 		ctx->features |= LAPICV_EMU_F_GBPAGES;
 	ctx->read = runner_read_gpa;
+	ctx->write = runner_write_gpa;
 	ctx->opaque = vcpu;
 	/* Each emulation looks the slot up afresh. */
 	vcpu->runner->window.size = 0;
@@ -366,7 +375,7 @@ static int runner_skip(struct lapicv_vcpu *vcpu, enum lapicv_emu_insn insn)
 		lapicv_svm_skip(svm, 0);
 		return 1;
 	}
-	runner_emu_ctx(vcpu, &ctx);
+	lapicv_runner_emu_ctx(vcpu, &ctx);
 	st = lapicv_emu_skip_len(&ctx, insn, &len, &fault);
 	if (st == LAPICV_EMU_FAULT) {
 		runner_queue_fault(vcpu, &fault);
@@ -555,7 +564,7 @@ static enum lapicv_emu_status runner_fetch(struct lapicv_vcpu *vcpu,
 {
 	enum lapicv_emu_status st;
 
-	runner_emu_ctx(vcpu, ctx);
+	lapicv_runner_emu_ctx(vcpu, ctx);
 	runner_regs_get(vcpu, regs);
 	st = lapicv_emu_fetch(ctx, f);
 	if (st != LAPICV_EMU_OK)
@@ -584,7 +593,8 @@ static int runner_decode_failed(struct lapicv_vcpu *vcpu,
  * access the exit names, and carry it out as KVM's cr_interception() and
  * emulator do: a write regs.c refuses is a #GP, RIP unmoved.  SMSW to
  * memory (CR0 reads are intercepted only while the guest has CR0.CD or
- * NW) is not emulated.  1: back into the guest; 0: to the VMM.
+ * NW) stores CR0's low 16 bits in guest memory; a store outside it is an
+ * emulation failure.  1: back into the guest; 0: to the VMM.
  */
 static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
 {
@@ -608,8 +618,7 @@ static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
 	if (st != LAPICV_EMU_OK)
 		return runner_decode_failed(vcpu, &f, st);
 	write = cr.op != LAPICV_EMU_CR_READ && cr.op != LAPICV_EMU_CR_SMSW;
-	if (write != exit_write || cr.cr != exit_cr ||
-	    (cr.op == LAPICV_EMU_CR_SMSW && cr.mem))
+	if (write != exit_write || cr.cr != exit_cr)
 		return runner_emulation_failure(vcpu, &f);
 
 	reg = &regs[cr.reg];
@@ -619,11 +628,28 @@ static int runner_cr(struct lapicv_vcpu *vcpu, u32 code)
 		*reg = cr.size == 8 ? val : (u32)val;
 		break;
 	case LAPICV_EMU_CR_SMSW:
+		/* KVM's em_smsw(): UMIP keeps it from CPL > 0. */
+		if ((svm->cr4 & X86_CR4_UMIP) && s->cpl) {
+			err = -EPERM;
+			break;
+		}
 		val = svm->cr0;
-		if (cr.size == 2)
-			*reg = (*reg & ~0xffffULL) | (val & 0xffff);
-		else
-			*reg = cr.size == 8 ? val : (u32)val;
+		if (!cr.mem) {
+			if (cr.size == 2)
+				*reg = (*reg & ~0xffffULL) | (val & 0xffff);
+			else
+				*reg = cr.size == 8 ? val : (u32)val;
+			break;
+		}
+		/* To memory: always the low 16 bits. */
+		msw = val;
+		st = lapicv_emu_write_linear(&ctx, cr.gva, &msw, 2, &fault);
+		if (st == LAPICV_EMU_FAULT) {
+			runner_queue_fault(vcpu, &fault);
+			return 1;
+		}
+		if (st != LAPICV_EMU_OK)
+			return runner_emulation_failure(vcpu, &f);
 		break;
 	case LAPICV_EMU_CR_WRITE:
 		val = cr.size == 8 ? *reg : (u32)*reg;
@@ -688,9 +714,11 @@ static int runner_xsetbv(struct lapicv_vcpu *vcpu)
 /* ---- MMIO: the APIC page, and KVM_EXIT_MMIO ---- */
 
 /*
- * A MOV at CS:RIP touched @gpa, outside guest memory: decode it, check
- * that its address is the one that faulted, and carry it out on the xAPIC
- * page or hand it to the VMM.  1: back into the guest; 0: to the VMM.
+ * An instruction at CS:RIP touched @gpa, outside guest memory: decode it,
+ * check that its address is the one that faulted, and carry it out on
+ * the xAPIC page (any form emulate.c decodes: MOV, XCHG, ALU operations
+ * with their flags) or hand a MOV to the VMM.  1: back into the guest;
+ * 0: to the VMM.
  */
 static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
 {
@@ -703,7 +731,7 @@ static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
 	struct lapicv_emu_fetch f;
 	struct lapicv_emu_mov m;
 	enum lapicv_emu_status st;
-	u64 regs[LAPICV_NR_GPRS], addr, data;
+	u64 regs[LAPICV_NR_GPRS], addr, data = 0, rflags;
 	u32 access = 0;
 
 	st = runner_fetch(vcpu, &ctx, &f, regs);
@@ -712,7 +740,7 @@ static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
 	if (st != LAPICV_EMU_OK)
 		return runner_decode_failed(vcpu, &f, st);
 
-	if (m.op != LAPICV_EMU_MOV_LOAD)
+	if (lapicv_emu_mov_writes(&m))
 		access |= LAPICV_EMU_PFERR_WRITE;
 	if (ctx.cpl == 3)
 		access |= LAPICV_EMU_PFERR_USER;
@@ -729,36 +757,42 @@ static int runner_mmio(struct lapicv_vcpu *vcpu, u64 gpa)
 	    (gpa & ~PAGE_MASK) + m.size > PAGE_SIZE)
 		return runner_emulation_failure(vcpu, &f);
 
-	data = m.op == LAPICV_EMU_MOV_LOAD ? 0 :
-	       lapicv_emu_mov_store_value(&m, regs);
 	if ((gpa & PAGE_MASK) == apic->base_address) {
-		if (m.op == LAPICV_EMU_MOV_LOAD) {
+		if (lapicv_emu_mov_reads(&m))
 			data = lapicv_apic_mmio_read(apic, gpa & ~PAGE_MASK,
 						     m.size);
-			lapicv_emu_mov_load_result(&m, regs, data);
-			runner_regs_put(vcpu, regs);
-		} else {
+		rflags = s->rflags;
+		data = lapicv_emu_mov_execute(&m, regs, &rflags, data);
+		if (lapicv_emu_mov_writes(&m))
 			lapicv_apic_mmio_write(apic, gpa & ~PAGE_MASK, m.size,
 					       data);
-		}
+		runner_regs_put(vcpu, regs);
+		s->rflags = rflags;
 		goto done;
 	}
 
-	/* KVM_EXIT_MMIO: a store completes now, a load on the next KVM_RUN. */
+	/*
+	 * KVM_EXIT_MMIO: a store completes now, a load on the next KVM_RUN.
+	 * An access that both reads and writes would take two exits: not
+	 * emulated.
+	 */
+	if (m.op != LAPICV_EMU_MOV_LOAD && m.op != LAPICV_EMU_MOV_STORE &&
+	    m.op != LAPICV_EMU_MOV_STORE_IMM)
+		return runner_emulation_failure(vcpu, &f);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = gpa;
 	run->mmio.len = m.size;
 	run->mmio.is_write = m.op != LAPICV_EMU_MOV_LOAD;
 	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	if (run->mmio.is_write) {
-		memcpy(run->mmio.data, &data, m.size);
-	} else {
+	if (!run->mmio.is_write) {
 		rn->mmio.pending = true;
 		rn->mmio.mov = m;
 		rn->mmio.rip = s->rip;
 		rn->mmio.next_rip = lapicv_emu_next_rip(&ctx, m.len);
 		return 0;
 	}
+	data = lapicv_emu_mov_store_value(&m, regs);
+	memcpy(run->mmio.data, &data, m.size);
 	s->rip = lapicv_emu_next_rip(&ctx, m.len);
 	s->rflags &= ~X86_EFLAGS_RF;
 	rn->svm.vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
@@ -1174,14 +1208,18 @@ static void runner_tpr_to_vmcb(struct lapicv_vcpu *vcpu)
 	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | lapicv_get_cr8(vcpu);
 }
 
+/*
+ * KVM's sync_cr8_to_lapic(): unless CR8 writes exit, the TPR is V_TPR's
+ * four bits after every exit, its bits 3:0 clear (kvm_lapic_set_tpr()).
+ */
 static void runner_tpr_from_vmcb(struct lapicv_vcpu *vcpu)
 {
-	u32 cr8 = runner_vmcb(vcpu)->control.int_ctl & V_TPR_MASK;
-	u32 tpr = lapicv_get_reg(vcpu->apic, APIC_TASKPRI);
+	u32 tpr = (runner_vmcb(vcpu)->control.int_ctl & V_TPR_MASK) << 4;
 
-	if (((tpr >> 4) & 0xf) != cr8)
-		lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI,
-				      cr8 << 4 | (tpr & 4));
+	if (lapicv_svm_cr8_intercepted(&vcpu->runner->svm))
+		return;
+	if (lapicv_get_reg(vcpu->apic, APIC_TASKPRI) != tpr)
+		lapicv_apic_reg_write(vcpu->apic, APIC_TASKPRI, tpr);
 }
 
 /*
@@ -1240,7 +1278,7 @@ static void runner_hlt_in_shadow(struct lapicv_vcpu *vcpu)
 	    lapicv_events_need_reinjection(&vcpu->events) ||
 	    vcpu->apic->mp_state != KVM_MP_STATE_RUNNABLE)
 		return;
-	runner_emu_ctx(vcpu, &ctx);
+	lapicv_runner_emu_ctx(vcpu, &ctx);
 	/* Anything but a readable HLT at CS:RIP: the guest goes on. */
 	if (lapicv_emu_skip_len(&ctx, LAPICV_EMU_INSN_HLT, &len,
 				&fault) != LAPICV_EMU_OK)

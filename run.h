@@ -67,7 +67,10 @@ struct lapicv_vcpu_runner {
 	bool immediate_exit;
 	/* The CPU of the last VMRUN, for KVM_EXIT_FAIL_ENTRY. */
 	int last_cpu;
-	/* The memslot of the current emulation's reads (runner_emu_ctx()). */
+	/*
+	 * The memslot of the current emulation's reads and writes
+	 * (lapicv_runner_emu_ctx()).
+	 */
 	struct lapicv_npt_window window;
 };
 
@@ -80,6 +83,14 @@ int lapicv_runner_supported(void);
 /* With the vCPU (vm.c): the kvm_run pages and the VMCB. */
 int lapicv_runner_vcpu_create(struct lapicv_vcpu *vcpu);
 void lapicv_runner_vcpu_free(struct lapicv_vcpu *vcpu);
+
+/*
+ * emulate.c's view of the vCPU, from its VMCB: control registers,
+ * segments, the guest's CPUID facts and guest memory through the
+ * memslots.  For the runner's exits and regs.c's CR checks.
+ */
+void lapicv_runner_emu_ctx(struct lapicv_vcpu *vcpu,
+			   struct lapicv_emu_ctx *ctx);
 
 /* KVM_GET_VCPU_MMAP_SIZE: the kvm_run page and the PIO data page. */
 #define LAPICV_VCPU_MMAP_SIZE	(2 * PAGE_SIZE)

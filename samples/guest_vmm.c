@@ -39,6 +39,7 @@
 #include <linux/kvm.h>
 #include <linux/lapicv.h>
 
+#include "guest_setup.h"
 #include "guest_vmm.h"
 #include "vmm_util.h"
 
@@ -316,35 +317,13 @@ static void read_backend(void)
  */
 static void set_cpuid(int fd, int id)
 {
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[2];
-	} c;
+	struct kvm_cpuid_entry2 e[2];
 
-	memset(&c, 0, sizeof(c));
-	c.hdr.nent = 2;
-	c.e[0].function = 0;
-	c.e[0].eax = 1;
-	memcpy(&c.e[0].ebx, "Auth", 4);
-	memcpy(&c.e[0].edx, "enti", 4);
-	memcpy(&c.e[0].ecx, "cAMD", 4);
-	c.e[1].function = 1;
-	c.e[1].eax = 0x00a00f11;
-	c.e[1].ebx = (uint32_t)id << 24;
-	c.e[1].edx = 1u << 9;			/* APIC */
-	xioctl(fd, KVM_SET_CPUID2, &c, "KVM_SET_CPUID2");
-}
-
-static void flat_seg(struct kvm_segment *s, uint16_t sel, uint8_t type)
-{
-	memset(s, 0, sizeof(*s));
-	s->limit = 0xffffffff;
-	s->selector = sel;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->db = 1;
-	s->g = 1;
+	memset(e, 0, sizeof(e));
+	e[1].ebx = (uint32_t)id << 24;
+	e[1].edx = 1u << 9;			/* APIC */
+	if (guest_set_cpuid(fd, e, 2, 1))
+		fail("KVM_SET_CPUID2: %s", strerror(errno));
 }
 
 /* The BSP: 32-bit protected mode, flat, at guest_bsp; the GDT the APs load. */
@@ -354,12 +333,7 @@ static void setup_bsp(int fd)
 	struct kvm_regs regs;
 
 	xioctl(fd, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
-	flat_seg(&sregs.cs, 8, 11);
-	flat_seg(&sregs.ds, 0x10, 3);
-	sregs.es = sregs.ds;
-	sregs.fs = sregs.ds;
-	sregs.gs = sregs.ds;
-	sregs.ss = sregs.ds;
+	guest_flat_sregs(&sregs, false);
 	sregs.gdt.base = guest_addr(guest_gdt);
 	sregs.gdt.limit = 23;
 	sregs.cr0 = 0x11;		/* PE | ET */
@@ -376,23 +350,18 @@ static void setup_vm(void)
 		.cap = KVM_CAP_SPLIT_IRQCHIP,
 		.args[0] = 24,
 	};
-	struct kvm_userspace_memory_region slot = {
-		.memory_size = MEM_SIZE,
-	};
-	int i, sz;
+	size_t sz;
+	int i;
 
 	g.dev = open(g.path, O_RDWR | O_CLOEXEC);
 	if (g.dev < 0)
 		fail("open %s: %s", g.path, strerror(errno));
 	g.vm = xioctl(g.dev, KVM_CREATE_VM, 0, "KVM_CREATE_VM");
 	xioctl(g.vm, KVM_ENABLE_CAP, &cap, "KVM_ENABLE_CAP(SPLIT_IRQCHIP)");
-	g.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g.mem = guest_mem_create(g.vm, MEM_SIZE);
 	if (g.mem == MAP_FAILED)
-		fail("mmap: %s", strerror(errno));
-	slot.userspace_addr = (uintptr_t)g.mem;
-	xioctl(g.vm, KVM_SET_USER_MEMORY_REGION, &slot,
-	       "KVM_SET_USER_MEMORY_REGION");
+		fail("guest memory (mmap, KVM_SET_USER_MEMORY_REGION): %s",
+		     strerror(errno));
 
 	memcpy(g.mem + LOAD_GPA, (void *)guest_start,
 	       (uintptr_t)guest_end - (uintptr_t)guest_start);
@@ -404,7 +373,6 @@ static void setup_vm(void)
 	set_gate(IPI_VECTOR + 3, guest_ipi3);
 	set_gate(0xff, guest_spurious);
 
-	sz = xioctl(g.dev, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
 	for (i = 0; i < NR_VCPUS; i++) {
 		struct vcpu *v = &g.vcpu[i];
 
@@ -412,8 +380,7 @@ static void setup_vm(void)
 		v->fd = ioctl(g.vm, KVM_CREATE_VCPU, i);
 		if (v->fd < 0)
 			fail("KVM_CREATE_VCPU %d: %s", i, strerror(errno));
-		v->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED,
-			      v->fd, 0);
+		v->run = guest_run_map(g.dev, v->fd, &sz);
 		if (v->run == MAP_FAILED)
 			fail("mmap of vCPU %d: %s", i, strerror(errno));
 		set_cpuid(v->fd, i);

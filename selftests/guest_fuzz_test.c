@@ -89,18 +89,14 @@
 #include "kselftest_harness.h"
 #include "apic.h"
 #include "lapicv_util.h"
+#include "guest_setup.h"
 
 #define DEFAULT_RUNS	150
 #define MAX_EXITS	96
 #define MAX_SNIPPETS	48
 
+/* guest_setup.h's 64-bit layout below STUB_GPA. */
 #define MEM_SIZE	0x200000UL
-#define GDT_GPA		0x1000
-#define PML4_GPA	0x2000
-#define PDPT_GPA	0x3000
-#define PD_GPA		0x4000
-#define IDT_GPA		0x5000
-#define PD_APIC_GPA	0x6000
 #define STUB_GPA	0x8000		/* 256 stubs of 8 bytes */
 #define CODE_GPA	0x10000
 #define CODE_MAX	0x10000
@@ -511,7 +507,7 @@ static void gen_cr(struct prog *p)
 		v = 0x80000033 ^ PICK(cr0_bits);
 		break;
 	case 3:
-		v = chance(50) ? PML4_GPA | (rnd() & 0xfff) : some_value();
+		v = chance(50) ? GUEST64_PML4_GPA | (rnd() & 0xfff) : some_value();
 		break;
 	case 4:
 		v = 0x620 ^ (1ULL << rn(chance(80) ? 24 : 64));
@@ -745,47 +741,6 @@ struct fuzz_vm {
 	struct prog prog;
 };
 
-static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int l)
-{
-	memset(s, 0, sizeof(*s));
-	s->limit = 0xffffffff;
-	s->selector = sel;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->l = l;
-	s->db = !l;
-	s->g = 1;
-}
-
-static int guest_set_cpuid(int vcpu)
-{
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[5];
-	} c;
-
-	memset(&c, 0, sizeof(c));
-	c.hdr.nent = 5;
-	c.e[0].function = 0;
-	c.e[0].eax = 7;
-	memcpy(&c.e[0].ebx, "Auth", 4);
-	memcpy(&c.e[0].edx, "enti", 4);
-	memcpy(&c.e[0].ecx, "cAMD", 4);
-	c.e[1].function = 1;
-	c.e[1].eax = 0x00a00f11;
-	c.e[1].ecx = 1u << 21;			/* x2APIC */
-	c.e[1].edx = 0x078bfbffu;
-	c.e[2].function = 0x80000000;
-	c.e[2].eax = 0x80000001;
-	c.e[3].function = 0x80000001;
-	c.e[3].edx = 1u << 29 | 1u << 27 | 1u << 20 | 1u << 11;
-	c.e[4].function = 7;
-	c.e[4].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
-	c.e[4].ecx = 1u << 3;
-	return ioctl(vcpu, KVM_SET_CPUID2, &c);
-}
-
 static int set_slot(struct fuzz_vm *f, uint64_t size)
 {
 	struct kvm_userspace_memory_region r = {
@@ -799,19 +754,11 @@ static int set_slot(struct fuzz_vm *f, uint64_t size)
 static void build_memory(struct fuzz_vm *f)
 {
 	uint8_t *m = f->mem;
-	uint64_t *gdt = (uint64_t *)(m + GDT_GPA);
 
 	memcpy(m + CODE_GPA, f->prog.code, f->prog.len);
-	gdt[1] = 0x00af9b000000ffffULL;
-	gdt[2] = 0x00cf93000000ffffULL;
-	*(uint64_t *)(m + PML4_GPA) = PDPT_GPA | 3;
-	*(uint64_t *)(m + PDPT_GPA) = PD_GPA | 3;
-	*(uint64_t *)(m + PD_GPA) = 0x83;
-	*(uint64_t *)(m + PDPT_GPA + 3 * 8) = PD_APIC_GPA | 3;
-	*(uint64_t *)(m + PD_APIC_GPA + 0x1f7 * 8) = APIC_GPA | 0x93;
+	guest64_build_tables(m);
 	for (int v = 0; v < 256; v++) {
 		uint64_t a = STUB_GPA + v * 8;
-		uint64_t *g = (uint64_t *)(m + IDT_GPA + v * 16);
 		uint8_t *s = m + a;
 
 		/* mov $v, %al; out %al, $PORT_FAULT; jmp . */
@@ -821,9 +768,7 @@ static void build_memory(struct fuzz_vm *f)
 		s[3] = PORT_FAULT;
 		s[4] = 0xeb;
 		s[5] = 0xfe;
-		g[0] = (a & 0xffff) | 8ULL << 16 | 0x8eULL << 40 |
-		       ((a >> 16) & 0xffff) << 48;
-		g[1] = a >> 32;
+		guest64_set_gate(m, v, a);
 		/* The real-mode IVT: segment STUB_GPA >> 4, offset v * 8. */
 		if (f->prog.real)
 			((uint32_t *)m)[v] = (STUB_GPA >> 4) << 16 | v * 8;
@@ -833,7 +778,6 @@ static void build_memory(struct fuzz_vm *f)
 static int fuzz_vm_create(struct fuzz_vm *f)
 {
 	struct kvm_sregs *s = &f->sregs;
-	int sz;
 
 	f->dev = open_dev();
 	if (f->dev < 0)
@@ -857,22 +801,16 @@ static int fuzz_vm_create(struct fuzz_vm *f)
 		if (set_msi_routes(f->vm, routes, 4))
 			return -1;
 	}
-	f->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	f->mem = guest_mem_create(f->vm, MEM_SIZE);
 	if (f->mem == MAP_FAILED)
 		return -1;
 	build_memory(f);
-	if (set_slot(f, MEM_SIZE))
-		return -1;
 	f->vcpu = vcpu_create(f->vm, 0);
 	if (f->vcpu < 0)
 		return -1;
-	sz = ioctl(f->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (sz < (int)sizeof(*f->run))
-		return -1;
-	f->run_size = sz;
-	f->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, f->vcpu, 0);
-	if (f->run == MAP_FAILED || guest_set_cpuid(f->vcpu))
+	f->run = guest_run_map(f->dev, f->vcpu, &f->run_size);
+	if (f->run == MAP_FAILED ||
+	    guest64_set_cpuid(f->vcpu, 1u << 21))	/* x2APIC */
 		return -1;
 	if (ioctl(f->vcpu, KVM_GET_SREGS, s))
 		return -1;
@@ -884,23 +822,7 @@ static int fuzz_vm_create(struct fuzz_vm *f)
 		s->idt.base = 0;
 		s->idt.limit = 0x3ff;
 	} else {
-		seg(&s->cs, 8, 11, 1);
-		seg(&s->ds, 0x10, 3, 0);
-		s->es = s->ds;
-		s->fs = s->ds;
-		s->gs = s->ds;
-		s->ss = s->ds;
-		s->tr.limit = 0x67;
-		s->tr.type = 11;
-		s->tr.present = 1;
-		s->gdt.base = GDT_GPA;
-		s->gdt.limit = 0x17;
-		s->idt.base = IDT_GPA;
-		s->idt.limit = 0xfff;
-		s->cr0 = 0x80000033;
-		s->cr3 = PML4_GPA;
-		s->cr4 = 0x620;
-		s->efer = 0x500;
+		guest64_sregs(s, 0xfff);
 	}
 	if (ioctl(f->vcpu, KVM_SET_SREGS, s))
 		return -1;

@@ -71,6 +71,7 @@
 #include "apic.h"
 #include "lapicv_util.h"
 #include "guest_run.h"
+#include "guest_setup.h"
 
 #ifndef KVM_SET_USER_MEMORY_REGION2
 struct kvm_userspace_memory_region2 {
@@ -92,14 +93,8 @@ struct kvm_userspace_memory_region2 {
 #define KVM_CAP_USER_MEMORY2	231
 #endif
 
+/* guest_setup.h's 64-bit layout below CODE_GPA. */
 #define MEM_SIZE	0x200000UL
-#define GDT_GPA		0x1000
-#define PML4_GPA	0x2000
-#define PDPT_GPA	0x3000
-#define PD_GPA		0x4000
-/* The page directory of the 4th GiB, with the xAPIC page's 2 MiB. */
-#define PD_APIC_GPA	0x6000
-#define IDT_GPA		0x5000
 #define CODE_GPA	0x10000
 #define STACK_TOP	0x80000
 /* The word the memory tests' guest reads (guest_mem_read, _spin). */
@@ -107,8 +102,6 @@ struct kvm_userspace_memory_region2 {
 #define MSI_VECTOR	0x40
 #define EXTINT_VECTOR	0x30
 #define EOI_VECTOR	0x31
-/* FPU, PSE, PAE, APIC, FXSR, SSE, SSE2, ...: what KVM checks CR4 against. */
-#define LEAF1_EDX	0x078bfbffu
 
 asm(".pushsection .rodata.guest, \"a\"\n"
 	"guest_start:\n"
@@ -312,28 +305,6 @@ static uint64_t code_gpa(void (*sym)(void))
 	return CODE_GPA + ((uintptr_t)sym - (uintptr_t)guest_start);
 }
 
-static void set_gate(uint8_t *mem, int vec, uint64_t addr)
-{
-	uint64_t *g = (uint64_t *)(mem + IDT_GPA + vec * 16);
-
-	g[0] = (addr & 0xffff) | 8ULL << 16 | 0x8eULL << 40 |
-	       ((addr >> 16) & 0xffff) << 48;
-	g[1] = addr >> 32;
-}
-
-static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int l)
-{
-	memset(s, 0, sizeof(*s));
-	s->limit = 0xffffffff;
-	s->selector = sel;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->l = l;
-	s->db = !l;
-	s->g = 1;
-}
-
 /* Pages pinned for the process ("VmPin" in /proc/self/status, kB). */
 static long vm_pinned_kb(void)
 {
@@ -361,39 +332,7 @@ static int set_region(int vm, uint32_t slot, uint64_t gpa, uint64_t size,
 	return ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r);
 }
 
-static int guest_set_cpuid(int vcpu)
-{
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[5];
-	} c;
-
-	memset(&c, 0, sizeof(c));
-	c.hdr.nent = 5;
-	c.e[0].function = 0;
-	c.e[0].eax = 7;
-	memcpy(&c.e[0].ebx, "Auth", 4);
-	memcpy(&c.e[0].edx, "enti", 4);
-	memcpy(&c.e[0].ecx, "cAMD", 4);
-	c.e[1].function = 1;
-	c.e[1].eax = 0x00a00f11;
-	c.e[1].edx = LEAF1_EDX;
-	c.e[2].function = 0x80000000;
-	c.e[2].eax = 0x80000001;
-	/*
-	 * Long mode, NX and SYSCALL: KVM checks EFER against them; RDTSCP,
-	 * which KVM makes #UD without.
-	 */
-	c.e[3].function = 0x80000001;
-	c.e[3].edx = 1u << 29 | 1u << 27 | 1u << 20 | 1u << 11;
-	/* PKU: KVM checks CR4.PKE against it. */
-	c.e[4].function = 7;
-	c.e[4].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
-	c.e[4].ecx = 1u << 3;
-	return ioctl(vcpu, KVM_SET_CPUID2, &c);
-}
-
-/* A VM with an in-kernel irqchip, one vCPU at @entry, guest memory set. */
+/* guest_create()'s failures: the line and errno, -1. */
 static int fail(int line)
 {
 	fprintf(stderr, "# guest_create: line %d: %s\n", line, strerror(errno));
@@ -406,8 +345,6 @@ static int guest_create_chip(struct guest *g, uint64_t entry, bool with_idt,
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
-	uint64_t *gdt;
-	int sz;
 
 	memset(g, 0, sizeof(*g));
 	g->dev = open_dev();
@@ -419,60 +356,32 @@ static int guest_create_chip(struct guest *g, uint64_t entry, bool with_idt,
 	if (split ? vm_enable_split_irqchip(g->vm, SPLIT_IRQCHIP_PINS) :
 	    ioctl(g->vm, KVM_CREATE_IRQCHIP, 0))
 		return fail(__LINE__);
-	g->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g->mem = guest_mem_create(g->vm, MEM_SIZE);
 	if (g->mem == MAP_FAILED)
 		return fail(__LINE__);
-	if (set_region(g->vm, 0, 0, MEM_SIZE, g->mem))
-		return fail(__LINE__);
 	g->vcpu = vcpu_create(g->vm, 0);
-	sz = ioctl(g->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (g->vcpu < 0 || sz < (int)sizeof(*g->run))
+	if (g->vcpu < 0)
 		return fail(__LINE__);
-	g->run_size = sz;
-	g->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
-	if (g->run == MAP_FAILED || guest_set_cpuid(g->vcpu))
+	g->run = guest_run_map(g->dev, g->vcpu, &g->run_size);
+	if (g->run == MAP_FAILED || guest64_set_cpuid(g->vcpu, 0))
 		return fail(__LINE__);
 
 	memcpy(g->mem + CODE_GPA, (void *)guest_start,
 	       (uintptr_t)guest_end - (uintptr_t)guest_start);
-	gdt = (uint64_t *)(g->mem + GDT_GPA);
-	gdt[1] = 0x00af9b000000ffffULL;		/* 64-bit code, selector 8 */
-	gdt[2] = 0x00cf93000000ffffULL;		/* data, selector 0x10 */
-	*(uint64_t *)(g->mem + PML4_GPA) = PDPT_GPA | 3;
-	*(uint64_t *)(g->mem + PDPT_GPA) = PD_GPA | 3;
-	*(uint64_t *)(g->mem + PD_GPA) = 0x83;	/* 2 MiB at 0, RW */
-	/* 2 MiB at 0xfee00000 (the xAPIC page), RW, uncached. */
-	*(uint64_t *)(g->mem + PDPT_GPA + 3 * 8) = PD_APIC_GPA | 3;
-	*(uint64_t *)(g->mem + PD_APIC_GPA + 0x1f7 * 8) = 0xfee00000 | 0x93;
+	guest64_build_tables(g->mem);
 	if (with_idt) {
-		set_gate(g->mem, 1, code_gpa(guest_db));
-		set_gate(g->mem, 2, code_gpa(guest_nmi_hlt));
-		set_gate(g->mem, 13, code_gpa(guest_gp));
-		set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
-		set_gate(g->mem, EXTINT_VECTOR, code_gpa(guest_msi));
-		set_gate(g->mem, EOI_VECTOR, code_gpa(guest_eoi_handler));
+		guest64_set_gate(g->mem, 1, code_gpa(guest_db));
+		guest64_set_gate(g->mem, 2, code_gpa(guest_nmi_hlt));
+		guest64_set_gate(g->mem, 13, code_gpa(guest_gp));
+		guest64_set_gate(g->mem, MSI_VECTOR, code_gpa(guest_msi));
+		guest64_set_gate(g->mem, EXTINT_VECTOR, code_gpa(guest_msi));
+		guest64_set_gate(g->mem, EOI_VECTOR,
+				 code_gpa(guest_eoi_handler));
 	}
 
 	if (ioctl(g->vcpu, KVM_GET_SREGS, &sregs))
 		return fail(__LINE__);
-	seg(&sregs.cs, 8, 11, 1);
-	seg(&sregs.ds, 0x10, 3, 0);
-	sregs.es = sregs.ds;
-	sregs.fs = sregs.ds;
-	sregs.gs = sregs.ds;
-	sregs.ss = sregs.ds;
-	sregs.tr.limit = 0x67;
-	sregs.tr.type = 11;
-	sregs.tr.present = 1;
-	sregs.gdt.base = GDT_GPA;
-	sregs.gdt.limit = 0x17;
-	sregs.idt.base = IDT_GPA;
-	sregs.idt.limit = with_idt ? 0xfff : 0;
-	sregs.cr0 = 0x80000033;		/* PG | NE | ET | MP | PE */
-	sregs.cr3 = PML4_GPA;
-	sregs.cr4 = 0x620;		/* OSXMMEXCPT | OSFXSR | PAE */
-	sregs.efer = 0x500;		/* LMA | LME */
+	guest64_sregs(&sregs, with_idt ? 0xfff : 0);
 	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs))
 		return fail(__LINE__);
 	memset(&regs, 0, sizeof(regs));
@@ -685,7 +594,7 @@ TEST(guest_exits)
 	memcpy(&v, "Auth", 4);
 	EXPECT_EQ(v, pio_value(&g));
 	ASSERT_EQ(0x13, run_to_io(&g));
-	EXPECT_EQ(LEAF1_EDX, pio_value(&g));
+	EXPECT_EQ(GUEST64_LEAF1_EDX, pio_value(&g));
 
 	/* IN: completed by an immediate_exit KVM_RUN, as KVM's ucalls do. */
 	ASSERT_EQ(0x14, run_to_io(&g));
@@ -907,17 +816,8 @@ TEST(regs)
 	EXPECT_EQ(0, memcmp(&sregs, &back, sizeof(sregs)));
 
 	/* A 64-bit state reads back as set (G follows the limit). */
-	ASSERT_OK(guest_set_cpuid(g.vcpu));
-	seg(&sregs.cs, 8, 11, 1);
-	seg(&sregs.ds, 0x10, 3, 0);
-	sregs.ss = sregs.ds;
-	sregs.ss.dpl = 0;
-	sregs.gdt.base = GDT_GPA;
-	sregs.gdt.limit = 0x17;
-	sregs.cr0 = 0x80000033;
-	sregs.cr3 = PML4_GPA;
-	sregs.cr4 = 0x620;
-	sregs.efer = 0x500;
+	ASSERT_OK(guest64_set_cpuid(g.vcpu, 0));
+	guest64_sregs(&sregs, 0);
 	sregs.cr8 = 5;
 	ASSERT_OK(ioctl(g.vcpu, KVM_SET_SREGS, &sregs));
 	ASSERT_OK(ioctl(g.vcpu, KVM_GET_SREGS, &back));

@@ -339,6 +339,11 @@ void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on)
 		svm_clr_intercept(&svm->vmcb->control, INTERCEPT_CR8_WRITE);
 }
 
+bool lapicv_svm_cr8_intercepted(const struct lapicv_svm_vcpu *svm)
+{
+	return svm_is_intercept(&svm->vmcb->control, INTERCEPT_CR8_WRITE);
+}
+
 static void svm_init_seg(struct vmcb_seg *s, u16 attrib)
 {
 	s->selector = 0;

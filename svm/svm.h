@@ -134,6 +134,7 @@ void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4);
 
 /* CR8 writes intercepted, or not (KVM's svm_update_cr8_intercept()). */
 void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on);
+bool lapicv_svm_cr8_intercepted(const struct lapicv_svm_vcpu *svm);
 
 /* The host's XCR0 (0 without OSXSAVE), which the guest's must stay in. */
 u64 lapicv_svm_host_xcr0(void);

@@ -4,9 +4,9 @@
  * reads back its own CR4.MCE whatever the CPU runs with, a CR4 bit its
  * CPUID lacks is a #GP (the host's CPU has it), and with CR0.CD set (which
  * KVM's CD/NW quirk keeps out of the CPU's CR0, so that CR0 accesses are
- * intercepted) MOV from CR0, SMSW, CLTS and LMSW in its register and
- * memory forms do what the CPU would.  KVM_GET_SREGS reports the guest's
- * view.
+ * intercepted) MOV from CR0, SMSW, CLTS and LMSW in their register and
+ * memory forms do what the CPU would.  F2 and F3 before MOV CRn change
+ * nothing.  KVM_GET_SREGS reports the guest's view.
  */
 #include "test_util.h"
 #include "kvm_util.h"
@@ -40,6 +40,13 @@ static void guest_code(void)
 	GUEST_ASSERT_EQ(get_cr4(), cr4 | CR4_MCE);
 	GUEST_SYNC(cr4 | CR4_MCE);
 
+	/* F3 and F2 on MOV to and from CR4: no part of the instruction. */
+	asm volatile(".byte 0xf3; mov %0, %%cr4" : : "r"(cr4 & ~CR4_MCE)
+		     : "memory");
+	asm volatile(".byte 0xf2; mov %%cr4, %0" : "=r"(val));
+	GUEST_ASSERT_EQ(val, cr4 & ~CR4_MCE);
+	set_cr4(cr4 | CR4_MCE);
+
 	/* OSXSAVE without XSAVE in the guest's CPUID: #GP, nothing set. */
 	vec = kvm_asm_safe("mov %[v], %%cr4", [v] "r"(cr4 | CR4_OSXSAVE));
 	GUEST_ASSERT_EQ(vec, GP_VECTOR);
@@ -57,6 +64,11 @@ static void guest_code(void)
 	GUEST_ASSERT_EQ(val, ~0xffffull | (cr0 & 0xffff));
 	asm volatile("smsw %q0" : "=r"(val));
 	GUEST_ASSERT_EQ(val, cr0 | CR0_CD);
+
+	/* SMSW to memory: CR0's low 16 bits, nothing more. */
+	guest_msw = 0xffff;
+	asm volatile("smsw %0" : "=m"(guest_msw) : : "memory");
+	GUEST_ASSERT_EQ(guest_msw, (uint16_t)cr0);
 
 	/* CLTS. */
 	guest_set_cr0(cr0 | CR0_CD | CR0_TS);

@@ -32,6 +32,7 @@ struct emu_vector {
 	u8 scale;		/* index << scale */
 	u8 adsize;		/* address size in bytes */
 	u8 cr;			/* K_CR: the control register */
+	u8 alu, src_imm;	/* K_MOV ALU: the operation, an imm source */
 };
 
 extern const struct emu_vector emu_vectors[];

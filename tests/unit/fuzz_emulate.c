@@ -202,28 +202,39 @@ static void check_decoders(const struct lapicv_emu_ctx *ctx,
 		return;
 	m = &d.m;
 	if (!m->len || m->len > f->len || m->len > LAPICV_EMU_MAX_INSN ||
-	    m->op > LAPICV_EMU_MOV_STORE_IMM || !is_power_of_2(m->size) ||
+	    m->op > LAPICV_EMU_MOV_ALU || !is_power_of_2(m->size) ||
 	    m->size > 8 || !is_power_of_2(m->reg_size) || m->reg_size > 8 ||
 	    m->reg_size < m->size || m->reg > 15 ||
 	    m->seg >= LAPICV_EMU_NR_SEGS ||
 	    (m->high8 && (m->reg > 3 || m->size != 1)) ||
 	    (!emu_64bit(ctx) && m->gva > 0xffffffffULL) ||
 	    (m->op != LAPICV_EMU_MOV_LOAD && m->reg_size != m->size) ||
-	    (m->op == LAPICV_EMU_MOV_STORE_IMM &&
-	     m->imm > emu_size_mask(m->size)))
+	    ((m->op == LAPICV_EMU_MOV_STORE_IMM || m->src_imm) &&
+	     m->imm > emu_size_mask(m->size)) ||
+	    (m->src_imm && m->op != LAPICV_EMU_MOV_ALU) ||
+	    (m->op == LAPICV_EMU_MOV_ALU &&
+	     (m->alu == 2 || m->alu == 3 || m->alu > LAPICV_EMU_ALU_TEST)))
 		abort();
 	check_prefix_property(ctx, f, m->len, regs, true, &d);
 	v = lapicv_emu_mov_store_value(m, regs);
 	if (v > emu_size_mask(m->size))
 		abort();
-	if (m->op == LAPICV_EMU_MOV_LOAD) {
+	if (lapicv_emu_mov_reads(m) || lapicv_emu_mov_writes(m)) {
 		unsigned int target = m->high8 ? m->reg & 3 : m->reg;
+		u64 flags = regs[1], stored;
 
+		/* Only the loaded register and the arithmetic flags change. */
 		memcpy(r, regs, sizeof(r));
-		lapicv_emu_mov_load_result(m, r, v ^ regs[0]);
+		stored = lapicv_emu_mov_execute(m, r, &flags, v ^ regs[0]);
 		for (i = 0; i < 16; i++)
-			if (i != target && r[i] != regs[i])
+			if ((i != target || m->op == LAPICV_EMU_MOV_ALU ||
+			     !lapicv_emu_mov_reads(m)) && r[i] != regs[i])
 				abort();
+		if ((flags ^ regs[1]) & ~EMU_ARITH_FLAGS ||
+		    (m->op != LAPICV_EMU_MOV_ALU && flags != regs[1]))
+			abort();
+		if (lapicv_emu_mov_writes(m) && stored > emu_size_mask(m->size))
+			abort();
 	}
 }
 

@@ -14,7 +14,7 @@
  * Each row of the table (struct emu_vector in test_emulate.c):
  *   .quad bytes, text, disp, imm
  *   .byte len, mode, kind, op, size, reg_size, reg, high8, sign, seg,
- *         base, index, scale, adsize, cr
+ *         base, index, scale, adsize, cr, alu, src_imm
  *   .balign 8
  */
 #include <stdarg.h>
@@ -41,6 +41,17 @@
 #define LOAD	0
 #define STORE	1
 #define STORE_IMM 2
+#define XCHG	3
+#define ALU	4
+
+/* ALU operations, as enum lapicv_emu_alu. */
+#define A_ADD	0
+#define A_OR	1
+#define A_AND	4
+#define A_SUB	5
+#define A_XOR	6
+#define A_CMP	7
+#define A_TEST	8
 
 /* Segments, as enum lapicv_emu_seg. */
 #define ES 0
@@ -64,6 +75,7 @@ struct expect {
 	int kind, op, size, reg_size, reg, high8, sign, seg;
 	int base, index, scale, adsize;
 	int cr;			/* K_CR: the control register */
+	int alu, src_imm;	/* ALU: the operation, an immediate source */
 	long long disp;
 	unsigned long long imm;
 };
@@ -105,10 +117,11 @@ static void emit(int mode, const char *text, const char *code,
 	printf(".Lt%d:\t.asciz \"%d: %s\"\n", nr, mode, text);
 	printf("\t.section .data.rel.ro.emu_vectors,\"aw\"\n");
 	printf("\t.quad .Lb%d, .Lt%d, %lld, 0x%llx\n", nr, nr, e->disp, e->imm);
-	printf("\t.byte .Le%d - .Lb%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d\n",
+	printf("\t.byte .Le%d - .Lb%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, ",
 	       nr, nr, mode, e->kind, e->op, e->size, e->reg_size, e->reg,
-	       e->high8, e->sign, e->seg, e->base, e->index, e->scale,
-	       e->adsize, e->cr);
+	       e->high8, e->sign, e->seg);
+	printf("%d, %d, %d, %d, %d, %d, %d\n", e->base, e->index, e->scale,
+	       e->adsize, e->cr, e->alu, e->src_imm);
 	printf("\t.balign 8\n");
 	nr++;
 }
@@ -440,6 +453,102 @@ static void gen_extend(int mode)
 	}
 }
 
+/* XCHG, and ALU operations with memory as destination or first operand. */
+static void gen_rmw(int mode)
+{
+	static const struct {
+		const char *mn;
+		int alu;
+	} ops[] = {
+		{ "add", A_ADD }, { "or", A_OR }, { "and", A_AND },
+		{ "sub", A_SUB }, { "xor", A_XOR }, { "cmp", A_CMP },
+		{ "test", A_TEST },
+	};
+	static const struct {
+		int size;
+		const char *imm;
+		unsigned long long val;
+	} imms[] = {
+		{ 1, "0x81", 0x81 }, { 2, "0x7f", 0x7f }, { 2, "-2", 0xfffe },
+		{ 2, "0x1234", 0x1234 }, { 4, "-0x80", 0xffffff80 },
+		{ 4, "0x12345678", 0x12345678 }, { 8, "-1", ~0ULL },
+		{ 8, "0x7fffffff", 0x7fffffff },
+	};
+	const char *b = mode == 64 ? "rbx" : mode == 32 ? "ebx" : "bx";
+	int adsize = mode == 64 ? 8 : mode == 32 ? 4 : 2;
+	int size, reg, nregs = mode == 64 ? 16 : 8;
+	unsigned int i, k;
+	struct expect e;
+
+	for (size = 1; size <= (mode == 64 ? 8 : 4); size *= 2) {
+		for (reg = 0; reg < nregs; reg++) {
+			if (size == 1 && reg >= 4 && reg < 8 && mode != 64)
+				continue;
+			e = mov(XCHG, size, reg, adsize);
+			e.base = 3;
+			e.disp = 0x20;
+			insn(mode, &e, "xchg%s %%%s,0x20(%%%s)", suffix(size),
+			     regname(size, reg, false), b);
+			e = mov(ALU, size, reg, adsize);
+			e.base = 3;
+			e.alu = ops[reg % ARRAY_SIZE(ops)].alu;
+			insn(mode, &e, "%s%s %%%s,(%%%s)",
+			     ops[reg % ARRAY_SIZE(ops)].mn, suffix(size),
+			     regname(size, reg, false), b);
+		}
+		for (k = 0; k < ARRAY_SIZE(ops); k++) {
+			e = mov(ALU, size, 1, adsize);
+			e.base = 3;
+			e.disp = -0x10;
+			e.alu = ops[k].alu;
+			insn(mode, &e, "%s%s %%%s,-0x10(%%%s)", ops[k].mn,
+			     suffix(size), regname(size, 1, false), b);
+		}
+	}
+	/* AH..BH as the source. */
+	e = mov(ALU, 1, 0, adsize);
+	e.base = 3;
+	e.high8 = 1;
+	e.alu = A_OR;
+	insn(mode, &e, "orb %%ah,(%%%s)", b);
+	e = mov(XCHG, 1, 3, adsize);
+	e.base = 3;
+	e.high8 = 1;
+	insn(mode, &e, "xchgb %%bh,(%%%s)", b);
+	/* Immediates: 80, 81 and 83 (as picks the short form), F6/F7. */
+	for (i = 0; i < ARRAY_SIZE(imms); i++) {
+		if (imms[i].size == 8 && mode != 64)
+			continue;
+		for (k = 0; k < ARRAY_SIZE(ops); k++) {
+			e = mov(ALU, imms[i].size, 0, adsize);
+			e.base = 3;
+			e.disp = 0x300;
+			e.alu = ops[k].alu;
+			e.src_imm = 1;
+			e.imm = imms[i].val;
+			insn(mode, &e, "%s%s $%s,0x300(%%%s)", ops[k].mn,
+			     suffix(imms[i].size), imms[i].imm, b);
+		}
+	}
+	/* LOCK where the CPU takes it; XACQUIRE/XRELEASE (F2/F3) too. */
+	e = mov(ALU, 4, 0, adsize);
+	e.base = 3;
+	e.alu = A_OR;
+	e.src_imm = 1;
+	e.imm = 0x100;
+	insn(mode, &e, "lock orl $0x100,(%%%s)", b);
+	e = mov(XCHG, 4, 2, adsize);
+	e.base = 3;
+	insn(mode, &e, "lock xchgl %%edx,(%%%s)", b);
+	e = mov(ALU, 4, 2, adsize);
+	e.base = 3;
+	e.alu = A_XOR;
+	raw(mode, &e, "xacquire lock xorl %edx,(%ebx)",
+	    mode == 16 ? "0xf2, 0xf0, 0x66, 0x31, 0x17" :
+	    mode == 32 ? "0xf2, 0xf0, 0x31, 0x13" :
+	    "0xf2, 0xf0, 0x31, 0x13");
+}
+
 static void gen_mov64(void)
 {
 	struct expect e;
@@ -450,6 +559,7 @@ static void gen_mov64(void)
 	gen_immediates(64);
 	gen_moffs(64);
 	gen_extend(64);
+	gen_rmw(64);
 
 	/* RIP-relative, with and without an immediate after the disp. */
 	e = mov(LOAD, 4, 1, 8);
@@ -580,6 +690,7 @@ static void gen_mov32(void)
 	gen_immediates(32);
 	gen_moffs(32);
 	gen_extend(32);
+	gen_rmw(32);
 
 	/* 16-bit addressing: in 32-bit code through 67, in 16-bit natively. */
 	for (mode = 16; mode <= 32; mode += 16) {
@@ -609,6 +720,7 @@ static void gen_mov16(void)
 	gen_immediates(16);
 	gen_moffs(16);
 	gen_extend(16);
+	gen_rmw(16);
 	/* 32-bit addressing in 16-bit code (67). */
 	e = mov(LOAD, 2, 1, 4);
 	e.base = 0;
@@ -632,16 +744,19 @@ static void gen_mov16(void)
 static void gen_refused(void)
 {
 	static const char * const asm64[] = {
-		"addl %eax,(%rbx)", "movl %eax,%ebx", "movl %ebx,%eax",
-		"xchg %eax,(%rbx)", "movsl", "cmpxchg %ecx,(%rbx)",
+		"movl %eax,%ebx", "movl %ebx,%eax", "movsl", "stosl",
+		"cmpxchg %ecx,(%rbx)", "xaddl %ecx,(%rbx)",
 		"movnti %eax,(%rbx)", "movd %xmm0,(%rbx)", "vmovd %xmm0,(%rbx)",
-		"pushq (%rbx)", "incl (%rbx)", "popcntl (%rbx),%eax",
+		"pushq (%rbx)", "incl (%rbx)", "notl (%rbx)", "negl (%rbx)",
+		"popcntl (%rbx),%eax",
 		"tzcntl (%rbx),%eax", "lzcntl (%rbx),%eax", "mov (%rbx),%es",
 		"bswap %eax", "movslq %eax,%rcx",
 		"movzbl %al,%ecx", "movsbq %cl,%rax", "movb $1,%al",
 		"movl $1,%eax", "movabs $0x1122334455667788,%rax", "lea (%rbx),%eax",
-		"cmpl $0,(%rbx)", "testl %eax,(%rbx)", "orl %eax,(%rbx)",
-		"lock addl $1,(%rbx)", "xabort $1", "nop",
+		"addl (%rbx),%eax", "cmpl (%rbx),%eax", "andb (%rbx),%cl",
+		"adcl $1,(%rbx)", "sbbl %eax,(%rbx)", "adcb %al,(%rbx)",
+		"addl %eax,%ebx", "xchg %eax,%ebx", "orl $1,%eax", "testl $1,%eax",
+		"btl $1,(%rbx)", "btsl %eax,(%rbx)", "xabort $1", "nop",
 		"sfence", "clflush (%rbx)",
 	};
 	struct expect e = { .kind = K_NONE, .base = NO_REG, .index = NO_REG };
@@ -650,6 +765,9 @@ static void gen_refused(void)
 	for (i = 0; i < ARRAY_SIZE(asm64); i++)
 		insn(64, &e, "%s", asm64[i]);
 	raw(64, &e, "lock movl %eax,(%rbx)", "0xf0, 0x89, 0x03");
+	raw(64, &e, "lock cmpl %eax,(%rbx)", "0xf0, 0x39, 0x03");
+	raw(64, &e, "lock testl $1,(%rbx)", "0xf0, 0xf7, 0x03, 0x01, 0x00, 0x00, 0x00");
+	raw(64, &e, "F7 /1 (TEST's alias, not taken)", "0xf7, 0x0b, 0x01, 0x00, 0x00, 0x00");
 	raw(64, &e, "lock movb $1,(%rbx)", "0xf0, 0xc6, 0x03, 0x01");
 	raw(64, &e, "C7 /1 (not a MOV)", "0xc7, 0x08, 0x01, 0x00, 0x00, 0x00");
 	raw(64, &e, "C6 /7 (not a MOV)", "0xc6, 0x38, 0x01");
@@ -784,6 +902,20 @@ static void gen_cr(int mode)
 	if (mode == 64)
 		raw(mode, &e, "o16 rex.w mov %cr0,%rbx",
 		    "0x66, 0x48, 0x0f, 0x20, 0xc3");
+	/* F2 and F3 too: KVM's emulator ignores them here. */
+	e = cr_expect(CR_WRITE, 0, 0, size);
+	raw(mode, &e, "repz mov %eax,%cr0", "0xf3, 0x0f, 0x22, 0xc0");
+	e = cr_expect(CR_READ, 4, 0, size);
+	raw(mode, &e, "repnz mov %cr4,%eax", "0xf2, 0x0f, 0x20, 0xe0");
+	e = cr_expect(CR_WRITE, 4, 2, size);
+	raw(mode, &e, "repnz repz mov %edx,%cr4", "0xf2, 0xf3, 0x0f, 0x22, 0xe2");
+	e = cr_expect(CR_SMSW, 0, 0, mode == 16 ? 2 : 4);
+	raw(mode, &e, "repz smsw %eax (%ax in 16-bit code)",
+	    "0xf3, 0x0f, 0x01, 0xe0");
+	e = cr_expect(CR_CLTS, 0, 0, 0);
+	raw(mode, &e, "repnz clts", "0xf2, 0x0f, 0x06");
+	e = cr_expect(CR_LMSW, 0, 1, 2);
+	raw(mode, &e, "repz lmsw %cx", "0xf3, 0x0f, 0x01, 0xf1");
 
 	e = cr_expect(CR_CLTS, 0, 0, 0);
 	insn(mode, &e, "clts");
@@ -851,11 +983,9 @@ static void gen_cr(int mode)
 	}
 	raw(mode, &e, "lock mov %eax,%cr4", "0xf0, 0x0f, 0x22, 0xe0");
 	raw(mode, &e, "lock mov %eax,%cr3", "0xf0, 0x0f, 0x22, 0xd8");
-	raw(mode, &e, "repz mov %eax,%cr0", "0xf3, 0x0f, 0x22, 0xc0");
-	raw(mode, &e, "repnz mov %cr4,%eax", "0xf2, 0x0f, 0x20, 0xe0");
 	raw(mode, &e, "lock clts", "0xf0, 0x0f, 0x06");
 	raw(mode, &e, "lock lmsw %ax", "0xf0, 0x0f, 0x01, 0xf0");
-	raw(mode, &e, "repz smsw %ax", "0xf3, 0x0f, 0x01, 0xe0");
+	raw(mode, &e, "lock repz mov %eax,%cr4", "0xf0, 0xf3, 0x0f, 0x22, 0xe0");
 	insn(mode, &e, "sgdt (%%%s)", names[0]);
 	insn(mode, &e, "sidt (%%%s)", names[0]);
 	insn(mode, &e, "lgdt (%%%s)", names[0]);

@@ -95,6 +95,20 @@ static int gmem_read(void *opaque, u64 gpa, void *buf, unsigned int len)
 	return 0;
 }
 
+static int gmem_write_cb(void *opaque, u64 gpa, const void *buf,
+			 unsigned int len)
+{
+	struct gmem *g = opaque;
+	u8 *p = gmem_page(g, gpa, false);
+
+	if (len == 0 || len > 15 || (gpa & 0xfff) + len > 4096)
+		g->contract_broken = true;
+	if (!p || (gpa & 0xfff) + len > 4096)
+		return -EFAULT;
+	memcpy(p + (gpa & 0xfff), buf, len);
+	return 0;
+}
+
 static struct gmem *gmem_new(void)
 {
 	struct gmem *g = calloc(1, sizeof(*g));
@@ -156,6 +170,7 @@ static void ctx_init(struct lapicv_emu_ctx *ctx, struct gmem *g, int mode)
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->read = gmem_read;
+	ctx->write = gmem_write_cb;
 	ctx->opaque = g;
 	ctx->maxphyaddr = 46;
 	ctx->features = LAPICV_EMU_F_GBPAGES | LAPICV_EMU_F_AMD |
@@ -515,15 +530,16 @@ static bool test_walk_pae(void)
 	/* PDPTE index is bits 31:30; the other three are not present. */
 	ASSERT_PF(&ctx, 0x00001000, 0, 0);
 	ASSERT_PF(&ctx, 0x80001000, PF_W, PF_W);
-	/* PDPTE reserved bits (1, 2, 5..8, NX); R/W and U/S carry no rights. */
+	/*
+	 * The walk looks at a PDPTE's P alone, as KVM's: its reserved bits
+	 * (1, 2, 5..8, NX) are load_pdptrs()'s business (test_pdptrs), and
+	 * QEMU's TCG sets bit 5 as it walks.  R/W and U/S carry no rights.
+	 */
 	slot3 = pt_slot(g, &ctx, 0xc0001000, 3);
-	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) | BIT_ULL(1), 8);
-	ASSERT_PF(&ctx, 0xc0001234, 0, PF_R | PF_P);
-	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) & ~BIT_ULL(1), 8);
-	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) | NX, 8);
-	ASSERT_PF(&ctx, 0xc0001234, 0, PF_R | PF_P);
-	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) & ~NX, 8);
+	gmem_write_le(g, slot3, gmem_read_le(g, slot3, 8) | BIT_ULL(1) |
+		      BIT_ULL(5) | NX, 8);
 	ASSERT_XLATE(&ctx, 0xc0001234, PF_U | PF_W, 0x123456234ULL);
+	ASSERT_XLATE(&ctx, 0xc0001234, PF_F, 0x123456234ULL);
 	/* Large-page reserved bits, and bits 62:MAXPHYADDR in PAE. */
 	pt_map(g, &ctx, 0x40400000, 0x200000 | BIT_ULL(13), 2, PRW);
 	ASSERT_PF(&ctx, 0x40400000, 0, PF_R | PF_P);
@@ -793,7 +809,9 @@ static bool check_vector(const struct emu_vector *v)
 		ASSERT_EQ(m.high8, v->high8);
 		ASSERT_EQ(m.sign_extend, v->sign);
 		ASSERT_EQ(m.seg, v->seg);
-		if (v->op == LAPICV_EMU_MOV_STORE_IMM)
+		ASSERT_EQ(m.alu, v->alu);
+		ASSERT_EQ(m.src_imm, v->src_imm);
+		if (v->op == LAPICV_EMU_MOV_STORE_IMM || v->src_imm)
 			ASSERT_EQ(m.imm, v->imm);
 		ASSERT_EQ(m.gva, expect_gva(&ctx, v));
 	}
@@ -1050,6 +1068,88 @@ static bool test_read_linear_across_pages(void)
 	return true;
 }
 
+/* SMSW's memory operand: both pages checked before either is written. */
+static bool test_write_linear(void)
+{
+	struct lapicv_emu_fault fault;
+	struct lapicv_emu_ctx ctx;
+	struct gmem *g;
+
+	g = fresh(&ctx, M_LONG4);
+	pt_map(g, &ctx, 0x600000, 0xa000, 1, PRW);
+	pt_map(g, &ctx, 0x601000, 0xb000, 1, PRW);
+	pt_map(g, &ctx, 0x602000, 0xc000, 1, P | US);	/* read-only */
+	gmem_page(g, 0xa000, true);
+	gmem_page(g, 0xb000, true);
+	gmem_page(g, 0xc000, true);
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x600fff, "\x11\x22", 2,
+					  &fault), LAPICV_EMU_OK);
+	ASSERT_EQ(gmem_read_le(g, 0xafff, 1), 0x11);
+	ASSERT_EQ(gmem_read_le(g, 0xb000, 1), 0x22);
+	/* CR0.WP: the read-only second page faults, the first is kept. */
+	gmem_write_le(g, 0xbfff, 0x33, 1);
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x601fff, "\x44\x55", 2,
+					  &fault), LAPICV_EMU_FAULT);
+	ASSERT_EQ(fault.vector, LAPICV_EMU_PF_VECTOR);
+	ASSERT_EQ(fault.address, 0x602000);
+	ASSERT_EQ(fault.error_code, PF_P | PF_W);
+	ASSERT_EQ(gmem_read_le(g, 0xbfff, 1), 0x33);
+	/* User mode: a user page, the same bytes. */
+	ctx.cpl = 3;
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x600ffe, "\x66\x77", 2,
+					  &fault), LAPICV_EMU_OK);
+	ASSERT_EQ(gmem_read_le(g, 0xaffe, 2), 0x7766);
+	/* Outside guest memory, or nowhere to write: not emulated. */
+	pt_map(g, &ctx, 0x603000, 0xfee00000, 1, PRW);
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x603000, "\x01\x02", 2,
+					  &fault), LAPICV_EMU_UNHANDLED);
+	ctx.write = NULL;
+	ASSERT_EQ(lapicv_emu_write_linear(&ctx, 0x600000, "\x01\x02", 2,
+					  &fault), LAPICV_EMU_UNHANDLED);
+	ASSERT_FALSE(g->contract_broken);
+	return true;
+}
+
+/* KVM's load_pdptrs(): the four PDPTEs at CR3[51:5] and their reserved bits. */
+static bool test_pdptrs(void)
+{
+	static const u64 reserved[] = {
+		BIT_ULL(1), BIT_ULL(2), BIT_ULL(5), BIT_ULL(8), BIT_ULL(46),
+		BIT_ULL(51), BIT_ULL(62), BIT_ULL(63),
+	};
+	struct lapicv_emu_ctx ctx;
+	struct gmem *g = fresh(&ctx, M_PAE);
+	u64 pdpt = ctx.cr3 & ~0x1fULL;
+	unsigned int i;
+
+	/* ctx_init: a fresh, zeroed PDPT at offset 0x20 of its page. */
+	ASSERT_EQ(ctx.cr3 & 0xfff, 0x20);
+	ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3));
+	gmem_write_le(g, pdpt + 24, 0x5000 | P | BIT_ULL(9) | BIT_ULL(3) |
+		      BIT_ULL(4) | BIT_ULL(45), 8);
+	ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3));
+	for (i = 0; i < ARRAY_SIZE(reserved); i++) {
+		gmem_write_le(g, pdpt + 8, 0x6000 | P | reserved[i], 8);
+		ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3));
+		/* Not present: its other bits are not looked at. */
+		gmem_write_le(g, pdpt + 8, 0x6000 | reserved[i], 8);
+		ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3));
+	}
+	/* CR3's low five bits are no part of the address. */
+	gmem_write_le(g, pdpt + 8, P | BIT_ULL(1), 8);
+	ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, ctx.cr3 | 0x18));
+	/* Another 32 bytes of the page, and MAXPHYADDR from the context. */
+	ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, pdpt + 0x40));
+	gmem_write_le(g, pdpt + 0x40, P | BIT_ULL(40), 8);
+	ASSERT_TRUE(lapicv_emu_pdptrs_valid(&ctx, pdpt + 0x40));
+	ctx.maxphyaddr = 40;
+	ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, pdpt + 0x40));
+	/* A PDPT outside guest memory. */
+	ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, 0x7fff000));
+	ASSERT_FALSE(lapicv_emu_pdptrs_valid(&ctx, BIT_ULL(52) | pdpt));
+	return true;
+}
+
 /* ---- applying results ---- */
 
 static struct lapicv_emu_mov load(u8 size, u8 reg_size, u8 reg, bool high8,
@@ -1134,6 +1234,178 @@ static bool test_store_value(void)
 	return true;
 }
 
+/* ---- the ALU against the host CPU's own instructions ---- */
+
+#define HOST_FLAGS	0x8d5ULL	/* CF, PF, AF, ZF, SF, OF */
+
+/*
+ * host_<insn>(): the instruction on d with s, from the flags f0; returns
+ * the destination after it, *f the flags.  ops: its operands, sized by
+ * the operand modifiers.  The push and pop stay below the red zone.
+ */
+#define OPS_B	"%b[src], %b[dst]"
+#define OPS_W	"%w[src], %w[dst]"
+#define OPS_L	"%k[src], %k[dst]"
+#define OPS_Q	"%q[src], %q[dst]"
+#define HOST_FN(insn, ops)						\
+static u64 host_##insn(u64 d, u64 s, u64 f0, u64 *f)			\
+{									\
+	asm volatile("sub $128, %%rsp\n\tpush %[fl]\n\tpopf\n\t"		\
+		     #insn " " ops "\n\t"					\
+		     "pushf\n\tpop %[fl]\n\tadd $128, %%rsp"			\
+		     : [dst] "+r" (d), [fl] "=&r" (*f)			\
+		     : [src] "r" (s), "[fl]" (f0) : "cc");		\
+	return d;							\
+}
+
+HOST_FN(addb, OPS_B)
+HOST_FN(addw, OPS_W)
+HOST_FN(addl, OPS_L)
+HOST_FN(addq, OPS_Q)
+HOST_FN(orb, OPS_B)
+HOST_FN(orw, OPS_W)
+HOST_FN(orl, OPS_L)
+HOST_FN(orq, OPS_Q)
+HOST_FN(andb, OPS_B)
+HOST_FN(andw, OPS_W)
+HOST_FN(andl, OPS_L)
+HOST_FN(andq, OPS_Q)
+HOST_FN(subb, OPS_B)
+HOST_FN(subw, OPS_W)
+HOST_FN(subl, OPS_L)
+HOST_FN(subq, OPS_Q)
+HOST_FN(xorb, OPS_B)
+HOST_FN(xorw, OPS_W)
+HOST_FN(xorl, OPS_L)
+HOST_FN(xorq, OPS_Q)
+HOST_FN(cmpb, OPS_B)
+HOST_FN(cmpw, OPS_W)
+HOST_FN(cmpl, OPS_L)
+HOST_FN(cmpq, OPS_Q)
+HOST_FN(testb, OPS_B)
+HOST_FN(testw, OPS_W)
+HOST_FN(testl, OPS_L)
+HOST_FN(testq, OPS_Q)
+
+typedef u64 (*host_fn)(u64 d, u64 s, u64 f0, u64 *f);
+
+/* By operation (as the test's alus[] lists them), then size 1, 2, 4, 8. */
+static const host_fn host_fns[7][4] = {
+	{ host_addb, host_addw, host_addl, host_addq },
+	{ host_orb, host_orw, host_orl, host_orq },
+	{ host_andb, host_andw, host_andl, host_andq },
+	{ host_subb, host_subw, host_subl, host_subq },
+	{ host_xorb, host_xorw, host_xorl, host_xorq },
+	{ host_cmpb, host_cmpw, host_cmpl, host_cmpq },
+	{ host_testb, host_testw, host_testl, host_testq },
+};
+
+static u64 rng_state = 0x853c49e6748fea9bULL;
+
+static u64 rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Operands that reach the edges: 0, all ones, the sign bit, nibbles. */
+static u64 edgy(void)
+{
+	static const u64 edges[] = {
+		0, ~0ULL, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff,
+		0x7fffffff, 0x80000000, 0xffffffff, 0x7fffffffffffffffULL,
+		0x8000000000000000ULL, 0xf, 0x10,
+	};
+	u64 r = rnd();
+
+	return r & 1 ? edges[(r >> 1) % ARRAY_SIZE(edges)] : rnd();
+}
+
+/*
+ * lapicv_emu_mov_execute() for every ALU operation and size, against the
+ * host CPU running the same instruction: the bytes stored and the six
+ * arithmetic flags (AF too: the CPU clears it for the logical ones),
+ * the other RFLAGS bits kept; CMP and TEST store nothing.
+ */
+static bool test_execute_alu_matches_cpu(void)
+{
+	static const u8 alus[] = {
+		LAPICV_EMU_ALU_ADD, LAPICV_EMU_ALU_OR, LAPICV_EMU_ALU_AND,
+		LAPICV_EMU_ALU_SUB, LAPICV_EMU_ALU_XOR, LAPICV_EMU_ALU_CMP,
+		LAPICV_EMU_ALU_TEST,
+	};
+	unsigned int i, k, size;
+
+	for (i = 0; i < 20000; i++) {
+		for (k = 0; k < ARRAY_SIZE(alus); k++) {
+			struct lapicv_emu_mov m = {
+				.op = LAPICV_EMU_MOV_ALU, .alu = alus[k],
+				.reg = rnd() % 16,
+			};
+			u64 regs[16], dst = edgy(), src = edgy(), want, got;
+			u64 f0 = 0x202 | (rnd() & HOST_FLAGS), hf, rflags;
+
+			size = 1 << (rnd() % 4);
+			m.size = size;
+			m.reg_size = size;
+			memset(regs, 0, sizeof(regs));
+			regs[m.reg] = src;
+			if (rnd() & 1) {
+				m.src_imm = true;
+				m.imm = src & emu_size_mask(size);
+				regs[m.reg] = rnd();
+			}
+			want = host_fns[k][__builtin_ctz(size)](dst, src, f0,
+								&hf) &
+			       emu_size_mask(size);
+			rflags = f0;
+			got = lapicv_emu_mov_execute(&m, regs, &rflags, dst);
+			ASSERT_EQ(lapicv_emu_mov_writes(&m),
+				  alus[k] != LAPICV_EMU_ALU_CMP &&
+				  alus[k] != LAPICV_EMU_ALU_TEST);
+			if (lapicv_emu_mov_writes(&m))
+				ASSERT_EQ(got, want);
+			ASSERT_EQ(rflags & HOST_FLAGS, hf & HOST_FLAGS);
+			ASSERT_EQ(rflags & ~HOST_FLAGS, f0 & ~HOST_FLAGS);
+		}
+	}
+	return true;
+}
+
+/* XCHG: memory's bytes into the register (x86's size rules), its into memory. */
+static bool test_execute_xchg(void)
+{
+	struct lapicv_emu_mov m = {
+		.op = LAPICV_EMU_MOV_XCHG, .size = 4, .reg_size = 4, .reg = 5,
+	};
+	u64 regs[16] = { 0 }, rflags = 0x246;
+
+	regs[5] = 0x1122334455667788ULL;
+	ASSERT_TRUE(lapicv_emu_mov_reads(&m));
+	ASSERT_TRUE(lapicv_emu_mov_writes(&m));
+	ASSERT_EQ(lapicv_emu_mov_execute(&m, regs, &rflags, 0xcafef00d),
+		  0x55667788);
+	ASSERT_EQ(regs[5], 0xcafef00d);
+	ASSERT_EQ(rflags, 0x246);
+	/* A byte with BH: bits 15:8 of RBX, the rest kept. */
+	m.size = 1;
+	m.reg_size = 1;
+	m.reg = 3;
+	m.high8 = true;
+	regs[3] = 0xaabbccddeeff1122ULL;
+	ASSERT_EQ(lapicv_emu_mov_execute(&m, regs, &rflags, 0x99), 0x11);
+	ASSERT_EQ(regs[3], 0xaabbccddeeff9922ULL);
+	/* 2 bytes keep bits 63:16. */
+	m.size = 2;
+	m.reg_size = 2;
+	m.high8 = false;
+	ASSERT_EQ(lapicv_emu_mov_execute(&m, regs, &rflags, 0x1234), 0x9922);
+	ASSERT_EQ(regs[3], 0xaabbccddeeff1234ULL);
+	return true;
+}
+
 /*
  * The whole path a runner takes for "mov %eax,0xfee000b0" (EOI) in a
  * guest with 4-level paging: fetch, decode, the GVA, its translation.
@@ -1188,8 +1460,12 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_skip_len_wants_the_exit_instruction),
 	UNIT_CASE(test_cr8_alias_needs_the_feature),
 	UNIT_CASE(test_read_linear_across_pages),
+	UNIT_CASE(test_write_linear),
+	UNIT_CASE(test_pdptrs),
 	UNIT_CASE(test_load_result_extension_rules),
 	UNIT_CASE(test_store_value),
+	UNIT_CASE(test_execute_alu_matches_cpu),
+	UNIT_CASE(test_execute_xchg),
 	UNIT_CASE(test_mov_to_apic_page_end_to_end),
 };
 
