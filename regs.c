@@ -41,10 +41,13 @@
 	 X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP |	\
 	 X86_CR4_PKE)
 
-/* XCR0 bits KVM lets a guest enable (KVM_SUPPORTED_XCR0). */
+/*
+ * XCR0 bits kvm_amd lets a guest enable: KVM_SUPPORTED_XCR0 without MPX's
+ * BNDREGS and BNDCSR, which svm_hardware_setup() takes out (AMD has no
+ * MPX, though an emulated CPU may offer it in XCR0).
+ */
 #define REGS_XCR0_VALID							\
 	(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | XFEATURE_MASK_YMM |	\
-	 XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR |			\
 	 XFEATURE_MASK_AVX512 | XFEATURE_MASK_PKRU | XFEATURE_MASK_XTILE)
 
 /* CR0 bits that exist; writes of the others are ignored, as on KVM. */
@@ -454,6 +457,9 @@ static u64 regs_guest_xcr0(struct lapicv_vcpu *vcpu)
 	u64 bits = 0;
 	u32 nent, i;
 
+	/* No LAPIC, no CPUID table (KVM_SET_CPUID2 refused): x87 only. */
+	if (!vcpu->apic)
+		return 0;
 	e = lapicv_get_cpuid(vcpu, &nent);
 	for (i = 0; i < nent; i++, e++) {
 		if (e->function == 0xd &&
@@ -464,6 +470,12 @@ static u64 regs_guest_xcr0(struct lapicv_vcpu *vcpu)
 	}
 	return bits & REGS_XCR0_VALID & lapicv_svm_host_xcr0() &
 	       regs_svm(vcpu)->fpu.fpstate->user_xfeatures;
+}
+
+u64 lapicv_supported_xcr0(void)
+{
+	return REGS_XCR0_VALID & lapicv_svm_host_xcr0() &
+	       ~(u64)XFEATURE_MASK_XTILE;
 }
 
 int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr)
@@ -485,6 +497,32 @@ int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr)
 	    (xcr & XFEATURE_MASK_XTILE) != XFEATURE_MASK_XTILE)
 		return -EINVAL;
 	regs_svm(vcpu)->xcr0 = xcr;
+	return 0;
+}
+
+void lapicv_get_xcrs(struct lapicv_vcpu *vcpu, struct kvm_xcrs *xcrs)
+{
+	memset(xcrs, 0, sizeof(*xcrs));
+	/* KVM's answer without XSAVE: no XCR at all. */
+	if (!boot_cpu_has(X86_FEATURE_XSAVE))
+		return;
+	xcrs->nr_xcrs = 1;
+	xcrs->xcrs[0].xcr = XCR_XFEATURE_ENABLED_MASK;
+	xcrs->xcrs[0].value = regs_svm(vcpu)->xcr0;
+}
+
+int lapicv_set_xcrs(struct lapicv_vcpu *vcpu, const struct kvm_xcrs *xcrs)
+{
+	u32 i;
+
+	if (!boot_cpu_has(X86_FEATURE_XSAVE) ||
+	    xcrs->nr_xcrs > KVM_MAX_XCRS || xcrs->flags)
+		return -EINVAL;
+	/* The first XCR0 entry counts; other XCRs are skipped, as on KVM. */
+	for (i = 0; i < xcrs->nr_xcrs; i++)
+		if (xcrs->xcrs[i].xcr == XCR_XFEATURE_ENABLED_MASK)
+			return lapicv_set_xcr(vcpu, XCR_XFEATURE_ENABLED_MASK,
+					      xcrs->xcrs[i].value);
 	return 0;
 }
 

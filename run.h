@@ -120,6 +120,22 @@ int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8);
 int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr);
 
 /*
+ * KVM_GET/SET_XCRS (vcpu->mutex held): XCR0 alone, as KVM has it; the
+ * set is lapicv_set_xcr()'s checks, -EINVAL for any refusal (XCR0 then
+ * unchanged).  Without XSAVE on the host: no XCR, and every set refused.
+ */
+void lapicv_get_xcrs(struct lapicv_vcpu *vcpu, struct kvm_xcrs *xcrs);
+int lapicv_set_xcrs(struct lapicv_vcpu *vcpu, const struct kvm_xcrs *xcrs);
+
+/*
+ * The XCR0 components KVM_GET_SUPPORTED_CPUID offers in leaf 0xD (KVM's
+ * kvm_get_filtered_xcr0()): those XSETBV can take, the host's, without
+ * AMX, whose tile data is a dynamic component no guest FPU state here
+ * has room for (and tile config is useless without it).
+ */
+u64 lapicv_supported_xcr0(void);
+
+/*
  * Bytes of an XSAVE area for @xcr0, standard or compacted form, from the
  * host's CPUID (KVM's xstate_required_size()): CPUID 0xD's EBX.
  */

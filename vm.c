@@ -22,6 +22,8 @@
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 
+#include <asm/cpufeature.h>
+
 #include "apicv.h"
 #include "lapic.h"
 #include "irq.h"
@@ -80,6 +82,8 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 		return !lapicv_runner_supported();
 	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:	/* timer.c: the default period */
 		return LAPICV_APIC_BUS_CYCLE_NS;
+	case KVM_CAP_XCRS:			/* regs.c */
+		return boot_cpu_has(X86_FEATURE_XSAVE);
 	default:
 		return 0;
 	}
@@ -412,29 +416,43 @@ static long lapicv_vcpu_ioctl_stats(struct lapicv_vcpu *vcpu,
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
-/* KVM_GET/SET_REGS and KVM_GET/SET_SREGS: copies here, regs.c maps them. */
+/*
+ * KVM_GET/SET_REGS, KVM_GET/SET_SREGS and KVM_GET/SET_XCRS: copies here,
+ * regs.c maps them.
+ */
 static long lapicv_vcpu_regs_ioctl(struct lapicv_vcpu *vcpu,
 				   unsigned int ioctl, void __user *argp)
 {
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
+	union {
+		struct kvm_sregs sregs;
+		struct kvm_regs regs;
+		struct kvm_xcrs xcrs;
+	} u;
 
 	switch (ioctl) {
 	case KVM_GET_REGS:
-		lapicv_get_regs(vcpu, &regs);
-		return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
+		lapicv_get_regs(vcpu, &u.regs);
+		return copy_to_user(argp, &u.regs, sizeof(u.regs)) ? -EFAULT : 0;
 	case KVM_SET_REGS:
-		if (copy_from_user(&regs, argp, sizeof(regs)))
+		if (copy_from_user(&u.regs, argp, sizeof(u.regs)))
 			return -EFAULT;
-		lapicv_set_regs(vcpu, &regs);
+		lapicv_set_regs(vcpu, &u.regs);
 		return 0;
 	case KVM_GET_SREGS:
-		lapicv_get_sregs(vcpu, &sregs);
-		return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
-	default:
-		if (copy_from_user(&sregs, argp, sizeof(sregs)))
+		lapicv_get_sregs(vcpu, &u.sregs);
+		return copy_to_user(argp, &u.sregs, sizeof(u.sregs)) ?
+		       -EFAULT : 0;
+	case KVM_SET_SREGS:
+		if (copy_from_user(&u.sregs, argp, sizeof(u.sregs)))
 			return -EFAULT;
-		return lapicv_set_sregs(vcpu, &sregs);
+		return lapicv_set_sregs(vcpu, &u.sregs);
+	case KVM_GET_XCRS:
+		lapicv_get_xcrs(vcpu, &u.xcrs);
+		return copy_to_user(argp, &u.xcrs, sizeof(u.xcrs)) ? -EFAULT : 0;
+	default:
+		if (copy_from_user(&u.xcrs, argp, sizeof(u.xcrs)))
+			return -EFAULT;
+		return lapicv_set_xcrs(vcpu, &u.xcrs);
 	}
 }
 
@@ -495,6 +513,8 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_SET_REGS:
 	case KVM_GET_SREGS:
 	case KVM_SET_SREGS:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
 		r = lapicv_vcpu_regs_ioctl(vcpu, ioctl, (void __user *)arg);
 		break;
 	case KVM_GET_TSC_KHZ:
