@@ -1050,19 +1050,24 @@ static void runner_init(struct lapicv_vcpu *vcpu)
 	runner_forget(vcpu);
 }
 
-void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu)
+void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu,
+				  unsigned long accepted)
 {
-	unsigned long done;
-	u8 vector;
+	u8 vector = vcpu->apic->accepted_sipi_vector;
 
 	lockdep_assert_held(&vcpu->mutex);
-	/* A VMM of LAPICV_RUN hears of them from its next step. */
-	if (!vcpu->runner || !READ_ONCE(vcpu->vm->svm_held))
+	if (!vcpu->runner)
 		return;
-	done = lapicv_vcpu_take_init_sipi(vcpu, &vector);
-	if (done & BIT(LAPICV_APIC_INIT))
+	/*
+	 * Once the VM runs guests the report is the runner's, and taken
+	 * here; before, a VMM of LAPICV_RUN hears of them from its next
+	 * step, and the next KVM_RUN drops them (lapicv_vcpu_kvm_run()).
+	 */
+	if (READ_ONCE(vcpu->vm->svm_held))
+		lapicv_vcpu_take_init_sipi(vcpu, &vector);
+	if (accepted & BIT(LAPICV_APIC_INIT))
 		runner_init(vcpu);
-	if (done & BIT(LAPICV_APIC_SIPI))
+	if (accepted & BIT(LAPICV_APIC_SIPI))
 		lapicv_svm_sipi(&vcpu->runner->svm, vector);
 }
 
@@ -1339,6 +1344,7 @@ int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
 	int r;
+	u8 vector;
 
 	lockdep_assert_held(&vcpu->mutex);
 	if (arg)
@@ -1351,6 +1357,12 @@ int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg)
 	r = runner_vm_get_svm(vcpu->vm);
 	if (r)
 		return r;
+	/*
+	 * INIT and SIPI that KVM_GET_MP_STATE accepted before the VM ran a
+	 * guest: carried out then, still there for a LAPICV_RUN step to
+	 * report; the run step must not carry them out again.
+	 */
+	lapicv_vcpu_take_init_sipi(vcpu, &vector);
 
 	rn->run->flags = 0;
 	fpu_swap_kvm_fpstate(&rn->svm.fpu, true);

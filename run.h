@@ -81,12 +81,14 @@ void lapicv_runner_vcpu_free(struct lapicv_vcpu *vcpu);
 int lapicv_vcpu_mmap(struct file *file, struct vm_area_struct *vma);
 
 /*
- * KVM_GET_MP_STATE accepted INIT or SIPI: once the VM runs guests, their
- * registers change at once, as KVM's kvm_apic_accept_events() changes
- * them (INIT: the INIT state; SIPI: CS and RIP only), so that what the VMM
- * reads or writes next is what stays.  vcpu->mutex held.
+ * KVM_GET_MP_STATE accepted INIT or SIPI (@accepted: what its accept
+ * acted on): the registers change at once, as KVM's
+ * kvm_apic_accept_events() changes them (INIT: the INIT state; SIPI: CS
+ * and RIP only), so that what the VMM reads or writes next is what stays,
+ * also before the VM's first KVM_RUN.  vcpu->mutex held.
  */
-void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu);
+void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu,
+				  unsigned long accepted);
 
 /* KVM_RUN, vcpu->mutex held; @arg must be 0. */
 int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg);

@@ -259,6 +259,7 @@ static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 	struct kvm_interrupt irq;
 	struct kvm_mp_state mp;
 	struct kvm_vapic_addr va;
+	unsigned long accepted;
 	long r;
 
 	switch (ioctl) {
@@ -281,9 +282,9 @@ static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 			return -EFAULT;
 		return lapicv_inject_extint(vcpu, irq.irq);
 	case KVM_GET_MP_STATE:
-		r = lapicv_get_mp_state(vcpu, &mp);
+		r = lapicv_get_mp_state(vcpu, &mp, &accepted);
 		if (!r)
-			lapicv_runner_take_init_sipi(vcpu);
+			lapicv_runner_take_init_sipi(vcpu, accepted);
 		if (!r && copy_to_user(argp, &mp, sizeof(mp)))
 			r = -EFAULT;
 		return r;
