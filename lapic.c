@@ -1240,8 +1240,9 @@ static void apic_cpuid_change(u32 *reg, u32 bit, bool set)
 
 /*
  * KVM rewrites a few CPUID bits to follow vCPU state; GET_CPUID2 shows
- * them.  lapicv's vCPUs keep CR4 and XCR0 at their RESET values, so the
- * OS-enabled bits read 0 and the XSAVE sizes are the x87-only ones.
+ * them.  The APIC bit is the LAPIC's and kept here; the table keeps the
+ * RESET CR4 and XCR0's OS-enabled bits and XSAVE sizes, which regs.c's
+ * lapicv_cpuid_runtime() replaces with the runner's on every read.
  */
 static void __apic_update_cpuid(struct lapicv_lapic *apic,
 				struct kvm_cpuid_entry2 *e, int nent)

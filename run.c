@@ -445,8 +445,8 @@ static int runner_cpuid(struct lapicv_vcpu *vcpu)
 	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
 	struct vmcb_save_area *s = &svm->vmcb->save;
 	u32 function = s->rax, index = svm->gprs[LAPICV_RCX];
+	struct kvm_cpuid_entry2 c = {};
 	const struct kvm_cpuid_entry2 *e;
-	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
 	int r = runner_skip(vcpu, LAPICV_EMU_INSN_CPUID);
 
 	if (r <= 0)
@@ -454,35 +454,17 @@ static int runner_cpuid(struct lapicv_vcpu *vcpu)
 
 	e = runner_find_cpuid(vcpu->apic, function, index);
 	if (e) {
-		eax = e->eax;
-		ebx = e->ebx;
-		ecx = e->ecx;
-		edx = e->edx;
+		/*
+		 * The bits KVM keeps in step with the vCPU's state: the APIC
+		 * bit in the table itself (lapic.c), the rest here.
+		 */
+		c = *e;
+		lapicv_cpuid_runtime(vcpu, &c, 1);
 	}
-	/* The bits KVM keeps in step with the vCPU's state. */
-	if (e && function == 1) {
-		edx &= ~BIT(X86_FEATURE_APIC & 31);
-		if (lapicv_apic_hw_enabled(vcpu->apic))
-			edx |= BIT(X86_FEATURE_APIC & 31);
-		ecx &= ~BIT(X86_FEATURE_OSXSAVE & 31);
-		if (s->cr4 & X86_CR4_OSXSAVE)
-			ecx |= BIT(X86_FEATURE_OSXSAVE & 31);
-	}
-	/* The XSAVE area the guest's XCR0 needs (KVM's runtime update). */
-	if (e && function == 0xd && index == 0)
-		ebx = lapicv_xstate_size(svm->xcr0, false);
-	if (e && function == 0xd && index == 1 &&
-	    (eax & (BIT(X86_FEATURE_XSAVEC & 31) | BIT(X86_FEATURE_XSAVES & 31))))
-		ebx = lapicv_xstate_size(svm->xcr0, true);
-	if (e && function == 7 && index == 0) {
-		ecx &= ~BIT(X86_FEATURE_OSPKE & 31);
-		if (s->cr4 & X86_CR4_PKE)
-			ecx |= BIT(X86_FEATURE_OSPKE & 31);
-	}
-	s->rax = eax;
-	svm->gprs[LAPICV_RBX] = ebx;
-	svm->gprs[LAPICV_RCX] = ecx;
-	svm->gprs[LAPICV_RDX] = edx;
+	s->rax = c.eax;
+	svm->gprs[LAPICV_RBX] = c.ebx;
+	svm->gprs[LAPICV_RCX] = c.ecx;
+	svm->gprs[LAPICV_RDX] = c.edx;
 	return 1;
 }
 

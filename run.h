@@ -130,6 +130,14 @@ void lapicv_get_xcrs(struct lapicv_vcpu *vcpu, struct kvm_xcrs *xcrs);
 int lapicv_set_xcrs(struct lapicv_vcpu *vcpu, const struct kvm_xcrs *xcrs);
 
 /*
+ * KVM's __kvm_update_cpuid_runtime() on a copy of CPUID entries, for the
+ * bits that follow the vCPU's CR4 and XCR0: leaf 1's OSXSAVE, leaf 7's
+ * OSPKE, leaf 0xD's XSAVE sizes.  KVM_GET_CPUID2 and the CPUID exit.
+ */
+void lapicv_cpuid_runtime(struct lapicv_vcpu *vcpu,
+			  struct kvm_cpuid_entry2 *e, u32 nent);
+
+/*
  * The XCR0 components KVM_GET_SUPPORTED_CPUID offers in leaf 0xD (KVM's
  * kvm_get_filtered_xcr0()): those XSETBV can take, the host's, without
  * AMX, whose tile data is a dynamic component no guest FPU state here

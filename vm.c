@@ -221,7 +221,9 @@ static long lapicv_vcpu_get_cpuid2(struct lapicv_vcpu *vcpu,
 				   struct kvm_cpuid2 __user *ucpuid)
 {
 	const struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid_entry2 *copy;
 	struct kvm_cpuid2 cpuid;
+	long r = 0;
 	u32 nent;
 
 	if (copy_from_user(&cpuid, ucpuid, sizeof(cpuid)))
@@ -229,12 +231,17 @@ static long lapicv_vcpu_get_cpuid2(struct lapicv_vcpu *vcpu,
 	e = lapicv_get_cpuid(vcpu, &nent);
 	if (cpuid.nent < nent)
 		return -E2BIG;
-	if (copy_to_user(ucpuid->entries, e, sizeof(*e) * nent))
-		return -EFAULT;
+	/* The table with the bits that follow CR4 and XCR0, as KVM's. */
+	copy = kmemdup(e, array_size(nent, sizeof(*e)), GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	lapicv_cpuid_runtime(vcpu, copy, nent);
 	cpuid.nent = nent;
-	if (copy_to_user(ucpuid, &cpuid, sizeof(cpuid)))
-		return -EFAULT;
-	return 0;
+	if (copy_to_user(ucpuid->entries, copy, array_size(nent, sizeof(*e))) ||
+	    copy_to_user(ucpuid, &cpuid, sizeof(cpuid)))
+		r = -EFAULT;
+	kfree(copy);
+	return r;
 }
 
 /* KVM_GET/SET_VCPU_EVENTS: copy in and out here, the logic in events.c. */

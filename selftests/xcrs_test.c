@@ -262,6 +262,53 @@ TEST_F(xcrs, entries)
 	}
 }
 
+/* KVM_GET_CPUID2's leaf @fn.@idx register @reg (0 eax .. 3 edx). */
+static __u32 cpuid2_reg(struct __test_metadata *_metadata, int vcpu,
+			__u32 fn, __u32 idx, int reg)
+{
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[8];
+	} c;
+	__u32 i;
+
+	memset(&c, 0, sizeof(c));
+	c.hdr.nent = 8;
+	EXPECT_EQ(0, ioctl(vcpu, KVM_GET_CPUID2, &c));
+	for (i = 0; i < c.hdr.nent; i++)
+		if (c.e[i].function == fn && c.e[i].index == idx)
+			return reg == 0 ? c.e[i].eax : reg == 1 ? c.e[i].ebx :
+			       reg == 2 ? c.e[i].ecx : c.e[i].edx;
+	EXPECT_TRUE(false) TH_LOG("no leaf %#x.%u", fn, idx);
+	return 0;
+}
+
+/*
+ * KVM_GET_CPUID2 follows the vCPU's XCR0 (leaf 0xD's XSAVE size) and CR4
+ * (leaf 1's OSXSAVE), as KVM's kvm_update_cpuid_runtime() keeps them.
+ */
+TEST_F(xcrs, get_cpuid2_follows)
+{
+	unsigned int a, b, c, d, ymm_end;
+	struct kvm_sregs sregs;
+
+	ASSERT_OK(set_xsave_cpuid(self->vcpu, self->offer));
+	EXPECT_EQ(576u, cpuid2_reg(_metadata, self->vcpu, 0xd, 0, 1));
+	EXPECT_EQ(0u, cpuid2_reg(_metadata, self->vcpu, 1, 0, 2) &
+		  CPUID1_ECX_OSXSAVE);
+	if (self->offer & XCR0_YMM) {
+		__cpuid_count(0xd, 2, a, b, c, d);
+		ymm_end = a + b > 576 ? a + b : 576;
+		ASSERT_OK(set_xcr0(self->vcpu, XCR0_FP | XCR0_SSE | XCR0_YMM));
+		EXPECT_EQ(ymm_end, cpuid2_reg(_metadata, self->vcpu, 0xd, 0, 1));
+	}
+	ASSERT_OK(ioctl(self->vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cr4 |= 1ull << 18;		/* OSXSAVE */
+	ASSERT_OK(ioctl(self->vcpu, KVM_SET_SREGS, &sregs));
+	EXPECT_EQ(CPUID1_ECX_OSXSAVE, cpuid2_reg(_metadata, self->vcpu, 1, 0, 2) &
+		  CPUID1_ECX_OSXSAVE);
+}
+
 /* A vCPU without an in-kernel LAPIC has XCR0 too (x87 only here). */
 TEST(no_irqchip)
 {
