@@ -16,6 +16,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
+#include <asm/msr-index.h>
 #include <asm/processor.h>
 
 #include "apicv.h"
@@ -141,6 +142,32 @@ out:
 	return r;
 }
 
+/*
+ * KVM_GET_MSR_INDEX_LIST: of the MSRs KVM lists (msrs_to_save and
+ * emulated_msrs), the one lapicv's KVM_GET/SET_MSRS serve: TSC-deadline.
+ * (The APIC base and the x2APIC MSRs are served but, as on KVM, not
+ * listed: the VMM saves them with KVM_GET_SREGS and KVM_GET_LAPIC.)  As
+ * KVM, nmsrs is written back first, then -E2BIG if the list is longer.
+ */
+static long lapicv_get_msr_index_list(struct kvm_msr_list __user *ulist)
+{
+	static const u32 msrs[] = { MSR_IA32_TSC_DEADLINE };
+	struct kvm_msr_list list;
+	u32 n;
+
+	if (copy_from_user(&list, ulist, sizeof(list)))
+		return -EFAULT;
+	n = list.nmsrs;
+	list.nmsrs = ARRAY_SIZE(msrs);
+	if (copy_to_user(ulist, &list, sizeof(list)))
+		return -EFAULT;
+	if (n < ARRAY_SIZE(msrs))
+		return -E2BIG;
+	if (copy_to_user(ulist->indices, msrs, sizeof(msrs)))
+		return -EFAULT;
+	return 0;
+}
+
 static long lapicv_dev_ioctl(struct file *filp, unsigned int ioctl,
 			     unsigned long arg)
 {
@@ -156,6 +183,8 @@ static long lapicv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return lapicv_dev_get_cpuid((void __user *)arg, false);
 	case KVM_GET_EMULATED_CPUID:
 		return lapicv_dev_get_cpuid((void __user *)arg, true);
+	case KVM_GET_MSR_INDEX_LIST:
+		return lapicv_get_msr_index_list((void __user *)arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		return arg ? -EINVAL : LAPICV_VCPU_MMAP_SIZE;
 	default:
