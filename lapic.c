@@ -1091,9 +1091,10 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 
 /* ---- INIT, SIPI and the MP state ---- */
 
-int lapicv_apic_accept_events(struct lapicv_vcpu *vcpu)
+unsigned long lapicv_apic_accept_events(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
+	unsigned long now = 0;
 
 	lockdep_assert_held(&vcpu->mutex);
 
@@ -1107,6 +1108,7 @@ int lapicv_apic_accept_events(struct lapicv_vcpu *vcpu)
 						     KVM_MP_STATE_INIT_RECEIVED;
 		/* A new INIT supersedes a SIPI not yet reported. */
 		apic->accepted_events = BIT(LAPICV_APIC_INIT);
+		now = BIT(LAPICV_APIC_INIT);
 	}
 	if (test_and_clear_bit(LAPICV_APIC_SIPI, &apic->pending_events) &&
 	    apic->mp_state == KVM_MP_STATE_INIT_RECEIVED) {
@@ -1116,18 +1118,19 @@ int lapicv_apic_accept_events(struct lapicv_vcpu *vcpu)
 		apic->accepted_sipi_vector = apic->sipi_vector;
 		apic->accepted_events |= BIT(LAPICV_APIC_SIPI);
 		apic->mp_state = KVM_MP_STATE_RUNNABLE;
+		now |= BIT(LAPICV_APIC_SIPI);
 	}
-	return 0;
+	return now;
 }
 
-int lapicv_get_mp_state(struct lapicv_vcpu *vcpu, struct kvm_mp_state *mp)
+int lapicv_get_mp_state(struct lapicv_vcpu *vcpu, struct kvm_mp_state *mp,
+			unsigned long *accepted)
 {
 	struct lapicv_lapic *apic = vcpu->apic;
-	int r;
+	unsigned long now = lapicv_apic_accept_events(vcpu);
 
-	r = lapicv_apic_accept_events(vcpu);
-	if (r)
-		return r;
+	if (accepted)
+		*accepted = now;
 	mp->mp_state = apic->mp_state;
 	/* A PV unhalt wakes a halted vCPU before it runs again. */
 	if ((apic->mp_state == KVM_MP_STATE_HALTED ||
@@ -1237,8 +1240,9 @@ static void apic_cpuid_change(u32 *reg, u32 bit, bool set)
 
 /*
  * KVM rewrites a few CPUID bits to follow vCPU state; GET_CPUID2 shows
- * them.  lapicv's vCPUs keep CR4 and XCR0 at their RESET values, so the
- * OS-enabled bits read 0 and the XSAVE sizes are the x87-only ones.
+ * them.  The APIC bit is the LAPIC's and kept here; the table keeps the
+ * RESET CR4 and XCR0's OS-enabled bits and XSAVE sizes, which regs.c's
+ * lapicv_cpuid_runtime() replaces with the runner's on every read.
  */
 static void __apic_update_cpuid(struct lapicv_lapic *apic,
 				struct kvm_cpuid_entry2 *e, int nent)

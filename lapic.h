@@ -253,10 +253,18 @@ bool lapicv_apic_accept_pic_intr(struct lapicv_lapic *apic);
 int lapicv_apic_get_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s);
 int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s);
 
-/* Act on pending INIT and SIPI (KVM's kvm_apic_accept_events()). */
-int lapicv_apic_accept_events(struct lapicv_vcpu *vcpu);
-/* KVM_GET_MP_STATE (accepts events first) and KVM_SET_MP_STATE. */
-int lapicv_get_mp_state(struct lapicv_vcpu *vcpu, struct kvm_mp_state *mp);
+/*
+ * Act on pending INIT and SIPI (KVM's kvm_apic_accept_events()); returns
+ * the ones acted on by this call (BIT(LAPICV_APIC_INIT), _SIPI), which
+ * are also added to accepted_events.
+ */
+unsigned long lapicv_apic_accept_events(struct lapicv_vcpu *vcpu);
+/*
+ * KVM_GET_MP_STATE (accepts events first; *@accepted, when not NULL, is
+ * what that accept acted on) and KVM_SET_MP_STATE.
+ */
+int lapicv_get_mp_state(struct lapicv_vcpu *vcpu, struct kvm_mp_state *mp,
+			unsigned long *accepted);
 int lapicv_set_mp_state(struct lapicv_vcpu *vcpu,
 			const struct kvm_mp_state *mp);
 

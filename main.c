@@ -11,12 +11,16 @@
 #include <linux/kvm.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
+#include <asm/msr-index.h>
 #include <asm/processor.h>
 
 #include "apicv.h"
+#include "cpuid.h"
 #include "lapicv.h"
 #include "run.h"
 #include "svm/svm.h"
@@ -91,40 +95,75 @@ static int lapicv_backend_choose(void)
 }
 
 /*
- * KVM_GET_SUPPORTED_CPUID: only the leaves the local APIC depends on, so
- * that a VMM can build its KVM_SET_CPUID2 table from them: the host's
- * vendor, leaf 1 with the APIC, x2APIC and TSC-deadline bits, and the
- * host's address widths in leaf 0x80000008.  KVM's -E2BIG when nent is
- * too small for the table.
+ * KVM_GET_SUPPORTED_CPUID and KVM_GET_EMULATED_CPUID, with KVM's
+ * kvm_dev_ioctl_get_cpuid() rules: nent 0 is -E2BIG, a larger one than
+ * KVM_MAX_CPUID_ENTRIES is clamped to it, a table that does not fit is
+ * -E2BIG (nent left as given), else nent becomes the entries written.
+ * The supported table is cpuid.c's.  lapicv emulates no instruction the
+ * CPU lacks, so its emulated table is empty, after KVM's check that the
+ * entries' padding the VMM passed is zero (-EINVAL).
  */
-static long lapicv_get_supported_cpuid(struct kvm_cpuid2 __user *ucpuid)
+static long lapicv_dev_get_cpuid(struct kvm_cpuid2 __user *ucpuid, bool emulated)
 {
-	struct kvm_cpuid_entry2 e[4];
+	struct kvm_cpuid_entry2 *e = NULL;
 	struct kvm_cpuid2 hdr;
-	u32 eax;
+	u32 i, pad[3], n = 0;
+	long r;
 
 	if (copy_from_user(&hdr, ucpuid, sizeof(hdr)))
 		return -EFAULT;
-	if (hdr.nent < ARRAY_SIZE(e))
+	if (hdr.nent < 1)
 		return -E2BIG;
-
-	memset(e, 0, sizeof(e));
-	cpuid(0, &eax, &e[0].ebx, &e[0].ecx, &e[0].edx);
-	e[0].eax = 1;
-	e[1].function = 1;
-	e[1].eax = cpuid_eax(1);
-	e[1].ecx = BIT(21) | BIT(24);		/* x2APIC, TSC-deadline */
-	e[1].edx = BIT(9);			/* APIC */
-	e[2].function = 0x80000000;
-	cpuid(0x80000000, &eax, &e[2].ebx, &e[2].ecx, &e[2].edx);
-	e[2].eax = 0x80000008;
-	e[3].function = 0x80000008;
-	e[3].eax = boot_cpu_data.x86_phys_bits |
-		   boot_cpu_data.x86_virt_bits << 8;
-
-	hdr.nent = ARRAY_SIZE(e);
-	if (copy_to_user(ucpuid->entries, e, sizeof(e)) ||
+	hdr.nent = min_t(u32, hdr.nent, LAPICV_MAX_CPUID_ENTRIES);
+	if (emulated) {
+		for (i = 0; i < hdr.nent; i++) {
+			if (copy_from_user(pad, ucpuid->entries[i].padding,
+					   sizeof(pad)))
+				return -EINVAL;
+			if (pad[0] || pad[1] || pad[2])
+				return -EINVAL;
+		}
+	} else {
+		e = kvcalloc(hdr.nent, sizeof(*e), GFP_KERNEL);
+		if (!e)
+			return -ENOMEM;
+		r = lapicv_supported_cpuid(e, hdr.nent, &n);
+		if (r)
+			goto out;
+	}
+	hdr.nent = n;
+	r = -EFAULT;
+	if (copy_to_user(ucpuid->entries, e, array_size(n, sizeof(*e))) ||
 	    copy_to_user(ucpuid, &hdr, sizeof(hdr)))
+		goto out;
+	r = 0;
+out:
+	kvfree(e);
+	return r;
+}
+
+/*
+ * KVM_GET_MSR_INDEX_LIST: of the MSRs KVM lists (msrs_to_save and
+ * emulated_msrs), the one lapicv's KVM_GET/SET_MSRS serve: TSC-deadline.
+ * (The APIC base and the x2APIC MSRs are served but, as on KVM, not
+ * listed: the VMM saves them with KVM_GET_SREGS and KVM_GET_LAPIC.)  As
+ * KVM, nmsrs is written back first, then -E2BIG if the list is longer.
+ */
+static long lapicv_get_msr_index_list(struct kvm_msr_list __user *ulist)
+{
+	static const u32 msrs[] = { MSR_IA32_TSC_DEADLINE };
+	struct kvm_msr_list list;
+	u32 n;
+
+	if (copy_from_user(&list, ulist, sizeof(list)))
+		return -EFAULT;
+	n = list.nmsrs;
+	list.nmsrs = ARRAY_SIZE(msrs);
+	if (copy_to_user(ulist, &list, sizeof(list)))
+		return -EFAULT;
+	if (n < ARRAY_SIZE(msrs))
+		return -E2BIG;
+	if (copy_to_user(ulist->indices, msrs, sizeof(msrs)))
 		return -EFAULT;
 	return 0;
 }
@@ -141,7 +180,11 @@ static long lapicv_dev_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_CHECK_EXTENSION:
 		return lapicv_check_extension(NULL, arg);
 	case KVM_GET_SUPPORTED_CPUID:
-		return lapicv_get_supported_cpuid((void __user *)arg);
+		return lapicv_dev_get_cpuid((void __user *)arg, false);
+	case KVM_GET_EMULATED_CPUID:
+		return lapicv_dev_get_cpuid((void __user *)arg, true);
+	case KVM_GET_MSR_INDEX_LIST:
+		return lapicv_get_msr_index_list((void __user *)arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		return arg ? -EINVAL : LAPICV_VCPU_MMAP_SIZE;
 	default:

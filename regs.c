@@ -43,10 +43,13 @@
 	 X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP |	\
 	 X86_CR4_PKE)
 
-/* XCR0 bits KVM lets a guest enable (KVM_SUPPORTED_XCR0). */
+/*
+ * XCR0 bits kvm_amd lets a guest enable: KVM_SUPPORTED_XCR0 without MPX's
+ * BNDREGS and BNDCSR, which svm_hardware_setup() takes out (AMD has no
+ * MPX, though an emulated CPU may offer it in XCR0).
+ */
 #define REGS_XCR0_VALID							\
 	(XFEATURE_MASK_FP | XFEATURE_MASK_SSE | XFEATURE_MASK_YMM |	\
-	 XFEATURE_MASK_BNDREGS | XFEATURE_MASK_BNDCSR |			\
 	 XFEATURE_MASK_AVX512 | XFEATURE_MASK_PKRU | XFEATURE_MASK_XTILE)
 
 /* CR0 bits that exist; writes of the others are ignored, as on KVM. */
@@ -238,24 +241,69 @@ static u64 regs_cr4_host_lacks(void)
 	return bits;
 }
 
+/*
+ * The first entry for @function.@index, as KVM's cpuid_entry2_find():
+ * its position in @e, or -1.
+ */
+static int regs_cpuid_find(const struct kvm_cpuid_entry2 *e, u32 nent,
+			   u32 function, u32 index)
+{
+	u32 i;
+
+	for (i = 0; i < nent; i++)
+		if (e[i].function == function &&
+		    (!(e[i].flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+		     e[i].index == index))
+			return i;
+	return -1;
+}
+
 /* Is a CPUID feature bit (X86_FEATURE_*'s bit in @reg) set for the guest? */
 static bool regs_guest_has(struct lapicv_vcpu *vcpu, u32 function, u32 index,
 			   int reg, unsigned int feature)
 {
 	const struct kvm_cpuid_entry2 *e;
-	u32 nent, i, val;
+	u32 nent, val;
+	int i;
 
 	e = lapicv_get_cpuid(vcpu, &nent);
-	for (i = 0; i < nent; i++, e++) {
-		if (e->function != function ||
-		    ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
-		     e->index != index))
-			continue;
-		val = reg == CPUID_EBX ? e->ebx : reg == CPUID_ECX ? e->ecx :
-		      e->edx;
-		return val & BIT(feature & 31);
-	}
-	return false;
+	i = regs_cpuid_find(e, nent, function, index);
+	if (i < 0)
+		return false;
+	val = reg == CPUID_EBX ? e[i].ebx : reg == CPUID_ECX ? e[i].ecx :
+	      e[i].edx;
+	return val & BIT(feature & 31);
+}
+
+static void regs_cpuid_change(u32 *reg, unsigned int feature, bool set)
+{
+	if (set)
+		*reg |= BIT(feature & 31);
+	else
+		*reg &= ~BIT(feature & 31);
+}
+
+void lapicv_cpuid_runtime(struct lapicv_vcpu *vcpu,
+			  struct kvm_cpuid_entry2 *e, u32 nent)
+{
+	struct lapicv_svm_vcpu *svm = regs_svm(vcpu);
+	int i;
+
+	i = regs_cpuid_find(e, nent, 1, 0);
+	if (i >= 0 && boot_cpu_has(X86_FEATURE_XSAVE))
+		regs_cpuid_change(&e[i].ecx, X86_FEATURE_OSXSAVE,
+				  svm->cr4 & X86_CR4_OSXSAVE);
+	i = regs_cpuid_find(e, nent, 7, 0);
+	if (i >= 0 && boot_cpu_has(X86_FEATURE_PKU))
+		regs_cpuid_change(&e[i].ecx, X86_FEATURE_OSPKE,
+				  svm->cr4 & X86_CR4_PKE);
+	i = regs_cpuid_find(e, nent, 0xd, 0);
+	if (i >= 0)
+		e[i].ebx = lapicv_xstate_size(svm->xcr0, false);
+	i = regs_cpuid_find(e, nent, 0xd, 1);
+	if (i >= 0 && (e[i].eax & (BIT(X86_FEATURE_XSAVES & 31) |
+				   BIT(X86_FEATURE_XSAVEC & 31))))
+		e[i].ebx = lapicv_xstate_size(svm->xcr0, true);
 }
 
 /*
@@ -481,18 +529,24 @@ static u64 regs_guest_xcr0(struct lapicv_vcpu *vcpu)
 {
 	const struct kvm_cpuid_entry2 *e;
 	u64 bits = 0;
-	u32 nent, i;
+	u32 nent;
+	int i;
 
+	/* No LAPIC, no CPUID table (KVM_SET_CPUID2 refused): x87 only. */
+	if (!vcpu->apic)
+		return 0;
 	e = lapicv_get_cpuid(vcpu, &nent);
-	for (i = 0; i < nent; i++, e++) {
-		if (e->function == 0xd &&
-		    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || !e->index)) {
-			bits = e->eax | (u64)e->edx << 32;
-			break;
-		}
-	}
+	i = regs_cpuid_find(e, nent, 0xd, 0);
+	if (i >= 0)
+		bits = e[i].eax | (u64)e[i].edx << 32;
 	return bits & REGS_XCR0_VALID & lapicv_svm_host_xcr0() &
 	       regs_svm(vcpu)->fpu.fpstate->user_xfeatures;
+}
+
+u64 lapicv_supported_xcr0(void)
+{
+	return REGS_XCR0_VALID & lapicv_svm_host_xcr0() &
+	       ~(u64)XFEATURE_MASK_XTILE;
 }
 
 int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr)
@@ -514,6 +568,32 @@ int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr)
 	    (xcr & XFEATURE_MASK_XTILE) != XFEATURE_MASK_XTILE)
 		return -EINVAL;
 	regs_svm(vcpu)->xcr0 = xcr;
+	return 0;
+}
+
+void lapicv_get_xcrs(struct lapicv_vcpu *vcpu, struct kvm_xcrs *xcrs)
+{
+	memset(xcrs, 0, sizeof(*xcrs));
+	/* KVM's answer without XSAVE: no XCR at all. */
+	if (!boot_cpu_has(X86_FEATURE_XSAVE))
+		return;
+	xcrs->nr_xcrs = 1;
+	xcrs->xcrs[0].xcr = XCR_XFEATURE_ENABLED_MASK;
+	xcrs->xcrs[0].value = regs_svm(vcpu)->xcr0;
+}
+
+int lapicv_set_xcrs(struct lapicv_vcpu *vcpu, const struct kvm_xcrs *xcrs)
+{
+	u32 i;
+
+	if (!boot_cpu_has(X86_FEATURE_XSAVE) ||
+	    xcrs->nr_xcrs > KVM_MAX_XCRS || xcrs->flags)
+		return -EINVAL;
+	/* The first XCR0 entry counts; other XCRs are skipped, as on KVM. */
+	for (i = 0; i < xcrs->nr_xcrs; i++)
+		if (xcrs->xcrs[i].xcr == XCR_XFEATURE_ENABLED_MASK)
+			return lapicv_set_xcr(vcpu, XCR_XFEATURE_ENABLED_MASK,
+					      xcrs->xcrs[i].value);
 	return 0;
 }
 

@@ -459,8 +459,8 @@ static int runner_cpuid(struct lapicv_vcpu *vcpu)
 	struct lapicv_svm_vcpu *svm = &vcpu->runner->svm;
 	struct vmcb_save_area *s = &svm->vmcb->save;
 	u32 function = s->rax, index = svm->gprs[LAPICV_RCX];
+	struct kvm_cpuid_entry2 c = {};
 	const struct kvm_cpuid_entry2 *e;
-	u32 eax = 0, ebx = 0, ecx = 0, edx = 0;
 	int r = runner_skip(vcpu, LAPICV_EMU_INSN_CPUID);
 
 	if (r <= 0)
@@ -468,35 +468,17 @@ static int runner_cpuid(struct lapicv_vcpu *vcpu)
 
 	e = runner_find_cpuid(vcpu->apic, function, index);
 	if (e) {
-		eax = e->eax;
-		ebx = e->ebx;
-		ecx = e->ecx;
-		edx = e->edx;
+		/*
+		 * The bits KVM keeps in step with the vCPU's state: the APIC
+		 * bit in the table itself (lapic.c), the rest here.
+		 */
+		c = *e;
+		lapicv_cpuid_runtime(vcpu, &c, 1);
 	}
-	/* The bits KVM keeps in step with the vCPU's state. */
-	if (e && function == 1) {
-		edx &= ~BIT(X86_FEATURE_APIC & 31);
-		if (lapicv_apic_hw_enabled(vcpu->apic))
-			edx |= BIT(X86_FEATURE_APIC & 31);
-		ecx &= ~BIT(X86_FEATURE_OSXSAVE & 31);
-		if (s->cr4 & X86_CR4_OSXSAVE)
-			ecx |= BIT(X86_FEATURE_OSXSAVE & 31);
-	}
-	/* The XSAVE area the guest's XCR0 needs (KVM's runtime update). */
-	if (e && function == 0xd && index == 0)
-		ebx = lapicv_xstate_size(svm->xcr0, false);
-	if (e && function == 0xd && index == 1 &&
-	    (eax & (BIT(X86_FEATURE_XSAVEC & 31) | BIT(X86_FEATURE_XSAVES & 31))))
-		ebx = lapicv_xstate_size(svm->xcr0, true);
-	if (e && function == 7 && index == 0) {
-		ecx &= ~BIT(X86_FEATURE_OSPKE & 31);
-		if (s->cr4 & X86_CR4_PKE)
-			ecx |= BIT(X86_FEATURE_OSPKE & 31);
-	}
-	s->rax = eax;
-	svm->gprs[LAPICV_RBX] = ebx;
-	svm->gprs[LAPICV_RCX] = ecx;
-	svm->gprs[LAPICV_RDX] = edx;
+	s->rax = c.eax;
+	svm->gprs[LAPICV_RBX] = c.ebx;
+	svm->gprs[LAPICV_RCX] = c.ecx;
+	svm->gprs[LAPICV_RDX] = c.edx;
 	return 1;
 }
 
@@ -1108,19 +1090,24 @@ static void runner_init(struct lapicv_vcpu *vcpu)
 	runner_forget(vcpu);
 }
 
-void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu)
+void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu,
+				  unsigned long accepted)
 {
-	unsigned long done;
-	u8 vector;
+	u8 vector = vcpu->apic->accepted_sipi_vector;
 
 	lockdep_assert_held(&vcpu->mutex);
-	/* A VMM of LAPICV_RUN hears of them from its next step. */
-	if (!vcpu->runner || !READ_ONCE(vcpu->vm->svm_held))
+	if (!vcpu->runner)
 		return;
-	done = lapicv_vcpu_take_init_sipi(vcpu, &vector);
-	if (done & BIT(LAPICV_APIC_INIT))
+	/*
+	 * Once the VM runs guests the report is the runner's, and taken
+	 * here; before, a VMM of LAPICV_RUN hears of them from its next
+	 * step, and the next KVM_RUN drops them (lapicv_vcpu_kvm_run()).
+	 */
+	if (READ_ONCE(vcpu->vm->svm_held))
+		lapicv_vcpu_take_init_sipi(vcpu, &vector);
+	if (accepted & BIT(LAPICV_APIC_INIT))
 		runner_init(vcpu);
-	if (done & BIT(LAPICV_APIC_SIPI))
+	if (accepted & BIT(LAPICV_APIC_SIPI))
 		lapicv_svm_sipi(&vcpu->runner->svm, vector);
 }
 
@@ -1414,6 +1401,7 @@ int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
 	int r;
+	u8 vector;
 
 	lockdep_assert_held(&vcpu->mutex);
 	if (arg)
@@ -1426,6 +1414,12 @@ int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg)
 	r = runner_vm_get_svm(vcpu->vm);
 	if (r)
 		return r;
+	/*
+	 * INIT and SIPI that KVM_GET_MP_STATE accepted before the VM ran a
+	 * guest: carried out then, still there for a LAPICV_RUN step to
+	 * report; the run step must not carry them out again.
+	 */
+	lapicv_vcpu_take_init_sipi(vcpu, &vector);
 
 	rn->run->flags = 0;
 	fpu_swap_kvm_fpstate(&rn->svm.fpu, true);

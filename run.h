@@ -99,12 +99,14 @@ void lapicv_runner_emu_ctx(struct lapicv_vcpu *vcpu,
 int lapicv_vcpu_mmap(struct file *file, struct vm_area_struct *vma);
 
 /*
- * KVM_GET_MP_STATE accepted INIT or SIPI: once the VM runs guests, their
- * registers change at once, as KVM's kvm_apic_accept_events() changes
- * them (INIT: the INIT state; SIPI: CS and RIP only), so that what the VMM
- * reads or writes next is what stays.  vcpu->mutex held.
+ * KVM_GET_MP_STATE accepted INIT or SIPI (@accepted: what its accept
+ * acted on): the registers change at once, as KVM's
+ * kvm_apic_accept_events() changes them (INIT: the INIT state; SIPI: CS
+ * and RIP only), so that what the VMM reads or writes next is what stays,
+ * also before the VM's first KVM_RUN.  vcpu->mutex held.
  */
-void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu);
+void lapicv_runner_take_init_sipi(struct lapicv_vcpu *vcpu,
+				  unsigned long accepted);
 
 /* KVM_RUN, vcpu->mutex held; @arg must be 0. */
 int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg);
@@ -136,6 +138,30 @@ int lapicv_set_cr8(struct lapicv_vcpu *vcpu, u64 cr8);
  * against the guest's CPUID leaf 0xD; 0, or -EINVAL for a #GP.
  */
 int lapicv_set_xcr(struct lapicv_vcpu *vcpu, u32 index, u64 xcr);
+
+/*
+ * KVM_GET/SET_XCRS (vcpu->mutex held): XCR0 alone, as KVM has it; the
+ * set is lapicv_set_xcr()'s checks, -EINVAL for any refusal (XCR0 then
+ * unchanged).  Without XSAVE on the host: no XCR, and every set refused.
+ */
+void lapicv_get_xcrs(struct lapicv_vcpu *vcpu, struct kvm_xcrs *xcrs);
+int lapicv_set_xcrs(struct lapicv_vcpu *vcpu, const struct kvm_xcrs *xcrs);
+
+/*
+ * KVM's __kvm_update_cpuid_runtime() on a copy of CPUID entries, for the
+ * bits that follow the vCPU's CR4 and XCR0: leaf 1's OSXSAVE, leaf 7's
+ * OSPKE, leaf 0xD's XSAVE sizes.  KVM_GET_CPUID2 and the CPUID exit.
+ */
+void lapicv_cpuid_runtime(struct lapicv_vcpu *vcpu,
+			  struct kvm_cpuid_entry2 *e, u32 nent);
+
+/*
+ * The XCR0 components KVM_GET_SUPPORTED_CPUID offers in leaf 0xD (KVM's
+ * kvm_get_filtered_xcr0()): those XSETBV can take, the host's, without
+ * AMX, whose tile data is a dynamic component no guest FPU state here
+ * has room for (and tile config is useless without it).
+ */
+u64 lapicv_supported_xcr0(void);
 
 /*
  * Bytes of an XSAVE area for @xcr0, standard or compacted form, from the

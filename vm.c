@@ -22,6 +22,8 @@
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 
+#include <asm/cpufeature.h>
+
 #include "apicv.h"
 #include "lapic.h"
 #include "irq.h"
@@ -80,6 +82,8 @@ long lapicv_check_extension(struct lapicv_vm *vm, unsigned long ext)
 		return !lapicv_runner_supported();
 	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:	/* timer.c: the default period */
 		return LAPICV_APIC_BUS_CYCLE_NS;
+	case KVM_CAP_XCRS:			/* regs.c */
+		return boot_cpu_has(X86_FEATURE_XSAVE);
 	default:
 		return 0;
 	}
@@ -217,7 +221,9 @@ static long lapicv_vcpu_get_cpuid2(struct lapicv_vcpu *vcpu,
 				   struct kvm_cpuid2 __user *ucpuid)
 {
 	const struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid_entry2 *copy;
 	struct kvm_cpuid2 cpuid;
+	long r = 0;
 	u32 nent;
 
 	if (copy_from_user(&cpuid, ucpuid, sizeof(cpuid)))
@@ -225,12 +231,17 @@ static long lapicv_vcpu_get_cpuid2(struct lapicv_vcpu *vcpu,
 	e = lapicv_get_cpuid(vcpu, &nent);
 	if (cpuid.nent < nent)
 		return -E2BIG;
-	if (copy_to_user(ucpuid->entries, e, sizeof(*e) * nent))
-		return -EFAULT;
+	/* The table with the bits that follow CR4 and XCR0, as KVM's. */
+	copy = kmemdup(e, array_size(nent, sizeof(*e)), GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	lapicv_cpuid_runtime(vcpu, copy, nent);
 	cpuid.nent = nent;
-	if (copy_to_user(ucpuid, &cpuid, sizeof(cpuid)))
-		return -EFAULT;
-	return 0;
+	if (copy_to_user(ucpuid->entries, copy, array_size(nent, sizeof(*e))) ||
+	    copy_to_user(ucpuid, &cpuid, sizeof(cpuid)))
+		r = -EFAULT;
+	kfree(copy);
+	return r;
 }
 
 /* KVM_GET/SET_VCPU_EVENTS: copy in and out here, the logic in events.c. */
@@ -255,6 +266,7 @@ static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 	struct kvm_interrupt irq;
 	struct kvm_mp_state mp;
 	struct kvm_vapic_addr va;
+	unsigned long accepted;
 	long r;
 
 	switch (ioctl) {
@@ -277,9 +289,9 @@ static long __lapicv_vcpu_lapic_ioctl(struct lapicv_vcpu *vcpu,
 			return -EFAULT;
 		return lapicv_inject_extint(vcpu, irq.irq);
 	case KVM_GET_MP_STATE:
-		r = lapicv_get_mp_state(vcpu, &mp);
+		r = lapicv_get_mp_state(vcpu, &mp, &accepted);
 		if (!r)
-			lapicv_runner_take_init_sipi(vcpu);
+			lapicv_runner_take_init_sipi(vcpu, accepted);
 		if (!r && copy_to_user(argp, &mp, sizeof(mp)))
 			r = -EFAULT;
 		return r;
@@ -412,29 +424,43 @@ static long lapicv_vcpu_ioctl_stats(struct lapicv_vcpu *vcpu,
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
-/* KVM_GET/SET_REGS and KVM_GET/SET_SREGS: copies here, regs.c maps them. */
+/*
+ * KVM_GET/SET_REGS, KVM_GET/SET_SREGS and KVM_GET/SET_XCRS: copies here,
+ * regs.c maps them.
+ */
 static long lapicv_vcpu_regs_ioctl(struct lapicv_vcpu *vcpu,
 				   unsigned int ioctl, void __user *argp)
 {
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
+	union {
+		struct kvm_sregs sregs;
+		struct kvm_regs regs;
+		struct kvm_xcrs xcrs;
+	} u;
 
 	switch (ioctl) {
 	case KVM_GET_REGS:
-		lapicv_get_regs(vcpu, &regs);
-		return copy_to_user(argp, &regs, sizeof(regs)) ? -EFAULT : 0;
+		lapicv_get_regs(vcpu, &u.regs);
+		return copy_to_user(argp, &u.regs, sizeof(u.regs)) ? -EFAULT : 0;
 	case KVM_SET_REGS:
-		if (copy_from_user(&regs, argp, sizeof(regs)))
+		if (copy_from_user(&u.regs, argp, sizeof(u.regs)))
 			return -EFAULT;
-		lapicv_set_regs(vcpu, &regs);
+		lapicv_set_regs(vcpu, &u.regs);
 		return 0;
 	case KVM_GET_SREGS:
-		lapicv_get_sregs(vcpu, &sregs);
-		return copy_to_user(argp, &sregs, sizeof(sregs)) ? -EFAULT : 0;
-	default:
-		if (copy_from_user(&sregs, argp, sizeof(sregs)))
+		lapicv_get_sregs(vcpu, &u.sregs);
+		return copy_to_user(argp, &u.sregs, sizeof(u.sregs)) ?
+		       -EFAULT : 0;
+	case KVM_SET_SREGS:
+		if (copy_from_user(&u.sregs, argp, sizeof(u.sregs)))
 			return -EFAULT;
-		return lapicv_set_sregs(vcpu, &sregs);
+		return lapicv_set_sregs(vcpu, &u.sregs);
+	case KVM_GET_XCRS:
+		lapicv_get_xcrs(vcpu, &u.xcrs);
+		return copy_to_user(argp, &u.xcrs, sizeof(u.xcrs)) ? -EFAULT : 0;
+	default:
+		if (copy_from_user(&u.xcrs, argp, sizeof(u.xcrs)))
+			return -EFAULT;
+		return lapicv_set_xcrs(vcpu, &u.xcrs);
 	}
 }
 
@@ -495,6 +521,8 @@ static long lapicv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_SET_REGS:
 	case KVM_GET_SREGS:
 	case KVM_SET_SREGS:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
 		r = lapicv_vcpu_regs_ioctl(vcpu, ioctl, (void __user *)arg);
 		break;
 	case KVM_GET_TSC_KHZ:

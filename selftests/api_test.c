@@ -154,4 +154,36 @@ TEST_F(sys, unknown_ioctl)
 	EXPECT_ERRNO(ioctl(self->dev, TCGETS, &buf), EINVAL);
 }
 
+#define MSR_IA32_TSC_DEADLINE	0x6e0
+
+/*
+ * KVM_GET_MSR_INDEX_LIST as KVM 6.12's: nmsrs is written back, then a
+ * list longer than the buffer is -E2BIG; TSC-deadline is on both lists,
+ * and lapicv's holds nothing else (KVM's other MSRs are not served).
+ */
+TEST_F(sys, msr_index_list)
+{
+	struct {
+		struct kvm_msr_list hdr;
+		__u32 idx[1024];
+	} l;
+	bool deadline = false;
+	__u32 i, n;
+
+	l.hdr.nmsrs = 0;
+	ASSERT_ERRNO(ioctl(self->dev, KVM_GET_MSR_INDEX_LIST, &l), E2BIG);
+	n = l.hdr.nmsrs;
+	ASSERT_LT(0u, n);
+	ASSERT_GE(1024u, n);
+	ASSERT_ERRNO(ioctl(self->dev, KVM_GET_MSR_INDEX_LIST, NULL), EFAULT);
+	l.hdr.nmsrs = 1024;
+	ASSERT_OK(ioctl(self->dev, KVM_GET_MSR_INDEX_LIST, &l));
+	ASSERT_EQ(n, l.hdr.nmsrs);
+	for (i = 0; i < n; i++)
+		deadline |= l.idx[i] == MSR_IA32_TSC_DEADLINE;
+	EXPECT_TRUE(deadline);
+	if (!dev_is_kvm())
+		EXPECT_EQ(1u, n);
+}
+
 TEST_HARNESS_MAIN

@@ -115,6 +115,49 @@ TEST_F(mp, init_sipi_ap)
 	EXPECT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
 }
 
+/*
+ * The registers change when INIT and SIPI are accepted, also before the
+ * VM's first KVM_RUN (KVM's kvm_apic_accept_events() resets the vCPU at
+ * once): INIT puts the AP in the INIT state, SIPI sets CS and RIP only,
+ * and what the VMM writes in between stays, across later GETs.
+ */
+TEST_F(mp, init_sipi_registers_before_run)
+{
+	int bsp = self->v.vcpu[0], ap = self->v.vcpu[2];
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	ASSERT_OK(ioctl(ap, KVM_GET_REGS, &regs));
+	regs.rax = 0x1234;
+	regs.rip = 0x5555;
+	ASSERT_OK(ioctl(ap, KVM_SET_REGS, &regs));
+	ASSERT_OK(set_mp_state(ap, KVM_MP_STATE_RUNNABLE));
+
+	ASSERT_EQ(1, send_ipi(bsp, 2, DM_INIT | ICR_LEVEL_ASSERT));
+	EXPECT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+	ASSERT_OK(ioctl(ap, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0ull, regs.rax);
+	EXPECT_EQ(0xfff0ull, regs.rip);
+	EXPECT_EQ(2ull, regs.rflags);
+	ASSERT_OK(ioctl(ap, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(0xf000, sregs.cs.selector);
+	EXPECT_EQ(0xffff0000ull, sregs.cs.base);
+
+	/* The VMM's own value survives SIPI and a second GET. */
+	regs.rax = 0x4321;
+	ASSERT_OK(ioctl(ap, KVM_SET_REGS, &regs));
+	EXPECT_EQ(KVM_MP_STATE_INIT_RECEIVED, get_mp_state(ap));
+	ASSERT_EQ(1, send_ipi(bsp, 2, DM_SIPI | ICR_LEVEL_ASSERT | 0x9a));
+	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
+	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp_state(ap));
+	ASSERT_OK(ioctl(ap, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x4321ull, regs.rax);
+	EXPECT_EQ(0ull, regs.rip);
+	ASSERT_OK(ioctl(ap, KVM_GET_SREGS, &sregs));
+	EXPECT_EQ(0x9a00, sregs.cs.selector);
+	EXPECT_EQ(0x9a000ull, sregs.cs.base);
+}
+
 /* INIT to the BSP resets its LAPIC but leaves it RUNNABLE. */
 TEST_F(mp, init_bsp)
 {

@@ -5,6 +5,9 @@
  * The guest starts with XCR0 = x87 only in the CPU (CPUID 0xD's EBX the
  * size for it), XSETBV without x87, with YMM but not SSE, or of another
  * XCR is a #GP, x87+SSE is taken, and the VMM's XCR0 is its own after.
+ * A second guest is given its XCR0 by the VMM (KVM_SET_XCRS, before its
+ * first run), reads it with XGETBV, and KVM_GET_XCRS shows it after.  (The
+ * first guest's own XSETBV cannot be read back: QEMU lets it through.)
  *
  * QEMU's SVM does not intercept XSETBV: there the guest's XSETBV goes to
  * the (emulated) CPU, so KVM's checks against leaf 0xD, and the XCR0 the
@@ -46,6 +49,14 @@ static void guest_code(void)
 
 	GUEST_ASSERT_EQ(xsetbv_safe(0, XCR0_FP_SSE), 0);
 	GUEST_ASSERT_EQ(xgetbv(0), XCR0_FP_SSE);
+	GUEST_DONE();
+}
+
+/* The XCR0 the VMM gave, as the guest finds it once CR4.OSXSAVE is set. */
+static void guest_code_vmm_xcr0(void)
+{
+	set_cr4(get_cr4() | X86_CR4_OSXSAVE);
+	GUEST_SYNC(xgetbv(0));
 	GUEST_DONE();
 }
 
@@ -93,7 +104,8 @@ int main(void)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
-	uint64_t host_xcr0;
+	struct kvm_xcrs xcrs;
+	uint64_t host_xcr0, want;
 
 	TEST_REQUIRE(this_cpu_has(X86_FEATURE_OSXSAVE));
 	host_xcr0 = xgetbv(0);
@@ -103,6 +115,23 @@ int main(void)
 	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_DONE);
 	kvm_vm_free(vm);
 	/* The guest's XCR0 stayed the guest's. */
+	TEST_ASSERT_EQ(xgetbv(0), host_xcr0);
+
+	/* The VMM's XCR0 (with YMM where the host has it) in the CPU. */
+	want = host_xcr0 & XCR0_FP_SSE_YMM;
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code_vmm_xcr0);
+	set_xsave_cpuid(vcpu, true);
+	memset(&xcrs, 0, sizeof(xcrs));
+	xcrs.nr_xcrs = 1;
+	xcrs.xcrs[0].value = want;
+	vcpu_xcrs_set(vcpu, &xcrs);
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], want);
+	TEST_ASSERT_EQ(run_to_ucall(vcpu, &uc), UCALL_DONE);
+	vcpu_xcrs_get(vcpu, &xcrs);
+	TEST_ASSERT_EQ(xcrs.nr_xcrs, 1);
+	TEST_ASSERT_EQ(xcrs.xcrs[0].value, want);
+	kvm_vm_free(vm);
 	TEST_ASSERT_EQ(xgetbv(0), host_xcr0);
 	return 0;
 }

@@ -293,7 +293,7 @@ static bool test_sipi_flags_init(void)
 	lapicv_apic_reg_write(bsp->apic, APIC_ICR, APIC_DM_STARTUP | 0x9d);
 	mutex_unlock(&bsp->mutex);
 	mutex_lock(&ap->mutex);
-	ASSERT_EQ(lapicv_get_mp_state(ap, &mp), 0);
+	ASSERT_EQ(lapicv_get_mp_state(ap, &mp, NULL), 0);
 	ASSERT_EQ(mp.mp_state, KVM_MP_STATE_RUNNABLE);
 	ASSERT_EQ(lapicv_vcpu_take_init_sipi(ap, &vec),
 		  BIT(LAPICV_APIC_INIT) | BIT(LAPICV_APIC_SIPI));

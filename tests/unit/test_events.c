@@ -198,7 +198,7 @@ static bool test_init_reset(void)
 	ASSERT_EQ(set(ap, &e), 0);
 	mutex_lock(&ap->mutex);
 	lapicv_inject_nmi(ap);
-	ASSERT_EQ(lapicv_get_mp_state(ap, &m), 0);
+	ASSERT_EQ(lapicv_get_mp_state(ap, &m, NULL), 0);
 	mutex_unlock(&ap->mutex);
 	ASSERT_EQ(m.mp_state, KVM_MP_STATE_INIT_RECEIVED);
 	e = get(ap);

@@ -282,17 +282,23 @@ static bool test_init_sipi_and_accept_events(void)
 	/* SIPI before INIT: dropped at accept_events (not waiting). */
 	ASSERT_EQ(accept(ap, APIC_DM_STARTUP, 0x12, false), 1);
 	mutex_lock(&v->mutex);
-	lapicv_apic_accept_events(v);
+	ASSERT_EQ(lapicv_apic_accept_events(v), 0);
 	ASSERT_EQ(ap->mp_state, KVM_MP_STATE_UNINITIALIZED);
 	ASSERT_EQ(ap->pending_events, 0);
 
-	/* INIT, then SIPI: INIT_RECEIVED, then RUNNABLE at the vector. */
+	/*
+	 * INIT, then SIPI: INIT_RECEIVED, then RUNNABLE at the vector; each
+	 * accept returns what it acted on (the runner's registers follow).
+	 */
 	ASSERT_EQ(accept(ap, APIC_DM_INIT, 0, false), 1);
 	ASSERT_EQ(ap->pending_events, BIT(LAPICV_APIC_INIT));
-	lapicv_apic_accept_events(v);
+	ASSERT_EQ(lapicv_apic_accept_events(v), BIT(LAPICV_APIC_INIT));
 	ASSERT_EQ(ap->mp_state, KVM_MP_STATE_INIT_RECEIVED);
+	ASSERT_EQ(lapicv_apic_accept_events(v), 0);
 	ASSERT_EQ(accept(ap, APIC_DM_STARTUP, 0x9a, false), 1);
-	lapicv_apic_accept_events(v);
+	ASSERT_EQ(lapicv_apic_accept_events(v), BIT(LAPICV_APIC_SIPI));
+	ASSERT_EQ(ap->accepted_events,
+		  BIT(LAPICV_APIC_INIT) | BIT(LAPICV_APIC_SIPI));
 	ASSERT_EQ(ap->mp_state, KVM_MP_STATE_RUNNABLE);
 	ASSERT_EQ(ap->sipi_vector, 0x9a);
 
