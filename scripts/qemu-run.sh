@@ -9,7 +9,8 @@
 #
 # Always single-threaded TCG: with QEMU 7.2's multi-threaded TCG, guests
 # that create and destroy KVM VMs freeze now and then.  The guest's kernel
-# log stays off the console (loglevel=1); run scripts read dmesg.
+# log stays off the console (loglevel=1); run scripts read dmesg.  The
+# guest kernel is told the TSC's rate (scripts/tsc-khz.sh).
 # LAPICV_QEMU_TIMEOUT (seconds, default 900) bounds the whole run; on
 # timeout the exit status is 124.
 set -euo pipefail
@@ -24,10 +25,12 @@ cache=$(bash "$(dirname "$0")/cache.sh" dir)
 kernel=$cache/kernels/$ver/boot/vmlinuz-$ver
 [ -f "$kernel" ] || { echo "no $kernel: run scripts/guest-kernels.sh" >&2; exit 1; }
 
+tsc=$(bash "$(dirname "$0")/tsc-khz.sh")
+
 # qboot rather than SeaBIOS: a quiet console and a quicker start.
 timeout -k 10 "${LAPICV_QEMU_TIMEOUT:-900}" \
 	qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 1024 \
 	-bios qboot.rom -net none -nographic -no-reboot \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=1 edd=off mitigations=off $*" \
+	-append "console=ttyS0 panic=-1 loglevel=1 edd=off mitigations=off $tsc $*" \
 	</dev/null | tr -d '\r'
