@@ -925,6 +925,12 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return -ENXIO;
 	case KVM_SET_BOOT_CPU_ID:
 		return lapicv_vm_set_boot_cpu_id(vm, arg);
+	case KVM_SET_NR_MMU_PAGES:
+		/*
+		 * KVM's floor (KVM_MIN_ALLOC_MMU_PAGES); above it, no effect:
+		 * nested paging has no shadow pages to cap (api.rst).
+		 */
+		return arg < 64 ? -EINVAL : 0;
 	case KVM_GET_TSC_KHZ:
 		return tsc_khz;
 	case KVM_SIGNAL_MSI: {

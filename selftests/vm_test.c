@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The VM fd: KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP) and its errno rules,
- * KVM_ENABLE_CAP(KVM_CAP_MAX_VCPU_ID), KVM_CREATE_VCPU id rules and the
- * vCPU limit, bad pointers and unknown ioctls on VM and vCPU fds.  The expectations are KVM 6.12's
+ * KVM_ENABLE_CAP(KVM_CAP_MAX_VCPU_ID), KVM_SET_NR_MMU_PAGES, KVM_CREATE_VCPU
+ * id rules and the vCPU limit, bad pointers and unknown ioctls on VM and
+ * vCPU fds.  The expectations are KVM 6.12's
  * (virt/kvm/kvm_main.c, arch/x86/kvm/x86.c).
  */
 #define _GNU_SOURCE
@@ -118,6 +119,26 @@ TEST_F(vm, enable_cap_bad_pointer)
 	munmap(none, 4096);
 	/* Nothing was enabled by the failed calls. */
 	ASSERT_OK(vm_enable_split_irqchip(self->vm, SPLIT_IRQCHIP_PINS));
+}
+
+/*
+ * KVM_SET_NR_MMU_PAGES: fewer than KVM's floor of 64 pages is -EINVAL; any
+ * other count is accepted, before and after vCPUs (KVM's
+ * set_memory_region_test sets 64 on a VM without memory).
+ */
+TEST_F(vm, set_nr_mmu_pages)
+{
+	int vcpu;
+
+	ASSERT_ERRNO(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 0UL), EINVAL);
+	ASSERT_ERRNO(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 63UL), EINVAL);
+	ASSERT_OK(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 64UL));
+	ASSERT_OK(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 1UL << 20));
+	ASSERT_OK(vm_enable_split_irqchip(self->vm, SPLIT_IRQCHIP_PINS));
+	vcpu = vcpu_create(self->vm, 0);
+	ASSERT_OK(vcpu);
+	ASSERT_OK(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 64UL));
+	close(vcpu);
 }
 
 /* Unknown VM ioctls end in kvm_arch_vm_ioctl(): -ENOTTY. */
