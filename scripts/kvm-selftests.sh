@@ -26,14 +26,19 @@ SRC_PKG=linux-source-6.12
 top_dir=linux-source-6.12
 ksft_dir=tools/testing/selftests/kvm
 
-# Paths under tools/testing/selftests/kvm/ of the tests, in run order.
+# Paths under tools/testing/selftests/kvm/ of the tests, in run order:
+# every one that passes on both kvm_amd and lapicv in the rig's guest
+# (Documentation/kvm-selftests.rst has the survey of all of them).
 TESTS=(
 	x86_64/xapic_state_test
 	x86_64/xapic_ipi_test
 	x86_64/apic_bus_clock_test
 	x86_64/set_boot_cpu_id
 	x86_64/recalc_apic_map_test
+	x86_64/max_vcpuid_cap_test
 	kvm_create_max_vcpus
+	kvm_binary_stats_test
+	guest_print_test
 )
 
 # What `make headers` and the selftest build read.
