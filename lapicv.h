@@ -18,8 +18,8 @@
  * lapicv_vm.lock
  *	:Type:     mutex
  *	:Protects: created_vcpus, the vCPU array insertions and the VM-wide
- *	           capability state (irqchip mode, boot CPU id, x2APIC API
- *	           flags, the protected APIC).
+ *	           capability state (irqchip mode, boot CPU id, vCPU id limit,
+ *	           x2APIC API flags, the protected APIC).
  *	:Order:    taken before lapicv_vcpu.mutex.
  *	:Writers:  KVM_CREATE_VCPU, KVM_ENABLE_CAP and
  *	           LAPICV_ENABLE_PROTECTED_APIC (and, under it, the map
@@ -179,6 +179,11 @@ struct lapicv_vm {
 	u64 apic_bus_cycle_ns;
 	/* KVM_SET_BOOT_CPU_ID: the vCPU id whose APIC is the BSP; vm->lock. */
 	u32 bsp_vcpu_id;
+	/*
+	 * KVM_CAP_MAX_VCPU_ID: vCPU ids stay below it.  0 until the VMM sets
+	 * it or the first vCPU fixes it at LAPICV_MAX_VCPU_IDS; vm->lock.
+	 */
+	u32 max_vcpu_ids;
 	/*
 	 * run.c: this VM holds an SVM reference; set once, under svm_lock
 	 * (svm/svm.c), read without it.

@@ -178,8 +178,10 @@ static struct stats_file *stats_build(const struct stats_name *names,
 }
 
 /*
- * The id names the process that asked (its tgid; KVM takes the creator's
- * pid): only the VM's creator may issue the ioctl, so it is the same.
+ * The id is KVM's, "kvm-<pid>" (kvm_binary_stats_test and tools look for
+ * the "kvm" prefix), with the process that asked (its tgid; KVM takes the
+ * creator's pid): only the VM's creator may issue the ioctl, so it is the
+ * same.
  */
 static char *stats_id(struct stats_file *sf)
 {
@@ -217,7 +219,7 @@ int lapicv_vm_stats_fd(struct lapicv_vm *vm)
 	if (!sf)
 		return -ENOMEM;
 	sf->vm = vm;
-	snprintf(stats_id(sf), KVM_STATS_NAME_SIZE, "lapicv-%d",
+	snprintf(stats_id(sf), KVM_STATS_NAME_SIZE, "kvm-%d",
 		 task_tgid_nr(current));
 	return stats_install(sf, "lapicv-vm-stats");
 }
@@ -230,7 +232,7 @@ int lapicv_vcpu_stats_fd(struct lapicv_vcpu *vcpu)
 		return -ENOMEM;
 	sf->vm = vcpu->vm;
 	sf->vcpu = vcpu;
-	snprintf(stats_id(sf), KVM_STATS_NAME_SIZE, "lapicv-%d/vcpu-%u",
+	snprintf(stats_id(sf), KVM_STATS_NAME_SIZE, "kvm-%d/vcpu-%u",
 		 task_tgid_nr(current), vcpu->vcpu_id);
 	return stats_install(sf, "lapicv-vcpu-stats");
 }

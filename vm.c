@@ -665,7 +665,10 @@ static int lapicv_vm_create_vcpu(struct lapicv_vm *vm, unsigned long id)
 		return -EINVAL;
 
 	mutex_lock(&vm->lock);
-	if (vm->created_vcpus >= LAPICV_MAX_VCPUS) {
+	if (!vm->max_vcpu_ids)
+		vm->max_vcpu_ids = LAPICV_MAX_VCPU_IDS;
+	if (vm->created_vcpus >= LAPICV_MAX_VCPUS ||
+	    id >= vm->max_vcpu_ids) {
 		mutex_unlock(&vm->lock);
 		return -EINVAL;
 	}
@@ -736,6 +739,28 @@ static int lapicv_vm_set_apic_bus_cycles(struct lapicv_vm *vm, u64 ns)
 	return r;
 }
 
+/*
+ * KVM_CAP_MAX_VCPU_ID, with KVM's rules: set once (again with the same
+ * value is fine), not below the boot CPU id nor above LAPICV_MAX_VCPU_IDS;
+ * the first vCPU fixes it at that maximum if the VMM has not set it.
+ */
+static int lapicv_vm_set_max_vcpu_ids(struct lapicv_vm *vm, u64 ids)
+{
+	int r = -EINVAL;
+
+	if (ids > LAPICV_MAX_VCPU_IDS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (ids == vm->max_vcpu_ids) {
+		r = 0;
+	} else if (!vm->max_vcpu_ids && ids >= vm->bsp_vcpu_id) {
+		vm->max_vcpu_ids = ids;
+		r = 0;
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
 static int lapicv_vm_enable_cap(struct lapicv_vm *vm,
 				struct kvm_enable_cap *cap)
 {
@@ -749,6 +774,8 @@ static int lapicv_vm_enable_cap(struct lapicv_vm *vm,
 		return lapicv_enable_x2apic_api(vm, cap->args[0]);
 	case KVM_CAP_X86_APIC_BUS_CYCLES_NS:
 		return lapicv_vm_set_apic_bus_cycles(vm, cap->args[0]);
+	case KVM_CAP_MAX_VCPU_ID:
+		return lapicv_vm_set_max_vcpu_ids(vm, cap->args[0]);
 	default:
 		return -EINVAL;
 	}
@@ -784,7 +811,8 @@ static int lapicv_vm_set_boot_cpu_id(struct lapicv_vm *vm, unsigned long id)
 	mutex_lock(&vm->lock);
 	if (vm->created_vcpus)
 		r = -EBUSY;
-	else if (id > LAPICV_MAX_VCPU_IDS)
+	else if (id > LAPICV_MAX_VCPU_IDS ||
+		 (vm->max_vcpu_ids && id > vm->max_vcpu_ids))
 		r = -EINVAL;
 	else
 		vm->bsp_vcpu_id = id;
@@ -925,6 +953,12 @@ static long lapicv_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return -ENXIO;
 	case KVM_SET_BOOT_CPU_ID:
 		return lapicv_vm_set_boot_cpu_id(vm, arg);
+	case KVM_SET_NR_MMU_PAGES:
+		/*
+		 * KVM's floor (KVM_MIN_ALLOC_MMU_PAGES); above it, no effect:
+		 * nested paging has no shadow pages to cap (api.rst).
+		 */
+		return arg < 64 ? -EINVAL : 0;
 	case KVM_GET_TSC_KHZ:
 		return tsc_khz;
 	case KVM_SIGNAL_MSI: {

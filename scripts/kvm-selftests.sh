@@ -7,9 +7,12 @@
 #
 #   bash scripts/kvm-selftests.sh [build]   build if needed, print the directory
 #   bash scripts/kvm-selftests.sh list      the test names, in run order
+#   bash scripts/kvm-selftests.sh args      "<name> <arguments>" for the tests
+#                                           run with arguments
 #
 # <cache>/kvm-selftests/<source version>-<script hash>/ holds
 #   bin/<name>, bin/list   the static test binaries (stripped) and their names
+#   bin/args               what "args" prints (the rig passes them)
 #   lib/libkvm.a           KVM's selftest library (tools/testing/selftests/kvm/lib)
 #   src/                   the headers it is used with, at their places in the
 #                          source tree: usr/include (make headers), tools/include,
@@ -26,15 +29,41 @@ SRC_PKG=linux-source-6.12
 top_dir=linux-source-6.12
 ksft_dir=tools/testing/selftests/kvm
 
-# Paths under tools/testing/selftests/kvm/ of the tests, in run order.
+# Paths under tools/testing/selftests/kvm/ of the tests, in run order:
+# every one that passes on both kvm_amd and lapicv in the rig's guest
+# (Documentation/kvm-selftests.rst has the survey of all of them).
 TESTS=(
 	x86_64/xapic_state_test
 	x86_64/xapic_ipi_test
 	x86_64/apic_bus_clock_test
 	x86_64/set_boot_cpu_id
 	x86_64/recalc_apic_map_test
+	x86_64/max_vcpuid_cap_test
 	kvm_create_max_vcpus
+	kvm_binary_stats_test
+	guest_print_test
+	demand_paging_test
+	kvm_page_table_test
+	memslot_modification_stress_test
 )
+
+# Arguments, by test name.  The memory tests default to 1 GB of guest
+# memory per vCPU, which the rig's 1 GB guest cannot map (mmap ENOMEM on
+# kvm_amd too): 64 MB each, otherwise their own defaults.
+declare -A ARGS=(
+	[demand_paging_test]="-b 64M"
+	[kvm_page_table_test]="-b 64M"
+	[memslot_modification_stress_test]="-b 64M"
+)
+
+# print_args: "<name> <arguments>", one line per test that has them.
+print_args() {
+	local t
+
+	for t in "${TESTS[@]}"; do
+		[ -z "${ARGS[${t##*/}]:-}" ] || echo "${t##*/} ${ARGS[${t##*/}]}"
+	done
+}
 
 # What `make headers` and the selftest build read.
 MEMBERS=(
@@ -52,9 +81,13 @@ list)
 	done
 	exit 0
 	;;
+args)
+	print_args
+	exit 0
+	;;
 build) ;;
 *)
-	echo "usage: $0 [build|list]" >&2
+	echo "usage: $0 [build|list|args]" >&2
 	exit 2
 	;;
 esac
@@ -73,7 +106,8 @@ dest=$base/$ver-$rev
 complete() {
 	local t
 
-	[ -f "$1/bin/list" ] && [ -f "$1/lib/libkvm.a" ] || return 1
+	[ -f "$1/bin/list" ] && [ -f "$1/bin/args" ] &&
+		[ -f "$1/lib/libkvm.a" ] || return 1
 	for t in "${TESTS[@]}"; do
 		[ -x "$1/bin/${t##*/}" ] || return 1
 	done
@@ -112,6 +146,7 @@ for t in "${TESTS[@]}"; do
 	strip -o "$new/bin/${t##*/}" "$obj/$t"
 	echo "${t##*/}"
 done >"$new/bin/list"
+print_args >"$new/bin/args"
 find "$obj/lib" -name '*.o' -print0 | sort -z |
 	xargs -0 ar rcsD "$new/lib/libkvm.a"
 find "$src/usr/include" -name '.*' -type f -delete

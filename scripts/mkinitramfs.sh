@@ -11,7 +11,8 @@
 #   /tests/               the executables in DIR (-t), e.g. selftests/build
 #   /realguest/NAME/      (-R, repeatable) the executables in DIR and its
 #                         list of the names expected there (and notyet, the
-#                         ones not run on lapicv yet), for the real-guest
+#                         ones not run on lapicv yet, and args, the
+#                         arguments some take), for the real-guest
 #                         suites (KVM's selftests, selftests/guest);
 #                         /realguest/order lists the NAMEs in -R order
 #   /lib/modules/         build/<ver>/lapicv.ko and, with -K, kvm-amd from
@@ -64,6 +65,7 @@ for r in "${realguest[@]}"; do
 	mkdir -p "$root/realguest/$name"
 	cp "$dir/list" "$root/realguest/$name/list"
 	[ ! -f "$dir/notyet" ] || cp "$dir/notyet" "$root/realguest/$name/notyet"
+	[ ! -f "$dir/args" ] || cp "$dir/args" "$root/realguest/$name/args"
 	find -L "$dir" -maxdepth 1 -type f -perm -u+x \
 		-exec cp {} "$root/realguest/$name/" \;
 	echo "$name" >>"$root/realguest/order"

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The VM fd: KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP) and its errno rules,
- * KVM_CREATE_VCPU id rules and the vCPU limit, bad pointers and unknown
- * ioctls on VM and vCPU fds.  The expectations are KVM 6.12's
+ * KVM_ENABLE_CAP(KVM_CAP_MAX_VCPU_ID), KVM_SET_NR_MMU_PAGES, KVM_CREATE_VCPU
+ * id rules and the vCPU limit, bad pointers and unknown ioctls on VM and
+ * vCPU fds.  The expectations are KVM 6.12's
  * (virt/kvm/kvm_main.c, arch/x86/kvm/x86.c).
  */
 #define _GNU_SOURCE
@@ -120,6 +121,26 @@ TEST_F(vm, enable_cap_bad_pointer)
 	ASSERT_OK(vm_enable_split_irqchip(self->vm, SPLIT_IRQCHIP_PINS));
 }
 
+/*
+ * KVM_SET_NR_MMU_PAGES: fewer than KVM's floor of 64 pages is -EINVAL; any
+ * other count is accepted, before and after vCPUs (KVM's
+ * set_memory_region_test sets 64 on a VM without memory).
+ */
+TEST_F(vm, set_nr_mmu_pages)
+{
+	int vcpu;
+
+	ASSERT_ERRNO(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 0UL), EINVAL);
+	ASSERT_ERRNO(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 63UL), EINVAL);
+	ASSERT_OK(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 64UL));
+	ASSERT_OK(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 1UL << 20));
+	ASSERT_OK(vm_enable_split_irqchip(self->vm, SPLIT_IRQCHIP_PINS));
+	vcpu = vcpu_create(self->vm, 0);
+	ASSERT_OK(vcpu);
+	ASSERT_OK(ioctl(self->vm, KVM_SET_NR_MMU_PAGES, 64UL));
+	close(vcpu);
+}
+
 /* Unknown VM ioctls end in kvm_arch_vm_ioctl(): -ENOTTY. */
 TEST_F(vm, unknown_vm_ioctl)
 {
@@ -172,6 +193,53 @@ TEST_F(vm, vcpu_id_range)
 	ASSERT_ERRNO(vcpu_create(self->vm, ~0UL), EINVAL);
 	vcpu = vcpu_create(self->vm, max_id - 1);
 	ASSERT_OK(vcpu);
+	close(vcpu);
+}
+
+/*
+ * KVM_CAP_MAX_VCPU_ID enabled: ids stay below it; it is set once (the
+ * same value again is fine), never above the maximum the capability
+ * reports, and KVM_SET_BOOT_CPU_ID may name the limit itself, not more.
+ */
+TEST_F(vm, max_vcpu_id_cap)
+{
+	int max_id = check_ext(self->dev, KVM_CAP_MAX_VCPU_ID);
+	int vcpu;
+
+	ASSERT_LT(16, max_id);
+	ASSERT_ERRNO(enable_cap(self->vm, KVM_CAP_MAX_VCPU_ID, 0, max_id + 1),
+		     EINVAL);
+	ASSERT_OK(enable_cap(self->vm, KVM_CAP_MAX_VCPU_ID, 0, 8));
+	ASSERT_OK(enable_cap(self->vm, KVM_CAP_MAX_VCPU_ID, 0, 8));
+	ASSERT_ERRNO(enable_cap(self->vm, KVM_CAP_MAX_VCPU_ID, 0, 9), EINVAL);
+	ASSERT_ERRNO(enable_cap(self->vm, KVM_CAP_MAX_VCPU_ID, 0, 7), EINVAL);
+	/* Still what the system answers: 6.12 does not report the limit. */
+	ASSERT_EQ(max_id, check_ext(self->vm, KVM_CAP_MAX_VCPU_ID));
+	ASSERT_ERRNO(ioctl(self->vm, KVM_SET_BOOT_CPU_ID, 9), EINVAL);
+	ASSERT_OK(ioctl(self->vm, KVM_SET_BOOT_CPU_ID, 8));
+	ASSERT_OK(ioctl(self->vm, KVM_SET_BOOT_CPU_ID, 0));
+
+	ASSERT_OK(vm_enable_split_irqchip(self->vm, SPLIT_IRQCHIP_PINS));
+	ASSERT_ERRNO(vcpu_create(self->vm, 8), EINVAL);
+	ASSERT_ERRNO(vcpu_create(self->vm, 1UL << 32), EINVAL);
+	vcpu = vcpu_create(self->vm, 7);
+	ASSERT_OK(vcpu);
+	close(vcpu);
+}
+
+/* Not below the boot CPU's id; after a vCPU only the maximum is left. */
+TEST_F(vm, max_vcpu_id_cap_order)
+{
+	int max_id = check_ext(self->dev, KVM_CAP_MAX_VCPU_ID);
+	int vcpu;
+
+	ASSERT_OK(ioctl(self->vm, KVM_SET_BOOT_CPU_ID, 5));
+	ASSERT_ERRNO(enable_cap(self->vm, KVM_CAP_MAX_VCPU_ID, 0, 4), EINVAL);
+	ASSERT_OK(vm_enable_split_irqchip(self->vm, SPLIT_IRQCHIP_PINS));
+	vcpu = vcpu_create(self->vm, 5);
+	ASSERT_OK(vcpu);
+	ASSERT_ERRNO(enable_cap(self->vm, KVM_CAP_MAX_VCPU_ID, 0, 16), EINVAL);
+	ASSERT_OK(enable_cap(self->vm, KVM_CAP_MAX_VCPU_ID, 0, max_id));
 	close(vcpu);
 }
 

@@ -141,8 +141,9 @@ now() {
 # one TAP result each under "[<tag> <suite> <dir's name>]".  A skip carries
 # the reason the test printed; a binary the list names but <dir> lacks
 # fails.  On lapicv, a test <dir>/notyet names is not run and is reported
-# as a skip with the reason given there.  What the binaries print goes to
-# the log as "# | " lines.
+# as a skip with the reason given there.  A test <dir>/args names runs
+# with the arguments given there.  What the binaries print goes to the log
+# as "# | " lines.
 run_realguest() {
 	key="$tag $1 ${2##*/}"
 	echo "[$key] 1..$(grep -c . "$2/list")"
@@ -161,9 +162,12 @@ run_realguest() {
 			echo "[$key] ok $i $name # SKIP not run on lapicv yet: $why"
 			continue
 		fi
+		args=$(awk -v n="$name" '$1 == n { sub(/^[^ ]+ +/, ""); print }' \
+			"$2/args" 2>/dev/null)
+		[ -z "$args" ] || echo "[$key] # | (run as: $name $args)"
 		t0=$(now)
 		{
-			timeout 180 "$2/$name" </dev/null 2>&1
+			timeout 180 "$2/$name" $args </dev/null 2>&1
 			echo $? >/tmp/realguest.rc
 		} | tee /tmp/realguest.out | sed "s/^/[$key] # | /"
 		rc=$(cat /tmp/realguest.rc)
@@ -176,7 +180,7 @@ run_realguest() {
 			first=$rc
 			echo "[$key] # exit status $rc on kvm_amd: run again once"
 			{
-				timeout 180 "$2/$name" </dev/null 2>&1
+				timeout 180 "$2/$name" $args </dev/null 2>&1
 				echo $? >/tmp/realguest.rc
 			} | tee /tmp/realguest.out | sed "s/^/[$key] # | /"
 			rc=$(cat /tmp/realguest.rc)
