@@ -116,7 +116,6 @@ int lapicv_runner_vcpu_create(struct lapicv_vcpu *vcpu)
 	r = lapicv_svm_vcpu_create(&rn->svm);
 	if (r)
 		goto fail;
-	rn->last_cpu = -1;
 	vcpu->runner = rn;
 	return 0;
 
@@ -1002,12 +1001,12 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case (u32)SVM_EXIT_ERR:
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = code;
-		run->fail_entry.cpu = rn->last_cpu;
+		run->fail_entry.cpu = rn->svm.cpu;
 		return 0;
 	default:
 		runner_internal_error(vcpu,
 				      KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
-				      code, rn->last_cpu);
+				      code, rn->svm.cpu);
 		return 0;
 	}
 }
@@ -1233,12 +1232,12 @@ static int runner_enter(struct lapicv_vcpu *vcpu)
 		.guest_cpu = &vcpu->guest_cpu,
 		.has_work = runner_has_work,
 		.opaque = vcpu,
+		.tlb_gen = lapicv_npt_tlb_gen(vcpu->vm),
 	};
 	int r;
 
 	runner_tpr_to_vmcb(vcpu);
 	runner_update_cr8_intercept(vcpu);
-	rn->last_cpu = raw_smp_processor_id();
 	/* npt.c's flush finds the vCPU in guest mode through guest_cpu. */
 	r = lapicv_svm_enter(&rn->svm, lapicv_npt_root(vcpu->vm), &gate);
 	if (r == -EAGAIN) {

@@ -58,8 +58,6 @@ struct lapicv_vcpu_runner {
 	 */
 	bool nmi_singlestep;
 	u64 nmi_singlestep_flags;
-	/* The CPU of the last VMRUN, for KVM_EXIT_FAIL_ENTRY. */
-	int last_cpu;
 	/* The memslot of the current emulation's reads (runner_emu_ctx()). */
 	struct lapicv_npt_window window;
 };

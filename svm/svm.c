@@ -32,8 +32,19 @@
  * line at load, KVM_RUN -ENODEV): it hands the CPU physical addresses
  * without the C-bit.
  *
- * Every vCPU runs with ASID 1 and flushes all ASIDs on every VMRUN: the
- * simplest correct choice, and what QEMU's SVM emulation does anyway.
+ * The guest's TLB is flushed on demand, as KVM's pre_svm_run() and
+ * new_asid() do it: each CPU hands out ASIDs 1..max in generations, and
+ * a vCPU keeps its ASID while it runs on the same CPU in the same
+ * generation.  A vCPU that moved to another CPU takes a new ASID there;
+ * when a CPU runs out, its generation moves on and the next VMRUN
+ * flushes every ASID (TLB_CONTROL_FLUSH_ALL_ASID), so a newly handed out
+ * ASID never holds another vCPU's translations.  A CPU starts a new
+ * generation whenever SVM is turned on there (another hypervisor may have
+ * used the ASIDs meanwhile).  A flush of one vCPU's TLB
+ * (lapicv_svm_flush_tlb(), and the VM's nested-table flush count in the
+ * gate, see npt.c) is TLB_CONTROL_FLUSH_ASID with FlushByAsid, else a
+ * new ASID.
+ *
  * Every I/O port and every MSR is intercepted (one shared all-ones map
  * each); RDTSC is not, so the guest reads the host's TSC (tsc_offset 0).
  *
@@ -53,7 +64,8 @@
  *	:Written:  on its own CPU only, by the hotplug callbacks, the
  *	           reboot notifier's IPIs and the syscore callbacks, with
  *	           interrupts off.
- *	           lapicv_svm_enter() reads it on its CPU with interrupts off.
+ *	           lapicv_svm_enter() reads it on its CPU with interrupts off,
+ *	           and hands out ASIDs there with interrupts off.
  *	           current_vmcb: set by lapicv_svm_enter() on its CPU with
  *	           interrupts off; cleared with cmpxchg() from any CPU by
  *	           lapicv_svm_vcpu_free() (the VMCB no longer runs).
@@ -101,8 +113,8 @@
 /* System-segment types of LDTR and TR at RESET. */
 #define SVM_SEG_TYPE_LDT	2
 #define SVM_SEG_TYPE_BUSY_TSS16	3
-/* The one ASID every vCPU uses; 0 belongs to the host. */
-#define SVM_GUEST_ASID		1
+/* ASID 0 belongs to the host; the guests' are 1..svm_max_asid. */
+#define SVM_MIN_ASID		1
 
 struct svm_cpu {
 	/* MSR_VM_HSAVE_PA: where VMRUN keeps host state. */
@@ -117,6 +129,13 @@ struct svm_cpu {
 	 * the VMCB is freed, so that a new VMCB at its address gets one.
 	 */
 	struct vmcb *current_vmcb;
+	/*
+	 * ASIDs: the current generation (never 0: a vCPU's 0 means none)
+	 * and the next ASID to hand out in it (past svm_max_asid: none
+	 * left, the next one starts a new generation).
+	 */
+	u64 asid_gen;
+	unsigned int next_asid;
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
@@ -125,6 +144,7 @@ static DEFINE_MUTEX(svm_lock);
 static unsigned int svm_users;
 static int svm_hp_state;
 static bool svm_has_cpu;
+static unsigned int svm_max_asid;
 /* XCR0 as the kernel set it, read at load (KVM's kvm_host.xcr0). */
 static u64 svm_host_xcr0;
 static struct page *svm_iopm, *svm_msrpm;
@@ -152,6 +172,9 @@ static int svm_cpu_enable(void)
 		return -EBUSY;
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
+	/* Whoever had SVM here may have left translations in any ASID. */
+	c->asid_gen++;
+	c->next_asid = svm_max_asid + 1;
 	c->enabled = true;
 	return 0;
 }
@@ -306,6 +329,9 @@ void lapicv_svm_set_cr0(struct lapicv_svm_vcpu *svm, u64 cr0)
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	u64 hcr0 = cr0 & ~(X86_CR0_CD | X86_CR0_NW);
 
+	/* Paging or write protection changed: KVM's MMU reset flushes. */
+	if ((cr0 ^ svm->cr0) & (X86_CR0_PG | X86_CR0_WP))
+		lapicv_svm_flush_tlb(svm);
 	svm->cr0 = cr0;
 	svm->vmcb->save.cr0 = hcr0;
 	/*
@@ -323,12 +349,27 @@ void lapicv_svm_set_cr0(struct lapicv_svm_vcpu *svm, u64 cr0)
 
 void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4)
 {
+	/*
+	 * Every CR4 write is intercepted, so the CPU's own flush for PGE,
+	 * PCIDE, PAE or SMEP never happens: any change flushes (a superset
+	 * of KVM's kvm_post_set_cr4(); CR4 writes are rare).
+	 */
+	if (cr4 != svm->cr4)
+		lapicv_svm_flush_tlb(svm);
 	svm->cr4 = cr4;
 	/*
 	 * A machine check in guest mode is the host's (#MC is
 	 * intercepted); with CR4.MCE clear it would shut the CPU down.
 	 */
 	svm->vmcb->save.cr4 = cr4 | (cr4_read_shadow() & X86_CR4_MCE);
+}
+
+void lapicv_svm_flush_tlb(struct lapicv_svm_vcpu *svm)
+{
+	if (boot_cpu_has(X86_FEATURE_FLUSHBYASID))
+		svm->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+	else
+		svm->asid_gen = 0;
 }
 
 void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on)
@@ -360,6 +401,7 @@ int lapicv_svm_vcpu_create(struct lapicv_svm_vcpu *svm)
 	}
 	svm->vmcb = page_address(page);
 	svm->vmcb_pa = page_to_phys(page);
+	svm->cpu = -1;
 	lapicv_svm_vcpu_reset(svm);
 	return 0;
 }
@@ -404,7 +446,8 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 					     BIT(DB_VECTOR);
 	c->iopm_base_pa = svm_iopm ? page_to_phys(svm_iopm) : 0;
 	c->msrpm_base_pa = svm_msrpm ? page_to_phys(svm_msrpm) : 0;
-	c->asid = SVM_GUEST_ASID;
+	/* A new ASID at the next entry: nothing of the old guest is kept. */
+	svm->asid_gen = 0;
 	c->int_ctl = V_INTR_MASKING_MASK;
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 
@@ -541,6 +584,37 @@ static void svm_machine_check(void)
 		do_machine_check(&regs);
 }
 
+/*
+ * The vCPU's ASID and TLB control for this VMRUN (KVM's pre_svm_run()),
+ * on @cpu with interrupts off, after the look at the VM's flush count
+ * @tlb_gen (see the gate in svm.h).
+ */
+static void svm_prepare_tlb(struct lapicv_svm_vcpu *svm, struct svm_cpu *cpu,
+			    unsigned long tlb_gen)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	int me = smp_processor_id();
+
+	if (svm->tlb_gen != tlb_gen) {
+		svm->tlb_gen = tlb_gen;
+		lapicv_svm_flush_tlb(svm);
+	}
+	/* Its ASID on the CPU it last ran on may be another vCPU's here. */
+	if (svm->cpu != me) {
+		svm->cpu = me;
+		svm->asid_gen = 0;
+	}
+	if (svm->asid_gen == cpu->asid_gen)
+		return;
+	if (cpu->next_asid > svm_max_asid) {
+		cpu->asid_gen++;
+		cpu->next_asid = SVM_MIN_ASID;
+		c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	svm->asid_gen = cpu->asid_gen;
+	c->asid = cpu->next_asid++;
+}
+
 int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		     const struct lapicv_svm_gate *gate)
 {
@@ -557,8 +631,6 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	int failed;
 
 	vmcb->control.nested_cr3 = nested_cr3;
-	/* npt.c's flush relies on it: no translation outlives an exit. */
-	vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
 	/* Nothing is cached across VMRUNs: the CPU reloads every field. */
 	vmcb->control.clean = 0;
 
@@ -593,6 +665,7 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		local_irq_enable();
 		return -EAGAIN;
 	}
+	svm_prepare_tlb(svm, cpu, READ_ONCE(*gate->tlb_gen));
 
 	asm volatile("clgi" ::: "memory");
 	/*
@@ -634,6 +707,17 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	raw_local_irq_disable();
 	if (host_tsc_aux)
 		wrmsrl(MSR_TSC_AUX, host_tsc_aux);
+	/*
+	 * A VMRUN that faulted or refused the state may not have flushed:
+	 * the flush is asked for again (a new ASID, and a new generation
+	 * if it was the flush of every ASID).
+	 */
+	if (failed || vmcb->control.exit_code == (u32)SVM_EXIT_ERR) {
+		if (vmcb->control.tlb_ctl == TLB_CONTROL_FLUSH_ALL_ASID)
+			cpu->next_asid = svm_max_asid + 1;
+		svm->asid_gen = 0;
+	}
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	if (pkru) {
 		u32 cur = rdpkru();
 
@@ -733,6 +817,8 @@ int lapicv_svm_init(void)
 	}
 	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		svm_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	/* CPUID Fn8000_000A EBX: the number of ASIDs, 0 included. */
+	svm_max_asid = max_t(u32, cpuid_ebx(SVM_CPUID_FUNC), SVM_MIN_ASID + 1) - 1;
 	svm_has_cpu = true;
 	return 0;
 
