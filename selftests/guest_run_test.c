@@ -159,13 +159,18 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x1c, %dx\n"
 	"	out %eax, %dx\n"
 	"	jmp .\n"
-	/* TSC_AUX as RDTSCP reads it. */
+	/*
+	 * TSC_AUX as RDTSCP reads it, after an exit the kernel handles
+	 * (CPUID), again after every OUT.
+	 */
 	"guest_tsc_aux:\n"
+	"	xor %eax, %eax\n"
+	"	cpuid\n"
 	"	rdtscp\n"
 	"	mov %ecx, %eax\n"
 	"	mov $0x1d, %dx\n"
 	"	out %eax, %dx\n"
-	"	jmp .\n"
+	"	jmp guest_tsc_aux\n"
 	"guest_main:\n"
 	"	cli\n"
 	"	xor %r15, %r15\n"
@@ -825,15 +830,25 @@ TEST(pkru)
 	guest_destroy(&g);
 }
 
+static uint32_t host_tsc_aux(void)
+{
+	uint32_t lo, hi, aux;
+
+	asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	return aux;
+}
+
 /*
  * The guest's TSC_AUX is its own (0, never written), not the host CPU's
- * number: run on CPU 1, whose TSC_AUX is not 0.
+ * number: run on CPU 1, whose TSC_AUX is not 0.  The VMM's thread reads
+ * its CPU's own again once KVM_RUN has returned.
  */
 TEST(tsc_aux)
 {
-	uint32_t eax, ebx, ecx, edx;
+	uint32_t eax, ebx, ecx, edx, host;
 	struct guest g;
 	cpu_set_t cpus;
+	int i;
 
 	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
 		SKIP(return, "%s runs no guests here", dev_path());
@@ -845,8 +860,13 @@ TEST(tsc_aux)
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
 		SKIP(return, "no CPU 1 to run on");
 	ASSERT_OK(guest_create(&g, code_gpa(guest_tsc_aux), true));
-	ASSERT_EQ(0x1d, run_to_io(&g));
-	EXPECT_EQ(0, pio_value(&g));
+	host = host_tsc_aux();
+	EXPECT_NE(0, host);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0x1d, run_to_io(&g));
+		EXPECT_EQ(0, pio_value(&g));
+		EXPECT_EQ(host, host_tsc_aux());
+	}
 	guest_destroy(&g);
 }
 

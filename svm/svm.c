@@ -45,6 +45,15 @@
  * gate, see npt.c) is TLB_CONTROL_FLUSH_ASID with FlushByAsid, else a
  * new ASID.
  *
+ * TSC_AUX: the guest's is 0 (it cannot write it: every MSR is
+ * intercepted), the host's holds the CPU and node numbers for getcpu().
+ * Where the host's is not 0, the first entry on a CPU writes 0 and
+ * registers a user-return notifier that writes the host's back when
+ * any task returns to user mode on that CPU, or when SVM is turned off
+ * there (KVM's kvm_set_user_return_msr()): no MSR write for exits the
+ * module handles.  The kernel itself never reads TSC_AUX (its paranoid
+ * entry finds the CPU number without RDPID, for KVM's sake).
+ *
  * Every I/O port and every MSR is intercepted (one shared all-ones map
  * each); RDTSC is not, so the guest reads the host's TSC (tsc_offset 0).
  *
@@ -65,7 +74,9 @@
  *	           reboot notifier's IPIs and the syscore callbacks, with
  *	           interrupts off.
  *	           lapicv_svm_enter() reads it on its CPU with interrupts off,
- *	           and hands out ASIDs there with interrupts off.
+ *	           and hands out ASIDs and loads the guest's TSC_AUX there
+ *	           with interrupts off; the user-return notifier restores
+ *	           TSC_AUX on its CPU with interrupts off.
  *	           current_vmcb: set by lapicv_svm_enter() on its CPU with
  *	           interrupts off; cleared with cmpxchg() from any CPU by
  *	           lapicv_svm_vcpu_free() (the VMCB no longer runs).
@@ -82,6 +93,7 @@
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
 #include <linux/syscore_ops.h>
+#include <linux/user-return-notifier.h>
 
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
@@ -116,6 +128,10 @@
 /* ASID 0 belongs to the host; the guests' are 1..svm_max_asid. */
 #define SVM_MIN_ASID		1
 
+#if !IS_ENABLED(CONFIG_USER_RETURN_NOTIFIER)
+#error "lapicv's runner needs CONFIG_USER_RETURN_NOTIFIER (as KVM does)"
+#endif
+
 struct svm_cpu {
 	/* MSR_VM_HSAVE_PA: where VMRUN keeps host state. */
 	struct page *hsave;
@@ -136,6 +152,11 @@ struct svm_cpu {
 	 */
 	u64 asid_gen;
 	unsigned int next_asid;
+	/* The host's TSC_AUX, read when SVM was turned on here. */
+	u64 host_tsc_aux;
+	/* The guest's TSC_AUX is loaded and urn registered until restored. */
+	bool tsc_aux_guest;
+	struct user_return_notifier urn;
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
@@ -161,6 +182,25 @@ int lapicv_svm_supported(void)
 
 /* ---- per-CPU on and off ---- */
 
+/* The host's TSC_AUX back, on the CPU that loaded the guest's. */
+static void svm_restore_tsc_aux(struct svm_cpu *c)
+{
+	if (!c->tsc_aux_guest)
+		return;
+	c->tsc_aux_guest = false;
+	user_return_notifier_unregister(&c->urn);
+	wrmsrl(MSR_TSC_AUX, c->host_tsc_aux);
+}
+
+static void svm_on_user_return(struct user_return_notifier *urn)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	svm_restore_tsc_aux(container_of(urn, struct svm_cpu, urn));
+	local_irq_restore(flags);
+}
+
 static int svm_cpu_enable(void)
 {
 	struct svm_cpu *c = this_cpu_ptr(&svm_cpus);
@@ -175,6 +215,10 @@ static int svm_cpu_enable(void)
 	/* Whoever had SVM here may have left translations in any ASID. */
 	c->asid_gen++;
 	c->next_asid = svm_max_asid + 1;
+	c->host_tsc_aux = 0;
+	if (boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID))
+		rdmsrl(MSR_TSC_AUX, c->host_tsc_aux);
+	c->urn.on_user_return = svm_on_user_return;
 	c->enabled = true;
 	return 0;
 }
@@ -188,6 +232,7 @@ static void svm_cpu_disable(void)
 	if (!c->enabled)
 		return;
 	c->enabled = false;
+	svm_restore_tsc_aux(c);
 	wrmsrl(MSR_VM_HSAVE_PA, 0);
 	rdmsrl(MSR_EFER, efer);
 	if (efer & EFER_SVME) {
@@ -622,10 +667,7 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	bool guest_pkru = pkru && ((svm->cr4 & X86_CR4_PKE) ||
 				   (svm->xcr0 & XFEATURE_MASK_PKRU));
 	bool xcr0 = (svm->cr4 & X86_CR4_OSXSAVE) && svm->xcr0 != svm_host_xcr0;
-	bool tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
-		       boot_cpu_has(X86_FEATURE_RDPID);
 	struct vmcb *vmcb = svm->vmcb;
-	u64 host_tsc_aux = 0;
 	u32 host_pkru = 0;
 	struct svm_cpu *cpu;
 	int failed;
@@ -691,13 +733,13 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	/*
 	 * The host's TSC_AUX (its CPU and node numbers, for getcpu()) is
 	 * not the guest's business: RDTSCP and RDPID read 0 there, KVM's
-	 * value for a guest that never wrote it (it cannot: every MSR is
-	 * intercepted).
+	 * value for a guest that never wrote it.  Loaded once, restored at
+	 * the return to user mode (see the top of the file).
 	 */
-	if (tsc_aux) {
-		rdmsrl(MSR_TSC_AUX, host_tsc_aux);
-		if (host_tsc_aux)
-			wrmsrl(MSR_TSC_AUX, 0);
+	if (cpu->host_tsc_aux && !cpu->tsc_aux_guest) {
+		wrmsrl(MSR_TSC_AUX, 0);
+		user_return_notifier_register(&cpu->urn);
+		cpu->tsc_aux_guest = true;
 	}
 	raw_local_irq_enable();
 	/* No host division result may leak into the guest (AMD DIV0). */
@@ -705,8 +747,6 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	failed = lapicv_svm_vmrun(svm->gprs, svm->vmcb_pa,
 				  page_to_phys(cpu->host_state));
 	raw_local_irq_disable();
-	if (host_tsc_aux)
-		wrmsrl(MSR_TSC_AUX, host_tsc_aux);
 	/*
 	 * A VMRUN that faulted or refused the state may not have flushed:
 	 * the flush is asked for again (a new ASID, and a new generation
