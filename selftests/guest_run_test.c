@@ -64,8 +64,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <asm/prctl.h>
 
 #include "kselftest_harness.h"
 #include "apic.h"
@@ -866,6 +869,40 @@ TEST(tsc_aux)
 		ASSERT_EQ(0x1d, run_to_io(&g));
 		EXPECT_EQ(0, pio_value(&g));
 		EXPECT_EQ(host, host_tsc_aux());
+	}
+	guest_destroy(&g);
+}
+
+static unsigned long read_gs_base(void)
+{
+	unsigned long base = 0;
+
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &base);
+	return base;
+}
+
+/*
+ * The VMM's thread keeps the GS base it set in user mode between two
+ * KVM_RUNs (the host state the CPU reloads after #VMEXIT is its own,
+ * saved again for each KVM_RUN), through exits the kernel handles.
+ */
+TEST(host_gs_base)
+{
+	static const unsigned long bases[] = { 0x1000, 0x7f0000002000, 0 };
+	uint32_t eax, ebx, ecx, edx;
+	struct guest g;
+	unsigned int i;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	__cpuid(0x80000001, eax, ebx, ecx, edx);
+	if (!(edx & (1u << 27)))
+		SKIP(return, "no RDTSCP on this host (the guest's loop uses it)");
+	ASSERT_OK(guest_create(&g, code_gpa(guest_tsc_aux), true));
+	for (i = 0; i < ARRAY_SIZE(bases); i++) {
+		ASSERT_OK(syscall(SYS_arch_prctl, ARCH_SET_GS, bases[i]));
+		ASSERT_EQ(0x1d, run_to_io(&g));
+		EXPECT_EQ(bases[i], read_gs_base());
 	}
 	guest_destroy(&g);
 }
