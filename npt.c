@@ -24,16 +24,19 @@
  * and _end() around vapic.c's xarray change): one zap and at most one
  * flush per change, however large.
  *
- * The flush: every VMRUN flushes the guest's TLB (svm/svm.c sets
- * TLB_CONTROL_FLUSH_ALL_ASID for each entry), so only a vCPU in guest
- * mode can hold a stale translation.  npt_flush() reads every vCPU's
- * guest_cpu after clearing the leaves (full barrier, paired with the
- * smp_store_mb() svm.c does before VMRUN: either the vCPU's next VMRUN
- * walks the cleared tables or this sees its CPU) and sends those CPUs a
- * function-call IPI with wait: the IPI makes the guest exit, and its
- * handler runs there only with interrupts on, i.e. after #VMEXIT, so the
- * wait ends when no vCPU that was in guest mode is still there.  It
- * spins, never sleeps: it serves the notifier's non-blockable calls too.
+ * The flush (KVM's kvm_flush_remote_tlbs(): a request to every vCPU, and
+ * a kick of those in guest mode): npt_flush() bumps the VM's flush count
+ * tlb_gen after clearing the leaves, and every vCPU's entry compares the
+ * count with the last one it served and flushes its TLB if it moved
+ * (svm/svm.c), so no VMRUN after the bump uses a translation of the
+ * cleared leaves.  Then it reads every vCPU's guest_cpu (full barrier,
+ * paired with the smp_store_mb() svm.c does before it reads the count:
+ * either the vCPU's entry sees the new count or this sees its CPU) and
+ * sends those CPUs a function-call IPI with wait: the IPI makes the
+ * guest exit, and its handler runs there only with interrupts on, i.e.
+ * after #VMEXIT, so the wait ends when no vCPU that was in guest mode is
+ * still there.  It spins, never sleeps: it serves the notifier's
+ * non-blockable calls too.
  *
  * Faults race with invalidations as KVM's do (mmu_invalidate_seq,
  * mmu_invalidate_in_progress): a fault reads seq before it looks the
@@ -63,7 +66,8 @@
  *
  * lapicv_npt.lock
  *	:Type:     spinlock (KVM's mmu_lock), taken with interrupts on.
- *	:Protects: the tables, seq, invalidating and its range, kick.
+ *	:Protects: the tables, seq, invalidating and its range, kick;
+ *	           tlb_gen's writes (vCPU entries read it without it).
  *	:Order:    inside lapicv_vm.memslots_lock (vapic.c), never across
  *	           its xarray change, and inside the mm's notifier calls
  *	           (mmap_lock, i_mmap_rwsem, page locks, reclaim); nothing
@@ -151,7 +155,8 @@ static void npt_flush(struct lapicv_npt *npt)
 
 	lockdep_assert_held(&npt->lock);
 	cpumask_clear(npt->kick);
-	/* The cleared leaves before the look at guest_cpu. */
+	WRITE_ONCE(npt->tlb_gen, npt->tlb_gen + 1);
+	/* The cleared leaves and the count before the look at guest_cpu. */
 	smp_mb();
 	/*
 	 * Every entry, not only the online ones: a vCPU's fd exists, and
@@ -341,6 +346,11 @@ fail:
 u64 lapicv_npt_root(struct lapicv_vm *vm)
 {
 	return __pa(vm->npt->root);
+}
+
+const unsigned long *lapicv_npt_tlb_gen(struct lapicv_vm *vm)
+{
+	return &vm->npt->tlb_gen;
 }
 
 static void npt_free_tables(u64 *table, int level)

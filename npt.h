@@ -34,6 +34,12 @@ struct lapicv_npt {
 	unsigned long inv_start, inv_end;
 	/* The flush's CPUs (vCPUs in guest mode), built under lock. */
 	cpumask_var_t kick;
+	/*
+	 * Flushes so far, bumped under lock before the flush looks for
+	 * vCPUs in guest mode; each vCPU's entry flushes its TLB when the
+	 * count moved since its last (svm/svm.c).
+	 */
+	unsigned long tlb_gen;
 };
 
 /*
@@ -47,6 +53,8 @@ void lapicv_npt_destroy(struct lapicv_vm *vm);
 
 /* The root's physical address, for the VMCB's nested_cr3. */
 u64 lapicv_npt_root(struct lapicv_vm *vm);
+/* The VM's flush count, for lapicv_svm_gate.tlb_gen. */
+const unsigned long *lapicv_npt_tlb_gen(struct lapicv_vm *vm);
 
 enum lapicv_npt_fault {
 	LAPICV_NPT_MAPPED,	/* mapped (or raced): enter the guest again */

@@ -405,6 +405,8 @@ int lapicv_set_sregs(struct lapicv_vcpu *vcpu, const struct kvm_sregs *sregs)
 	s->efer = sregs->efer | EFER_SVME;
 	lapicv_svm_set_cr0(svm, sregs->cr0);
 	lapicv_svm_set_cr4(svm, sregs->cr4);
+	/* New CR3 or EFER: KVM's MMU reset flushes the guest's TLB. */
+	lapicv_svm_flush_tlb(svm);
 	regs_set_seg(&s->cs, &sregs->cs);
 	regs_set_seg(&s->ds, &sregs->ds);
 	regs_set_seg(&s->es, &sregs->es);

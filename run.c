@@ -120,7 +120,6 @@ int lapicv_runner_vcpu_create(struct lapicv_vcpu *vcpu)
 	r = lapicv_svm_vcpu_create(&rn->svm);
 	if (r)
 		goto fail;
-	rn->last_cpu = -1;
 	vcpu->runner = rn;
 	return 0;
 
@@ -1042,12 +1041,12 @@ static int runner_handle_exit(struct lapicv_vcpu *vcpu)
 	case (u32)SVM_EXIT_ERR:
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = code;
-		run->fail_entry.cpu = rn->last_cpu;
+		run->fail_entry.cpu = rn->svm.cpu;
 		return 0;
 	default:
 		runner_internal_error(vcpu,
 				      KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
-				      code, rn->last_cpu);
+				      code, rn->svm.cpu);
 		return 0;
 	}
 }
@@ -1286,6 +1285,7 @@ static int runner_enter(struct lapicv_vcpu *vcpu)
 		.has_work = runner_has_work,
 		.opaque = vcpu,
 		.immediate_exit = rn->immediate_exit,
+		.tlb_gen = lapicv_npt_tlb_gen(vcpu->vm),
 	};
 	int r;
 
@@ -1300,7 +1300,6 @@ static int runner_enter(struct lapicv_vcpu *vcpu)
 	}
 	runner_tpr_to_vmcb(vcpu);
 	runner_update_cr8_intercept(vcpu);
-	rn->last_cpu = raw_smp_processor_id();
 	/* npt.c's flush finds the vCPU in guest mode through guest_cpu. */
 	r = lapicv_svm_enter(&rn->svm, lapicv_npt_root(vcpu->vm), &gate);
 	if (r == -EAGAIN) {

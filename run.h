@@ -65,8 +65,6 @@ struct lapicv_vcpu_runner {
 	 * after it.
 	 */
 	bool immediate_exit;
-	/* The CPU of the last VMRUN, for KVM_EXIT_FAIL_ENTRY. */
-	int last_cpu;
 	/*
 	 * The memslot of the current emulation's reads and writes
 	 * (lapicv_runner_emu_ctx()).

@@ -64,8 +64,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <asm/prctl.h>
 
 #include "kselftest_harness.h"
 #include "apic.h"
@@ -152,13 +155,18 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x1c, %dx\n"
 	"	out %eax, %dx\n"
 	"	jmp .\n"
-	/* TSC_AUX as RDTSCP reads it. */
+	/*
+	 * TSC_AUX as RDTSCP reads it, after an exit the kernel handles
+	 * (CPUID), again after every OUT.
+	 */
 	"guest_tsc_aux:\n"
+	"	xor %eax, %eax\n"
+	"	cpuid\n"
 	"	rdtscp\n"
 	"	mov %ecx, %eax\n"
 	"	mov $0x1d, %dx\n"
 	"	out %eax, %dx\n"
-	"	jmp .\n"
+	"	jmp guest_tsc_aux\n"
 	"guest_main:\n"
 	"	cli\n"
 	"	xor %r15, %r15\n"
@@ -734,15 +742,25 @@ TEST(pkru)
 	guest_destroy(&g);
 }
 
+static uint32_t host_tsc_aux(void)
+{
+	uint32_t lo, hi, aux;
+
+	asm volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	return aux;
+}
+
 /*
  * The guest's TSC_AUX is its own (0, never written), not the host CPU's
- * number: run on CPU 1, whose TSC_AUX is not 0.
+ * number: run on CPU 1, whose TSC_AUX is not 0.  The VMM's thread reads
+ * its CPU's own again once KVM_RUN has returned.
  */
 TEST(tsc_aux)
 {
-	uint32_t eax, ebx, ecx, edx;
+	uint32_t eax, ebx, ecx, edx, host;
 	struct guest g;
 	cpu_set_t cpus;
+	int i;
 
 	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
 		SKIP(return, "%s runs no guests here", dev_path());
@@ -754,8 +772,47 @@ TEST(tsc_aux)
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
 		SKIP(return, "no CPU 1 to run on");
 	ASSERT_OK(guest_create(&g, code_gpa(guest_tsc_aux), true));
-	ASSERT_EQ(0x1d, run_to_io(&g));
-	EXPECT_EQ(0, pio_value(&g));
+	host = host_tsc_aux();
+	EXPECT_NE(0, host);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0x1d, run_to_io(&g));
+		EXPECT_EQ(0, pio_value(&g));
+		EXPECT_EQ(host, host_tsc_aux());
+	}
+	guest_destroy(&g);
+}
+
+static unsigned long read_gs_base(void)
+{
+	unsigned long base = 0;
+
+	syscall(SYS_arch_prctl, ARCH_GET_GS, &base);
+	return base;
+}
+
+/*
+ * The VMM's thread keeps the GS base it set in user mode between two
+ * KVM_RUNs (the host state the CPU reloads after #VMEXIT is its own,
+ * saved again for each KVM_RUN), through exits the kernel handles.
+ */
+TEST(host_gs_base)
+{
+	static const unsigned long bases[] = { 0x1000, 0x7f0000002000, 0 };
+	uint32_t eax, ebx, ecx, edx;
+	struct guest g;
+	unsigned int i;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	__cpuid(0x80000001, eax, ebx, ecx, edx);
+	if (!(edx & (1u << 27)))
+		SKIP(return, "no RDTSCP on this host (the guest's loop uses it)");
+	ASSERT_OK(guest_create(&g, code_gpa(guest_tsc_aux), true));
+	for (i = 0; i < ARRAY_SIZE(bases); i++) {
+		ASSERT_OK(syscall(SYS_arch_prctl, ARCH_SET_GS, bases[i]));
+		ASSERT_EQ(0x1d, run_to_io(&g));
+		EXPECT_EQ(bases[i], read_gs_base());
+	}
 	guest_destroy(&g);
 }
 

@@ -32,8 +32,28 @@
  * line at load, KVM_RUN -ENODEV): it hands the CPU physical addresses
  * without the C-bit.
  *
- * Every vCPU runs with ASID 1 and flushes all ASIDs on every VMRUN: the
- * simplest correct choice, and what QEMU's SVM emulation does anyway.
+ * The guest's TLB is flushed on demand, as KVM's pre_svm_run() and
+ * new_asid() do it: each CPU hands out ASIDs 1..max in generations, and
+ * a vCPU keeps its ASID while it runs on the same CPU in the same
+ * generation.  A vCPU that moved to another CPU takes a new ASID there;
+ * when a CPU runs out, its generation moves on and the next VMRUN
+ * flushes every ASID (TLB_CONTROL_FLUSH_ALL_ASID), so a newly handed out
+ * ASID never holds another vCPU's translations.  A CPU starts a new
+ * generation whenever SVM is turned on there (another hypervisor may have
+ * used the ASIDs meanwhile).  A flush of one vCPU's TLB
+ * (lapicv_svm_flush_tlb(), and the VM's nested-table flush count in the
+ * gate, see npt.c) is TLB_CONTROL_FLUSH_ASID with FlushByAsid, else a
+ * new ASID.
+ *
+ * TSC_AUX: the guest's is 0 (it cannot write it: every MSR is
+ * intercepted), the host's holds the CPU and node numbers for getcpu().
+ * Where the host's is not 0, the first entry on a CPU writes 0 and
+ * registers a user-return notifier that writes the host's back when
+ * any task returns to user mode on that CPU, or when SVM is turned off
+ * there (KVM's kvm_set_user_return_msr()): no MSR write for exits the
+ * module handles.  The kernel itself never reads TSC_AUX (its paranoid
+ * entry finds the CPU number without RDPID, for KVM's sake).
+ *
  * Every I/O port and every MSR is intercepted (one shared all-ones map
  * each); RDTSC is not, so the guest reads the host's TSC (tsc_offset 0).
  *
@@ -53,7 +73,10 @@
  *	:Written:  on its own CPU only, by the hotplug callbacks, the
  *	           reboot notifier's IPIs and the syscore callbacks, with
  *	           interrupts off.
- *	           lapicv_svm_enter() reads it on its CPU with interrupts off.
+ *	           lapicv_svm_enter() reads it on its CPU with interrupts off,
+ *	           and hands out ASIDs and loads the guest's TSC_AUX there
+ *	           with interrupts off; the user-return notifier restores
+ *	           TSC_AUX on its CPU with interrupts off.
  *	           current_vmcb: set by lapicv_svm_enter() on its CPU with
  *	           interrupts off; cleared with cmpxchg() from any CPU by
  *	           lapicv_svm_vcpu_free() (the VMCB no longer runs).
@@ -70,6 +93,7 @@
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
 #include <linux/syscore_ops.h>
+#include <linux/user-return-notifier.h>
 
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
@@ -101,8 +125,12 @@
 /* System-segment types of LDTR and TR at RESET. */
 #define SVM_SEG_TYPE_LDT	2
 #define SVM_SEG_TYPE_BUSY_TSS16	3
-/* The one ASID every vCPU uses; 0 belongs to the host. */
-#define SVM_GUEST_ASID		1
+/* ASID 0 belongs to the host; the guests' are 1..svm_max_asid. */
+#define SVM_MIN_ASID		1
+
+#if !IS_ENABLED(CONFIG_USER_RETURN_NOTIFIER)
+#error "lapicv's runner needs CONFIG_USER_RETURN_NOTIFIER (as KVM does)"
+#endif
 
 struct svm_cpu {
 	/* MSR_VM_HSAVE_PA: where VMRUN keeps host state. */
@@ -117,6 +145,18 @@ struct svm_cpu {
 	 * the VMCB is freed, so that a new VMCB at its address gets one.
 	 */
 	struct vmcb *current_vmcb;
+	/*
+	 * ASIDs: the current generation (never 0: a vCPU's 0 means none)
+	 * and the next ASID to hand out in it (past svm_max_asid: none
+	 * left, the next one starts a new generation).
+	 */
+	u64 asid_gen;
+	unsigned int next_asid;
+	/* The host's TSC_AUX, read when SVM was turned on here. */
+	u64 host_tsc_aux;
+	/* The guest's TSC_AUX is loaded and urn registered until restored. */
+	bool tsc_aux_guest;
+	struct user_return_notifier urn;
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
@@ -125,6 +165,7 @@ static DEFINE_MUTEX(svm_lock);
 static unsigned int svm_users;
 static int svm_hp_state;
 static bool svm_has_cpu;
+static unsigned int svm_max_asid;
 /* XCR0 as the kernel set it, read at load (KVM's kvm_host.xcr0). */
 static u64 svm_host_xcr0;
 static struct page *svm_iopm, *svm_msrpm;
@@ -141,6 +182,25 @@ int lapicv_svm_supported(void)
 
 /* ---- per-CPU on and off ---- */
 
+/* The host's TSC_AUX back, on the CPU that loaded the guest's. */
+static void svm_restore_tsc_aux(struct svm_cpu *c)
+{
+	if (!c->tsc_aux_guest)
+		return;
+	c->tsc_aux_guest = false;
+	user_return_notifier_unregister(&c->urn);
+	wrmsrl(MSR_TSC_AUX, c->host_tsc_aux);
+}
+
+static void svm_on_user_return(struct user_return_notifier *urn)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	svm_restore_tsc_aux(container_of(urn, struct svm_cpu, urn));
+	local_irq_restore(flags);
+}
+
 static int svm_cpu_enable(void)
 {
 	struct svm_cpu *c = this_cpu_ptr(&svm_cpus);
@@ -152,6 +212,13 @@ static int svm_cpu_enable(void)
 		return -EBUSY;
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(c->hsave));
+	/* Whoever had SVM here may have left translations in any ASID. */
+	c->asid_gen++;
+	c->next_asid = svm_max_asid + 1;
+	c->host_tsc_aux = 0;
+	if (boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID))
+		rdmsrl(MSR_TSC_AUX, c->host_tsc_aux);
+	c->urn.on_user_return = svm_on_user_return;
 	c->enabled = true;
 	return 0;
 }
@@ -165,6 +232,7 @@ static void svm_cpu_disable(void)
 	if (!c->enabled)
 		return;
 	c->enabled = false;
+	svm_restore_tsc_aux(c);
 	wrmsrl(MSR_VM_HSAVE_PA, 0);
 	rdmsrl(MSR_EFER, efer);
 	if (efer & EFER_SVME) {
@@ -306,6 +374,9 @@ void lapicv_svm_set_cr0(struct lapicv_svm_vcpu *svm, u64 cr0)
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	u64 hcr0 = cr0 & ~(X86_CR0_CD | X86_CR0_NW);
 
+	/* Paging or write protection changed: KVM's MMU reset flushes. */
+	if ((cr0 ^ svm->cr0) & (X86_CR0_PG | X86_CR0_WP))
+		lapicv_svm_flush_tlb(svm);
 	svm->cr0 = cr0;
 	svm->vmcb->save.cr0 = hcr0;
 	/*
@@ -323,12 +394,27 @@ void lapicv_svm_set_cr0(struct lapicv_svm_vcpu *svm, u64 cr0)
 
 void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4)
 {
+	/*
+	 * Every CR4 write is intercepted, so the CPU's own flush for PGE,
+	 * PCIDE, PAE or SMEP never happens: any change flushes (a superset
+	 * of KVM's kvm_post_set_cr4(); CR4 writes are rare).
+	 */
+	if (cr4 != svm->cr4)
+		lapicv_svm_flush_tlb(svm);
 	svm->cr4 = cr4;
 	/*
 	 * A machine check in guest mode is the host's (#MC is
 	 * intercepted); with CR4.MCE clear it would shut the CPU down.
 	 */
 	svm->vmcb->save.cr4 = cr4 | (cr4_read_shadow() & X86_CR4_MCE);
+}
+
+void lapicv_svm_flush_tlb(struct lapicv_svm_vcpu *svm)
+{
+	if (boot_cpu_has(X86_FEATURE_FLUSHBYASID))
+		svm->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+	else
+		svm->asid_gen = 0;
 }
 
 void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on)
@@ -365,6 +451,7 @@ int lapicv_svm_vcpu_create(struct lapicv_svm_vcpu *svm)
 	}
 	svm->vmcb = page_address(page);
 	svm->vmcb_pa = page_to_phys(page);
+	svm->cpu = -1;
 	lapicv_svm_vcpu_reset(svm);
 	return 0;
 }
@@ -409,7 +496,8 @@ void lapicv_svm_vcpu_reset(struct lapicv_svm_vcpu *svm)
 					     BIT(DB_VECTOR);
 	c->iopm_base_pa = svm_iopm ? page_to_phys(svm_iopm) : 0;
 	c->msrpm_base_pa = svm_msrpm ? page_to_phys(svm_msrpm) : 0;
-	c->asid = SVM_GUEST_ASID;
+	/* A new ASID at the next entry: nothing of the old guest is kept. */
+	svm->asid_gen = 0;
 	c->int_ctl = V_INTR_MASKING_MASK;
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 
@@ -546,6 +634,37 @@ static void svm_machine_check(void)
 		do_machine_check(&regs);
 }
 
+/*
+ * The vCPU's ASID and TLB control for this VMRUN (KVM's pre_svm_run()),
+ * on @cpu with interrupts off, after the look at the VM's flush count
+ * @tlb_gen (see the gate in svm.h).
+ */
+static void svm_prepare_tlb(struct lapicv_svm_vcpu *svm, struct svm_cpu *cpu,
+			    unsigned long tlb_gen)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	int me = smp_processor_id();
+
+	if (svm->tlb_gen != tlb_gen) {
+		svm->tlb_gen = tlb_gen;
+		lapicv_svm_flush_tlb(svm);
+	}
+	/* Its ASID on the CPU it last ran on may be another vCPU's here. */
+	if (svm->cpu != me) {
+		svm->cpu = me;
+		svm->asid_gen = 0;
+	}
+	if (svm->asid_gen == cpu->asid_gen)
+		return;
+	if (cpu->next_asid > svm_max_asid) {
+		cpu->asid_gen++;
+		cpu->next_asid = SVM_MIN_ASID;
+		c->tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	svm->asid_gen = cpu->asid_gen;
+	c->asid = cpu->next_asid++;
+}
+
 int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		     const struct lapicv_svm_gate *gate)
 {
@@ -553,17 +672,12 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	bool guest_pkru = pkru && ((svm->cr4 & X86_CR4_PKE) ||
 				   (svm->xcr0 & XFEATURE_MASK_PKRU));
 	bool xcr0 = (svm->cr4 & X86_CR4_OSXSAVE) && svm->xcr0 != svm_host_xcr0;
-	bool tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) ||
-		       boot_cpu_has(X86_FEATURE_RDPID);
 	struct vmcb *vmcb = svm->vmcb;
-	u64 host_tsc_aux = 0;
 	u32 host_pkru = 0;
 	struct svm_cpu *cpu;
 	int failed;
 
 	vmcb->control.nested_cr3 = nested_cr3;
-	/* npt.c's flush relies on it: no translation outlives an exit. */
-	vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
 	/* Nothing is cached across VMRUNs: the CPU reloads every field. */
 	vmcb->control.clean = 0;
 
@@ -598,6 +712,7 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 		local_irq_enable();
 		return -EAGAIN;
 	}
+	svm_prepare_tlb(svm, cpu, READ_ONCE(*gate->tlb_gen));
 	/*
 	 * Pending in the local APIC until the guest runs: the CPU delivers
 	 * EVENTINJ first, then takes the interrupt as an INTR exit.
@@ -629,13 +744,13 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	/*
 	 * The host's TSC_AUX (its CPU and node numbers, for getcpu()) is
 	 * not the guest's business: RDTSCP and RDPID read 0 there, KVM's
-	 * value for a guest that never wrote it (it cannot: every MSR is
-	 * intercepted).
+	 * value for a guest that never wrote it.  Loaded once, restored at
+	 * the return to user mode (see the top of the file).
 	 */
-	if (tsc_aux) {
-		rdmsrl(MSR_TSC_AUX, host_tsc_aux);
-		if (host_tsc_aux)
-			wrmsrl(MSR_TSC_AUX, 0);
+	if (cpu->host_tsc_aux && !cpu->tsc_aux_guest) {
+		wrmsrl(MSR_TSC_AUX, 0);
+		user_return_notifier_register(&cpu->urn);
+		cpu->tsc_aux_guest = true;
 	}
 	raw_local_irq_enable();
 	/* No host division result may leak into the guest (AMD DIV0). */
@@ -643,8 +758,17 @@ int lapicv_svm_enter(struct lapicv_svm_vcpu *svm, u64 nested_cr3,
 	failed = lapicv_svm_vmrun(svm->gprs, svm->vmcb_pa,
 				  page_to_phys(cpu->host_state));
 	raw_local_irq_disable();
-	if (host_tsc_aux)
-		wrmsrl(MSR_TSC_AUX, host_tsc_aux);
+	/*
+	 * A VMRUN that faulted or refused the state may not have flushed:
+	 * the flush is asked for again (a new ASID, and a new generation
+	 * if it was the flush of every ASID).
+	 */
+	if (failed || vmcb->control.exit_code == (u32)SVM_EXIT_ERR) {
+		if (vmcb->control.tlb_ctl == TLB_CONTROL_FLUSH_ALL_ASID)
+			cpu->next_asid = svm_max_asid + 1;
+		svm->asid_gen = 0;
+	}
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	if (pkru) {
 		u32 cur = rdpkru();
 
@@ -744,6 +868,8 @@ int lapicv_svm_init(void)
 	}
 	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		svm_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	/* CPUID Fn8000_000A EBX: the number of ASIDs, 0 included. */
+	svm_max_asid = max_t(u32, cpuid_ebx(SVM_CPUID_FUNC), SVM_MIN_ASID + 1) - 1;
 	svm_has_cpu = true;
 	return 0;
 

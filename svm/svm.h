@@ -53,6 +53,16 @@ struct lapicv_svm_vcpu {
 	 * PKRU alone); used where the host has OSPKE.
 	 */
 	u32 pkru;
+	/*
+	 * The guest's TLB (svm.c): the CPU of the last VMRUN (-1 before
+	 * the first), the ASID generation of that CPU the VMCB's ASID
+	 * belongs to (0: a new ASID at the next entry, which is how a
+	 * flush is asked for without FlushByAsid), and the count of the
+	 * VM's nested-table flushes this vCPU has served.
+	 */
+	int cpu;
+	u64 asid_gen;
+	unsigned long tlb_gen;
 };
 
 /* Module load/unload: the CPU's features, the shared permission maps. */
@@ -86,7 +96,10 @@ void lapicv_svm_vcpu_free(struct lapicv_svm_vcpu *svm);
 /*
  * Guest mode, for kicks: *guest_cpu is the CPU the vCPU runs the guest on
  * (set with interrupts off, then a full barrier), -1 outside guest mode;
- * has_work(opaque), asked after the store, cancels the entry.
+ * has_work(opaque), asked after the store, cancels the entry.  *tlb_gen,
+ * read after the store too, counts the VM's nested-table flushes
+ * (npt.c): a count the vCPU has not served flushes its TLB at this
+ * entry.
  * immediate_exit: the guest exits right after the entry has delivered
  * EVENTINJ (a self-IPI with interrupts off, KVM's force_immediate_exit).
  */
@@ -95,6 +108,7 @@ struct lapicv_svm_gate {
 	bool (*has_work)(void *opaque);
 	void *opaque;
 	bool immediate_exit;
+	const unsigned long *tlb_gen;
 };
 
 /*
@@ -131,6 +145,13 @@ void lapicv_svm_set_iret_intercept(struct lapicv_svm_vcpu *svm, bool on);
  */
 void lapicv_svm_set_cr0(struct lapicv_svm_vcpu *svm, u64 cr0);
 void lapicv_svm_set_cr4(struct lapicv_svm_vcpu *svm, u64 cr4);
+
+/*
+ * The guest's TLB flushed at the next entry (KVM's
+ * svm_flush_tlb_current()): for state the VMM or an intercepted write
+ * changed under the guest (CR0.PG/WP, CR4, KVM_SET_SREGS, INIT).
+ */
+void lapicv_svm_flush_tlb(struct lapicv_svm_vcpu *svm);
 
 /* CR8 writes intercepted, or not (KVM's svm_update_cr8_intercept()). */
 void lapicv_svm_set_cr8_intercept(struct lapicv_svm_vcpu *svm, bool on);
