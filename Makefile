@@ -79,7 +79,7 @@ endif
 # MACRO_WITH_FLOW_CONTROL (test assertions return from the failing test, as
 # kselftest_harness.h's do).
 CHECKPATCH ?= $(shell bash $(SRCDIR)/scripts/cache.sh dir)/checkpatch/checkpatch.pl
-CHECKPATCH_USER_DIRS := selftests samples bench tests
+CHECKPATCH_USER_DIRS := selftests samples bench tests scripts
 CHECKPATCH_KERNEL_FILES = $(shell git -C $(SRCDIR) ls-files '*.c' '*.h' | \
 	grep -v -E '^($(subst $(space),|,$(CHECKPATCH_USER_DIRS)))/')
 # tests/unit/shim/ and tests/unit/include/ are left out: they re-implement
