@@ -7,9 +7,15 @@
  * host's own paging (5 with LA57, else 4): the CPU walks nested tables in
  * the host's paging mode.  Leaves are 4 KiB and map memslot memory only;
  * they are built lazily: a nested page fault inside a memslot of address
- * space 0 looks the VMM's page up (get_user_pages_fast(), FOLL_WRITE
- * unless the slot is read-only, from the vCPU thread, whose mm is the
- * VMM's), installs a leaf to it and drops the page reference again.
+ * space 0 looks the VMM's page up (from the vCPU thread, whose mm is the
+ * VMM's) as KVM's hva_to_pfn() does, installs a leaf to it and drops the
+ * page reference again.  A write fault asks for write access; a read
+ * fault does not, and maps the page writable only if the VMM's mapping
+ * already is (the fast-only GUP with FOLL_WRITE succeeds), so a read of
+ * untouched memory maps the zero page and a PROT_READ page of a writable
+ * slot can be read.  A later write fault to the same page makes the leaf
+ * writable; one to another page (after a COW) finds the leaf zapped by
+ * the notifier first.
  *
  * No page is pinned and none is accounted in mm->pinned_vm, as in KVM: a
  * leaf is a secondary mapping of a page the VMM maps at the memslot's
@@ -50,13 +56,14 @@
  *
  * Dirty and accessed: a writable leaf exists only while the VMM's entry
  * is writable; the page is marked dirty (and accessed) when a writable
- * leaf is installed and again when it is cleared, so reclaim, MADV_FREE
- * and writeback never drop what the guest wrote (KVM's
- * kvm_release_page_dirty() and kvm_set_pfn_dirty()).  The VMM's
- * page-table entry is still there at both points, so the page is.
+ * leaf is installed or a leaf made writable, and again when it is
+ * cleared, so reclaim, MADV_FREE and writeback never drop what the
+ * guest wrote (KVM's kvm_release_page_dirty() and kvm_set_pfn_dirty()).
+ * The VMM's page-table entry is still there at both points, so the page
+ * is.
  *
- * Leaves: P | RW (unless read-only) | US (nested walks are user accesses)
- * | A | D, PAT index 0, i.e. write-back through the host's PAT.  Tables
+ * Leaves: P | US (nested walks are user accesses) | A, and RW | D when
+ * writable, PAT index 0, i.e. write-back through the host's PAT.  Tables
  * are freed only with the VM, after the notifier is gone.
  *
  * Lock card:
@@ -443,6 +450,52 @@ static bool npt_stale(struct lapicv_npt *npt, unsigned long hva,
 	return npt->seq != seq;
 }
 
+/*
+ * KVM's hva_to_pfn(): the VMM's page at @hva, for writing if @write, and
+ * else writable (*@writable) only if it is so already (no COW break, no
+ * allocation, no fault for writing): a read of untouched anonymous memory
+ * maps the zero page, and memory the VMM maps read-only in a writable
+ * memslot can still be read.  0 with a page reference, or -errno.
+ */
+static int npt_get_page(unsigned long hva, bool write, bool may_write,
+			struct page **page, bool *writable)
+{
+	struct page *wpage;
+	int r;
+
+	*writable = write;
+	if ((write || may_write) &&
+	    get_user_page_fast_only(hva, FOLL_WRITE, page)) {
+		*writable = true;
+		return 0;
+	}
+	r = get_user_pages_fast(hva, 1, write ? FOLL_WRITE : 0, page);
+	/* KVM's answer for memory it cannot map: -EFAULT from KVM_RUN. */
+	if (r != 1)
+		return r == -ENOMEM || r == -EINTR ? r : -EFAULT;
+	if (!write && may_write &&
+	    get_user_page_fast_only(hva, FOLL_WRITE, &wpage)) {
+		put_page(*page);
+		*page = wpage;
+		*writable = true;
+	}
+	return 0;
+}
+
+/*
+ * The leaf @old gives way to @new: when it is empty, or when it maps the
+ * same page read-only and @new writable (a write fault after a read
+ * fault: KVM replaces the SPTE).  Removing a permission or changing the
+ * page is the notifier's job, which zaps first.
+ */
+static bool npt_leaf_replaces(u64 old, u64 new)
+{
+	if (!(old & NPT_P))
+		return true;
+	return (new & NPT_RW) && !(old & NPT_RW) &&
+	       (old & NPT_ADDR) == (new & NPT_ADDR);
+}
+
 int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 {
 	struct lapicv_npt *npt = vm->npt;
@@ -450,8 +503,8 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 	unsigned long seq, hva;
 	struct page *page;
 	u64 *spare = NULL;
-	bool readonly, mapped = false;
-	u64 *leaf;
+	bool readonly, writable, mapped = false;
+	u64 *leaf, new;
 	int r;
 
 	/* Beyond what the tables can map: no memslot can be there. */
@@ -487,10 +540,11 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 	if (readonly && write)
 		return LAPICV_NPT_READONLY;
 
-	r = get_user_pages_fast(hva, 1, readonly ? 0 : FOLL_WRITE, &page);
-	/* KVM's answer for memory it cannot map: -EFAULT from KVM_RUN. */
-	if (r != 1)
-		return r == -ENOMEM || r == -EINTR ? r : -EFAULT;
+	r = npt_get_page(hva, write, !readonly, &page, &writable);
+	if (r)
+		return r;
+	new = page_to_phys(page) | NPT_P | NPT_US | NPT_A |
+	      (writable ? NPT_RW | NPT_D : 0);
 
 	for (;;) {
 		spin_lock(&npt->lock);
@@ -500,10 +554,8 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 		leaf = npt_walk(npt, gpa, &spare);
 		if (leaf) {
 			/* Another vCPU may have mapped it first. */
-			if (!(*leaf & NPT_P)) {
-				WRITE_ONCE(*leaf, page_to_phys(page) | NPT_P |
-						  NPT_US | NPT_A | NPT_D |
-						  (readonly ? 0 : NPT_RW));
+			if (npt_leaf_replaces(*leaf, new)) {
+				WRITE_ONCE(*leaf, new);
 				mapped = true;
 			}
 			break;
@@ -520,9 +572,10 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 
 	if (spare)
 		free_page((unsigned long)spare);
-	if (mapped) {
-		if (!readonly)
-			npt_page_dirty(page);
+	/* KVM's kvm_release_page_dirty(): reserved pages are their owner's. */
+	if (mapped && !PageReserved(page)) {
+		if (writable)
+			SetPageDirty(page);
 		mark_page_accessed(page);
 	}
 	put_page(page);

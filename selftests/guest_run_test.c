@@ -48,6 +48,9 @@
  * it (0x26), then spins in guest mode until it changes and reports the
  * new word (0x27), and again.
  *
+ * guest_rbx_rw reads the word at RBX (0x26), writes its complement
+ * and reports what it reads back (0x27), and again.
+ *
  * Both devices inject the MSI's vector into the halted guest: its handler
  * reports (port 0x18), then the guest leaves the halt (0x19) with the
  * vector in service (no EOI).
@@ -294,6 +297,17 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x27, %dx\n"
 	"	out %eax, %dx\n"
 	"	jmp guest_mem_spin\n"
+	/* Read (%rbx), write its complement, read it back; again. */
+	"guest_rbx_rw:\n"
+	"	mov (%rbx), %eax\n"
+	"	mov $0x26, %dx\n"
+	"	out %eax, %dx\n"
+	"	not %eax\n"
+	"	mov %eax, (%rbx)\n"
+	"	mov (%rbx), %eax\n"
+	"	mov $0x27, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp guest_rbx_rw\n"
 	/* No IDT: the first exception is a triple fault. */
 	"guest_shutdown:\n"
 	"	ud2\n"
@@ -1222,6 +1236,133 @@ TEST(unmapped)
 	ASSERT_EQ(0x26, run_to_io(&g));
 	EXPECT_EQ(0xdddd0005, pio_value(&g));
 	guest_destroy(&g);
+}
+
+/* KVM_GET_REGS, set RBX (and RCX, RSI, RDI if @more), KVM_SET_REGS. */
+static int set_args(struct guest *g, uint64_t rbx, const uint64_t *more)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(g->vcpu, KVM_GET_REGS, &regs))
+		return -1;
+	regs.rbx = rbx;
+	if (more) {
+		regs.rcx = more[0];
+		regs.rsi = more[1];
+		regs.rdi = more[2];
+	}
+	return ioctl(g->vcpu, KVM_SET_REGS, &regs);
+}
+
+/*
+ * Part of a writable memslot that the VMM maps read-only (mprotect
+ * PROT_READ): the guest reads it, as KVM maps the page read-only for
+ * reads (hva_to_pfn() without FOLL_WRITE for a read fault); a write ends
+ * KVM_RUN with EFAULT (KVM 6.12's kvm_handle_error_pfn(): the host page
+ * cannot be had for writing), retried once the VMM makes it writable.
+ */
+TEST(readonly_hva)
+{
+	int pg = getpagesize();
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_rbx_rw), false));
+	*data_word(&g) = WORD_A;
+	ASSERT_OK(set_args(&g, DATA_GPA, NULL));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(WORD_A, pio_value(&g));
+	ASSERT_EQ(0x27, run_to_io(&g));
+	EXPECT_EQ(~WORD_A, pio_value(&g));
+
+	ASSERT_OK(mprotect(data_word(&g), pg, PROT_READ));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(~WORD_A, pio_value(&g));
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EFAULT);
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EFAULT);
+	EXPECT_EQ(~WORD_A, *data_word(&g));
+
+	ASSERT_OK(mprotect(data_word(&g), pg, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0x27, run_to_io(&g));
+	EXPECT_EQ(WORD_A, pio_value(&g));
+	EXPECT_EQ(WORD_A, *data_word(&g));
+	guest_destroy(&g);
+}
+
+#define KPF_ZERO_PAGE	24
+
+/*
+ * Whether the VMM's page at @p is the shared zero page: its PFN from
+ * /proc/self/pagemap (root sees PFNs), its flags from /proc/kpageflags.
+ * 1, 0, or -1 if it is not mapped or the files cannot be read.
+ */
+static int is_zero_page(const void *p)
+{
+	uint64_t ent, flags;
+	int fd, r = -1;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)p / getpagesize() * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	/* Present, with a PFN. */
+	if (!(ent >> 63) || !(ent & ((1ULL << 55) - 1)))
+		return -1;
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &flags, sizeof(flags),
+		  (ent & ((1ULL << 55) - 1)) * sizeof(flags)) == sizeof(flags))
+		r = !!(flags & (1ULL << KPF_ZERO_PAGE));
+	close(fd);
+	return r;
+}
+
+#define SPARE_GPA	0x200000UL
+
+/*
+ * Memory the guest only reads is not allocated: the read maps the zero
+ * page, in the VMM's page table and for the guest (KVM's read fault takes
+ * the page without FOLL_WRITE, and a writable one only if the VMM has
+ * one already).  The guest's write then gets a page of its own, which
+ * the guest and the VMM both see.
+ */
+TEST(read_zero_page)
+{
+	int pg = getpagesize();
+	uint32_t *spare;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_rbx_rw), false));
+	/* The guest's second 2 MiB: a memslot of two untouched pages. */
+	*(uint64_t *)(g.mem + PD_GPA + 8) = SPARE_GPA | 0x83;
+	spare = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, spare);
+	ASSERT_OK(set_region(g.vm, 1, SPARE_GPA, 2 * pg, spare));
+	ASSERT_OK(set_args(&g, SPARE_GPA, NULL));
+	EXPECT_EQ(-1, is_zero_page(spare));
+
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0, pio_value(&g));
+	EXPECT_EQ(1, is_zero_page(spare));
+
+	ASSERT_EQ(0x27, run_to_io(&g));
+	EXPECT_EQ(0xffffffffu, pio_value(&g));
+	EXPECT_EQ(0xffffffffu, *spare);
+	EXPECT_EQ(0, is_zero_page(spare));
+	/* And the VMM's write reaches the guest. */
+	*spare = WORD_A;
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(WORD_A, pio_value(&g));
+	guest_destroy(&g);
+	munmap(spare, 2 * pg);
 }
 
 #define ZAP_ROUNDS	2000
