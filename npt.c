@@ -27,8 +27,12 @@
  * leaves of every memslot whose addresses overlap the range and flushes
  * the guests' TLBs before it returns.  A deleted or moved memslot does
  * the same for its guest-physical range (lapicv_memslot_unmap_begin()
- * and _end() around vapic.c's xarray change): one zap and at most one
- * flush per change, however large.
+ * and _end() around vapic.c's xarray change).  A zap that may sleep
+ * (blockable notifier calls, memslot changes, release) lets the lock and
+ * the CPU go when asked, as KVM's tdp_mmu_iter_cond_resched(): it
+ * flushes what it cleared before it drops the lock, since another zap
+ * finding those leaves cleared would not flush and its pages could be
+ * freed, and looks the memslots up again afterwards.
  *
  * The flush: every VMRUN flushes the guest's TLB (svm/svm.c sets
  * TLB_CONTROL_FLUSH_ALL_ASID for each entry), so only a vCPU in guest
@@ -76,12 +80,14 @@
  *	           (mmap_lock, i_mmap_rwsem, page locks, reclaim); nothing
  *	           is taken inside it.  Held across the flush's IPIs and
  *	           their wait, which is safe because no CPU ever waits for
- *	           it with interrupts off.  Nothing allocates under it (a
- *	           fault allocates a missing table before it takes the
- *	           lock, and looks the page up before it too), so reclaim
- *	           or a COW break, which call the notifier, never wait on
- *	           it from inside its holder.  vm.c destroys the tables and
- *	           the notifier before the vCPUs, which the flush reads.
+ *	           it with interrupts off.  A zap that may sleep drops it
+ *	           to reschedule, after flushing.  Nothing allocates
+ *	           under it (a fault allocates a missing table before it
+ *	           takes the lock, and looks the page up before it too),
+ *	           so reclaim or a COW break, which call the notifier,
+ *	           never wait on it from inside its holder.  vm.c
+ *	           destroys the tables and the notifier before the vCPUs,
+ *	           which the flush reads.
  *
  * lapicv_npt.seq, lapicv_npt.invalidating
  *	:Written:  under lock, by the notifier and memslot changes.
@@ -185,58 +191,124 @@ static void npt_flush(struct lapicv_npt *npt)
 /* ---- zapping ---- */
 
 /*
- * Clear the leaves for guest-physical [start, end) below @table (a table
- * of @level that maps from @base); the number cleared.
+ * One zap, possibly over several ranges and with breaks: [start, end) is
+ * the range being cleared, from where the current pass began.  pending
+ * counts the leaves cleared since the last flush; a zap that may yield
+ * flushes them before it drops the lock (KVM's
+ * tdp_mmu_iter_cond_resched()): another zap of the same leaves finds them
+ * cleared and does not flush, and the pages of those leaves may be freed
+ * as soon as that one returns.
  */
-static unsigned long npt_zap(u64 *table, int level, u64 base, u64 start,
-			     u64 end)
+struct npt_zap {
+	u64 start, end, from;
+	unsigned long pending;
+	bool may_yield;
+};
+
+/*
+ * Clear the leaves of [z->start, z->end) below @table (a table of
+ * @level that maps from @base).  True if it stopped to let the lock go:
+ * z->start is then where to go on.  It stops only past z->from, so each
+ * pass clears at least one entry's worth.
+ */
+static bool npt_zap_table(struct lapicv_npt *npt, u64 *table, int level,
+			  u64 base, struct npt_zap *z)
 {
 	u64 span = npt_span(level);
-	unsigned long n = 0;
 	unsigned int i;
 
 	for (i = 0; i < NPT_ENTRIES; i++) {
 		u64 lo = base + i * span, e = table[i];
 
-		if (lo >= end || lo + span <= start || !(e & NPT_P))
+		if (lo >= z->end || lo + span <= z->start)
+			continue;
+		if (z->may_yield && lo > z->from &&
+		    (need_resched() || spin_needbreak(&npt->lock))) {
+			z->start = lo;
+			return true;
+		}
+		if (!(e & NPT_P))
 			continue;
 		if (level > 1) {
-			n += npt_zap(__va(e & NPT_ADDR), level - 1, lo, start,
-				     end);
+			if (npt_zap_table(npt, __va(e & NPT_ADDR), level - 1,
+					  lo, z))
+				return true;
 			continue;
 		}
 		WRITE_ONCE(table[i], 0);
 		if (e & NPT_RW)
 			npt_page_dirty(pfn_to_page((e & NPT_ADDR) >> PAGE_SHIFT));
-		n++;
+		z->pending++;
 	}
-	return n;
+	return false;
 }
 
-static unsigned long npt_zap_gpa(struct lapicv_npt *npt, u64 start, u64 end)
+/*
+ * Clear the leaves for guest-physical [start, end); with z->may_yield,
+ * let the lock and the CPU go when someone waits for them, flushing
+ * first.  The caller flushes what is left pending.
+ */
+static void npt_zap_gpa(struct lapicv_npt *npt, struct npt_zap *z, u64 start,
+			u64 end)
 {
 	lockdep_assert_held(&npt->lock);
-	return npt_zap(npt->root, npt->levels, 0, start, end);
+	z->start = start;
+	z->end = end;
+	for (;;) {
+		z->from = z->start;
+		if (!npt_zap_table(npt, npt->root, npt->levels, 0, z))
+			return;
+		if (z->pending) {
+			npt_flush(npt);
+			z->pending = 0;
+		}
+		spin_unlock(&npt->lock);
+		cond_resched();
+		spin_lock(&npt->lock);
+	}
 }
 
-/* The leaves of every memslot mapping VMM addresses in [start, end). */
-static unsigned long npt_zap_hva(struct lapicv_npt *npt, unsigned long start,
-				 unsigned long end)
+/*
+ * The guest-physical range of slot @*idx or the next one of address
+ * space 0 that maps VMM addresses in [start, end): false when there is
+ * none.  Copied out under RCU, so that the zap may yield in between: a
+ * slot deleted meanwhile has been zapped by its own change, and one added
+ * has no leaf in [start, end) while the caller's invalidation is counted.
+ */
+static bool npt_next_slot(struct lapicv_npt *npt, unsigned long *idx,
+			  unsigned long start, unsigned long end,
+			  u64 *gstart, u64 *gend)
 {
 	struct lapicv_memslot *s;
-	unsigned long idx, n = 0;
+	bool found = false;
 
 	rcu_read_lock();
-	xa_for_each_range(&npt->vm->memslots, idx, s, 0, 0xffff) {
+	xa_for_each_range(&npt->vm->memslots, *idx, s, *idx, 0xffff) {
 		u64 lo = max_t(u64, start, s->hva);
 		u64 hi = min_t(u64, end, s->hva + s->size);
 
-		if (lo < hi)
-			n += npt_zap_gpa(npt, s->gpa + (lo - s->hva),
-					 s->gpa + (hi - s->hva));
+		if (lo < hi) {
+			*gstart = s->gpa + (lo - s->hva);
+			*gend = s->gpa + (hi - s->hva);
+			found = true;
+			break;
+		}
 	}
 	rcu_read_unlock();
-	return n;
+	return found;
+}
+
+/* The leaves of every memslot mapping VMM addresses in [start, end). */
+static void npt_zap_hva(struct lapicv_npt *npt, struct npt_zap *z,
+			unsigned long start, unsigned long end)
+{
+	unsigned long idx = 0;
+	u64 lo, hi;
+
+	while (idx <= 0xffff && npt_next_slot(npt, &idx, start, end, &lo, &hi)) {
+		npt_zap_gpa(npt, z, lo, hi);
+		idx++;
+	}
 }
 
 /* ---- invalidations: the MMU notifier's and memslot changes ---- */
@@ -269,17 +341,22 @@ static struct lapicv_npt *mn_to_npt(struct mmu_notifier *mn)
 }
 
 /*
- * Blockable or not, the same: a spinlock, a walk and a flush that spins.
- * Never fails: KVM's does not either.
+ * A spinlock, a walk and a flush that spins; a blockable call also lets
+ * the lock and the CPU go in a large zap, as KVM's does.  Never fails:
+ * KVM's does not either.
  */
 static int npt_invalidate_range_start(struct mmu_notifier *mn,
 				      const struct mmu_notifier_range *range)
 {
 	struct lapicv_npt *npt = mn_to_npt(mn);
+	struct npt_zap z = {
+		.may_yield = mmu_notifier_range_blockable(range),
+	};
 
 	spin_lock(&npt->lock);
 	npt_inval_begin(npt, range->start, range->end);
-	if (npt_zap_hva(npt, range->start, range->end))
+	npt_zap_hva(npt, &z, range->start, range->end);
+	if (z.pending)
 		npt_flush(npt);
 	spin_unlock(&npt->lock);
 	return 0;
@@ -295,15 +372,21 @@ static void npt_invalidate_range_end(struct mmu_notifier *mn,
 	spin_unlock(&npt->lock);
 }
 
-/* The mm is going away (exit_mmap) or the VM is: no leaf may stay. */
+/*
+ * The mm is going away (exit_mmap) or the VM is: no leaf may stay.  An
+ * invalidation of every address, so that the zap may yield.
+ */
 static void npt_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct lapicv_npt *npt = mn_to_npt(mn);
+	struct npt_zap z = { .may_yield = true };
 
 	spin_lock(&npt->lock);
-	npt->seq++;
-	if (npt_zap_gpa(npt, 0, npt_span(npt->levels + 1)))
+	npt_inval_begin(npt, 0, ULONG_MAX);
+	npt_zap_gpa(npt, &z, 0, npt_span(npt->levels + 1));
+	if (z.pending)
 		npt_flush(npt);
+	npt_inval_end(npt);
 	spin_unlock(&npt->lock);
 }
 
@@ -593,12 +676,15 @@ void lapicv_memslot_unmap_begin(struct lapicv_vm *vm,
 				const struct lapicv_memslot *old)
 {
 	struct lapicv_npt *npt = vm->npt;
+	/* From the ioctl, under memslots_lock (a mutex): may yield. */
+	struct npt_zap z = { .may_yield = true };
 
 	if (!npt || (old->slot >> 16))
 		return;
 	spin_lock(&npt->lock);
 	npt_inval_begin(npt, 0, ULONG_MAX);
-	if (npt_zap_gpa(npt, old->gpa, old->gpa + old->size))
+	npt_zap_gpa(npt, &z, old->gpa, old->gpa + old->size);
+	if (z.pending)
 		npt_flush(npt);
 	spin_unlock(&npt->lock);
 }

@@ -49,7 +49,9 @@
  * new word (0x27), and again.
  *
  * guest_rbx_rw reads the word at RBX (0x26), writes its complement
- * and reports what it reads back (0x27), and again.
+ * and reports what it reads back (0x27), and again.  guest_big_fill
+ * writes EDI to RCX words RSI bytes apart from RBX (0x2d), then
+ * guest_big_count reports how many hold EDI (0x2e), over and over.
  *
  * Both devices inject the MSI's vector into the halted guest: its handler
  * reports (port 0x18), then the guest leaves the halt (0x19) with the
@@ -308,6 +310,30 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x27, %dx\n"
 	"	out %eax, %dx\n"
 	"	jmp guest_rbx_rw\n"
+	/* EDI at RCX words from RBX on, RSI apart; then count them. */
+	"guest_big_fill:\n"
+	"	mov %rbx, %r8\n"
+	"	mov %rcx, %r9\n"
+	"1:	mov %edi, (%r8)\n"
+	"	add %rsi, %r8\n"
+	"	dec %r9\n"
+	"	jnz 1b\n"
+	"	mov $0x2d, %dx\n"
+	"	out %al, %dx\n"
+	"guest_big_count:\n"
+	"	mov %rbx, %r8\n"
+	"	mov %rcx, %r9\n"
+	"	xor %eax, %eax\n"
+	"2:	mov (%r8), %r10d\n"
+	"	cmp %edi, %r10d\n"
+	"	jne 3f\n"
+	"	inc %eax\n"
+	"3:	add %rsi, %r8\n"
+	"	dec %r9\n"
+	"	jnz 2b\n"
+	"	mov $0x2e, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp guest_big_count\n"
 	/* No IDT: the first exception is a triple fault. */
 	"guest_shutdown:\n"
 	"	ud2\n"
@@ -1363,6 +1389,149 @@ TEST(read_zero_page)
 	EXPECT_EQ(WORD_A, pio_value(&g));
 	guest_destroy(&g);
 	munmap(spare, 2 * pg);
+}
+
+#define BIG_GPA		0x40000000UL
+#define BIG_SIZE	0x40000000UL
+#define BIG_PD_GPA	0x7000
+#define BIG_WORDS	2048
+#define BIG_MARK	0x5a5a0007u
+
+struct big_runner {
+	struct guest *g;
+	int stop;		/* __atomic */
+	int phase;		/* __atomic: bumped by the VMM after each change */
+	int seen_phase;		/* __atomic: the phase of the last count, or -1 */
+	int last_count;		/* __atomic */
+	int result;		/* __atomic: 0 running, 1 MMIO exit, -1 else */
+	int err;		/* a KVM_RUN that failed otherwise */
+	int exit_reason;	/* an exit that was not expected */
+};
+
+/*
+ * KVM_RUN the counting guest until told to stop or until an exit other
+ * than its count: KVM_EXIT_MMIO inside the big memslot's range ends it
+ * well (the memslot is gone).  Each count is filed under the phase that
+ * began before it.
+ */
+static void *big_runner_thread(void *arg)
+{
+	struct big_runner *b = arg;
+	struct guest *g = b->g;
+	/* A pass of the guest's count begins after the last count's exit. */
+	int phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
+
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		if (ioctl(g->vcpu, KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			b->err = errno;
+			break;
+		}
+		if (g->run->exit_reason == KVM_EXIT_MMIO &&
+		    g->run->mmio.phys_addr - BIG_GPA < BIG_SIZE) {
+			__atomic_store_n(&b->result, 1, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		if (g->run->exit_reason != KVM_EXIT_IO ||
+		    g->run->io.port != 0x2e) {
+			b->exit_reason = g->run->exit_reason;
+			break;
+		}
+		__atomic_store_n(&b->last_count, (int)pio_value(g),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&b->seen_phase, phase, __ATOMIC_RELEASE);
+		phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
+	}
+	__atomic_store_n(&b->result, -1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait (bounded, with signals to end long runs) for a count of @phase. */
+static int big_wait(struct big_runner *b, pthread_t t, int phase)
+{
+	struct timespec ms = { 0, 10000000 };
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		if (__atomic_load_n(&b->result, __ATOMIC_ACQUIRE))
+			return -1;
+		if (__atomic_load_n(&b->seen_phase, __ATOMIC_ACQUIRE) >= phase)
+			return __atomic_load_n(&b->last_count, __ATOMIC_RELAXED);
+		pthread_kill(t, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+	return -1;
+}
+
+/*
+ * A 1 GiB memslot, sparse (NORESERVE, no huge pages), touched by the
+ * guest every 512 KiB; while the vCPU runs in another thread the VMM maps
+ * fresh memory over all of it at once (one invalidation of the whole
+ * range) and then deletes the memslot.  The guest sees the fresh memory
+ * (no word left), then the memory gone (KVM_EXIT_MMIO).  On lapicv the
+ * zap of the range may let its lock and the CPU go half-way (KVM's
+ * tdp_mmu_iter_cond_resched()); the debug kernel of make check-debug
+ * reports a sleep in atomic context, a lockdep splat or a soft lockup
+ * there if that goes wrong.
+ */
+TEST(big_slot_zap)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t args[3] = { BIG_WORDS, BIG_SIZE / BIG_WORDS, BIG_MARK };
+	struct big_runner b = { .seen_phase = -1 };
+	uint64_t *pd;
+	struct guest g;
+	uint8_t *big;
+	pthread_t t;
+	int i;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_OK(guest_create(&g, code_gpa(guest_big_fill), false));
+	/* The guest's second GiB in 2 MiB pages. */
+	*(uint64_t *)(g.mem + PDPT_GPA + 8) = BIG_PD_GPA | 3;
+	pd = (uint64_t *)(g.mem + BIG_PD_GPA);
+	for (i = 0; i < 512; i++)
+		pd[i] = (BIG_GPA + ((uint64_t)i << 21)) | 0x83;
+	big = mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, big);
+	/* EINVAL from a kernel without THP, which needs no such advice. */
+	ASSERT_TRUE(!madvise(big, BIG_SIZE, MADV_NOHUGEPAGE) || errno == EINVAL);
+	ASSERT_OK(set_region(g.vm, 1, BIG_GPA, BIG_SIZE, big));
+	ASSERT_OK(set_args(&g, BIG_GPA, args));
+	ASSERT_EQ(0x2d, run_to_io(&g));
+	EXPECT_EQ(BIG_MARK, *(uint32_t *)(big + BIG_SIZE / 2));
+
+	b.g = &g;
+	ASSERT_OK(pthread_create(&t, NULL, big_runner_thread, &b));
+	EXPECT_EQ(BIG_WORDS, big_wait(&b, t, 0));
+	/* Fresh memory over the whole slot, in one go. */
+	__atomic_store_n(&b.phase, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(big, mmap(big, BIG_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+			    MAP_FIXED, -1, 0));
+	__atomic_store_n(&b.phase, 2, __ATOMIC_RELEASE);
+	EXPECT_EQ(0, big_wait(&b, t, 2));
+	/* The memslot deleted under the running guest. */
+	EXPECT_EQ(0, set_region(g.vm, 1, BIG_GPA, 0, NULL));
+	for (i = 0; i < 3000 && !__atomic_load_n(&b.result, __ATOMIC_ACQUIRE);
+	     i++) {
+		struct timespec ms = { 0, 10000000 };
+
+		pthread_kill(t, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+	__atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(1, b.result);
+	EXPECT_EQ(0, b.err);
+	EXPECT_EQ(0, b.exit_reason);
+	guest_destroy(&g);
+	munmap(big, BIG_SIZE);
 }
 
 #define ZAP_ROUNDS	2000
