@@ -34,6 +34,12 @@
  * finding those leaves cleared would not flush and its pages could be
  * freed, and looks the memslots up again afterwards.
  *
+ * Aging: clear_flush_young, clear_young and test_young test (and clear)
+ * the A bits of the leaves, as KVM's kvm_age_gfn() and
+ * kvm_test_age_gfn() on NPT; only clear_flush_young flushes (KVM 6.12).
+ * Each VMRUN flushes the guest TLB, so an access after the next entry
+ * sets A again.
+ *
  * The flush: every VMRUN flushes the guest's TLB (svm/svm.c sets
  * TLB_CONTROL_FLUSH_ALL_ASID for each entry), so only a vCPU in guest
  * mode can hold a stale translation.  npt_flush() reads every vCPU's
@@ -77,10 +83,11 @@
  *	:Protects: the tables, seq, invalidating and its range, kick.
  *	:Order:    inside lapicv_vm.memslots_lock (vapic.c), never across
  *	           its xarray change, and inside the mm's notifier calls
- *	           (mmap_lock, i_mmap_rwsem, page locks, reclaim); nothing
- *	           is taken inside it.  Held across the flush's IPIs and
- *	           their wait, which is safe because no CPU ever waits for
- *	           it with interrupts off.  A zap that may sleep drops it
+ *	           (mmap_lock, i_mmap_rwsem, page locks, the page-table lock
+ *	           of the aging calls, reclaim); nothing is taken inside it.
+ *	           Held across the flush's IPIs and their wait, which is
+ *	           safe because no CPU ever waits for it (or a page-table
+ *	           lock) with interrupts off.  A zap that may sleep drops it
  *	           to reschedule, after flushing.  Nothing allocates
  *	           under it (a fault allocates a missing table before it
  *	           takes the lock, and looks the page up before it too),
@@ -118,7 +125,8 @@
 #define NPT_P		BIT_ULL(0)
 #define NPT_RW		BIT_ULL(1)
 #define NPT_US		BIT_ULL(2)
-#define NPT_A		BIT_ULL(5)
+#define NPT_A_BIT	5
+#define NPT_A		BIT_ULL(NPT_A_BIT)
 #define NPT_D		BIT_ULL(6)
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
@@ -390,9 +398,91 @@ static void npt_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	spin_unlock(&npt->lock);
 }
 
+/* ---- aging: the accessed bits of the leaves ---- */
+
+/*
+ * Test, or test and clear, the A bits of the leaves for guest-physical
+ * [start, end) below @table (a table of @level that maps from @base); the
+ * number found set.  The CPU sets A and D with locked operations, so the
+ * clear is one too (KVM's tdp_mmu_clear_spte_bits()).
+ */
+static unsigned long npt_age_table(u64 *table, int level, u64 base,
+				   u64 start, u64 end, bool clear)
+{
+	u64 span = npt_span(level);
+	unsigned long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < NPT_ENTRIES; i++) {
+		u64 lo = base + i * span, e = READ_ONCE(table[i]);
+
+		if (lo >= end || lo + span <= start || !(e & NPT_P))
+			continue;
+		if (level > 1)
+			n += npt_age_table(__va(e & NPT_ADDR), level - 1, lo,
+					   start, end, clear);
+		else if (e & NPT_A)
+			n += clear ? test_and_clear_bit(NPT_A_BIT,
+							(unsigned long *)&table[i]) :
+				     1;
+	}
+	return n;
+}
+
+/*
+ * KVM's kvm_age_gfn() and kvm_test_age_gfn() over the memslots that map
+ * VMM addresses in [start, end), under the lock as KVM's (mmu_lock):
+ * whether the guest accessed any of their pages since the last clear.
+ * Called with the VMM's page-table lock held (rmap walks): spins only.
+ */
+static int npt_age_hva(struct lapicv_npt *npt, unsigned long start,
+		       unsigned long end, bool clear, bool flush)
+{
+	unsigned long idx = 0, n = 0;
+	u64 lo, hi;
+
+	spin_lock(&npt->lock);
+	while (idx <= 0xffff && npt_next_slot(npt, &idx, start, end, &lo, &hi)) {
+		n += npt_age_table(npt->root, npt->levels, 0, lo, hi, clear);
+		idx++;
+	}
+	/* A guest in guest mode may hold the translation with A set. */
+	if (n && flush)
+		npt_flush(npt);
+	spin_unlock(&npt->lock);
+	return !!n;
+}
+
+/* Reclaim's rmap walk (folio_referenced()): clear, and flush as KVM 6.12. */
+static int npt_clear_flush_young(struct mmu_notifier *mn,
+				 struct mm_struct *mm, unsigned long start,
+				 unsigned long end)
+{
+	return npt_age_hva(mn_to_npt(mn), start, end, true, true);
+}
+
+/*
+ * Idle tracking and MGLRU: clear without a flush, as KVM; a vCPU in
+ * guest mode may still use the translation until its next entry.
+ */
+static int npt_clear_young(struct mmu_notifier *mn, struct mm_struct *mm,
+			   unsigned long start, unsigned long end)
+{
+	return npt_age_hva(mn_to_npt(mn), start, end, true, false);
+}
+
+static int npt_test_young(struct mmu_notifier *mn, struct mm_struct *mm,
+			  unsigned long address)
+{
+	return npt_age_hva(mn_to_npt(mn), address, address + 1, false, false);
+}
+
 static const struct mmu_notifier_ops npt_mn_ops = {
 	.invalidate_range_start	= npt_invalidate_range_start,
 	.invalidate_range_end	= npt_invalidate_range_end,
+	.clear_flush_young	= npt_clear_flush_young,
+	.clear_young		= npt_clear_young,
+	.test_young		= npt_test_young,
 	.release		= npt_release,
 };
 
