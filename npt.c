@@ -7,9 +7,15 @@
  * host's own paging (5 with LA57, else 4): the CPU walks nested tables in
  * the host's paging mode.  Leaves are 4 KiB and map memslot memory only;
  * they are built lazily: a nested page fault inside a memslot of address
- * space 0 looks the VMM's page up (get_user_pages_fast(), FOLL_WRITE
- * unless the slot is read-only, from the vCPU thread, whose mm is the
- * VMM's), installs a leaf to it and drops the page reference again.
+ * space 0 looks the VMM's page up (from the vCPU thread, whose mm is the
+ * VMM's) as KVM's hva_to_pfn() does, installs a leaf to it and drops the
+ * page reference again.  A write fault asks for write access; a read
+ * fault does not, and maps the page writable only if the VMM's mapping
+ * already is (the fast-only GUP with FOLL_WRITE succeeds), so a read of
+ * untouched memory maps the zero page and a PROT_READ page of a writable
+ * slot can be read.  A later write fault to the same page makes the leaf
+ * writable; one to another page (after a COW) finds the leaf zapped by
+ * the notifier first.
  *
  * No page is pinned and none is accounted in mm->pinned_vm, as in KVM: a
  * leaf is a secondary mapping of a page the VMM maps at the memslot's
@@ -21,8 +27,18 @@
  * leaves of every memslot whose addresses overlap the range and flushes
  * the guests' TLBs before it returns.  A deleted or moved memslot does
  * the same for its guest-physical range (lapicv_memslot_unmap_begin()
- * and _end() around vapic.c's xarray change): one zap and at most one
- * flush per change, however large.
+ * and _end() around vapic.c's xarray change).  A zap that may sleep
+ * (blockable notifier calls, memslot changes, release) lets the lock and
+ * the CPU go when asked, as KVM's tdp_mmu_iter_cond_resched(): it
+ * flushes what it cleared before it drops the lock, since another zap
+ * finding those leaves cleared would not flush and its pages could be
+ * freed, and looks the memslots up again afterwards.
+ *
+ * Aging: clear_flush_young, clear_young and test_young test (and clear)
+ * the A bits of the leaves, as KVM's kvm_age_gfn() and
+ * kvm_test_age_gfn() on NPT; only clear_flush_young flushes (KVM 6.12).
+ * Each VMRUN flushes the guest TLB, so an access after the next entry
+ * sets A again.
  *
  * The flush (KVM's kvm_flush_remote_tlbs(): a request to every vCPU, and
  * a kick of those in guest mode): npt_flush() bumps the VM's flush count
@@ -53,13 +69,14 @@
  *
  * Dirty and accessed: a writable leaf exists only while the VMM's entry
  * is writable; the page is marked dirty (and accessed) when a writable
- * leaf is installed and again when it is cleared, so reclaim, MADV_FREE
- * and writeback never drop what the guest wrote (KVM's
- * kvm_release_page_dirty() and kvm_set_pfn_dirty()).  The VMM's
- * page-table entry is still there at both points, so the page is.
+ * leaf is installed or a leaf made writable, and again when it is
+ * cleared, so reclaim, MADV_FREE and writeback never drop what the
+ * guest wrote (KVM's kvm_release_page_dirty() and kvm_set_pfn_dirty()).
+ * The VMM's page-table entry is still there at both points, so the page
+ * is.
  *
- * Leaves: P | RW (unless read-only) | US (nested walks are user accesses)
- * | A | D, PAT index 0, i.e. write-back through the host's PAT.  Tables
+ * Leaves: P | US (nested walks are user accesses) | A, and RW | D when
+ * writable, PAT index 0, i.e. write-back through the host's PAT.  Tables
  * are freed only with the VM, after the notifier is gone.
  *
  * Lock card:
@@ -70,15 +87,18 @@
  *	           tlb_gen's writes (vCPU entries read it without it).
  *	:Order:    inside lapicv_vm.memslots_lock (vapic.c), never across
  *	           its xarray change, and inside the mm's notifier calls
- *	           (mmap_lock, i_mmap_rwsem, page locks, reclaim); nothing
- *	           is taken inside it.  Held across the flush's IPIs and
- *	           their wait, which is safe because no CPU ever waits for
- *	           it with interrupts off.  Nothing allocates under it (a
- *	           fault allocates a missing table before it takes the
- *	           lock, and looks the page up before it too), so reclaim
- *	           or a COW break, which call the notifier, never wait on
- *	           it from inside its holder.  vm.c destroys the tables and
- *	           the notifier before the vCPUs, which the flush reads.
+ *	           (mmap_lock, i_mmap_rwsem, page locks, the page-table lock
+ *	           of the aging calls, reclaim); nothing is taken inside it.
+ *	           Held across the flush's IPIs and their wait, which is
+ *	           safe because no CPU ever waits for it (or a page-table
+ *	           lock) with interrupts off.  A zap that may sleep drops it
+ *	           to reschedule, after flushing.  Nothing allocates
+ *	           under it (a fault allocates a missing table before it
+ *	           takes the lock, and looks the page up before it too),
+ *	           so reclaim or a COW break, which call the notifier,
+ *	           never wait on it from inside its holder.  vm.c
+ *	           destroys the tables and the notifier before the vCPUs,
+ *	           which the flush reads.
  *
  * lapicv_npt.seq, lapicv_npt.invalidating
  *	:Written:  under lock, by the notifier and memslot changes.
@@ -109,7 +129,8 @@
 #define NPT_P		BIT_ULL(0)
 #define NPT_RW		BIT_ULL(1)
 #define NPT_US		BIT_ULL(2)
-#define NPT_A		BIT_ULL(5)
+#define NPT_A_BIT	5
+#define NPT_A		BIT_ULL(NPT_A_BIT)
 #define NPT_D		BIT_ULL(6)
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
@@ -183,58 +204,124 @@ static void npt_flush(struct lapicv_npt *npt)
 /* ---- zapping ---- */
 
 /*
- * Clear the leaves for guest-physical [start, end) below @table (a table
- * of @level that maps from @base); the number cleared.
+ * One zap, possibly over several ranges and with breaks: [start, end) is
+ * the range being cleared, from where the current pass began.  pending
+ * counts the leaves cleared since the last flush; a zap that may yield
+ * flushes them before it drops the lock (KVM's
+ * tdp_mmu_iter_cond_resched()): another zap of the same leaves finds them
+ * cleared and does not flush, and the pages of those leaves may be freed
+ * as soon as that one returns.
  */
-static unsigned long npt_zap(u64 *table, int level, u64 base, u64 start,
-			     u64 end)
+struct npt_zap {
+	u64 start, end, from;
+	unsigned long pending;
+	bool may_yield;
+};
+
+/*
+ * Clear the leaves of [z->start, z->end) below @table (a table of
+ * @level that maps from @base).  True if it stopped to let the lock go:
+ * z->start is then where to go on.  It stops only past z->from, so each
+ * pass clears at least one entry's worth.
+ */
+static bool npt_zap_table(struct lapicv_npt *npt, u64 *table, int level,
+			  u64 base, struct npt_zap *z)
 {
 	u64 span = npt_span(level);
-	unsigned long n = 0;
 	unsigned int i;
 
 	for (i = 0; i < NPT_ENTRIES; i++) {
 		u64 lo = base + i * span, e = table[i];
 
-		if (lo >= end || lo + span <= start || !(e & NPT_P))
+		if (lo >= z->end || lo + span <= z->start)
+			continue;
+		if (z->may_yield && lo > z->from &&
+		    (need_resched() || spin_needbreak(&npt->lock))) {
+			z->start = lo;
+			return true;
+		}
+		if (!(e & NPT_P))
 			continue;
 		if (level > 1) {
-			n += npt_zap(__va(e & NPT_ADDR), level - 1, lo, start,
-				     end);
+			if (npt_zap_table(npt, __va(e & NPT_ADDR), level - 1,
+					  lo, z))
+				return true;
 			continue;
 		}
 		WRITE_ONCE(table[i], 0);
 		if (e & NPT_RW)
 			npt_page_dirty(pfn_to_page((e & NPT_ADDR) >> PAGE_SHIFT));
-		n++;
+		z->pending++;
 	}
-	return n;
+	return false;
 }
 
-static unsigned long npt_zap_gpa(struct lapicv_npt *npt, u64 start, u64 end)
+/*
+ * Clear the leaves for guest-physical [start, end); with z->may_yield,
+ * let the lock and the CPU go when someone waits for them, flushing
+ * first.  The caller flushes what is left pending.
+ */
+static void npt_zap_gpa(struct lapicv_npt *npt, struct npt_zap *z, u64 start,
+			u64 end)
 {
 	lockdep_assert_held(&npt->lock);
-	return npt_zap(npt->root, npt->levels, 0, start, end);
+	z->start = start;
+	z->end = end;
+	for (;;) {
+		z->from = z->start;
+		if (!npt_zap_table(npt, npt->root, npt->levels, 0, z))
+			return;
+		if (z->pending) {
+			npt_flush(npt);
+			z->pending = 0;
+		}
+		spin_unlock(&npt->lock);
+		cond_resched();
+		spin_lock(&npt->lock);
+	}
 }
 
-/* The leaves of every memslot mapping VMM addresses in [start, end). */
-static unsigned long npt_zap_hva(struct lapicv_npt *npt, unsigned long start,
-				 unsigned long end)
+/*
+ * The guest-physical range of slot @*idx or the next one of address
+ * space 0 that maps VMM addresses in [start, end): false when there is
+ * none.  Copied out under RCU, so that the zap may yield in between: a
+ * slot deleted meanwhile has been zapped by its own change, and one added
+ * has no leaf in [start, end) while the caller's invalidation is counted.
+ */
+static bool npt_next_slot(struct lapicv_npt *npt, unsigned long *idx,
+			  unsigned long start, unsigned long end,
+			  u64 *gstart, u64 *gend)
 {
 	struct lapicv_memslot *s;
-	unsigned long idx, n = 0;
+	bool found = false;
 
 	rcu_read_lock();
-	xa_for_each_range(&npt->vm->memslots, idx, s, 0, 0xffff) {
+	xa_for_each_range(&npt->vm->memslots, *idx, s, *idx, 0xffff) {
 		u64 lo = max_t(u64, start, s->hva);
 		u64 hi = min_t(u64, end, s->hva + s->size);
 
-		if (lo < hi)
-			n += npt_zap_gpa(npt, s->gpa + (lo - s->hva),
-					 s->gpa + (hi - s->hva));
+		if (lo < hi) {
+			*gstart = s->gpa + (lo - s->hva);
+			*gend = s->gpa + (hi - s->hva);
+			found = true;
+			break;
+		}
 	}
 	rcu_read_unlock();
-	return n;
+	return found;
+}
+
+/* The leaves of every memslot mapping VMM addresses in [start, end). */
+static void npt_zap_hva(struct lapicv_npt *npt, struct npt_zap *z,
+			unsigned long start, unsigned long end)
+{
+	unsigned long idx = 0;
+	u64 lo, hi;
+
+	while (idx <= 0xffff && npt_next_slot(npt, &idx, start, end, &lo, &hi)) {
+		npt_zap_gpa(npt, z, lo, hi);
+		idx++;
+	}
 }
 
 /* ---- invalidations: the MMU notifier's and memslot changes ---- */
@@ -267,17 +354,22 @@ static struct lapicv_npt *mn_to_npt(struct mmu_notifier *mn)
 }
 
 /*
- * Blockable or not, the same: a spinlock, a walk and a flush that spins.
- * Never fails: KVM's does not either.
+ * A spinlock, a walk and a flush that spins; a blockable call also lets
+ * the lock and the CPU go in a large zap, as KVM's does.  Never fails:
+ * KVM's does not either.
  */
 static int npt_invalidate_range_start(struct mmu_notifier *mn,
 				      const struct mmu_notifier_range *range)
 {
 	struct lapicv_npt *npt = mn_to_npt(mn);
+	struct npt_zap z = {
+		.may_yield = mmu_notifier_range_blockable(range),
+	};
 
 	spin_lock(&npt->lock);
 	npt_inval_begin(npt, range->start, range->end);
-	if (npt_zap_hva(npt, range->start, range->end))
+	npt_zap_hva(npt, &z, range->start, range->end);
+	if (z.pending)
 		npt_flush(npt);
 	spin_unlock(&npt->lock);
 	return 0;
@@ -293,21 +385,109 @@ static void npt_invalidate_range_end(struct mmu_notifier *mn,
 	spin_unlock(&npt->lock);
 }
 
-/* The mm is going away (exit_mmap) or the VM is: no leaf may stay. */
+/*
+ * The mm is going away (exit_mmap) or the VM is: no leaf may stay.  An
+ * invalidation of every address, so that the zap may yield.
+ */
 static void npt_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct lapicv_npt *npt = mn_to_npt(mn);
+	struct npt_zap z = { .may_yield = true };
 
 	spin_lock(&npt->lock);
-	npt->seq++;
-	if (npt_zap_gpa(npt, 0, npt_span(npt->levels + 1)))
+	npt_inval_begin(npt, 0, ULONG_MAX);
+	npt_zap_gpa(npt, &z, 0, npt_span(npt->levels + 1));
+	if (z.pending)
+		npt_flush(npt);
+	npt_inval_end(npt);
+	spin_unlock(&npt->lock);
+}
+
+/* ---- aging: the accessed bits of the leaves ---- */
+
+/*
+ * Test, or test and clear, the A bits of the leaves for guest-physical
+ * [start, end) below @table (a table of @level that maps from @base); the
+ * number found set.  The CPU sets A and D with locked operations, so the
+ * clear is one too (KVM's tdp_mmu_clear_spte_bits()).
+ */
+static unsigned long npt_age_table(u64 *table, int level, u64 base,
+				   u64 start, u64 end, bool clear)
+{
+	u64 span = npt_span(level);
+	unsigned long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < NPT_ENTRIES; i++) {
+		u64 lo = base + i * span, e = READ_ONCE(table[i]);
+
+		if (lo >= end || lo + span <= start || !(e & NPT_P))
+			continue;
+		if (level > 1)
+			n += npt_age_table(__va(e & NPT_ADDR), level - 1, lo,
+					   start, end, clear);
+		else if (e & NPT_A)
+			n += clear ? test_and_clear_bit(NPT_A_BIT,
+							(unsigned long *)&table[i]) :
+				     1;
+	}
+	return n;
+}
+
+/*
+ * KVM's kvm_age_gfn() and kvm_test_age_gfn() over the memslots that map
+ * VMM addresses in [start, end), under the lock as KVM's (mmu_lock):
+ * whether the guest accessed any of their pages since the last clear.
+ * Called with the VMM's page-table lock held (rmap walks): spins only.
+ */
+static int npt_age_hva(struct lapicv_npt *npt, unsigned long start,
+		       unsigned long end, bool clear, bool flush)
+{
+	unsigned long idx = 0, n = 0;
+	u64 lo, hi;
+
+	spin_lock(&npt->lock);
+	while (idx <= 0xffff && npt_next_slot(npt, &idx, start, end, &lo, &hi)) {
+		n += npt_age_table(npt->root, npt->levels, 0, lo, hi, clear);
+		idx++;
+	}
+	/* A guest in guest mode may hold the translation with A set. */
+	if (n && flush)
 		npt_flush(npt);
 	spin_unlock(&npt->lock);
+	return !!n;
+}
+
+/* Reclaim's rmap walk (folio_referenced()): clear, and flush as KVM 6.12. */
+static int npt_clear_flush_young(struct mmu_notifier *mn,
+				 struct mm_struct *mm, unsigned long start,
+				 unsigned long end)
+{
+	return npt_age_hva(mn_to_npt(mn), start, end, true, true);
+}
+
+/*
+ * Idle tracking and MGLRU: clear without a flush, as KVM; a vCPU in
+ * guest mode may still use the translation until its next entry.
+ */
+static int npt_clear_young(struct mmu_notifier *mn, struct mm_struct *mm,
+			   unsigned long start, unsigned long end)
+{
+	return npt_age_hva(mn_to_npt(mn), start, end, true, false);
+}
+
+static int npt_test_young(struct mmu_notifier *mn, struct mm_struct *mm,
+			  unsigned long address)
+{
+	return npt_age_hva(mn_to_npt(mn), address, address + 1, false, false);
 }
 
 static const struct mmu_notifier_ops npt_mn_ops = {
 	.invalidate_range_start	= npt_invalidate_range_start,
 	.invalidate_range_end	= npt_invalidate_range_end,
+	.clear_flush_young	= npt_clear_flush_young,
+	.clear_young		= npt_clear_young,
+	.test_young		= npt_test_young,
 	.release		= npt_release,
 };
 
@@ -474,6 +654,52 @@ static bool npt_stale(struct lapicv_npt *npt, unsigned long hva,
 	return npt->seq != seq;
 }
 
+/*
+ * KVM's hva_to_pfn(): the VMM's page at @hva, for writing if @write, and
+ * else writable (*@writable) only if it is so already (no COW break, no
+ * allocation, no fault for writing): a read of untouched anonymous memory
+ * maps the zero page, and memory the VMM maps read-only in a writable
+ * memslot can still be read.  0 with a page reference, or -errno.
+ */
+static int npt_get_page(unsigned long hva, bool write, bool may_write,
+			struct page **page, bool *writable)
+{
+	struct page *wpage;
+	int r;
+
+	*writable = write;
+	if ((write || may_write) &&
+	    get_user_page_fast_only(hva, FOLL_WRITE, page)) {
+		*writable = true;
+		return 0;
+	}
+	r = get_user_pages_fast(hva, 1, write ? FOLL_WRITE : 0, page);
+	/* KVM's answer for memory it cannot map: -EFAULT from KVM_RUN. */
+	if (r != 1)
+		return r == -ENOMEM || r == -EINTR ? r : -EFAULT;
+	if (!write && may_write &&
+	    get_user_page_fast_only(hva, FOLL_WRITE, &wpage)) {
+		put_page(*page);
+		*page = wpage;
+		*writable = true;
+	}
+	return 0;
+}
+
+/*
+ * The leaf @old gives way to @new: when it is empty, or when it maps the
+ * same page read-only and @new writable (a write fault after a read
+ * fault: KVM replaces the SPTE).  Removing a permission or changing the
+ * page is the notifier's job, which zaps first.
+ */
+static bool npt_leaf_replaces(u64 old, u64 new)
+{
+	if (!(old & NPT_P))
+		return true;
+	return (new & NPT_RW) && !(old & NPT_RW) &&
+	       (old & NPT_ADDR) == (new & NPT_ADDR);
+}
+
 int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 {
 	struct lapicv_npt *npt = vm->npt;
@@ -481,8 +707,8 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 	unsigned long seq, hva;
 	struct page *page;
 	u64 *spare = NULL;
-	bool readonly, mapped = false;
-	u64 *leaf;
+	bool readonly, writable, mapped = false;
+	u64 *leaf, new;
 	int r;
 
 	/* Beyond what the tables can map: no memslot can be there. */
@@ -518,10 +744,11 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 	if (readonly && write)
 		return LAPICV_NPT_READONLY;
 
-	r = get_user_pages_fast(hva, 1, readonly ? 0 : FOLL_WRITE, &page);
-	/* KVM's answer for memory it cannot map: -EFAULT from KVM_RUN. */
-	if (r != 1)
-		return r == -ENOMEM || r == -EINTR ? r : -EFAULT;
+	r = npt_get_page(hva, write, !readonly, &page, &writable);
+	if (r)
+		return r;
+	new = page_to_phys(page) | NPT_P | NPT_US | NPT_A |
+	      (writable ? NPT_RW | NPT_D : 0);
 
 	for (;;) {
 		spin_lock(&npt->lock);
@@ -531,10 +758,8 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 		leaf = npt_walk(npt, gpa, &spare);
 		if (leaf) {
 			/* Another vCPU may have mapped it first. */
-			if (!(*leaf & NPT_P)) {
-				WRITE_ONCE(*leaf, page_to_phys(page) | NPT_P |
-						  NPT_US | NPT_A | NPT_D |
-						  (readonly ? 0 : NPT_RW));
+			if (npt_leaf_replaces(*leaf, new)) {
+				WRITE_ONCE(*leaf, new);
 				mapped = true;
 			}
 			break;
@@ -551,9 +776,10 @@ int lapicv_npt_fault(struct lapicv_vm *vm, u64 gpa, bool write)
 
 	if (spare)
 		free_page((unsigned long)spare);
-	if (mapped) {
-		if (!readonly)
-			npt_page_dirty(page);
+	/* KVM's kvm_release_page_dirty(): reserved pages are their owner's. */
+	if (mapped && !PageReserved(page)) {
+		if (writable)
+			SetPageDirty(page);
 		mark_page_accessed(page);
 	}
 	put_page(page);
@@ -571,12 +797,15 @@ void lapicv_memslot_unmap_begin(struct lapicv_vm *vm,
 				const struct lapicv_memslot *old)
 {
 	struct lapicv_npt *npt = vm->npt;
+	/* From the ioctl, under memslots_lock (a mutex): may yield. */
+	struct npt_zap z = { .may_yield = true };
 
 	if (!npt || (old->slot >> 16))
 		return;
 	spin_lock(&npt->lock);
 	npt_inval_begin(npt, 0, ULONG_MAX);
-	if (npt_zap_gpa(npt, old->gpa, old->gpa + old->size))
+	npt_zap_gpa(npt, &z, old->gpa, old->gpa + old->size);
+	if (z.pending)
 		npt_flush(npt);
 	spin_unlock(&npt->lock);
 }

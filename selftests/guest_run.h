@@ -29,6 +29,9 @@ void guest_pvu(void);
 void guest_shutdown(void);
 void guest_mem_read(void);
 void guest_mem_spin(void);
+void guest_rbx_rw(void);
+void guest_big_fill(void);
+void guest_big_count(void);
 void guest_end(void);
 
 #endif /* SELFTEST_GUEST_RUN_H */

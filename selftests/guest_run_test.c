@@ -48,6 +48,11 @@
  * it (0x26), then spins in guest mode until it changes and reports the
  * new word (0x27), and again.
  *
+ * guest_rbx_rw reads the word at RBX (0x26), writes its complement
+ * and reports what it reads back (0x27), and again.  guest_big_fill
+ * writes EDI to RCX words RSI bytes apart from RBX (0x2d), then
+ * guest_big_count reports how many hold EDI (0x2e), over and over.
+ *
  * Both devices inject the MSI's vector into the halted guest: its handler
  * reports (port 0x18), then the guest leaves the halt (0x19) with the
  * vector in service (no EOI).
@@ -63,8 +68,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -295,6 +302,41 @@ asm(".pushsection .rodata.guest, \"a\"\n"
 	"	mov $0x27, %dx\n"
 	"	out %eax, %dx\n"
 	"	jmp guest_mem_spin\n"
+	/* Read (%rbx), write its complement, read it back; again. */
+	"guest_rbx_rw:\n"
+	"	mov (%rbx), %eax\n"
+	"	mov $0x26, %dx\n"
+	"	out %eax, %dx\n"
+	"	not %eax\n"
+	"	mov %eax, (%rbx)\n"
+	"	mov (%rbx), %eax\n"
+	"	mov $0x27, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp guest_rbx_rw\n"
+	/* EDI at RCX words from RBX on, RSI apart; then count them. */
+	"guest_big_fill:\n"
+	"	mov %rbx, %r8\n"
+	"	mov %rcx, %r9\n"
+	"1:	mov %edi, (%r8)\n"
+	"	add %rsi, %r8\n"
+	"	dec %r9\n"
+	"	jnz 1b\n"
+	"	mov $0x2d, %dx\n"
+	"	out %al, %dx\n"
+	"guest_big_count:\n"
+	"	mov %rbx, %r8\n"
+	"	mov %rcx, %r9\n"
+	"	xor %eax, %eax\n"
+	"2:	mov (%r8), %r10d\n"
+	"	cmp %edi, %r10d\n"
+	"	jne 3f\n"
+	"	inc %eax\n"
+	"3:	add %rsi, %r8\n"
+	"	dec %r9\n"
+	"	jnz 2b\n"
+	"	mov $0x2e, %dx\n"
+	"	out %eax, %dx\n"
+	"	jmp guest_big_count\n"
 	/* No IDT: the first exception is a triple fault. */
 	"guest_shutdown:\n"
 	"	ud2\n"
@@ -1179,6 +1221,400 @@ TEST(unmapped)
 	ASSERT_EQ(0x26, run_to_io(&g));
 	EXPECT_EQ(0xdddd0005, pio_value(&g));
 	guest_destroy(&g);
+}
+
+/* KVM_GET_REGS, set RBX (and RCX, RSI, RDI if @more), KVM_SET_REGS. */
+static int set_args(struct guest *g, uint64_t rbx, const uint64_t *more)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(g->vcpu, KVM_GET_REGS, &regs))
+		return -1;
+	regs.rbx = rbx;
+	if (more) {
+		regs.rcx = more[0];
+		regs.rsi = more[1];
+		regs.rdi = more[2];
+	}
+	return ioctl(g->vcpu, KVM_SET_REGS, &regs);
+}
+
+/*
+ * Part of a writable memslot that the VMM maps read-only (mprotect
+ * PROT_READ): the guest reads it, as KVM maps the page read-only for
+ * reads (hva_to_pfn() without FOLL_WRITE for a read fault); a write ends
+ * KVM_RUN with EFAULT (KVM 6.12's kvm_handle_error_pfn(): the host page
+ * cannot be had for writing), retried once the VMM makes it writable.
+ */
+TEST(readonly_hva)
+{
+	int pg = getpagesize();
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_rbx_rw), false));
+	*data_word(&g) = WORD_A;
+	ASSERT_OK(set_args(&g, DATA_GPA, NULL));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(WORD_A, pio_value(&g));
+	ASSERT_EQ(0x27, run_to_io(&g));
+	EXPECT_EQ(~WORD_A, pio_value(&g));
+
+	ASSERT_OK(mprotect(data_word(&g), pg, PROT_READ));
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(~WORD_A, pio_value(&g));
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EFAULT);
+	EXPECT_ERRNO(ioctl(g.vcpu, KVM_RUN, 0), EFAULT);
+	EXPECT_EQ(~WORD_A, *data_word(&g));
+
+	ASSERT_OK(mprotect(data_word(&g), pg, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0x27, run_to_io(&g));
+	EXPECT_EQ(WORD_A, pio_value(&g));
+	EXPECT_EQ(WORD_A, *data_word(&g));
+	guest_destroy(&g);
+}
+
+#define KPF_ZERO_PAGE	24
+
+/*
+ * Whether the VMM's page at @p is the shared zero page: its PFN from
+ * /proc/self/pagemap (root sees PFNs), its flags from /proc/kpageflags.
+ * 1, 0, or -1 if it is not mapped or the files cannot be read.
+ */
+static int is_zero_page(const void *p)
+{
+	uint64_t ent, flags;
+	int fd, r = -1;
+
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)p / getpagesize() * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	/* Present, with a PFN. */
+	if (!(ent >> 63) || !(ent & ((1ULL << 55) - 1)))
+		return -1;
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &flags, sizeof(flags),
+		  (ent & ((1ULL << 55) - 1)) * sizeof(flags)) == sizeof(flags))
+		r = !!(flags & (1ULL << KPF_ZERO_PAGE));
+	close(fd);
+	return r;
+}
+
+#define SPARE_GPA	0x200000UL
+
+/*
+ * Memory the guest only reads is not allocated: the read maps the zero
+ * page, in the VMM's page table and for the guest (KVM's read fault takes
+ * the page without FOLL_WRITE, and a writable one only if the VMM has
+ * one already).  The guest's write then gets a page of its own, which
+ * the guest and the VMM both see.
+ */
+TEST(read_zero_page)
+{
+	int pg = getpagesize();
+	uint32_t *spare;
+	struct guest g;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(guest_create(&g, code_gpa(guest_rbx_rw), false));
+	/* The guest's second 2 MiB: a memslot of two untouched pages. */
+	*(uint64_t *)(g.mem + PD_GPA + 8) = SPARE_GPA | 0x83;
+	spare = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, spare);
+	ASSERT_OK(set_region(g.vm, 1, SPARE_GPA, 2 * pg, spare));
+	ASSERT_OK(set_args(&g, SPARE_GPA, NULL));
+	EXPECT_EQ(-1, is_zero_page(spare));
+
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(0, pio_value(&g));
+	EXPECT_EQ(1, is_zero_page(spare));
+
+	ASSERT_EQ(0x27, run_to_io(&g));
+	EXPECT_EQ(0xffffffffu, pio_value(&g));
+	EXPECT_EQ(0xffffffffu, *spare);
+	EXPECT_EQ(0, is_zero_page(spare));
+	/* And the VMM's write reaches the guest. */
+	*spare = WORD_A;
+	ASSERT_EQ(0x26, run_to_io(&g));
+	EXPECT_EQ(WORD_A, pio_value(&g));
+	guest_destroy(&g);
+	munmap(spare, 2 * pg);
+}
+
+#define LRU_GEN		"/sys/kernel/debug/lru_gen"
+#define AGE_PAGES	1024
+#define AGE_MARK	0x5a5a0008u
+
+/*
+ * The first memcg's first node in LRU_GEN: the newest generation and the
+ * anonymous pages of the one before it, where an aging puts the pages it
+ * finds young (the newest is the one it adds, empty).
+ */
+struct lru_gen {
+	int memcg, nid;
+	unsigned long max_seq, young_anon;
+};
+
+static int lru_gen_read(struct lru_gen *l)
+{
+	unsigned long seq, age, anon, last = 0;
+	char line[256];
+	int nodes = 0, memcgs = 0, v;
+	FILE *f = fopen(LRU_GEN, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "memcg %d", &v) == 1) {
+			if (memcgs++)
+				break;
+			l->memcg = v;
+		} else if (sscanf(line, " node %d", &v) == 1) {
+			if (nodes++)
+				break;
+			l->nid = v;
+		} else if (nodes &&
+			   sscanf(line, "%lu %lu %lu", &seq, &age, &anon) == 3) {
+			l->max_seq = seq;
+			l->young_anon = last;
+			last = anon;
+		}
+	}
+	fclose(f);
+	return nodes ? 0 : -1;
+}
+
+/*
+ * MGLRU aging ("+ memcg node max_seq swappiness force_scan"): every page
+ * found young moves to the newest generation, then a new one is added;
+ * the walk of the VMM's page tables asks the MMU notifier
+ * (ptep_clear_young_notify()).
+ */
+static int lru_gen_age(struct lru_gen *l)
+{
+	char cmd[96];
+	int fd, n, r;
+
+	if (lru_gen_read(l))
+		return -1;
+	n = snprintf(cmd, sizeof(cmd), "+ %d %d %lu 200 1\n", l->memcg, l->nid,
+		     l->max_seq);
+	fd = open(LRU_GEN, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	r = write(fd, cmd, n) == n ? 0 : -1;
+	close(fd);
+	return r ? r : lru_gen_read(l);
+}
+
+/*
+ * The host's page aging sees the guest's accesses: the MMU notifier's
+ * clear_young/test_young report and clear the accessed bits of the
+ * nested page tables (KVM's kvm_age_gfn()).  The guest writes 1024
+ * pages of a memslot the VMM never touches; two MGLRU agings leave them
+ * in an older generation; the guest reads them; the next aging finds
+ * them young through the notifier alone and moves them to the newest
+ * generation.  Counts are the whole node's, so with a margin for other
+ * pages (the harness's, a few dozen).  MGLRU's walk asks the notifier
+ * from 6.12's source on (older kernels: not checked, skipped); idle page
+ * tracking, the other user, is off in the test kernels.
+ */
+TEST(guest_access_ages)
+{
+	uint64_t args[3] = { AGE_PAGES, 4096, AGE_MARK };
+	size_t size = AGE_PAGES * 4096UL;
+	struct lru_gen l;
+	unsigned int maj, min;
+	struct utsname u;
+	struct guest g;
+	uint8_t *mem;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(uname(&u));
+	if (sscanf(u.release, "%u.%u", &maj, &min) != 2 ||
+	    maj * 100 + min < 612)
+		SKIP(return, "MGLRU of %s may not ask secondary MMUs", u.release);
+	if (access(LRU_GEN, F_OK))
+		mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	if (lru_gen_read(&l))
+		SKIP(return, "no %s (MGLRU, debugfs)", LRU_GEN);
+
+	ASSERT_OK(guest_create(&g, code_gpa(guest_big_fill), false));
+	/* The guest's second and third 2 MiB. */
+	*(uint64_t *)(g.mem + PD_GPA + 8) = SPARE_GPA | 0x83;
+	*(uint64_t *)(g.mem + PD_GPA + 16) = (2 * SPARE_GPA) | 0x83;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_TRUE(!madvise(mem, size, MADV_NOHUGEPAGE) || errno == EINVAL);
+	ASSERT_OK(set_region(g.vm, 1, SPARE_GPA, size, mem));
+	ASSERT_OK(set_args(&g, SPARE_GPA, args));
+	ASSERT_EQ(0x2d, run_to_io(&g));
+
+	/* Young once (the VMM's entries are young when made), then not. */
+	ASSERT_OK(lru_gen_age(&l));
+	ASSERT_OK(lru_gen_age(&l));
+	EXPECT_GT(AGE_PAGES / 4, l.young_anon);
+	/* Only the guest reads them. */
+	ASSERT_EQ(0x2e, run_to_io(&g));
+	EXPECT_EQ(AGE_PAGES, pio_value(&g));
+	ASSERT_OK(lru_gen_age(&l));
+	EXPECT_LE(AGE_PAGES * 3 / 4, l.young_anon);
+	guest_destroy(&g);
+	munmap(mem, size);
+}
+
+#define BIG_GPA		0x40000000UL
+#define BIG_SIZE	0x40000000UL
+#define BIG_PD_GPA	0x7000
+#define BIG_WORDS	2048
+#define BIG_MARK	0x5a5a0007u
+
+struct big_runner {
+	struct guest *g;
+	int stop;		/* __atomic */
+	int phase;		/* __atomic: bumped by the VMM after each change */
+	int seen_phase;		/* __atomic: the phase of the last count, or -1 */
+	int last_count;		/* __atomic */
+	int result;		/* __atomic: 0 running, 1 MMIO exit, -1 else */
+	int err;		/* a KVM_RUN that failed otherwise */
+	int exit_reason;	/* an exit that was not expected */
+};
+
+/*
+ * KVM_RUN the counting guest until told to stop or until an exit other
+ * than its count: KVM_EXIT_MMIO inside the big memslot's range ends it
+ * well (the memslot is gone).  Each count is filed under the phase that
+ * began before it.
+ */
+static void *big_runner_thread(void *arg)
+{
+	struct big_runner *b = arg;
+	struct guest *g = b->g;
+	/* A pass of the guest's count begins after the last count's exit. */
+	int phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
+
+	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
+		if (ioctl(g->vcpu, KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			b->err = errno;
+			break;
+		}
+		if (g->run->exit_reason == KVM_EXIT_MMIO &&
+		    g->run->mmio.phys_addr - BIG_GPA < BIG_SIZE) {
+			__atomic_store_n(&b->result, 1, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		if (g->run->exit_reason != KVM_EXIT_IO ||
+		    g->run->io.port != 0x2e) {
+			b->exit_reason = g->run->exit_reason;
+			break;
+		}
+		__atomic_store_n(&b->last_count, (int)pio_value(g),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&b->seen_phase, phase, __ATOMIC_RELEASE);
+		phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
+	}
+	__atomic_store_n(&b->result, -1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait (bounded, with signals to end long runs) for a count of @phase. */
+static int big_wait(struct big_runner *b, pthread_t t, int phase)
+{
+	struct timespec ms = { 0, 10000000 };
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		if (__atomic_load_n(&b->result, __ATOMIC_ACQUIRE))
+			return -1;
+		if (__atomic_load_n(&b->seen_phase, __ATOMIC_ACQUIRE) >= phase)
+			return __atomic_load_n(&b->last_count, __ATOMIC_RELAXED);
+		pthread_kill(t, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+	return -1;
+}
+
+/*
+ * A 1 GiB memslot, sparse (NORESERVE, no huge pages), touched by the
+ * guest every 512 KiB; while the vCPU runs in another thread the VMM maps
+ * fresh memory over all of it at once (one invalidation of the whole
+ * range) and then deletes the memslot.  The guest sees the fresh memory
+ * (no word left), then the memory gone (KVM_EXIT_MMIO).  On lapicv the
+ * zap of the range may let its lock and the CPU go half-way (KVM's
+ * tdp_mmu_iter_cond_resched()); the debug kernel of make check-debug
+ * reports a sleep in atomic context, a lockdep splat or a soft lockup
+ * there if that goes wrong.
+ */
+TEST(big_slot_zap)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t args[3] = { BIG_WORDS, BIG_SIZE / BIG_WORDS, BIG_MARK };
+	struct big_runner b = { .seen_phase = -1 };
+	uint64_t *pd;
+	struct guest g;
+	uint8_t *big;
+	pthread_t t;
+	int i;
+
+	if (!check_ext(open_dev(), KVM_CAP_IMMEDIATE_EXIT))
+		SKIP(return, "%s runs no guests here", dev_path());
+	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_OK(guest_create(&g, code_gpa(guest_big_fill), false));
+	/* The guest's second GiB in 2 MiB pages. */
+	*(uint64_t *)(g.mem + PDPT_GPA + 8) = BIG_PD_GPA | 3;
+	pd = (uint64_t *)(g.mem + BIG_PD_GPA);
+	for (i = 0; i < 512; i++)
+		pd[i] = (BIG_GPA + ((uint64_t)i << 21)) | 0x83;
+	big = mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, big);
+	/* EINVAL from a kernel without THP, which needs no such advice. */
+	ASSERT_TRUE(!madvise(big, BIG_SIZE, MADV_NOHUGEPAGE) || errno == EINVAL);
+	ASSERT_OK(set_region(g.vm, 1, BIG_GPA, BIG_SIZE, big));
+	ASSERT_OK(set_args(&g, BIG_GPA, args));
+	ASSERT_EQ(0x2d, run_to_io(&g));
+	EXPECT_EQ(BIG_MARK, *(uint32_t *)(big + BIG_SIZE / 2));
+
+	b.g = &g;
+	ASSERT_OK(pthread_create(&t, NULL, big_runner_thread, &b));
+	EXPECT_EQ(BIG_WORDS, big_wait(&b, t, 0));
+	/* Fresh memory over the whole slot, in one go. */
+	__atomic_store_n(&b.phase, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(big, mmap(big, BIG_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+			    MAP_FIXED, -1, 0));
+	__atomic_store_n(&b.phase, 2, __ATOMIC_RELEASE);
+	EXPECT_EQ(0, big_wait(&b, t, 2));
+	/* The memslot deleted under the running guest. */
+	EXPECT_EQ(0, set_region(g.vm, 1, BIG_GPA, 0, NULL));
+	for (i = 0; i < 3000 && !__atomic_load_n(&b.result, __ATOMIC_ACQUIRE);
+	     i++) {
+		struct timespec ms = { 0, 10000000 };
+
+		pthread_kill(t, SIGUSR1);
+		nanosleep(&ms, NULL);
+	}
+	__atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
+	pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	EXPECT_EQ(1, b.result);
+	EXPECT_EQ(0, b.err);
+	EXPECT_EQ(0, b.exit_reason);
+	guest_destroy(&g);
+	munmap(big, BIG_SIZE);
 }
 
 #define ZAP_ROUNDS	2000
