@@ -49,16 +49,47 @@ load() {
 	done <"$1"
 }
 
-# run_suite <suite> <device>: every selftest against <device>.
+# run_suite <suite> <device>: every selftest against <device>.  On
+# /dev/kvm (kvm_amd, the reference, which QEMU's SVM makes fail now and
+# then: Documentation/testing.rst) each failed test gets one more run of
+# its own (the harness's -r); a pass there turns its "not ok" into an
+# "ok" that says so, and the binary's status is the reruns'.  Never on
+# lapicv.
 run_suite() {
 	for t in /tests/*_test; do
 		[ -x "$t" ] || continue
 		{
 			t0=$(date +%s)
-			LAPICV_DEV=$2 timeout 600 "$t" 2>&1
-			echo "# exit=$? after $(($(date +%s) - t0)) s"
+			LAPICV_DEV=$2 timeout 600 "$t" >/tmp/suite.out 2>&1
+			rc=$?
+			if [ "$2" = /dev/kvm ] && [ $rc != 0 ] && [ $rc != 4 ]; then
+				rerun_failed "$t" "$2" && rc=0
+			fi
+			cat /tmp/suite.out
+			echo "# exit=$rc after $(($(date +%s) - t0)) s"
 		} | sed "s/^/[$tag $1 ${t##*/}] /"
 	done
+}
+
+# rerun_failed <binary> <device>: run each test /tmp/suite.out reports
+# as failed once more; rewrite its line if it passed.  Status 0 if every
+# one passed (and there was at least one).
+rerun_failed() {
+	failed=$(sed -n 's/^not ok [0-9]* \([^ ]*\).*/\1/p' /tmp/suite.out)
+	[ -n "$failed" ] || return 1
+	all=0
+	for name in $failed; do
+		LAPICV_DEV=$2 timeout 600 "$1" -r "$name" >/tmp/rerun.out 2>&1
+		rrc=$?
+		sed 's/^/# rerun: /' /tmp/rerun.out >>/tmp/suite.out
+		if [ $rrc = 0 ] && grep -q "^ok 1 $name\$" /tmp/rerun.out; then
+			sed -i "s/^not ok \([0-9]*\) $name\( .*\)*\$/ok \1 $name # failed on kvm_amd, passed on its rerun/" \
+				/tmp/suite.out
+		else
+			all=1
+		fi
+	done
+	return $all
 }
 
 # guest_vmm_suite <suite> <device> [refused]: the demo's real guest
