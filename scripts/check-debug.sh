@@ -112,7 +112,7 @@ timeout -k 10 "${LAPICV_QEMU_TIMEOUT:-2400}" \
 	qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp 2 -m 2048 \
 	-bios qboot.rom -net none -nographic -no-reboot \
 	-kernel "$fake/kernels/$rel/boot/vmlinuz-$rel" -initrd "$img" \
-	-append "console=ttyS0 panic=-1 loglevel=5 edd=off mitigations=off $tsc log_buf_len=16M rig_tag=debug rig_suites=$suites $ref $backends" \
+	-append "console=ttyS0 panic=-1 loglevel=5 edd=off mitigations=off no_timer_check $tsc log_buf_len=16M rig_tag=debug rig_suites=$suites $ref $backends" \
 	</dev/null > >(stdbuf -oL tr -d '\r' >>"$log") &
 qemu=$!
 tail -n +1 -f --pid=$qemu "$log" &
