@@ -1326,7 +1326,7 @@ TEST(read_zero_page)
 		SKIP(return, "%s runs no guests here", dev_path());
 	ASSERT_OK(guest_create(&g, code_gpa(guest_rbx_rw), false));
 	/* The guest's second 2 MiB: a memslot of two untouched pages. */
-	*(uint64_t *)(g.mem + PD_GPA + 8) = SPARE_GPA | 0x83;
+	*(uint64_t *)(g.mem + GUEST64_PD_GPA + 8) = SPARE_GPA | 0x83;
 	spare = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, spare);
@@ -1451,8 +1451,8 @@ TEST(guest_access_ages)
 
 	ASSERT_OK(guest_create(&g, code_gpa(guest_big_fill), false));
 	/* The guest's second and third 2 MiB. */
-	*(uint64_t *)(g.mem + PD_GPA + 8) = SPARE_GPA | 0x83;
-	*(uint64_t *)(g.mem + PD_GPA + 16) = (2 * SPARE_GPA) | 0x83;
+	*(uint64_t *)(g.mem + GUEST64_PD_GPA + 8) = SPARE_GPA | 0x83;
+	*(uint64_t *)(g.mem + GUEST64_PD_GPA + 16) = (2 * SPARE_GPA) | 0x83;
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, mem);
@@ -1574,7 +1574,7 @@ TEST(big_slot_zap)
 	ASSERT_OK(sigaction(SIGUSR1, &sa, NULL));
 	ASSERT_OK(guest_create(&g, code_gpa(guest_big_fill), false));
 	/* The guest's second GiB in 2 MiB pages. */
-	*(uint64_t *)(g.mem + PDPT_GPA + 8) = BIG_PD_GPA | 3;
+	*(uint64_t *)(g.mem + GUEST64_PDPT_GPA + 8) = BIG_PD_GPA | 3;
 	pd = (uint64_t *)(g.mem + BIG_PD_GPA);
 	for (i = 0; i < 512; i++)
 		pd[i] = (BIG_GPA + ((uint64_t)i << 21)) | 0x83;
