@@ -102,6 +102,17 @@ static u32 sup_word(enum cpuid_leafs word, u32 raw, u32 ok)
 	return boot_cpu_data.x86_capability[word] & raw & ok;
 }
 
+/* Leaf 7.0 ECX: LA57 as the hardware has it; PKU with the host's OSPKE. */
+static u32 sup_7_ecx(u32 raw)
+{
+	u32 ecx = sup_word(CPUID_7_ECX, raw, CPUID_7_ECX_OK);
+
+	ecx |= raw & BIT(X86_FEATURE_LA57 & 31);
+	if (boot_cpu_has(X86_FEATURE_OSPKE))
+		ecx |= sup_word(CPUID_7_ECX, raw, BIT(X86_FEATURE_PKU & 31));
+	return ecx;
+}
+
 static u32 sup_bit(unsigned int feature)
 {
 	return boot_cpu_has(feature) ? BIT(feature & 31) : 0;
@@ -223,13 +234,7 @@ static int sup_leaf(struct sup_table *t, u32 fn)
 		max = min(e->eax, 2u);
 		e->eax = max;
 		e->ebx = sup_word(CPUID_7_0_EBX, e->ebx, CPUID_7_EBX_OK);
-		i = e->ecx;
-		e->ecx = sup_word(CPUID_7_ECX, i, CPUID_7_ECX_OK);
-		/* LA57 as the hardware has it; PKU with the host's OSPKE. */
-		e->ecx |= i & BIT(X86_FEATURE_LA57 & 31);
-		if (boot_cpu_has(X86_FEATURE_OSPKE))
-			e->ecx |= sup_word(CPUID_7_ECX, i,
-					   BIT(X86_FEATURE_PKU & 31));
+		e->ecx = sup_7_ecx(e->ecx);
 		e->edx = sup_word(CPUID_7_EDX, e->edx, CPUID_7_EDX_OK);
 		if (max >= 1) {
 			e = sup_host(t, 7, 1);
@@ -373,4 +378,40 @@ int lapicv_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max,
 	put_cpu();
 	*nent = t.n;
 	return r;
+}
+
+u64 lapicv_supported_cr4_reserved(void)
+{
+	static const struct {
+		bool leaf7;
+		int reg;
+		unsigned int feature;
+		u64 cr4;
+	} map[] = {
+		{ false, CPUID_ECX, X86_FEATURE_XSAVE, X86_CR4_OSXSAVE },
+		{ false, CPUID_ECX, X86_FEATURE_PCID, X86_CR4_PCIDE },
+		{ true, CPUID_EBX, X86_FEATURE_SMEP, X86_CR4_SMEP },
+		{ true, CPUID_EBX, X86_FEATURE_SMAP, X86_CR4_SMAP },
+		{ true, CPUID_EBX, X86_FEATURE_FSGSBASE, X86_CR4_FSGSBASE },
+		{ true, CPUID_ECX, X86_FEATURE_PKU, X86_CR4_PKE },
+		{ true, CPUID_ECX, X86_FEATURE_LA57, X86_CR4_LA57 },
+		{ true, CPUID_ECX, X86_FEATURE_UMIP, X86_CR4_UMIP },
+	};
+	u32 ecx1, ebx7 = 0, ecx7 = 0, eax, ebx, ecx, edx, reg;
+	u64 rsvd = 0;
+	int i;
+
+	ecx1 = sup_word(CPUID_1_ECX, cpuid_ecx(1), CPUID_1_ECX_OK);
+	if (cpuid_eax(0) >= 7) {
+		cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
+		ebx7 = sup_word(CPUID_7_0_EBX, ebx, CPUID_7_EBX_OK);
+		ecx7 = sup_7_ecx(ecx);
+	}
+	for (i = 0; i < ARRAY_SIZE(map); i++) {
+		reg = !map[i].leaf7 ? ecx1 : map[i].reg == CPUID_EBX ? ebx7 :
+		      ecx7;
+		if (!(reg & BIT(map[i].feature & 31)))
+			rsvd |= map[i].cr4;
+	}
+	return rsvd;
 }

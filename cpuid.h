@@ -19,4 +19,11 @@
 int lapicv_supported_cpuid(struct kvm_cpuid_entry2 *entries, u32 max,
 			   u32 *nent);
 
+/*
+ * KVM's cr4_reserved_bits: the CR4 bits of features the table above
+ * lacks (OSXSAVE, PCIDE, SMEP, SMAP, FSGSBASE, PKE, LA57, UMIP), which
+ * neither KVM_SET_SREGS nor the guest may set whatever its CPUID says.
+ */
+u64 lapicv_supported_cr4_reserved(void);
+
 #endif /* _LAPICV_CPUID_H */

@@ -31,6 +31,7 @@
 #include <asm/msr-index.h>
 #include <asm/processor-flags.h>
 
+#include "cpuid.h"
 #include "lapic.h"
 #include "run.h"
 
@@ -217,30 +218,6 @@ void lapicv_get_sregs(struct lapicv_vcpu *vcpu, struct kvm_sregs *sregs)
  */
 #define REGS_EFER_VALID	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
-/* CR4 bits this host's CPU lacks: VMRUN would refuse them. */
-static u64 regs_cr4_host_lacks(void)
-{
-	u64 bits = 0;
-
-	if (!boot_cpu_has(X86_FEATURE_XSAVE))
-		bits |= X86_CR4_OSXSAVE;
-	if (!boot_cpu_has(X86_FEATURE_SMEP))
-		bits |= X86_CR4_SMEP;
-	if (!boot_cpu_has(X86_FEATURE_SMAP))
-		bits |= X86_CR4_SMAP;
-	if (!boot_cpu_has(X86_FEATURE_FSGSBASE))
-		bits |= X86_CR4_FSGSBASE;
-	if (!boot_cpu_has(X86_FEATURE_PKU))
-		bits |= X86_CR4_PKE;
-	if (!boot_cpu_has(X86_FEATURE_LA57))
-		bits |= X86_CR4_LA57;
-	if (!boot_cpu_has(X86_FEATURE_PCID))
-		bits |= X86_CR4_PCIDE;
-	if (!boot_cpu_has(X86_FEATURE_UMIP))
-		bits |= X86_CR4_UMIP;
-	return bits;
-}
-
 /*
  * The first entry for @function.@index, as KVM's cpuid_entry2_find():
  * its position in @e, or -1.
@@ -340,10 +317,14 @@ static u64 regs_cr4_guest_lacks(struct lapicv_vcpu *vcpu)
 	return bits;
 }
 
-/* KVM's kvm_is_valid_cr4(): the host's and the guest's reserved bits. */
+/*
+ * KVM's kvm_is_valid_cr4(): KVM's reserved bits (features
+ * KVM_GET_SUPPORTED_CPUID lacks) and the guest's.
+ */
 static bool regs_cr4_valid(struct lapicv_vcpu *vcpu, u64 cr4)
 {
-	return !(cr4 & (~(u64)REGS_CR4_VALID | regs_cr4_host_lacks() |
+	return !(cr4 & (~(u64)REGS_CR4_VALID |
+			lapicv_supported_cr4_reserved() |
 			regs_cr4_guest_lacks(vcpu)));
 }
 

@@ -34,9 +34,13 @@
  *     could take one (KVM's vcpu_run()).
  *
  * Exits:
- *  IOIO      KVM_EXIT_IO (string I/O: KVM_EXIT_INTERNAL_ERROR); EXITINFO2
- *            is the next RIP; the OUT data, or the IN result, sits in the
- *            PIO page.  OUT to port 0x7e moves RIP at once (KVM's quirk).
+ *  IOIO      KVM_EXIT_IO; EXITINFO2 is the next RIP; the OUT data, or
+ *            the IN result, sits in the PIO page.  OUT to port 0x7e moves
+ *            RIP at once (KVM's quirk).  INS/OUTS as KVM's emulator: INS
+ *            exits with a chunk of count elements (at most 1024 bytes,
+ *            within rDI's page) that the next KVM_RUN stores, moving rDI
+ *            and rCX; OUTS exits with one element, rSI and rCX moved
+ *            before the exit; RIP moves past only with the last element.
  *  HLT       skip it, KVM_MP_STATE_HALTED unless a wake-up event is
  *            there already; the next step sleeps.
  *            A HLT that any exit left in an STI/MOV SS shadow is
@@ -392,6 +396,176 @@ static int runner_skip(struct lapicv_vcpu *vcpu, enum lapicv_emu_insn insn)
 	return 1;
 }
 
+/* The address-size mask of an INS/OUTS (EXITINFO1's A16/A32/A64). */
+static u64 runner_io_amask(u32 info)
+{
+	if (info & BIT(SVM_IOIO_ASIZE_SHIFT))
+		return 0xffff;
+	if (info & BIT(SVM_IOIO_ASIZE_SHIFT + 1))
+		return 0xffffffff;
+	return ~0ULL;
+}
+
+/* reg += delta within the address size, the bits above kept. */
+static void runner_io_add(unsigned long *reg, u64 amask, s64 delta)
+{
+	*reg = (*reg & ~amask) | ((*reg + delta) & amask);
+}
+
+/*
+ * The chunk of an INS/OUTS as KVM's emulator takes it (pio_in_emulated()):
+ * rCX elements (1 without REP), at most 1024 bytes' worth and no more
+ * than fit in rDI's (rSI's) page in the direction DF moves, at least
+ * one.  *la: the first element's linear address.  0: the REP count is 0.
+ */
+static u32 runner_io_chunk(struct lapicv_vcpu *vcpu,
+			   const struct lapicv_emu_ctx *ctx, u32 info,
+			   u8 size, u64 *la)
+{
+	unsigned long *gprs = vcpu->runner->svm.gprs;
+	u64 amask = runner_io_amask(info);
+	bool in = info & SVM_IOIO_TYPE_MASK;
+	unsigned int seg = in ? LAPICV_EMU_ES : (info >> 10) & 7;
+	bool lm = (ctx->efer & EFER_LMA) && ctx->cs_l;
+	u64 count = 1, off, room;
+
+	if (info & SVM_IOIO_REP_MASK)
+		count = gprs[LAPICV_RCX] & amask;
+	if (!count)
+		return 0;
+	*la = gprs[in ? LAPICV_RDI : LAPICV_RSI] & amask;
+	if (seg < LAPICV_EMU_NR_SEGS && (!lm || seg >= LAPICV_EMU_FS))
+		*la += ctx->seg_base[seg];
+	off = *la & ~PAGE_MASK;
+	room = ctx->rflags & X86_EFLAGS_DF ? off / size + 1 :
+	       (PAGE_SIZE - off) / size;
+	return clamp_t(u64, min3(count, room, 1024ULL / size), 1, 1024);
+}
+
+/*
+ * Copy @n elements between the PIO page and guest memory from @la on
+ * (in DF's direction): INS stores, OUTS loads.  1 if the guest got a
+ * fault instead, -1 if the memory is not guest memory.
+ */
+static int runner_io_copy(struct lapicv_vcpu *vcpu,
+			  const struct lapicv_emu_ctx *ctx, bool in, u8 size,
+			  u64 la, u32 n)
+{
+	u8 *data = vcpu->runner->pio_data;
+	s64 step = ctx->rflags & X86_EFLAGS_DF ? -(s64)size : size;
+	struct lapicv_emu_fault fault;
+	enum lapicv_emu_status st;
+	u32 i;
+
+	for (i = 0; i < n; i++, la += step) {
+		if (in)
+			st = lapicv_emu_write_linear(ctx, la, data + i * size,
+						     size, &fault);
+		else
+			st = lapicv_emu_read_linear(ctx, la, data + i * size,
+						    size, &fault);
+		if (st == LAPICV_EMU_FAULT) {
+			runner_queue_fault(vcpu, &fault);
+			return 1;
+		}
+		if (st != LAPICV_EMU_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * n elements of an INS/OUTS done: rDI/rSI and, with REP, rCX moved; RIP
+ * past the instruction once it is complete, else the guest runs it again
+ * for the rest (KVM's writeback of a string instruction).
+ */
+static void runner_io_advance(struct lapicv_vcpu *vcpu, u32 info, u8 size,
+			      u32 n, u64 next_rip)
+{
+	struct vmcb *vmcb = vcpu->runner->svm.vmcb;
+	unsigned long *gprs = vcpu->runner->svm.gprs;
+	u64 amask = runner_io_amask(info);
+	bool in = info & SVM_IOIO_TYPE_MASK;
+	s64 delta = (s64)n * size;
+
+	if (vmcb->save.rflags & X86_EFLAGS_DF)
+		delta = -delta;
+	runner_io_add(&gprs[in ? LAPICV_RDI : LAPICV_RSI], amask, delta);
+	if (info & SVM_IOIO_REP_MASK) {
+		runner_io_add(&gprs[LAPICV_RCX], amask, -(s64)n);
+		if (gprs[LAPICV_RCX] & amask)
+			return;
+	}
+	vmcb->save.rip = next_rip;
+	vmcb->save.rflags &= ~X86_EFLAGS_RF;
+	vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	vcpu->events.shadow = 0;
+}
+
+/*
+ * An INS/OUTS exit, as KVM's emulator takes it: 1 to go on with the guest
+ * (REP with rCX 0 skipped, or a fault queued), 0 to exit with *count
+ * elements, -1 after an internal error.  INS: a chunk, stored by the next
+ * KVM_RUN.  OUTS: one element (KVM's em_out()), in the PIO page, and the
+ * registers moved past it already.
+ */
+static int runner_io_string(struct lapicv_vcpu *vcpu, u32 info, u8 size,
+			    u32 *count)
+{
+	struct vmcb *vmcb = vcpu->runner->svm.vmcb;
+	struct lapicv_emu_ctx ctx;
+	u64 la;
+	int r;
+
+	lapicv_runner_emu_ctx(vcpu, &ctx);
+	*count = runner_io_chunk(vcpu, &ctx, info, size, &la);
+	if (!*count) {
+		runner_io_advance(vcpu, info, size, 0,
+				  vmcb->control.exit_info_2);
+		return 1;
+	}
+	if (info & SVM_IOIO_TYPE_MASK)
+		return 0;
+	*count = 1;
+	r = runner_io_copy(vcpu, &ctx, false, size, la, 1);
+	if (r < 0)
+		runner_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+				      SVM_EXIT_IOIO, info);
+	else if (!r)
+		runner_io_advance(vcpu, info, size, 1,
+				  vmcb->control.exit_info_2);
+	return r;
+}
+
+/*
+ * KVM's complete_emulated_pio() for INS: the chunk again from the
+ * registers as they are now (the VMM may have changed rCX: never more
+ * elements than the exit had), its data stored and the registers moved.
+ * false after an internal error.
+ */
+static bool runner_complete_ins(struct lapicv_vcpu *vcpu)
+{
+	struct lapicv_vcpu_runner *rn = vcpu->runner;
+	struct lapicv_emu_ctx ctx;
+	u32 n;
+	u64 la;
+	int r;
+
+	lapicv_runner_emu_ctx(vcpu, &ctx);
+	n = min(runner_io_chunk(vcpu, &ctx, rn->io.info, rn->io.size, &la),
+		rn->io.count);
+	r = runner_io_copy(vcpu, &ctx, true, rn->io.size, la, n);
+	if (r < 0) {
+		runner_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+				      SVM_EXIT_IOIO, rn->io.info);
+		return false;
+	}
+	if (!r)
+		runner_io_advance(vcpu, rn->io.info, rn->io.size, n,
+				  rn->io.next_rip);
+	return true;
+}
+
 static int runner_io(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
@@ -402,18 +576,24 @@ static int runner_io(struct lapicv_vcpu *vcpu)
 	/* One bit of SZ8/SZ16/SZ32 is set: the size in bytes. */
 	u8 size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
 	u16 port = info >> 16;
+	bool str = info & SVM_IOIO_STR_MASK;
+	u32 count = 1;
+	int r;
 
-	if (info & SVM_IOIO_STR_MASK) {
-		runner_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-				      SVM_EXIT_IOIO, info);
-		return 0;
+	if (str) {
+		r = runner_io_string(vcpu, info, size, &count);
+		if (r)
+			return r > 0;
 	}
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = size;
 	run->io.port = port;
-	run->io.count = 1;
+	run->io.count = count;
 	run->io.data_offset = KVM_PIO_PAGE_OFFSET * PAGE_SIZE;
+	/* OUTS: its element and its registers' moves are done already. */
+	if (!in && str)
+		return 0;
 	if (!in)
 		memcpy(rn->pio_data, &vmcb->save.rax, size);
 
@@ -427,11 +607,16 @@ static int runner_io(struct lapicv_vcpu *vcpu)
 	rn->io.size = size;
 	rn->io.rip = vmcb->save.rip;
 	rn->io.next_rip = vmcb->control.exit_info_2;
+	rn->io.info = info;
+	rn->io.count = count;
 	return 0;
 }
 
-/* KVM's complete_fast_pio_in/out(), at the start of the next KVM_RUN. */
-static void runner_complete_io(struct lapicv_vcpu *vcpu)
+/*
+ * KVM's complete_fast_pio_in/out(), at the start of the next KVM_RUN;
+ * false after an internal error (KVM_EXIT_INTERNAL_ERROR).
+ */
+static bool runner_complete_io(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
 	struct vmcb_save_area *s = &rn->svm.vmcb->save;
@@ -440,7 +625,9 @@ static void runner_complete_io(struct lapicv_vcpu *vcpu)
 	rn->io.pending = false;
 	/* The VMM moved RIP meanwhile: the I/O is forgotten. */
 	if (s->rip != rn->io.rip)
-		return;
+		return true;
+	if (rn->io.info & SVM_IOIO_STR_MASK)
+		return runner_complete_ins(vcpu);
 	if (rn->io.in) {
 		/* 1 and 2 bytes merge into RAX, 4 bytes zero-extend. */
 		val = rn->io.size < 4 ? s->rax : 0;
@@ -451,6 +638,7 @@ static void runner_complete_io(struct lapicv_vcpu *vcpu)
 	s->rflags &= ~X86_EFLAGS_RF;
 	rn->svm.vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	vcpu->events.shadow = 0;
+	return true;
 }
 
 static int runner_cpuid(struct lapicv_vcpu *vcpu)
@@ -1422,11 +1610,11 @@ int lapicv_vcpu_kvm_run(struct lapicv_vcpu *vcpu, unsigned long arg)
 
 	rn->run->flags = 0;
 	fpu_swap_kvm_fpstate(&rn->svm.fpu, true);
-	if (rn->io.pending)
-		runner_complete_io(vcpu);
 	if (rn->mmio.pending)
 		runner_complete_mmio(vcpu);
-	if (lapicv_run_immediate_exit(rn->run))
+	if (rn->io.pending && !runner_complete_io(vcpu))
+		r = 0;	/* INS into no guest memory: KVM_EXIT_INTERNAL_ERROR */
+	else if (lapicv_run_immediate_exit(rn->run))
 		r = -EINTR;
 	else
 		r = runner_loop(vcpu);

@@ -22,6 +22,12 @@ struct lapicv_pending_io {
 	/* RIP of the IN/OUT and of the instruction after it (EXITINFO2). */
 	u64 rip;
 	u64 next_rip;
+	/*
+	 * INS/OUTS: the SVM_EXIT_IOIO EXITINFO1 (REP, address size,
+	 * segment) and how many elements the exit's count was.
+	 */
+	u32 info;
+	u32 count;
 };
 
 /*

@@ -39,6 +39,10 @@ TESTS=(
 	x86_64/set_boot_cpu_id
 	x86_64/recalc_apic_map_test
 	x86_64/max_vcpuid_cap_test
+	x86_64/set_sregs_test
+	x86_64/cr4_cpuid_sync_test
+	x86_64/xcr0_cpuid_test
+	x86_64/userspace_io_test
 	kvm_create_max_vcpus
 	kvm_binary_stats_test
 	guest_print_test
