@@ -15,7 +15,8 @@
 # seed, default 300), FUZZ_GUEST_KVM (0), FUZZ_GUEST_LAPICV (1; 0 with
 # FUZZ_GUEST_KVM=1: kvm_amd alone), FUZZ_GUEST_NO5LVL (1: boot with
 # no5lvl, so 4-level nested paging), FUZZ_GUEST_RUN (only that
-# guest of each seed), FUZZ_GUEST_TRACE (1 prints every snippet and exit), FUZZ_KVER (default: the newest installed headers),
+# guest of each seed), FUZZ_GUEST_TRACE (1 prints every snippet, its
+# bytes, and every exit), FUZZ_KVER (default: the newest installed headers),
 # LAPICV_QEMU_TIMEOUT (default 3600).  The log stays in
 # selftests/build/fuzz-guest/guest.log.
 set -euo pipefail

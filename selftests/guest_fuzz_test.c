@@ -132,6 +132,16 @@ static bool lme_unpaged;
 
 #define EFER_LME	(1ULL << 8)
 
+/*
+ * Whether BT, BTS, BTR and BTC with LOCK and a register operand (#UD on
+ * hardware) may appear.  Not under QEMU's TCG by default: QEMU 7.2's
+ * translator raises no #UD for them but emits the locked read-modify-write
+ * on its address temporary, which no earlier instruction of the block may
+ * have set; it then aborts (tcg/tcg.c:3243: tcg fatal error, temp_load()
+ * of a dead temporary), nested or not.  LAPICV_FUZZ_LOCKBT=1 allows them.
+ */
+static bool lock_bt_reg;
+
 /* xorshift64*: one generator per guest. */
 static uint64_t rnd_state;
 
@@ -673,6 +683,38 @@ static void gen_random(struct prog *p)
 		b(p, 1, 0x90);
 }
 
+/* A byte that may sit between LOCK and the opcode's 0x0f (REX too). */
+static bool is_prefix(uint8_t c)
+{
+	return (c >= 0x40 && c <= 0x4f) || c == 0x26 || c == 0x2e ||
+	       c == 0x36 || c == 0x3e || (c >= 0x64 && c <= 0x67) ||
+	       c == 0xf0 || c == 0xf2 || c == 0xf3;
+}
+
+/*
+ * Turn into a DS override (same length) every LOCK that, decoded from
+ * there, prefixes BT/BTS/BTR/BTC (0f a3/ab/b3/bb, 0f ba) on a register.
+ * The whole program: a random jump can land in any snippet's bytes.
+ */
+static void drop_lock_bt_reg(struct prog *p)
+{
+	for (uint32_t i = 0; i < p->len; i++) {
+		uint32_t j = i + 1;
+		uint8_t op;
+
+		if (p->code[i] != 0xf0)
+			continue;
+		while (j < p->len && j - i < 14 && is_prefix(p->code[j]))
+			j++;
+		if (j + 2 >= p->len || p->code[j] != 0x0f)
+			continue;
+		op = p->code[j + 1];
+		if ((op == 0xa3 || op == 0xab || op == 0xb3 || op == 0xbb ||
+		     op == 0xba) && p->code[j + 2] >= 0xc0)
+			p->code[i] = 0x3e;
+	}
+}
+
 struct kind {
 	const char *name;
 	void (*gen)(struct prog *p);
@@ -726,6 +768,8 @@ static void gen_prog(struct prog *p, bool real)
 	p->start[p->n] = p->len;
 	b(p, 2, 0xe6, PORT_DONE);
 	b(p, 2, 0xeb, 0xfe);
+	if (!lock_bt_reg)
+		drop_lock_bt_reg(p);
 }
 
 /* One guest: its VM, vCPU, memory and the state it starts from. */
@@ -1408,6 +1452,7 @@ TEST_F_TIMEOUT(fuzz, guests, 3600)
 	trace = env_ul("LAPICV_FUZZ_TRACE", 0);
 	cr8_writes = env_ul("LAPICV_FUZZ_CR8", !host_is_tcg());
 	lme_unpaged = env_ul("LAPICV_FUZZ_LME", !host_is_tcg());
+	lock_bt_reg = env_ul("LAPICV_FUZZ_LOCKBT", !host_is_tcg());
 	if (trace)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&st, 0, sizeof(st));
@@ -1431,6 +1476,8 @@ TEST_F_TIMEOUT(fuzz, guests, 3600)
 	       seed, seed, runs,
 	       cr8_writes ? "on" : "off (QEMU TCG below: LAPICV_FUZZ_CR8)",
 	       lme_unpaged ? "on" : "off (QEMU TCG below: LAPICV_FUZZ_LME)");
+	TH_LOG("LOCK BT* on a register %s",
+	       lock_bt_reg ? "on" : "off (QEMU TCG below: LAPICV_FUZZ_LOCKBT)");
 
 	for (unsigned long i = 0; i < runs; i++) {
 		struct fuzz_vm f;
@@ -1452,6 +1499,12 @@ TEST_F_TIMEOUT(fuzz, guests, 3600)
 			for (int k = 0; k < f.prog.n; k++)
 				printf(" %d:%s", k, f.prog.kind[k]);
 			printf("\n");
+			for (int k = 0; k < f.prog.n; k++) {
+				printf("#   snippet %d at %#x:", k, f.prog.start[k]);
+				for (uint32_t j = f.prog.start[k]; j < f.prog.start[k + 1]; j++)
+					printf(" %02x", f.prog.code[j]);
+				printf("\n");
+			}
 		}
 		__atomic_store_n(&wd_guest, i, __ATOMIC_RELAXED);
 		noise = chance(20);
