@@ -231,9 +231,14 @@ void lapicv_apic_map_mark_dirty(struct lapicv_vm *vm)
 
 /*
  * Build a map from the present APICs, or NULL when the IDs alias or memory
- * ran out.  *max_id only grows across retries, so a vCPU that keeps
- * toggling its APIC cannot make the caller loop forever.  *mismatch: an
- * xAPIC-mode APIC seen so far has an ID other than its vCPU id's low byte.
+ * ran out.  The first try sizes the map for *max_id, which the caller takes
+ * from the map it replaces: the largest ID changes only when a vCPU comes
+ * or an APIC is enabled or disabled, so one walk over the vCPUs usually
+ * does.  A retry measures first; *max_id only grows across retries, so a
+ * vCPU that keeps toggling its APIC cannot make the caller loop forever.
+ * The map's max_apic_id is the largest ID present (at least 255) whatever
+ * the size allocated; entries past it stay NULL.  *mismatch: an xAPIC-mode
+ * APIC seen so far has an ID other than its vCPU id's low byte.
  */
 static struct lapicv_apic_map *apic_map_build(struct lapicv_vm *vm,
 					      u32 *max_id, bool *retry,
@@ -243,16 +248,17 @@ static struct lapicv_apic_map *apic_map_build(struct lapicv_vm *vm,
 	struct lapicv_apic_map *map;
 	struct lapicv_lapic *apic;
 	struct lapicv_vcpu *vcpu;
+	u32 seen_max = 255;
 	unsigned int i;
 	int r;
 
-	*retry = false;
-	*mismatch = false;
-	for (i = 0; (vcpu = lapicv_get_vcpu(vm, i)); i++) {
+	for (i = 0; *retry && (vcpu = lapicv_get_vcpu(vm, i)); i++) {
 		apic = apic_present(vcpu);
 		if (apic)
 			*max_id = max(*max_id, apic_x2apic_id(apic));
 	}
+	*retry = false;
+	*mismatch = false;
 
 	map = kvzalloc(struct_size(map, phys_map, (size_t)*max_id + 1),
 		       GFP_KERNEL_ACCOUNT);
@@ -273,7 +279,9 @@ static struct lapicv_apic_map *apic_map_build(struct lapicv_vm *vm,
 			return NULL;
 		}
 		apic_map_add_logical(map, apic);
+		seen_max = max(seen_max, apic_x2apic_id(apic));
 	}
+	map->max_apic_id = seen_max;
 	map->nr_vcpus = i;
 	return map;
 }
@@ -308,17 +316,24 @@ bool lapicv_apic_map_stale(struct lapicv_vm *vm)
 	return stale;
 }
 
-void lapicv_recalculate_apic_map(struct lapicv_vm *vm)
+bool lapicv_recalculate_apic_map(struct lapicv_vm *vm)
 {
 	struct lapicv_apic_map *map, *old;
 	u32 max_id = 255;	/* room for every xAPIC ID */
-	bool retry, mismatch;
+	bool retry = false, mismatch;
 
 	/* Read apic_map_dirty before the map and the registers. */
 	if (atomic_read_acquire(&vm->apic_map_dirty) == APIC_MAP_CLEAN)
-		return;
+		return false;
 
 	mutex_lock(&vm->apic_map_lock);
+	old = rcu_dereference_protected(vm->apic_map,
+					lockdep_is_held(&vm->apic_map_lock));
+	/* No old map: measure first. */
+	if (old)
+		max_id = max(max_id, old->max_apic_id);
+	else
+		retry = true;
 	do {
 		/*
 		 * Someone else published a map that includes every change
@@ -330,7 +345,7 @@ void lapicv_recalculate_apic_map(struct lapicv_vm *vm)
 					   APIC_MAP_UPDATE_IN_PROGRESS) ==
 		    APIC_MAP_CLEAN) {
 			mutex_unlock(&vm->apic_map_lock);
-			return;
+			return false;
 		}
 		map = apic_map_build(vm, &max_id, &retry, &mismatch);
 		if (retry)
@@ -338,8 +353,6 @@ void lapicv_recalculate_apic_map(struct lapicv_vm *vm)
 	} while (retry);
 	apic_map_update_inhibits(vm, map, mismatch);
 
-	old = rcu_dereference_protected(vm->apic_map,
-					lockdep_is_held(&vm->apic_map_lock));
 	rcu_assign_pointer(vm->apic_map, map);
 	/*
 	 * Publish the map before CLEAN; a change marked meanwhile moved the
@@ -353,6 +366,7 @@ void lapicv_recalculate_apic_map(struct lapicv_vm *vm)
 		kvfree_rcu(old, rcu);
 	/* Who an IOAPIC route reaches may have changed (KVM: the same). */
 	lapicv_make_all_vcpus_request(vm, LAPICV_REQ_SCAN_IOAPIC);
+	return true;
 }
 
 void lapicv_apic_map_free(struct lapicv_vm *vm)

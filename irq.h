@@ -80,9 +80,11 @@ bool lapicv_apic_map_stale(struct lapicv_vm *vm);
  * Rebuild the map if it was marked dirty.  Takes vm->apic_map_lock, may
  * sleep (allocation).  Callers hold their own vCPU's mutex (vCPU ioctls,
  * INIT and the creation reset) or, for a new protected-APIC vCPU,
- * vm->lock (KVM_CREATE_VCPU); never another vCPU's mutex.
+ * vm->lock (KVM_CREATE_VCPU); never another vCPU's mutex.  True when
+ * this call published a map, and so asked every vCPU to rescan its IOAPIC
+ * routes after that.
  */
-void lapicv_recalculate_apic_map(struct lapicv_vm *vm);
+bool lapicv_recalculate_apic_map(struct lapicv_vm *vm);
 
 /* Free the last map at VM destruction, when no reader can remain. */
 void lapicv_apic_map_free(struct lapicv_vm *vm);

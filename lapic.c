@@ -1064,12 +1064,14 @@ int lapicv_apic_set_state(struct lapicv_vcpu *vcpu, struct kvm_lapic_state *s)
 	memcpy(apic->regs, s->regs, sizeof(s->regs));
 	if (moves_map)
 		apic_map_dirty(apic);
-	lapicv_recalculate_apic_map(vcpu->vm);
 	/*
 	 * KVM rebuilds the map on every state, and every rebuild rescans the
-	 * IOAPIC routes; the new IRR and ISR count in the scan.
+	 * IOAPIC routes; the new IRR and ISR count in the scan.  A rebuild
+	 * made here asked for the scan already, after this copy.
 	 */
-	lapicv_make_all_vcpus_request(vcpu->vm, LAPICV_REQ_SCAN_IOAPIC);
+	if (!lapicv_recalculate_apic_map(vcpu->vm))
+		lapicv_make_all_vcpus_request(vcpu->vm,
+					      LAPICV_REQ_SCAN_IOAPIC);
 	apic_set_version(apic);
 	/*
 	 * PPR before the IRR/ISR caches are refreshed, as KVM orders it: the

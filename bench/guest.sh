@@ -106,7 +106,14 @@ if want run; then
 fi
 if want scale || want mem; then
 	lapicv_load
-	want scale && bench scale
+	if want scale; then
+		# With rig_bench_trace=, a profile of the scale item run alone.
+		trace=
+		[ "$items" = scale ] && trace=$rig_bench_trace
+		[ -z "$trace" ] || trace_on "$trace"
+		bench scale
+		[ -z "$trace" ] || trace_dump
+	fi
 	want mem && bench mem
 fi
 if want realguest; then

@@ -311,6 +311,47 @@ static bool test_x2apic_logical_clusters(void)
 	return true;
 }
 
+static u32 map_max_id(struct lapicv_vm *vm)
+{
+	return rcu_access_pointer(vm->apic_map)->max_apic_id;
+}
+
+static int set_base(struct lapicv_vcpu *v, u64 base)
+{
+	int r;
+
+	mutex_lock(&v->mutex);
+	r = lapicv_apic_set_base(v, base, true);
+	mutex_unlock(&v->mutex);
+	return r;
+}
+
+/*
+ * A rebuild starts from the size of the map it replaces; max_apic_id must
+ * still be the largest ID present, growing and shrinking with it.
+ */
+static bool test_map_follows_largest_id(void)
+{
+	struct lapicv_vm *vm = vm_up(2, NULL);
+	u64 xapic = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
+	struct lapicv_vcpu *v = unit_apic_vcpu_add(vm, 400);
+
+	ASSERT_TRUE(v);
+	v->apic->cpuid_x2apic = true;
+	ASSERT_EQ(set_base(v, xapic | X2APIC_ENABLE), 0);
+	ASSERT_EQ(map_max_id(vm), 400);
+	ASSERT_TRUE(rcu_access_pointer(vm->apic_map)->phys_map[400] == v->apic);
+	/* Disabled: absent, and the map shrinks back to the xAPIC IDs. */
+	ASSERT_EQ(set_base(v, APIC_DEFAULT_PHYS_BASE), 0);
+	ASSERT_EQ(map_max_id(vm), 255);
+	ASSERT_EQ(deliver(vm, APIC_DM_FIXED, APIC_DEST_PHYSICAL, 0xff, 0x50), 2);
+	/* Back in xAPIC mode: its 32-bit ID counts again. */
+	ASSERT_EQ(set_base(v, xapic), 0);
+	ASSERT_EQ(map_max_id(vm), 400);
+	unit_apic_vm_destroy(vm);
+	return true;
+}
+
 static const struct unit_case cases[] = {
 	UNIT_CASE(test_physical_fixed),
 	UNIT_CASE(test_logical_flat),
@@ -323,6 +364,7 @@ static const struct unit_case cases[] = {
 	UNIT_CASE(test_match_dest),
 	UNIT_CASE(test_signal_msi),
 	UNIT_CASE(test_x2apic_logical_clusters),
+	UNIT_CASE(test_map_follows_largest_id),
 };
 
 int main(int argc, char **argv)
