@@ -37,8 +37,9 @@
  * Aging: clear_flush_young, clear_young and test_young test (and clear)
  * the A bits of the leaves, as KVM's kvm_age_gfn() and
  * kvm_test_age_gfn() on NPT; only clear_flush_young flushes (KVM 6.12).
- * Each VMRUN flushes the guest TLB, so an access after the next entry
- * sets A again.
+ * Without a flush a vCPU may keep using a cached translation, and not
+ * set A again, until its next TLB flush or ASID change: ageing then sees
+ * fewer accesses, as with KVM; reclaim's unmap still zaps and flushes.
  *
  * The flush (KVM's kvm_flush_remote_tlbs(): a request to every vCPU, and
  * a kick of those in guest mode): npt_flush() bumps the VM's flush count
@@ -467,8 +468,8 @@ static int npt_clear_flush_young(struct mmu_notifier *mn,
 }
 
 /*
- * Idle tracking and MGLRU: clear without a flush, as KVM; a vCPU in
- * guest mode may still use the translation until its next entry.
+ * Idle tracking and MGLRU: clear without a flush, as KVM; a vCPU may
+ * still use a cached translation until its next TLB flush or ASID change.
  */
 static int npt_clear_young(struct mmu_notifier *mn, struct mm_struct *mm,
 			   unsigned long start, unsigned long end)
