@@ -414,50 +414,59 @@ static void runner_io_add(unsigned long *reg, u64 amask, s64 delta)
 
 /*
  * The chunk of an INS/OUTS as KVM's emulator takes it (pio_in_emulated()):
- * rCX elements (1 without REP), at most 1024 bytes' worth and no more
- * than fit in rDI's (rSI's) page in the direction DF moves, at least
- * one.  *la: the first element's linear address.  0: the REP count is 0.
+ * rCX elements (1 without REP), at most 1024 bytes' worth, and no more
+ * than the number of BYTES left in rDI's (rSI's) page in the direction
+ * DF moves, the register's own page offset, as KVM counts them (so a
+ * chunk of words or doublewords can run into the next page); at least
+ * one.  *base: the segment's base (0 where long mode ignores it);
+ * *ea: the first element's offset in it.  0: the REP count is 0.
  */
 static u32 runner_io_chunk(struct lapicv_vcpu *vcpu,
 			   const struct lapicv_emu_ctx *ctx, u32 info,
-			   u8 size, u64 *la)
+			   u8 size, u64 *base, u64 *ea)
 {
 	unsigned long *gprs = vcpu->runner->svm.gprs;
 	u64 amask = runner_io_amask(info);
 	bool in = info & SVM_IOIO_TYPE_MASK;
 	unsigned int seg = in ? LAPICV_EMU_ES : (info >> 10) & 7;
 	bool lm = (ctx->efer & EFER_LMA) && ctx->cs_l;
+	unsigned long reg = gprs[in ? LAPICV_RDI : LAPICV_RSI];
 	u64 count = 1, off, room;
 
 	if (info & SVM_IOIO_REP_MASK)
 		count = gprs[LAPICV_RCX] & amask;
 	if (!count)
 		return 0;
-	*la = gprs[in ? LAPICV_RDI : LAPICV_RSI] & amask;
+	*ea = reg & amask;
+	*base = 0;
 	if (seg < LAPICV_EMU_NR_SEGS && (!lm || seg >= LAPICV_EMU_FS))
-		*la += ctx->seg_base[seg];
-	off = *la & ~PAGE_MASK;
-	room = ctx->rflags & X86_EFLAGS_DF ? off / size + 1 :
-	       (PAGE_SIZE - off) / size;
+		*base = ctx->seg_base[seg];
+	off = reg & ~PAGE_MASK;
+	room = ctx->rflags & X86_EFLAGS_DF ? off : PAGE_SIZE - off;
 	return clamp_t(u64, min3(count, room, 1024ULL / size), 1, 1024);
 }
 
 /*
- * Copy @n elements between the PIO page and guest memory from @la on
- * (in DF's direction): INS stores, OUTS loads.  1 if the guest got a
- * fault instead, -1 if the memory is not guest memory.
+ * Copy @n elements between the PIO page and guest memory from @ea on
+ * (in DF's direction, wrapping within the address size as the register
+ * does; @base added to each): INS stores, OUTS loads.  1 if the guest
+ * got a fault instead, -1 if the memory is not guest memory.
  */
 static int runner_io_copy(struct lapicv_vcpu *vcpu,
-			  const struct lapicv_emu_ctx *ctx, bool in, u8 size,
-			  u64 la, u32 n)
+			  const struct lapicv_emu_ctx *ctx, u32 info, u8 size,
+			  u64 base, u64 ea, u32 n)
 {
 	u8 *data = vcpu->runner->pio_data;
 	s64 step = ctx->rflags & X86_EFLAGS_DF ? -(s64)size : size;
+	u64 amask = runner_io_amask(info);
+	bool in = info & SVM_IOIO_TYPE_MASK;
 	struct lapicv_emu_fault fault;
 	enum lapicv_emu_status st;
+	u64 la;
 	u32 i;
 
-	for (i = 0; i < n; i++, la += step) {
+	for (i = 0; i < n; i++, ea += step) {
+		la = base + (ea & amask);
 		if (in)
 			st = lapicv_emu_write_linear(ctx, la, data + i * size,
 						     size, &fault);
@@ -514,11 +523,11 @@ static int runner_io_string(struct lapicv_vcpu *vcpu, u32 info, u8 size,
 {
 	struct vmcb *vmcb = vcpu->runner->svm.vmcb;
 	struct lapicv_emu_ctx ctx;
-	u64 la;
+	u64 base, ea;
 	int r;
 
 	lapicv_runner_emu_ctx(vcpu, &ctx);
-	*count = runner_io_chunk(vcpu, &ctx, info, size, &la);
+	*count = runner_io_chunk(vcpu, &ctx, info, size, &base, &ea);
 	if (!*count) {
 		runner_io_advance(vcpu, info, size, 0,
 				  vmcb->control.exit_info_2);
@@ -527,7 +536,7 @@ static int runner_io_string(struct lapicv_vcpu *vcpu, u32 info, u8 size,
 	if (info & SVM_IOIO_TYPE_MASK)
 		return 0;
 	*count = 1;
-	r = runner_io_copy(vcpu, &ctx, false, size, la, 1);
+	r = runner_io_copy(vcpu, &ctx, info, size, base, ea, 1);
 	if (r < 0)
 		runner_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
 				      SVM_EXIT_IOIO, info);
@@ -547,14 +556,14 @@ static bool runner_complete_ins(struct lapicv_vcpu *vcpu)
 {
 	struct lapicv_vcpu_runner *rn = vcpu->runner;
 	struct lapicv_emu_ctx ctx;
+	u64 base, ea;
 	u32 n;
-	u64 la;
 	int r;
 
 	lapicv_runner_emu_ctx(vcpu, &ctx);
-	n = min(runner_io_chunk(vcpu, &ctx, rn->io.info, rn->io.size, &la),
-		rn->io.count);
-	r = runner_io_copy(vcpu, &ctx, true, rn->io.size, la, n);
+	n = min(runner_io_chunk(vcpu, &ctx, rn->io.info, rn->io.size, &base,
+				&ea), rn->io.count);
+	r = runner_io_copy(vcpu, &ctx, rn->io.info, rn->io.size, base, ea, n);
 	if (r < 0) {
 		runner_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
 				      SVM_EXIT_IOIO, rn->io.info);

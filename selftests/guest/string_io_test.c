@@ -5,11 +5,15 @@
  * count (element i of the whole string is i), and keeps every element an
  * OUTS exit gives; the guest checks what it read, the VMM what it got.
  *
- * How many elements one exit carries is KVM's business (INS: up to 1024
- * bytes within rDI's page; OUTS: one); what is checked is what KVM's ABI
- * gives: the port, direction and size of each exit, count >= 1, the PIO
- * page holding the data, and at each INS exit rCX and rDI still those of
- * the elements not done yet (the instruction runs again until rCX is 0).
+ * How many elements one exit carries is checked as KVM 6.12's emulator
+ * counts them (pio_in_emulated()): for INS the smallest of rCX (1 without
+ * REP), 1024 bytes' worth, and the number of bytes (not elements) left in
+ * rDI's page in DF's direction, at least one; so a string of words that
+ * starts 3 bytes before a page's end exits with 3 words.  OUTS: one
+ * element per exit.  Also checked: the port, direction and size of each
+ * exit, the PIO page holding the data, and at each INS exit rCX and rDI
+ * still those of the elements not done yet (the instruction runs again
+ * until rCX is 0).
  * The strings cross pages, run forwards and backwards (DF), and in bytes,
  * words and doublewords; REP with rCX 0 and a single INS are checked too.
  */
@@ -143,6 +147,21 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
+/* The elements of one INS exit, as KVM's pio_in_emulated() takes them. */
+static uint32_t ins_chunk(const struct kvm_regs *regs, const struct str_case *c)
+{
+	uint64_t off = regs->rdi & 4095;
+	uint64_t left = c->test == T_INSB_ONE ? 1 : regs->rcx;
+	uint64_t room = regs->rflags & 0x400 ? off : 4096 - off;
+	uint64_t n = room;
+
+	if (n > 1024 / c->size)
+		n = 1024 / c->size;
+	if (n > left)
+		n = left;
+	return n ? n : 1;
+}
+
 /* One string's exits until the guest's GUEST_SYNC(test) after it. */
 static void run_case(struct kvm_vcpu *vcpu, const struct str_case *c)
 {
@@ -182,6 +201,7 @@ static void run_case(struct kvm_vcpu *vcpu, const struct str_case *c)
 			vcpu_regs_get(vcpu, &regs);
 			if (c->test != T_INSB_ONE)
 				TEST_ASSERT_EQ(regs.rcx, c->count - done);
+			TEST_ASSERT_EQ(run->io.count, ins_chunk(&regs, c));
 			for (i = 0; i < run->io.count; i++) {
 				v = elem(done + i, c->size);
 				memcpy(data + i * c->size, &v, c->size);
